@@ -1,0 +1,26 @@
+# qingdan — `make demo` and `make test` work on a fresh machine with only Python and make.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml $(wildcard examples/*/pyproject.toml)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@for ex in examples/*/; do [ -f "$$ex/pyproject.toml" ] && $(BIN)/python -m pip install --quiet -e "$$ex" || true; done
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/qingdan demo --db demo.db
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm .pytest_cache

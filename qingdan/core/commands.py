@@ -1,0 +1,228 @@
+"""Commands as validated at the boundary (pydantic, ``extra="forbid"``).
+
+A command that fails validation raises :class:`InvalidCommand` with a message in Chinese naming the
+field, and nothing is written.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import InvalidCommand
+
+FIELD_LABELS = {
+    "campaign": "专项", "unit": "单位名称", "description": "隐患描述", "level": "隐患等级",
+    "found_on": "排查日期", "category": "隐患类别", "village": "村（居）", "location": "隐患部位",
+    "source": "隐患来源", "inspectors": "检查人员", "unit_number": "单位编号",
+    "responsible_unit": "整改责任单位", "responsible_person": "责任人", "measures": "整改措施",
+    "funds": "整改资金（万元）", "deadline": "整改期限", "contingency": "应急预案",
+    "supervisor": "督办单位", "doc_no": "文号", "reason": "理由", "approved": "审批结果",
+    "text": "进展情况", "cost": "实际整改费用（万元）", "passed": "验收结论", "inspector": "验收人",
+    "method": "验收方式", "field": "更正字段", "value": "更正值", "title": "标题", "kind": "类型",
+    "department": "责任部门", "due": "完成时限", "percent": "完成百分比", "name": "名称",
+    "credit_code": "统一社会信用代码", "attributes": "属性", "period": "报送期间",
+    "as_of": "截至日期", "on": "业务日期", "actor": "操作人", "note": "备注",
+}
+
+class Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    on: date | None = None
+    actor: str | None = Field(default=None, max_length=100)
+    note: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("on", mode="before")
+    @classmethod
+    def _no_datetime(cls, value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value.date()
+        return value
+
+
+def _nonblank(value: str | None) -> str | None:
+    if value is not None and not value.strip():
+        raise ValueError("不能为空")
+    return value
+
+
+class ReportHazard(Command):
+    campaign: str = Field(min_length=1, max_length=50)
+    unit: str = Field(min_length=1, max_length=200)
+    description: str = Field(min_length=1, max_length=2000)
+    level: Literal["一般", "重大"] = "一般"
+    found_on: date | None = None
+    category: str | None = Field(default=None, max_length=100)
+    village: str | None = Field(default=None, max_length=100)
+    location: str | None = Field(default=None, max_length=200)
+    source: Literal["自查", "检查", "督查", "督导组移交", "举报", "其他"] = "自查"
+    inspectors: tuple[str, ...] = ()
+    unit_number: str | None = Field(default=None, pattern=r"^U-\d{5}$")
+
+
+class PlanRectification(Command):
+    responsible_unit: str | None = Field(default=None, max_length=200)
+    responsible_person: str | None = Field(default=None, max_length=100)
+    measures: str | None = Field(default=None, max_length=2000)
+    funds: float | None = Field(default=None, ge=0, le=1_000_000)
+    deadline: date | None = None
+    contingency: str | None = Field(default=None, max_length=2000)
+
+    _blank = field_validator("responsible_unit", "responsible_person", "measures", "contingency")(
+        _nonblank)
+
+
+class Escalate(Command):
+    supervisor: str = Field(min_length=1, max_length=200)
+    level: Literal["镇", "市", "省"] = "镇"
+    doc_no: str | None = Field(default=None, max_length=100)
+
+
+class RequestExtension(Command):
+    deadline: date
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class DecideExtension(Command):
+    approved: bool
+
+
+class ReportProgress(Command):
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class CompleteRectification(Command):
+    cost: float | None = Field(default=None, ge=0, le=1_000_000)
+
+
+class Verify(Command):
+    passed: bool
+    inspector: str = Field(min_length=1, max_length=100)
+    method: Literal["自评", "专家", "政府验收"] = "政府验收"
+
+
+class Close(Command):
+    pass
+
+
+class Reopen(Command):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class Correct(Command):
+    field: str
+    value: Any
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class Withdraw(Command):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class AddMeasure(Command):
+    campaign: str = Field(min_length=1, max_length=50)
+    title: str = Field(min_length=1, max_length=500)
+    department: str = Field(min_length=1, max_length=200)
+    kind: Literal["制度", "机制", "方案", "标准", "其他"] = "制度"
+    due: date | None = None
+
+
+class IssueMeasure(Command):
+    doc_no: str = Field(min_length=1, max_length=100)
+
+
+class ImplementMeasure(Command):
+    pass
+
+
+class ReviseMeasure(Command):
+    reason: str = Field(min_length=1, max_length=2000)
+    title: str | None = Field(default=None, min_length=1, max_length=500)
+    doc_no: str | None = Field(default=None, min_length=1, max_length=100)
+
+
+class RepealMeasure(Command):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ReportTaskProgress(Command):
+    text: str = Field(min_length=1, max_length=2000)
+    percent: float | None = Field(default=None, ge=0, le=100)
+
+
+class CompleteTask(Command):
+    pass
+
+
+class RegisterUnit(Command):
+    name: str = Field(min_length=1, max_length=200)
+    kind: str = Field(min_length=1, max_length=50)
+    village: str | None = Field(default=None, max_length=100)
+    credit_code: str | None = Field(default=None, pattern=r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+    attributes: dict[str, Any] | None = None
+
+
+class SetUnitAttributes(Command):
+    attributes: dict[str, Any] = Field(min_length=1)
+
+
+class CloseUnit(Command):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class RecordIndicator(Command):
+    value: float = Field(allow_inf_nan=False)
+
+
+class SubmitReport(Command):
+    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    campaign: str | None = None
+    as_of: date | None = None
+
+
+def validate(model: type[Command], **kwargs: Any) -> Any:
+    """Validate a command's arguments; raise :class:`InvalidCommand` with every problem listed."""
+    try:
+        return model(**kwargs)
+    except ValidationError as error:
+        raise InvalidCommand(describe(error)) from None
+
+
+def describe(error: ValidationError) -> str:
+    problems = []
+    for item in error.errors():
+        name = str(item["loc"][0]) if item["loc"] else ""
+        label = FIELD_LABELS.get(name, name)
+        given = item.get("input")
+        kind = item["type"]
+        if kind == "extra_forbidden":
+            reason = "不是这个命令的参数"
+        elif kind == "missing":
+            reason = "必须填写"
+        elif kind == "literal_error":
+            expected = item.get("ctx", {}).get("expected", "")
+            reason = f"应为 {expected.replace(' or ', '、').replace(chr(39), '')} 之一，收到“{given}”"
+        elif kind.startswith("date") or kind.startswith("datetime"):
+            reason = f"不是有效日期：“{given}”（应为 YYYY-MM-DD）"
+        elif kind in ("string_too_short", "value_error") and given is not None and not str(given).strip():
+            reason = "不能为空"
+        elif kind == "string_too_short":
+            reason = "不能为空"
+        elif kind == "string_too_long":
+            reason = f"过长（最多 {item.get('ctx', {}).get('max_length')} 字）"
+        elif kind == "string_pattern_mismatch":
+            reason = f"格式不对：“{given}”"
+        elif kind in ("greater_than_equal", "greater_than"):
+            reason = f"不能小于 {item.get('ctx', {}).get('ge', item.get('ctx', {}).get('gt'))}，收到 {given}"
+        elif kind in ("less_than_equal", "less_than"):
+            reason = f"不能大于 {item.get('ctx', {}).get('le', item.get('ctx', {}).get('lt'))}，收到 {given}"
+        elif kind.startswith(("float", "int", "decimal")) or kind == "finite_number":
+            reason = f"应为数值，收到“{given}”"
+        elif kind.startswith("bool"):
+            reason = f"应为是/否，收到“{given}”"
+        else:
+            reason = f"{item['msg']}（收到“{given}”）"
+        problems.append(f"{label}：{reason}" if label else reason)
+    return "；".join(problems)

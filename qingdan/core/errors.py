@@ -1,0 +1,30 @@
+"""The errors of qingdan: one root, four kinds a caller can act on."""
+
+from __future__ import annotations
+
+
+class QingdanError(Exception):
+    """Root of every error qingdan raises on purpose.
+
+    The message is written for the clerk who issued the command (in Chinese) and says what to do.
+    """
+
+
+class InvalidCommand(QingdanError):
+    """Raised when a command breaks a rule (a bad date, a missing part, a wrong status); nothing is written."""
+
+
+class NotFound(QingdanError):
+    """Raised when a hazard, measure, task, unit, target or report number does not exist in the ledger."""
+
+
+class Conflict(QingdanError):
+    """Raised when another writer changed the same record first and a retry could not resolve it."""
+
+
+class PermissionDenied(QingdanError):
+    """Raised when the acting person's role does not allow the command; nothing is written."""
+
+
+class PluginError(QingdanError):
+    """Raised when a plugin is broken (duplicate ids, misspelt hooks, a hook that raised)."""

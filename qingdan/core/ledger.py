@@ -1,0 +1,616 @@
+"""The ledger: an eventsourcing application behind the public API of DESIGN §5."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, time
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, unquote, urlparse
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, Transcoder, Transcoding
+
+from . import commands as cmd
+from .domain import (
+    CST,
+    HAZARD_CORRECTABLE,
+    Hazard,
+    Indicator,
+    Measure,
+    Record,
+    Report,
+    Task,
+    Unit,
+    _system_now,
+    aggregate_id,
+    current_clock,
+)
+from .errors import Conflict, InvalidCommand, NotFound
+from .reference import fold, hazard_row, indicator_reading, measure_row, unit_row
+from .rows import HazardRow, HistoryEntry, IndicatorReading, MeasureRow, UnitRow
+
+A = TypeVar("A", bound=Record)
+RETRIES = 20
+COMMON_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic", "on",
+                 "actor", "note"}
+
+
+class DateAsISO(Transcoding):
+    """Effective dates are stored as ISO strings (``2020-09-01``)."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class TupleAsList(Transcoding):
+    type = tuple
+    name = "tuple_list"
+
+    def encode(self, obj: tuple[Any, ...]) -> list[Any]:
+        return list(obj)
+
+    def decode(self, data: list[Any]) -> tuple[Any, ...]:
+        return tuple(data)
+
+
+class LedgerApplication(Application[Any]):
+    """The event store of one ledger (tables ``qingdan_events`` …)."""
+
+    name = "qingdan"
+
+    def register_transcodings(self, transcoder: Transcoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+        transcoder.register(TupleAsList())
+
+
+def persistence_env(url: str | None) -> tuple[dict[str, str], str]:
+    """Translate a ledger URL into eventsourcing's environment; returns (env, kind)."""
+    if url is None:
+        url = os.environ.get("QINGDAN_DB") or "qingdan.db"
+    if url.startswith(("postgresql://", "postgres://")):
+        parts = urlparse(url)
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": (parts.path or "/").lstrip("/") or "postgres",
+            "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_USER": unquote(parts.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_POOL_SIZE": "2",
+            "POSTGRES_MAX_OVERFLOW": "4",
+        }
+        schema = parse_qs(parts.query).get("schema")
+        if schema:
+            env["POSTGRES_SCHEMA"] = schema[0]
+        return env, "postgres"
+    path = url.removeprefix("sqlite:///").removeprefix("sqlite://")
+    if path in ("", ":memory:"):
+        path = "file::memory:?mode=memory&cache=shared"
+    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path,
+            "SQLITE_LOCK_TIMEOUT": "30"}, "sqlite"
+
+
+def end_of_day(d: date) -> datetime:
+    """A bare date as ``known_at`` means the end of that day in China Standard Time."""
+    return datetime.combine(d, time(23, 59, 59, 999999), tzinfo=CST)
+
+
+def as_known_at(value: date | datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=CST)
+        return value
+    return end_of_day(value)
+
+
+class Ledger:
+    """A ledger of the 两个清单: commands write events, queries read state as of any date.
+
+    Use :func:`qingdan.open_ledger` to get one. ``clock`` is a callable returning an aware datetime:
+    the recorded time of the next event (default: now).
+    """
+
+    def __init__(self, url: str | None = None, *, actor: str | None = None,
+                 clock: Callable[[], datetime] | None = None, catalogue: Any = None) -> None:
+        env, self.backend = persistence_env(url)
+        self.url = url
+        try:
+            self.app = LedgerApplication(env=env)
+        except Exception as error:  # a server that is down or a path that cannot be opened
+            from .errors import QingdanError
+
+            raise QingdanError(f"无法打开台账数据库 {url or env.get('SQLITE_DBNAME')}：{error}") from error
+        self.actor = actor or os.environ.get("QINGDAN_ACTOR") or _default_actor()
+        self.clock = clock or _system_now
+        self._catalogue = catalogue
+        self._next_seq: dict[str, int] = {}
+        self._after_write: list[Callable[[], None]] = []
+        self._before_read: list[Callable[[], None]] = []
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def disconnect(self) -> None:
+        """Release the database connections (the ledger object is unusable afterwards)."""
+        self.app.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.disconnect()
+
+    @property
+    def catalogue(self) -> Any:
+        """The campaigns, tasks, targets, checks and projections of the loaded plugins."""
+        if self._catalogue is None:
+            from .plugins import get_catalogue
+
+            self._catalogue = get_catalogue()
+        return self._catalogue
+
+    def now(self) -> datetime:
+        stamp = self.clock()
+        if stamp.tzinfo is None:
+            raise ValueError("the ledger clock must return an aware datetime")
+        return stamp
+
+    def today(self) -> date:
+        return self.now().astimezone(CST).date()
+
+    @contextmanager
+    def _clocked(self) -> Iterator[None]:
+        token = current_clock.set(self.now)
+        try:
+            yield
+        finally:
+            current_clock.reset(token)
+
+    def _common(self, c: cmd.Command) -> dict[str, Any]:
+        return {"on": c.on or self.today(), "actor": c.actor or self.actor, "note": c.note}
+
+    def _get(self, cls: type[A], number: str, key: str | None = None) -> A:
+        try:
+            aggregate = self.app.repository.get(aggregate_id(key or number))
+        except AggregateNotFoundError:
+            raise NotFound(f"台账中没有 {number}") from None
+        if not isinstance(aggregate, cls):
+            raise NotFound(f"{number} 不是{_KIND_LABELS.get(cls, cls.__name__)}")
+        return aggregate
+
+    def _save(self, *aggregates: Record) -> None:
+        self.app.save(*aggregates)
+        for hook in self._after_write:
+            hook()
+
+    def _act(self, cls: type[A], number: str, action: str, command: cmd.Command, /, *,
+             key: str | None = None, **kwargs: Any) -> str:
+        """Load, run a command method, save; on a concurrent write, reload and try again."""
+        common = self._common(command)
+        for _ in range(RETRIES):
+            aggregate = self._get(cls, number, key)
+            with self._clocked():
+                getattr(aggregate, action)(**common, **kwargs)
+            try:
+                self._save(aggregate)
+            except IntegrityError:
+                continue  # another writer got there first: re-check the rules on fresh state
+            return number
+        raise Conflict(f"{number} 正被其他人同时修改，已重试 {RETRIES} 次仍未成功，请稍后再试")
+
+    def _exists(self, number: str) -> bool:
+        return bool(self.app.recorder.select_events(aggregate_id(number), limit=1))
+
+    def _create(self, prefix: str, width: int, make: Callable[[str], Record]) -> str:
+        """Allocate the next free number under ``prefix`` and create the record under it.
+
+        The aggregate id is derived from the number, so two writers that pick the same number
+        clash in the database; the loser moves on to the next number. Never a second record.
+        """
+        seq = self._next_seq.get(prefix) or self._first_free(prefix, width)
+        for _ in range(RETRIES * 5):
+            number = f"{prefix}-{seq:0{width}d}"
+            with self._clocked():
+                aggregate = make(number)
+            try:
+                self._save(aggregate)
+            except IntegrityError:
+                seq += 1
+                continue
+            self._next_seq[prefix] = seq + 1
+            return number
+        raise Conflict(f"无法分配编号 {prefix}-…：冲突过多，请稍后再试")
+
+    def _first_free(self, prefix: str, width: int) -> int:
+        """Galloping then binary search for the first unused sequence number (numbers are dense)."""
+        def used(n: int) -> bool:
+            return self._exists(f"{prefix}-{n:0{width}d}")
+
+        if not used(1):
+            return 1
+        low, high = 1, 2
+        while used(high):
+            low, high = high, high * 2
+        while high - low > 1:
+            mid = (low + high) // 2
+            if used(mid):
+                low = mid
+            else:
+                high = mid
+        return high
+
+    # -- catalogue lookups -------------------------------------------------------------------
+
+    def _campaign(self, campaign_id: str) -> Any:
+        campaigns = self.catalogue.campaigns
+        if campaign_id not in campaigns:
+            known = "、".join(f"{c.id}（{c.name}）" for c in campaigns.values()) or "（未加载任何专项插件）"
+            raise InvalidCommand(f"未知的专项“{campaign_id}”。可用的专项：{known}")
+        return campaigns[campaign_id]
+
+    def _check_category(self, campaign: Any, category: str | None) -> None:
+        if category is not None and campaign.hazard_categories and category not in campaign.hazard_categories:
+            raise InvalidCommand(
+                f"专项“{campaign.name}”没有隐患类别“{category}”。可用类别："
+                + "、".join(campaign.hazard_categories)
+            )
+
+    def _attribute_specs(self) -> dict[str, Any]:
+        specs: dict[str, Any] = {}
+        for campaign in self.catalogue.campaigns.values():
+            for spec in campaign.unit_attributes:
+                specs.setdefault(spec.name, spec)
+        return specs
+
+    def _check_attributes(self, attributes: dict[str, Any], *, allow_none: bool) -> dict[str, Any]:
+        specs = self._attribute_specs()
+        checked: dict[str, Any] = {}
+        for name, value in attributes.items():
+            spec = specs.get(name)
+            if spec is None:
+                known = "、".join(sorted(specs)) or "（无）"
+                raise InvalidCommand(f"未知的单位属性“{name}”。各专项声明的属性：{known}")
+            if value is None:
+                if not allow_none:
+                    continue
+                checked[name] = None
+                continue
+            try:
+                checked[name] = spec.validate_value(value)
+            except ValueError as error:
+                raise InvalidCommand(str(error)) from None
+        return checked
+
+    # -- hazards -----------------------------------------------------------------------------
+
+    def report_hazard(self, **kwargs: Any) -> str:
+        """Register a 问题隐患; returns its number (``H-fire-2020-0007``)."""
+        c = cmd.validate(cmd.ReportHazard, **kwargs)
+        campaign = self._campaign(c.campaign)
+        self._check_category(campaign, c.category)
+        common = self._common(c)
+        found_on = c.found_on or common["on"]
+        today = self.today()
+        if found_on > today:
+            raise InvalidCommand(f"排查日期 {found_on} 晚于今天 {today}，不能登记未来的事实")
+        if c.on is not None and c.on != found_on:
+            raise InvalidCommand(f"隐患登记的业务日期即排查日期：on={c.on} 与 found_on={found_on} 不一致")
+        if c.unit_number is not None:
+            self._get(Unit, c.unit_number)
+        fields = c.model_dump(exclude={"on", "actor", "note", "found_on"})
+        fields["inspectors"] = list(c.inspectors)
+        common["on"] = found_on
+        return self._create(
+            f"H-{c.campaign}-{found_on.year}", 4,
+            lambda number: Hazard.report(number=number, found_on=found_on, **common, **fields),
+        )
+
+    def plan_rectification(self, number: str, /, **kwargs: Any) -> str:
+        """Record any subset of the 五到位 (responsibility, measures, funds, deadline, contingency)."""
+        c = cmd.validate(cmd.PlanRectification, **kwargs)
+        parts = c.model_dump(exclude={"on", "actor", "note"})
+        return self._act(Hazard, number, "plan", c, **parts)
+
+    def escalate(self, number: str, /, **kwargs: Any) -> str:
+        """Record 挂牌督办 by a supervising body."""
+        c = cmd.validate(cmd.Escalate, **kwargs)
+        return self._act(Hazard, number, "escalate", c, supervisor=c.supervisor, level=c.level,
+                         doc_no=c.doc_no)
+
+    def request_extension(self, number: str, /, **kwargs: Any) -> str:
+        """Ask for a later deadline (延期申请)."""
+        c = cmd.validate(cmd.RequestExtension, **kwargs)
+        return self._act(Hazard, number, "request_extension", c, deadline=c.deadline,
+                         reason=c.reason)
+
+    def decide_extension(self, number: str, /, **kwargs: Any) -> str:
+        """Approve or refuse the pending extension request."""
+        c = cmd.validate(cmd.DecideExtension, **kwargs)
+        return self._act(Hazard, number, "decide_extension", c, approved=c.approved)
+
+    def report_progress(self, number: str, /, **kwargs: Any) -> str:
+        """Note progress of the rectification (整改进展)."""
+        c = cmd.validate(cmd.ReportProgress, **kwargs)
+        return self._act(Hazard, number, "report_progress", c, text=c.text)
+
+    def complete_rectification(self, number: str, /, **kwargs: Any) -> str:
+        """Record that the rectification is done (整改完成) and awaits verification."""
+        c = cmd.validate(cmd.CompleteRectification, **kwargs)
+        return self._act(Hazard, number, "complete", c, cost=c.cost)
+
+    def verify(self, number: str, /, **kwargs: Any) -> str:
+        """Record a verification (验收); a failed one returns the hazard to 整改中."""
+        c = cmd.validate(cmd.Verify, **kwargs)
+        return self._act(Hazard, number, "verify", c, passed=c.passed, inspector=c.inspector,
+                         method=c.method)
+
+    def close(self, number: str, /, **kwargs: Any) -> str:
+        """Close (销号) a hazard whose rectification passed verification."""
+        c = cmd.validate(cmd.Close, **kwargs)
+        return self._act(Hazard, number, "close", c)
+
+    def reopen(self, number: str, /, **kwargs: Any) -> str:
+        """Reopen (反销号) a closed hazard found not fixed, e.g. at 回头看."""
+        c = cmd.validate(cmd.Reopen, **kwargs)
+        return self._act(Hazard, number, "reopen", c, reason=c.reason)
+
+    def correct(self, number: str, /, **kwargs: Any) -> str:
+        """Correct a wrongly recorded field; ``on`` defaults to the hazard's found date."""
+        c = cmd.validate(cmd.Correct, **kwargs)
+        if c.field == "found_on":
+            raise InvalidCommand(f"{number}：排查日期不能更正；如登记有误，请撤销后按正确日期重新登记")
+        if c.field not in HAZARD_CORRECTABLE:
+            raise InvalidCommand(
+                f"不能更正字段“{c.field}”。可更正：" + "、".join(f"{k}（{v}）" for k, v in HAZARD_CORRECTABLE.items())
+            )
+        hazard = self._get(Hazard, number)
+        value = self._correction_value(hazard, c.field, c.value)
+        on = c.on or hazard.found_on
+        command = c.model_copy(update={"on": on})
+        return self._act(Hazard, number, "correct", command, field=c.field, value=value,
+                         reason=c.reason)
+
+    def _correction_value(self, hazard: Hazard, field: str, value: Any) -> Any:
+        probe = {"unit": "x", "description": "x", "campaign": hazard.campaign}
+        if field in ("unit", "description"):
+            probe[field] = value
+            return cmd.validate(cmd.ReportHazard, **probe).model_dump()[field]
+        if field in ("level", "source", "category", "village", "location", "unit_number", "inspectors"):
+            checked = cmd.validate(cmd.ReportHazard, **probe, **{field: value}).model_dump()[field]
+            if field == "category":
+                self._check_category(self._campaign(hazard.campaign), checked)
+            if field == "unit_number" and checked is not None:
+                self._get(Unit, checked)
+            return list(checked) if field == "inspectors" else checked
+        plan = cmd.validate(cmd.PlanRectification, **{field: value}).model_dump()
+        return plan[field]
+
+    def withdraw(self, number: str, /, **kwargs: Any) -> str:
+        """Withdraw (撤销) a duplicate or erroneous entry; it stays in the history."""
+        c = cmd.validate(cmd.Withdraw, **kwargs)
+        return self._act(Hazard, number, "withdraw", c, reason=c.reason)
+
+    # -- measures ----------------------------------------------------------------------------
+
+    def add_measure(self, **kwargs: Any) -> str:
+        """Plan a 制度措施; returns its number (``M-fire-2020-0001``)."""
+        c = cmd.validate(cmd.AddMeasure, **kwargs)
+        self._campaign(c.campaign)
+        common = self._common(c)
+        self._check_future(common["on"])
+        fields = c.model_dump(include={"campaign", "title", "kind", "department", "due"})
+        if c.due is not None and c.due < common["on"]:
+            raise InvalidCommand(f"完成时限 {c.due} 早于登记日期 {common['on']}")
+        return self._create(
+            f"M-{c.campaign}-{common['on'].year}", 4,
+            lambda number: Measure.add(number=number, **common, **fields),
+        )
+
+    def issue_measure(self, number: str, /, **kwargs: Any) -> str:
+        """Record that the measure was issued (印发) with its document number (文号)."""
+        c = cmd.validate(cmd.IssueMeasure, **kwargs)
+        return self._act(Measure, number, "issue", c, doc_no=c.doc_no)
+
+    def implement_measure(self, number: str, /, **kwargs: Any) -> str:
+        """Record that the measure is in force and carried out (已落实)."""
+        c = cmd.validate(cmd.ImplementMeasure, **kwargs)
+        return self._act(Measure, number, "implement", c)
+
+    def revise_measure(self, number: str, /, **kwargs: Any) -> str:
+        """Revise a measure's title or 文号; the number stays, the change is recorded."""
+        c = cmd.validate(cmd.ReviseMeasure, **kwargs)
+        return self._act(Measure, number, "revise", c, reason=c.reason, title=c.title,
+                         doc_no=c.doc_no)
+
+    def repeal_measure(self, number: str, /, **kwargs: Any) -> str:
+        """Repeal (废止) a measure."""
+        c = cmd.validate(cmd.RepealMeasure, **kwargs)
+        return self._act(Measure, number, "repeal", c, reason=c.reason)
+
+    # -- tasks -------------------------------------------------------------------------------
+
+    def _task_spec(self, task_id: str) -> Any:
+        for campaign in self.catalogue.campaigns.values():
+            for task in campaign.tasks:
+                if task.id == task_id:
+                    return campaign, task
+        raise NotFound(f"没有任务“{task_id}”。用 `qingdan task list` 查看各专项的重点任务")
+
+    def _tracked(self, cls: type[A], key: str, number: str, campaign: Any) -> None:
+        if not self._exists(key):
+            with self._clocked():
+                record = cls.track(number=number, campaign=campaign.id, start=campaign.start,
+                                   actor=self.actor)
+            try:
+                self._save(record)
+            except IntegrityError:
+                pass  # another writer started tracking it first: same record
+
+    def report_task_progress(self, task_id: str, /, **kwargs: Any) -> str:
+        """Report progress on a 重点任务 (optionally with a percentage)."""
+        c = cmd.validate(cmd.ReportTaskProgress, **kwargs)
+        campaign, _ = self._task_spec(task_id)
+        self._check_future(self._common(c)["on"])
+        self._tracked(Task, "task:" + task_id, task_id, campaign)
+        return self._act(Task, task_id, "report_progress", c, key="task:" + task_id,
+                         text=c.text, percent=c.percent)
+
+    def complete_task(self, task_id: str, /, **kwargs: Any) -> str:
+        """Record that a 重点任务 is done."""
+        c = cmd.validate(cmd.CompleteTask, **kwargs)
+        campaign, _ = self._task_spec(task_id)
+        self._check_future(self._common(c)["on"])
+        self._tracked(Task, "task:" + task_id, task_id, campaign)
+        return self._act(Task, task_id, "complete", c, key="task:" + task_id)
+
+    # -- units -------------------------------------------------------------------------------
+
+    def register_unit(self, **kwargs: Any) -> str:
+        """Register a 监管对象; returns its number (``U-00001``)."""
+        c = cmd.validate(cmd.RegisterUnit, **kwargs)
+        common = self._common(c)
+        self._check_future(common["on"])
+        attributes = self._check_attributes(c.attributes or {}, allow_none=False)
+        fields = {"name": c.name, "kind": c.kind, "village": c.village,
+                  "credit_code": c.credit_code, "attributes": attributes}
+        return self._create("U", 5, lambda number: Unit.register(number=number, **common, **fields))
+
+    def set_unit_attributes(self, number: str, /, **kwargs: Any) -> str:
+        """Change a unit's attributes as of a date (None removes one)."""
+        c = cmd.validate(cmd.SetUnitAttributes, **kwargs)
+        attributes = self._check_attributes(c.attributes, allow_none=True)
+        return self._act(Unit, number, "set_attributes", c, attributes=attributes)
+
+    def close_unit(self, number: str, /, **kwargs: Any) -> str:
+        """Close (注销) a unit: it no longer counts in targets and checks after that date."""
+        c = cmd.validate(cmd.CloseUnit, **kwargs)
+        return self._act(Unit, number, "close", c, reason=c.reason)
+
+    # -- indicators --------------------------------------------------------------------------
+
+    def _target(self, target_id: str) -> Any:
+        target = self.catalogue.targets.get(target_id)
+        if target is None:
+            raise NotFound(f"没有目标“{target_id}”。用 `qingdan targets` 查看各专项的整治目标")
+        return target
+
+    def record_indicator(self, target_id: str, /, **kwargs: Any) -> str:
+        """Record a reported value of a target (e.g. the number of enforcement officers)."""
+        c = cmd.validate(cmd.RecordIndicator, **kwargs)
+        target = self._target(target_id)
+        if target.measure is not None:
+            raise InvalidCommand(f"目标“{target.title}”由台账数据计算得出，不需要填报指标")
+        campaign = self._campaign(target.campaign)
+        self._check_future(self._common(c)["on"])
+        self._tracked(Indicator, "indicator:" + target_id, target_id, campaign)
+        return self._act(Indicator, target_id, "record", c, key="indicator:" + target_id,
+                         value=c.value)
+
+    def _check_future(self, on: date) -> None:
+        today = self.today()
+        if on > today:
+            raise InvalidCommand(f"业务日期 {on} 晚于今天 {today}，不能登记未来的事实")
+
+    # -- queries (reference fold; the materialised view replaces these for lists) -------------
+
+    def _events(self, key: str) -> list[Record.Event]:
+        return list(self.app.events.get(aggregate_id(key)))
+
+    def _fold(self, cls: type[A], number: str, as_of: date | None,
+              known_at: date | datetime | None, key: str | None = None) -> A:
+        events = self._events(key or number)
+        if not events:
+            raise NotFound(f"台账中没有 {number}")
+        as_of = as_of or self.today()
+        aggregate = fold(events, as_of, as_known_at(known_at))
+        if aggregate is None:
+            raise NotFound(f"截至 {as_of}{_known_label(known_at)}，台账中还没有 {number}")
+        if not isinstance(aggregate, cls):
+            raise NotFound(f"{number} 不是{_KIND_LABELS.get(cls, cls.__name__)}")
+        return aggregate
+
+    def hazard(self, number: str, /, *, as_of: date | None = None,
+               known_at: date | datetime | None = None) -> HazardRow:
+        """The hazard as it stood at the end of ``as_of``, as recorded by ``known_at``."""
+        as_of = as_of or self.today()
+        return hazard_row(self._fold(Hazard, number, as_of, known_at), as_of)
+
+    def measure(self, number: str, /, *, as_of: date | None = None,
+                known_at: date | datetime | None = None) -> MeasureRow:
+        """The measure as it stood at the end of ``as_of``, as recorded by ``known_at``."""
+        as_of = as_of or self.today()
+        return measure_row(self._fold(Measure, number, as_of, known_at), as_of)
+
+    def unit(self, number: str, /, *, as_of: date | None = None,
+             known_at: date | datetime | None = None) -> UnitRow:
+        """The unit with its attributes as of ``as_of``."""
+        return unit_row(self._fold(Unit, number, as_of, known_at))
+
+    def indicator(self, target_id: str, /, *, as_of: date | None = None,
+                  known_at: date | datetime | None = None) -> IndicatorReading | None:
+        """The latest reading of a target dated on or before ``as_of``."""
+        self._target(target_id)
+        events = self._events("indicator:" + target_id)
+        if not events:
+            return None
+        return indicator_reading(fold(events, as_of or self.today(), as_known_at(known_at)))
+
+    def history(self, number: str, /) -> list[HistoryEntry]:
+        """Every event of a record, in recording order, with effective date, recorded time, actor."""
+        events: list[Record.Event] = []
+        for key in (number, "task:" + number, "indicator:" + number):
+            events = self._events(key)
+            if events:
+                break
+        if not events:
+            raise NotFound(f"台账中没有 {number}")
+        entries = []
+        for event in events:
+            data = {k: v for k, v in vars(event).items() if k not in COMMON_FIELDS}
+            entries.append(HistoryEntry(
+                number=number, version=event.originator_version, type=type(event).__name__,
+                on=event.on, recorded_at=event.timestamp.astimezone(CST), actor=event.actor,
+                note=event.note, data=data,
+            ))
+        return entries
+
+
+_KIND_LABELS = {Hazard: "问题隐患", Measure: "制度措施", Unit: "监管对象", Task: "重点任务",
+                Indicator: "指标", Report: "报送记录"}
+
+
+def _known_label(known_at: date | datetime | None) -> str:
+    return f"（按 {known_at} 时的登记）" if known_at is not None else ""
+
+
+def _default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user database in some containers
+        return "unknown"
+
+
+def open_ledger(url: str | None = None, *, actor: str | None = None,
+                clock: Callable[[], datetime] | None = None, catalogue: Any = None) -> Ledger:
+    """Open (creating if needed) a ledger.
+
+    ``url``: a path or ``sqlite:///path`` (default ``$QINGDAN_DB`` or ``./qingdan.db``), or
+    ``postgresql://user@host:port/db`` (``?schema=name`` to use a schema). ``clock``: returns the
+    recorded time of the next event (an aware datetime; default now). ``catalogue``: the campaign
+    catalogue to use instead of the installed plugins (for hosts and tests).
+    """
+    return Ledger(url, actor=actor, clock=clock, catalogue=catalogue)
+
+

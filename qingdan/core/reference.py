@@ -1,0 +1,99 @@
+"""The reference semantics of DESIGN §3, kept small so it is obviously right.
+
+The state of an aggregate as of ``(D, T)`` is the fold, in recording order, of its events recorded at
+or before ``T`` whose effective date is on or before ``D``. Every projection must agree with
+:func:`fold`; the property tests compare them on random histories.
+
+The row builders here (``hazard_row`` …) turn a folded aggregate into the public row models; the
+materialised view uses the same builders, so there is one definition of every derived field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from .domain import Hazard, Indicator, Measure, Record, Task, Unit
+from .rows import HazardRow, IndicatorReading, MeasureRow, UnitRow
+
+
+def fold(events: Iterable[Record.Event], as_of: date | None = None,
+         known_at: datetime | None = None) -> Record | None:
+    """Fold an aggregate's events (in recording order) as of ``as_of``, known at ``known_at``.
+
+    Returns None when the aggregate did not exist yet: its first event, whose date is the earliest
+    of its history by the command rules, is not yet effective or not yet recorded.
+    """
+    aggregate: Any = None
+    for event in events:
+        if known_at is not None and event.timestamp > known_at:
+            break  # recorded times never go backwards within an aggregate
+        if as_of is not None and event.on > as_of:
+            if aggregate is None:
+                return None
+            continue
+        if aggregate is None:
+            aggregate = event.mutate(None)
+        else:
+            event.apply(aggregate)
+            aggregate._version = event.originator_version
+            aggregate._modified_on = event.timestamp
+    return aggregate
+
+
+def hazard_row(h: Hazard, as_of: date) -> HazardRow:
+    missing = h.missing_parts()
+    return HazardRow(
+        number=h.number, campaign=h.campaign, unit=h.unit, unit_number=h.unit_number,
+        village=h.village, location=h.location, category=h.category, level=h.level,
+        source=h.source, found_on=h.found_on, inspectors=tuple(h.inspectors),
+        description=h.description, responsible_unit=h.responsible_unit,
+        responsible_person=h.responsible_person, measures=h.measures, funds=h.funds,
+        deadline=h.deadline, contingency=h.contingency, escalated=h.escalated,
+        escalation_level=h.escalation_level, supervisor=h.supervisor,
+        escalation_doc_no=h.escalation_doc_no, extension_pending=h.extension_pending,
+        status=h.status, overdue=h.is_overdue(as_of), five_in_place=not missing,
+        missing_parts=missing, completed_on=h.completed_on, cost=h.cost,
+        verified_on=h.verified_on, closed_on=h.closed_on, withdrawn_on=h.withdrawn_on,
+        reopened=h.reopened, note=h.note,
+    )
+
+
+def measure_row(m: Measure, as_of: date) -> MeasureRow:
+    return MeasureRow(
+        number=m.number, campaign=m.campaign, title=m.title, kind=m.kind,
+        department=m.department, due=m.due, added_on=m.added_on, status=m.status,
+        doc_no=m.doc_no, issued_on=m.issued_on, implemented_on=m.implemented_on,
+        repealed_on=m.repealed_on, revisions=m.revisions, overdue=m.is_overdue(as_of),
+    )
+
+
+def unit_row(u: Unit) -> UnitRow:
+    return UnitRow(
+        number=u.number, name=u.name, kind=u.kind, village=u.village,
+        credit_code=u.credit_code, attributes=dict(u.attributes),
+        registered_on=u.registered_on, closed_on=u.closed_on,
+    )
+
+
+def task_state(t: Task | None) -> dict[str, Any]:
+    """The ledger part of a task row (the plugin supplies title, departments and due)."""
+    if t is None:
+        return {"status": "not_started"}
+    return {
+        "status": t.status, "percent": t.percent, "last_progress": t.last_progress,
+        "last_progress_on": t.last_progress_on, "completed_on": t.completed_on,
+    }
+
+
+def indicator_reading(i: Indicator | None) -> IndicatorReading | None:
+    if i is None:
+        return None
+    latest = i.latest()
+    if latest is None:
+        return None
+    on, value, recorded_at, actor = latest
+    return IndicatorReading(target_id=i.number, value=value, on=on, recorded_at=recorded_at,
+                            actor=actor)
+

@@ -1,0 +1,186 @@
+"""Read models: the rows queries return and plugins read from a :class:`Snapshot`.
+
+Field names are the public contract of DESIGN §5; they are what JSON output and host systems see.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+HAZARD_STATUS_LABELS = {
+    "reported": "待整改",
+    "rectifying": "整改中",
+    "awaiting_verification": "待验收",
+    "closed": "已销号",
+    "withdrawn": "已撤销",
+}
+MEASURE_STATUS_LABELS = {
+    "planned": "拟制定",
+    "issued": "已印发",
+    "implemented": "已落实",
+    "repealed": "已废止",
+}
+TASK_STATUS_LABELS = {"not_started": "未开始", "in_progress": "推进中", "done": "已完成"}
+FIVE_PARTS = ("responsibility", "measures", "funds", "deadline", "contingency")
+FIVE_PART_LABELS = {
+    "responsibility": "责任",
+    "measures": "措施",
+    "funds": "资金",
+    "deadline": "时限",
+    "contingency": "预案",
+}
+
+
+class Row(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class HazardRow(Row):
+    """One line of the 问题隐患清单 as of a date."""
+
+    number: str
+    campaign: str
+    unit: str
+    unit_number: str | None = None
+    village: str | None = None
+    location: str | None = None
+    category: str | None = None
+    level: str = "一般"
+    source: str = "自查"
+    found_on: date
+    inspectors: tuple[str, ...] = ()
+    description: str
+    responsible_unit: str | None = None
+    responsible_person: str | None = None
+    measures: str | None = None
+    funds: float | None = None
+    deadline: date | None = None
+    contingency: str | None = None
+    escalated: bool = False
+    escalation_level: str | None = None
+    supervisor: str | None = None
+    escalation_doc_no: str | None = None
+    extension_pending: date | None = None
+    status: str = "reported"
+    overdue: bool = False
+    five_in_place: bool = False
+    missing_parts: tuple[str, ...] = FIVE_PARTS
+    completed_on: date | None = None
+    cost: float | None = None
+    verified_on: date | None = None
+    closed_on: date | None = None
+    withdrawn_on: date | None = None
+    reopened: int = 0
+    note: str | None = None
+
+    @property
+    def status_label(self) -> str:
+        return HAZARD_STATUS_LABELS[self.status]
+
+
+class MeasureRow(Row):
+    """One line of the 制度措施清单 as of a date."""
+
+    number: str
+    campaign: str
+    title: str
+    kind: str = "制度"
+    department: str
+    due: date | None = None
+    added_on: date
+    status: str = "planned"
+    doc_no: str | None = None
+    issued_on: date | None = None
+    implemented_on: date | None = None
+    repealed_on: date | None = None
+    revisions: int = 0
+    overdue: bool = False
+
+    @property
+    def status_label(self) -> str:
+        return MEASURE_STATUS_LABELS[self.status]
+
+
+class TaskRow(Row):
+    """A 重点任务 of a campaign with its progress as of a date."""
+
+    id: str
+    campaign: str
+    title: str
+    lead_departments: tuple[str, ...] = ()
+    departments: tuple[str, ...] = ()
+    due: date | None = None
+    source: str = ""
+    status: str = "not_started"
+    percent: float | None = None
+    last_progress: str | None = None
+    last_progress_on: date | None = None
+    completed_on: date | None = None
+    overdue: bool = False
+
+
+class UnitRow(Row):
+    """A 监管对象 with its attributes as of a date."""
+
+    number: str
+    name: str
+    kind: str
+    village: str | None = None
+    credit_code: str | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    registered_on: date
+    closed_on: date | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.closed_on is None
+
+
+class IndicatorReading(Row):
+    """The latest reported value of a target that is read rather than computed."""
+
+    target_id: str
+    value: float
+    on: date
+    recorded_at: datetime
+    actor: str | None = None
+
+
+class TwoLists(Row):
+    """The 两个清单 as they stood at ``as_of``, as known at ``known_at``."""
+
+    as_of: date
+    known_at: datetime | None = None
+    hazards: tuple[HazardRow, ...] = ()
+    measures: tuple[MeasureRow, ...] = ()
+
+
+class HistoryEntry(Row):
+    """One stored event as a person reads it."""
+
+    number: str
+    version: int
+    type: str
+    on: date
+    recorded_at: datetime
+    actor: str | None = None
+    note: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class TargetStatus(Row):
+    """Where a 整治目标 stands as of a date (see docs for the meaning of each state)."""
+
+    id: str
+    campaign: str
+    title: str
+    value: float | None
+    goal: float
+    comparator: str
+    unit: str
+    due: date
+    state: str
+    source: str = ""

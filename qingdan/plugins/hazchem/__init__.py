@@ -1,0 +1,385 @@
+"""附件3 危险化学品安全专项整治三年行动实施方案 (总体方案 二(三))."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date
+
+from qingdan.core import targets as rules
+from qingdan.core.hookspecs import hookimpl
+from qingdan.core.spec import (
+    AttributeSpec,
+    Campaign,
+    Check,
+    Finding,
+    Phase,
+    Projection,
+    Snapshot,
+    Target,
+    TaskSpec,
+)
+
+ID = "hazchem"
+ANNEX = "附件3"
+START, END = date(2020, 7, 1), date(2022, 12, 31)
+END_2020, END_2021, END_2022 = date(2020, 12, 31), date(2021, 12, 31), date(2022, 12, 31)
+
+SAFETY = "安全生产监督管理局"
+
+# Unit kinds this annex supervises.
+PRODUCER, STORAGE, TRADER, CHEMICAL, FINE, USER, VEHICLE = (
+    "危险化学品生产企业",
+    "危险化学品储存企业",
+    "危险化学品经营企业",
+    "化工生产企业",
+    "精细化工企业",
+    "危险化学品使用单位",
+    "危险货物运输车辆",
+)
+ENTERPRISES = (PRODUCER, STORAGE, TRADER, CHEMICAL, FINE, USER)
+RISK_LEVELS = ("红", "橙", "黄", "蓝")
+HIGH_RISK_PROCESS = "涉及硝化氯化重氮化过氧化工艺"
+
+# (number, title, lead departments, co-operating departments, due, clause)
+TASKS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], date | None, str], ...] = (
+    ("g1", "明晰负有危险化学品安全监管职能部门安全生产职责，建立危险化学品安全监管部门联动机制",
+     (SAFETY,), ("经济发展局", "派出所", "财政局", "市场监管局"), END_2020, "一、整治目标"),
+    ("g2", "关闭退出不符合安全生产条件的危险化学品企业，减少重大危险源企业、高危工艺企业和生产装置，大幅压减硝化企业数量",
+     (SAFETY,), ("经济发展局",), END_2020, "一、整治目标"),
+    ("1", "严格高风险化工项目准入条件", ("安委会成员单位",), (), None, "二(一)1"),
+    ("2", "提升监测点安全风险管控水平：重新认定化工重点监测点",
+     ("经济发展局", "生态环境办公室", SAFETY), (), END_2020, "二(一)2"),
+    ("3", "深入开展企业安全风险隐患排查治理", (SAFETY, "经济发展局"), (), END_2022, "二(一)3"),
+    ("3.1", "危险化学品企业全面完成安全风险隐患自查并制定“一企一策”整改方案",
+     (SAFETY, "经济发展局"), (), date(2020, 7, 31), "二(一)3"),
+    ("3.2", "危险化学品安全生产许可“回头看”：对安全风险评估等级为“红、橙”的企业逐一再次核查",
+     (SAFETY, "经济发展局"), (), END_2020, "二(一)3"),
+    ("3.3", "涉及重大危险源的危险化学品企业全面完成安全预防控制体系建设",
+     (SAFETY, "经济发展局"), (), END_2022, "二(一)3"),
+    ("4", "强化危险化学品运输、使用和废弃处置安全管理",
+     ("市交通运输局", "市公安局", "交通运输局", "农业农村和社会事业局", SAFETY, "生态环境办公室"),
+     (), END_2022, "二(一)4"),
+    ("4.1", "危险货物运输车辆全部强制安装远程提醒监控系统，实行运输过程实时定位及路径记录",
+     ("市公安局", "交通运输局"), (), END_2022, "二(一)4"),
+    ("5", "全面排查管控危险化学品生产储存企业外部安全防护距离",
+     ("市交通运输局", "应急管理局", "交管所", SAFETY, "经济发展局"), (), END_2022, "二(二)5"),
+    ("5.1", "不符合外部安全防护距离要求、具备就地整改条件的“两重点一重大”装置设施完成整改",
+     ("交管所", SAFETY), (), END_2020, "二(二)5"),
+    ("5.2", "需要搬迁的“两重点一重大”装置设施完成搬迁", ("交管所", SAFETY), (), END_2022, "二(二)5"),
+    ("6", "进一步提升危险化学品企业自动化控制水平", (SAFETY,), (), END_2022, "二(二)6"),
+    ("6.1", "涉及“两重点一重大”的生产装置、储存设施的自动化控制系统装备投用率达到100%",
+     (SAFETY,), (), END_2020, "二(二)6"),
+    ("6.2", "涉及硝化、氯化、重氮化、过氧化工艺装置的上下游配套装置实现自动化控制",
+     (SAFETY,), (), END_2022, "二(二)6"),
+    ("6.3", "处于爆炸区域范围内的控制室进行抗爆加固", (SAFETY,), (), END_2020, "二(二)6"),
+    ("6.4", "拆除甲乙类火灾危险性、粉尘爆炸危险性、中毒危险性厂房和仓库内的办公室、休息室、外操室、巡检室、控制室",
+     (SAFETY,), (), date(2020, 7, 31), "二(二)6"),
+    ("7", "深化精细化工企业反应安全风险评估", (SAFETY,), (), END_2022, "二(二)7"),
+    ("7.1", "涉及硝化、氯化、重氮化、过氧化工艺的精细化工生产装置完成全流程反应安全风险评估",
+     (SAFETY,), (), END_2021, "二(二)7"),
+    ("7.2", "精细化工生产装置落实反应安全风险评估建议，未落实的一律停产整顿",
+     (SAFETY,), (), END_2022, "二(二)7"),
+    ("8", "推动技术创新", ("安委会成员单位",), (), None, "二(二)8"),
+    ("9", "严格执行危险化学品安全生产标准", (SAFETY, "市场监管局"), (), None, "二(二)9"),
+    ("10", "强化从业人员教育培训", ("交管所", SAFETY, "党群工作局"), (), END_2022, "二(三)10"),
+    ("10.1", "安排10%以上的重点岗位职工完成职业技能晋级培训",
+     ("党群工作局", SAFETY), (), END_2021, "二(三)10"),
+    ("10.2", "从业人员中取得职业资格证书或职业技能等级证书的比例达到30%以上",
+     ("党群工作局", SAFETY), (), END_2022, "二(三)10"),
+    ("11", "提高从业人员准入门槛：不符合学历、职称要求的现有人员达到相应水平",
+     (SAFETY,), (), END_2022, "二(三)11"),
+    ("12", "严格精准监管执法", (SAFETY,), (), None, "二(四)12"),
+    ("13", "全面推进安全生产标准化建设",
+     ("经济发展局", "党群工作局", SAFETY, "市场监管局"), (), None, "二(四)13"),
+    ("14", "集中开展危险化学品领域“打非治违”", (SAFETY, "市场监管局"), (), None, "二(四)14"),
+    ("15", "提升危险化学品安全监管队伍监管能力：建立不少于10人的危险化学品安全监管执法队伍",
+     (SAFETY,), (), date(2021, 6, 30), "二(五)15"),
+    ("16", "运用“互联网+监管”提高危险化学品安全监管水平", (SAFETY,), (), END_2020, "二(五)16"),
+    ("16.1", "完成危险化学品安全生产风险监测预警系统建设投用", (SAFETY,), (), END_2020, "二(五)16"),
+    ("16.2", "所有化工生产企业建成集重大危险源监控、可燃有毒气体检测报警、安全风险分区、人员在岗在位、生产全流程管理信息于一体的信息管理系统",
+     (SAFETY,), (), END_2020, "二(五)16"),
+    ("17", "强化社会化技术服务能力", (SAFETY,), ("建设局",), None, "二(五)17"),
+    ("18", "加强应急救援能力建设", (SAFETY,), ("安委会成员单位",), None, "二(五)18"),
+    ("r2020", "形成2020年度报告", (SAFETY,), (), date(2020, 12, 10), "三、时间安排"),
+    ("r2021h", "形成2021年半年度报告", (SAFETY,), (), date(2021, 6, 15), "三、时间安排"),
+    ("r2021", "形成2021年度报告", (SAFETY,), (), date(2021, 12, 10), "三、时间安排"),
+    ("r2022h", "形成2022年半年度报告", (SAFETY,), (), date(2022, 6, 15), "三、时间安排"),
+    ("r2022", "形成2022年度报告和三年行动报告并报市安委会办公室", (SAFETY,), (), date(2022, 12, 10), "三、时间安排"),
+)
+
+UNIT_ATTRIBUTES = (
+    AttributeSpec(name="两重点一重大", type="bool", unit_kinds=ENTERPRISES,
+                  description="涉及重点监管危险化工工艺、重点监管危险化学品和重大危险源", source=f"{ANNEX} 一、整治目标"),
+    AttributeSpec(name="重大危险源", type="bool", unit_kinds=ENTERPRISES, source=f"{ANNEX} 一、整治目标"),
+    AttributeSpec(name="风险等级", type="choice", choices=RISK_LEVELS, unit_kinds=ENTERPRISES,
+                  description="安全风险评估等级（红橙黄蓝）", source=f"{ANNEX} 二(一)3"),
+    AttributeSpec(name="自动化控制系统投用", type="bool", unit_kinds=ENTERPRISES,
+                  description="“两重点一重大”生产装置、储存设施的自动化控制系统已装备并投用", source=f"{ANNEX} 二(二)6"),
+    AttributeSpec(name="安全风险隐患自查完成", type="bool", unit_kinds=ENTERPRISES,
+                  description="已完成安全风险隐患自查并制定“一企一策”整改方案", source=f"{ANNEX} 二(一)3"),
+    AttributeSpec(name="许可回头看核查日期", type="date", unit_kinds=ENTERPRISES,
+                  description="对照安全生产许可证发证条件再次核查的日期", source=f"{ANNEX} 二(一)3"),
+    AttributeSpec(name="安全预防控制体系建成", type="bool", unit_kinds=ENTERPRISES,
+                  description="以双重预防机制为重点的安全预防控制体系建成", source=f"{ANNEX} 二(一)3"),
+    AttributeSpec(name=HIGH_RISK_PROCESS, type="bool", unit_kinds=(CHEMICAL, FINE, PRODUCER), source=f"{ANNEX} 二(二)6"),
+    AttributeSpec(name="上下游配套装置自动化控制", type="bool", unit_kinds=(CHEMICAL, FINE, PRODUCER), source=f"{ANNEX} 二(二)6"),
+    AttributeSpec(name="精细化工", type="bool", unit_kinds=(CHEMICAL, FINE), source=f"{ANNEX} 二(二)7"),
+    AttributeSpec(name="反应安全风险评估完成", type="bool", unit_kinds=(CHEMICAL, FINE), source=f"{ANNEX} 二(二)7"),
+    AttributeSpec(name="外部安全防护距离达标", type="bool", unit_kinds=(PRODUCER, STORAGE, CHEMICAL, FINE), source=f"{ANNEX} 二(二)5"),
+    AttributeSpec(name="外部安全防护距离整改方式", type="choice", choices=("就地整改", "搬迁"),
+                  unit_kinds=(PRODUCER, STORAGE, CHEMICAL, FINE), source=f"{ANNEX} 二(二)5"),
+    AttributeSpec(name="包装厂房当班操作人数", type="int", unit_kinds=(PRODUCER, CHEMICAL, FINE),
+                  description="可燃、有毒或爆炸性粉尘包装独栋厂房当班操作人员数", source=f"{ANNEX} 二(二)8"),
+    AttributeSpec(name="专职安全管理人员数", type="int", unit_kinds=(PRODUCER, STORAGE, TRADER), source=f"{ANNEX} 二(三)11"),
+    AttributeSpec(name="注册安全工程师人数", type="int", unit_kinds=(PRODUCER, STORAGE, TRADER), source=f"{ANNEX} 二(三)11"),
+    AttributeSpec(name="信息管理系统建成", type="bool", unit_kinds=(CHEMICAL,), source=f"{ANNEX} 二(五)16"),
+    AttributeSpec(name="远程提醒监控系统", type="bool", unit_kinds=(VEHICLE,), source=f"{ANNEX} 二(一)4"),
+)
+
+HAZARD_CATEGORIES = (
+    "重大危险源管控",
+    "自动化控制",
+    "外部安全防护距离",
+    "精细化工反应安全风险",
+    "控制室和人员聚集场所",
+    "特殊作业（动火、受限空间）",
+    "危险货物运输",
+    "危险化学品使用",
+    "废弃危险化学品",
+    "从业人员资质和培训",
+    "安全生产标准化",
+    "非法违法生产经营",
+)
+
+
+@hookimpl
+def qingdan_campaign() -> Campaign:
+    return Campaign(
+        id=ID,
+        name="危险化学品安全专项整治",
+        kind="专项",
+        lead_departments=(SAFETY,),
+        departments=("经济发展局", "派出所", "财政局", "市场监管局"),
+        start=START,
+        end=END,
+        phases=(
+            Phase(id=f"{ID}.p1", name="集中攻坚", start=START, end=END_2020, source=f"{ANNEX} 三(一)"),
+            Phase(id=f"{ID}.p2", name="持续整治", start=date(2021, 1, 1), end=END_2021, source=f"{ANNEX} 三(二)"),
+            Phase(id=f"{ID}.p3", name="巩固提升", start=date(2022, 1, 1), end=END_2022, source=f"{ANNEX} 三(三)"),
+        ),
+        tasks=tuple(
+            TaskSpec(id=f"{ID}.{number}", campaign=ID, title=title, lead_departments=lead,
+                     departments=departments, due=due, source=f"{ANNEX} {clause}")
+            for number, title, lead, departments, due, clause in TASKS
+        ),
+        hazard_categories=HAZARD_CATEGORIES,
+        unit_attributes=UNIT_ATTRIBUTES,
+        source=f"{ANNEX}；总体方案 二(三)",
+    )
+
+
+enterprise = rules.of_kind(*ENTERPRISES)
+
+
+@hookimpl
+def qingdan_targets() -> list[Target]:
+    def target(slug: str, title: str, goal: float, due: date, clause: str, measure=None,
+               unit: str = "%", comparator: str = ">=") -> Target:
+        return Target(id=f"{ID}.{slug}", campaign=ID, title=title, goal=goal, comparator=comparator,
+                      unit=unit, due=due, source=f"{ANNEX} {clause}", measure=measure)
+
+    return [
+        target("automation_rate", "“两重点一重大”生产装置、储存设施自动化控制系统装备投用率", 100, END_2020,
+               "一、整治目标；二(二)6",
+               rules.share_measure(rules.all_of(enterprise, rules.has("两重点一重大")),
+                                   rules.has("自动化控制系统投用"))),
+        target("self_inspection_rate", "危险化学品企业安全风险隐患自查完成率", 100, date(2020, 7, 31), "二(一)3",
+               rules.share_measure(enterprise, rules.has("安全风险隐患自查完成"))),
+        target("license_review_rate", "风险等级“红、橙”企业安全生产许可“回头看”核查率", 100, END_2020, "二(一)3",
+               rules.share_measure(rules.all_of(enterprise, rules.has("风险等级", "红", "橙")),
+                                   lambda unit: rules.attribute(unit, "许可回头看核查日期") is not None)),
+        target("chemical_info_system_rate", "化工生产企业一体化信息管理系统建成率", 100, END_2020, "二(五)16",
+               rules.share_measure(rules.of_kind(CHEMICAL), rules.has("信息管理系统建成"))),
+        target("reaction_assessment_rate", "涉及硝化、氯化、重氮化、过氧化工艺的精细化工装置反应安全风险评估完成率",
+               100, END_2021, "二(二)7",
+               rules.share_measure(rules.all_of(rules.has("精细化工"), rules.has(HIGH_RISK_PROCESS)),
+                                   rules.has("反应安全风险评估完成"))),
+        target("enforcement_team_size", "危险化学品安全监管执法队伍人数", 10, date(2021, 6, 30), "二(五)15",
+               unit="人"),
+        target("skill_upgrade_share", "重点岗位职工完成职业技能晋级培训比例", 10, END_2021, "二(三)10"),
+        target("prevention_system_rate", "涉及重大危险源企业安全预防控制体系建设率", 100, END_2022,
+               "一、整治目标；二(一)3",
+               rules.share_measure(rules.all_of(enterprise, rules.has("重大危险源")),
+                                   rules.has("安全预防控制体系建成"))),
+        target("high_risk_process_automation_rate", "硝化、氯化、重氮化、过氧化工艺装置上下游配套装置自动化控制率",
+               100, END_2022, "二(二)6",
+               rules.share_measure(rules.has(HIGH_RISK_PROCESS), rules.has("上下游配套装置自动化控制"))),
+        target("transport_monitoring_rate", "危险货物运输车辆远程提醒监控系统安装率", 100, END_2022, "二(一)4",
+               rules.share_measure(rules.of_kind(VEHICLE), rules.has("远程提醒监控系统"))),
+        target("manager_assessment_rate", "化工企业主要负责人和安全管理人员等考核达标率", 100, END_2022,
+               "一、整治目标"),
+        target("professional_officer_share", "具有化工安全生产相关专业学历和实践经验的监管执法人员占在职人员比例",
+               75, END_2022, "一、整治目标"),
+        target("certified_worker_share", "从业人员取得职业资格证书或职业技能等级证书的比例", 30, END_2022,
+               "二(三)10"),
+    ]
+
+
+def _after(day: date, snapshot: Snapshot) -> bool:
+    return snapshot.as_of > day
+
+
+def _license_review(snapshot: Snapshot) -> Iterable[Finding]:
+    check_id = f"{ID}.license_review_red_orange"
+    if not _after(END_2020, snapshot):
+        return []
+    findings = []
+    for unit in snapshot.units():
+        if not (enterprise(unit) and rules.attribute(unit, "风险等级") in ("红", "橙")):
+            continue
+        reviewed = rules.attribute(unit, "许可回头看核查日期")
+        level = rules.attribute(unit, "风险等级")
+        if reviewed is None:
+            message = f"风险等级为“{level}”，2020年底前应完成安全生产许可“回头看”核查，至今未核查"
+            severity = "严重"
+        elif reviewed > END_2020:
+            message = f"风险等级为“{level}”，安全生产许可“回头看”于 {reviewed} 才完成，超过2020年底期限"
+            severity = "提示"
+        else:
+            continue
+        findings.append(Finding(check=check_id, campaign=ID, subject=unit.number,
+                                message=f"{rules.unit_label(unit)}：{message}", severity=severity))
+    return findings
+
+
+def _automation_not_in_use(snapshot: Snapshot) -> Iterable[Finding]:
+    if not _after(END_2020, snapshot):
+        return []
+    return rules.unit_findings(
+        f"{ID}.automation_not_in_use", ID, "严重",
+        rules.all_of(enterprise, rules.has("两重点一重大"),
+                     lambda unit: rules.attribute(unit, "自动化控制系统投用") is not True),
+        lambda unit: "涉及“两重点一重大”的装置设施自动化控制系统未实现或未投用，按要求应一律停产整改",
+    )(snapshot)
+
+
+def required_registered_engineers(safety_staff: int) -> int:
+    """注册安全工程师 a 危险化学品 enterprise must employ: 15 % of its safety staff, at least one under 7."""
+    if safety_staff <= 0:
+        return 0
+    if safety_staff < 7:
+        return 1
+    return math.ceil(safety_staff * 0.15 - 1e-9)
+
+
+def _engineers_short(snapshot: Snapshot) -> Iterable[Finding]:
+    findings = []
+    for unit in snapshot.units():
+        if unit.kind not in (PRODUCER, STORAGE, TRADER):
+            continue
+        staff = rules.attribute(unit, "专职安全管理人员数")
+        if staff is None:
+            continue
+        engineers = rules.attribute(unit, "注册安全工程师人数", 0)
+        required = required_registered_engineers(int(staff))
+        if engineers < required:
+            findings.append(Finding(
+                check=f"{ID}.registered_engineers_short", campaign=ID, subject=unit.number,
+                message=f"{rules.unit_label(unit)}：专职安全管理人员 {staff} 人，应配备注册安全工程师不少于"
+                        f" {required} 名，现有 {engineers} 名",
+                severity="警告"))
+    return findings
+
+
+def _external_distance(snapshot: Snapshot) -> Iterable[Finding]:
+    findings = []
+    for unit in snapshot.units():
+        if rules.attribute(unit, "外部安全防护距离达标") is not False or not rules.attribute(unit, "两重点一重大"):
+            continue
+        relocating = rules.attribute(unit, "外部安全防护距离整改方式") == "搬迁"
+        due = END_2022 if relocating else END_2020
+        if snapshot.as_of <= due:
+            continue
+        what = "搬迁" if relocating else "就地整改"
+        findings.append(Finding(
+            check=f"{ID}.external_distance_overdue", campaign=ID, subject=unit.number,
+            message=f"{rules.unit_label(unit)}：外部安全防护距离不符合要求，应于 {due} 前完成{what}，"
+                    "未完成整改的一律停止使用",
+            severity="严重"))
+    return findings
+
+
+def _reaction_assessment(snapshot: Snapshot) -> Iterable[Finding]:
+    if not _after(END_2021, snapshot):
+        return []
+    return rules.unit_findings(
+        f"{ID}.reaction_assessment_missing", ID, "严重",
+        rules.all_of(rules.has("精细化工"), rules.has(HIGH_RISK_PROCESS),
+                     lambda unit: rules.attribute(unit, "反应安全风险评估完成") is not True),
+        lambda unit: "涉及硝化、氯化、重氮化、过氧化工艺的精细化工装置2021年底前未完成反应安全风险评估，一律不得生产",
+    )(snapshot)
+
+
+def _packaging_crew(snapshot: Snapshot) -> Iterable[Finding]:
+    return rules.unit_findings(
+        f"{ID}.packaging_crew_over_nine", ID, "警告",
+        lambda unit: rules.attribute(unit, "包装厂房当班操作人数", 0) > 9,
+        lambda unit: f"包装独栋厂房当班操作人员 {rules.attribute(unit, '包装厂房当班操作人数')} 人，应控制在9人以下",
+    )(snapshot)
+
+
+@hookimpl
+def qingdan_checks() -> list[Check]:
+    def check(slug: str, title: str, severity: str, clause: str, run) -> Check:
+        return Check(id=f"{ID}.{slug}", campaign=ID, title=title, severity=severity,
+                     source=f"{ANNEX} {clause}", run=run)
+
+    return [
+        check("license_review_red_orange", "红、橙企业未在2020年底前完成安全生产许可“回头看”", "严重",
+              "二(一)3", _license_review),
+        check("automation_not_in_use", "“两重点一重大”装置自动化控制系统未投用（2020年底后）", "严重",
+              "二(二)6", _automation_not_in_use),
+        check("external_distance_overdue", "外部安全防护距离不符合要求且逾期未整改或搬迁", "严重",
+              "二(二)5", _external_distance),
+        check("reaction_assessment_missing", "精细化工装置逾期未完成反应安全风险评估", "严重",
+              "二(二)7", _reaction_assessment),
+        check("registered_engineers_short", "注册安全工程师配备不足（不少于安全管理人员15%，7人以下至少1名）",
+              "警告", "二(三)11", _engineers_short),
+        check("packaging_crew_over_nine", "包装独栋厂房当班操作人员超过9人", "警告", "二(二)8",
+              _packaging_crew),
+    ]
+
+
+def _risk_distribution(snapshot: Snapshot) -> list[dict]:
+    units = [unit for unit in snapshot.units() if enterprise(unit)]
+    open_by_unit = Counter(
+        hazard.unit_number
+        for hazard in rules.live_hazards(snapshot, ID)
+        if hazard.status != "closed" and hazard.unit_number
+    )
+    rows = []
+    for level in (*RISK_LEVELS, "未评定"):
+        group = [u for u in units if (rules.attribute(u, "风险等级") or "未评定") == level]
+        rows.append({
+            "风险等级": level,
+            "企业数": len(group),
+            "两重点一重大": sum(1 for u in group if rules.attribute(u, "两重点一重大") is True),
+            "重大危险源": sum(1 for u in group if rules.attribute(u, "重大危险源") is True),
+            "未销号隐患": sum(open_by_unit[u.number] for u in group),
+        })
+    return rows
+
+
+@hookimpl
+def qingdan_projections() -> list[Projection]:
+    return [
+        Projection(
+            id=f"{ID}.risk_distribution",
+            campaign=ID,
+            title="危险化学品企业红橙黄蓝安全风险分布",
+            columns=("风险等级", "企业数", "两重点一重大", "重大危险源", "未销号隐患"),
+            build=_risk_distribution,
+        )
+    ]
