@@ -28,6 +28,9 @@ __all__ = [
     "CampaignPluginContract",
     "StaticReport",
     "StaticSnapshot",
+    "make_hazard",
+    "make_task",
+    "make_unit",
     "sample_snapshot",
 ]
 
@@ -128,6 +131,44 @@ def _reading(target_id: str, item: Any, as_of: date) -> IndicatorReading:
 
 def _report_date(report: Any) -> date:
     return getattr(report, "as_of", None) or report.submitted_on
+
+
+# -- hand-built rows for tests ------------------------------------------------------------------
+
+_counter = {"unit": 0}
+
+
+def make_unit(
+    kind: str,
+    number: str | None = None,
+    *,
+    name: str | None = None,
+    village: str | None = "东兴村",
+    registered_on: date = date(2020, 7, 1),
+    closed_on: date | None = None,
+    **attributes: Any,
+) -> UnitRow:
+    """A :class:`UnitRow` with the given attributes (keyword names are the Chinese attribute names)."""
+    if number is None:
+        _counter["unit"] += 1
+        number = f"U-{_counter['unit']:05d}"
+    return UnitRow(number=number, name=name or f"{kind}{number[-3:]}", kind=kind, village=village,
+                   attributes=attributes, registered_on=registered_on, closed_on=closed_on)
+
+
+def make_hazard(campaign: str, number: str, **fields: Any) -> HazardRow:
+    """A :class:`HazardRow` with sensible defaults for the fields a test does not care about."""
+    defaults: dict[str, Any] = {
+        "unit": "某单位",
+        "found_on": date(2020, 8, 10),
+        "description": "示例隐患",
+    }
+    return HazardRow(number=number, campaign=campaign, **{**defaults, **fields})
+
+
+def make_task(task_id: str, campaign: str, **fields: Any) -> TaskRow:
+    """A :class:`TaskRow` (progress of a 重点任务) with defaults."""
+    return TaskRow(id=task_id, campaign=campaign, title=fields.pop("title", task_id), **fields)
 
 
 # -- plausible data generated from a campaign's own declarations ---------------------------------

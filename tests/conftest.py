@@ -12,12 +12,12 @@ import os
 import uuid
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from types import SimpleNamespace
 
 import pytest
 
 import qingdan
 from qingdan.core.domain import CST
+from qingdan.core.plugins import Catalogue
 from qingdan.core.spec import AttributeSpec, Campaign, Phase, Target, TaskSpec
 
 DEFAULT_CI_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
@@ -50,7 +50,7 @@ def clock() -> Clock:
     return Clock(datetime(2020, 7, 1, 9, 0, tzinfo=CST))
 
 
-def make_catalogue() -> SimpleNamespace:
+def make_catalogue() -> Catalogue:
     """Two small campaigns, independent of the built-in plugins, so the core tests stand alone."""
     fire = Campaign(
         id="fire", name="消防安全专项整治", kind="专项", lead_departments=("镇消防救援站",),
@@ -75,11 +75,12 @@ def make_catalogue() -> SimpleNamespace:
         "fire-computed": Target(id="fire-computed", campaign="fire", title="计算目标", goal=100,
                                 due=date(2022, 12, 31), source="测试", measure=lambda s: None),
     }
-    return SimpleNamespace(campaigns={"fire": fire, "hazchem": hazchem}, targets=targets)
+    return Catalogue(campaigns={"fire": fire, "hazchem": hazchem}, targets=targets,
+                     tasks={t.id: t for t in fire.tasks})
 
 
 @pytest.fixture
-def catalogue() -> SimpleNamespace:
+def catalogue() -> Catalogue:
     return make_catalogue()
 
 
@@ -130,3 +131,35 @@ def ledger(ledger_url: str, clock: Clock, catalogue) -> Iterator[qingdan.Ledger]
 def event_count(ledger: qingdan.Ledger) -> int:
     """How many events the ledger has stored: a rejected command must leave it unchanged."""
     return ledger.app.recorder.max_notification_id() or 0
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def url_factory(request: pytest.FixtureRequest, tmp_path_factory):
+    """A callable returning a fresh, empty ledger URL on each call (for hypothesis examples)."""
+    if request.param == "sqlite":
+        yield lambda: str(tmp_path_factory.mktemp("ledger") / "ledger.db")
+        return
+    url = postgres_url()
+    if not url:
+        pytest.skip("PostgreSQL tests need QINGDAN_TEST_POSTGRES")
+    import psycopg
+
+    try:
+        conn = psycopg.connect(url, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL at {url} is unreachable under CI: {error}")
+        pytest.skip(f"PostgreSQL at {url} is unreachable: {error}")
+    schemas: list[str] = []
+
+    def fresh() -> str:
+        schema = "qd_" + uuid.uuid4().hex[:12]
+        conn.execute(f"CREATE SCHEMA {schema}")
+        schemas.append(schema)
+        sep = "&" if "?" in url else "?"
+        return f"{url}{sep}schema={schema}"
+
+    yield fresh
+    for schema in schemas:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    conn.close()

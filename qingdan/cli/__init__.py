@@ -21,26 +21,24 @@ app = typer.Typer(
 app.command("demo", help="建立南阳镇演示台账并展示 — build a demo ledger and show it.")(demo_module.demo)
 
 
+@app.callback()
+def _root() -> None:
+    """两个清单台账 qingdan."""
+
+
 def main() -> None:
-    """Entry point: known errors become one line on stderr and exit 1; tracebacks only when debugging."""
+    """Entry point: known errors become one line on stderr and exit 1; tracebacks only when debugging.
+
+    Usage errors (exit 2) and ``--help`` are handled by typer in standalone mode.
+    """
     try:
-        app(standalone_mode=False)
+        app()
     except QingdanError as error:
         if os.environ.get("QINGDAN_DEBUG") == "1":
             raise
         typer.echo(f"错误：{error}", err=True)
         sys.exit(1)
-    except Exception as error:  # click's usage errors and anything unexpected
-        import click
-
-        if isinstance(error, click.exceptions.Exit):
-            sys.exit(error.exit_code)
-        if isinstance(error, click.ClickException):
-            error.show()
-            sys.exit(2 if isinstance(error, click.UsageError) else 1)
-        if isinstance(error, click.exceptions.Abort):
-            typer.echo("已取消", err=True)
-            sys.exit(1)
+    except Exception as error:
         if os.environ.get("QINGDAN_DEBUG") == "1":
             raise
         typer.echo(f"内部错误：{type(error).__name__}: {error}（设置 QINGDAN_DEBUG=1 查看详情）", err=True)

@@ -45,8 +45,19 @@ def aggregate_id(number: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, number)
 
 
-def fmt(d: date | None) -> str:
-    return d.isoformat() if d else "（无）"
+def hazard_overdue(status: str, deadline: date | None, as_of: date) -> bool:
+    """Not completed and its deadline passed before ``as_of`` (DESIGN §4)."""
+    return status in OPEN_STATUSES and deadline is not None and deadline < as_of
+
+
+def measure_overdue(status: str, due: date | None, as_of: date) -> bool:
+    """Still only planned and its due date passed before ``as_of``."""
+    return status == "planned" and due is not None and due < as_of
+
+
+def task_overdue(status: str, due: date | None, as_of: date) -> bool:
+    """Not done and its due date passed before ``as_of``."""
+    return status != "done" and due is not None and due < as_of
 
 
 class Record(Aggregate):
@@ -294,7 +305,7 @@ class Hazard(Record):
         return tuple(p for p in FIVE_PARTS if not parts[p])
 
     def is_overdue(self, as_of: date) -> bool:
-        return self.status in OPEN_STATUSES and self.deadline is not None and self.deadline < as_of
+        return hazard_overdue(self.status, self.deadline, as_of)
 
     # -- commands ------------------------------------------------------------------------
 
@@ -508,7 +519,7 @@ class Measure(Record):
             m.last_step_on = max(m.last_step_on, self.on)
 
     def is_overdue(self, as_of: date) -> bool:
-        return self.status == "planned" and self.due is not None and self.due < as_of
+        return measure_overdue(self.status, self.due, as_of)
 
     @classmethod
     def add(cls, *, number: str, on: date, actor: str | None, note: str | None, **fields: Any) -> Measure:
@@ -730,6 +741,7 @@ class Report(Record):
         period: str
         campaign: str | None
         as_of: date
+        known_at: datetime
         position: int
         digest: str
         hazard_count: int
@@ -740,10 +752,11 @@ class Report(Record):
             r.period = self.period
             r.campaign = self.campaign
             r.submissions = ((self.on, self.as_of, self.position, self.digest, self.hazard_count,
-                              self.measure_count, self.timestamp),)
+                              self.measure_count, self.known_at),)
 
     class Resubmitted(Record.Event):
         as_of: date
+        known_at: datetime
         position: int
         digest: str
         hazard_count: int
@@ -751,7 +764,7 @@ class Report(Record):
 
         def apply(self, r: Report) -> None:
             r.submissions = (*r.submissions, (self.on, self.as_of, self.position, self.digest,
-                                              self.hazard_count, self.measure_count, self.timestamp))
+                                              self.hazard_count, self.measure_count, self.known_at))
 
     @classmethod
     def submit(cls, *, number: str, on: date, actor: str | None, note: str | None, **fields: Any) -> Report:

@@ -28,9 +28,32 @@ from .domain import (
     aggregate_id,
     current_clock,
 )
-from .errors import Conflict, InvalidCommand, NotFound
+from .errors import Conflict, InvalidCommand, NotFound, QingdanError
+from .queries import (
+    LedgerSnapshot,
+    ReportDiff,
+    RowDifference,
+    Stats,
+    compare_lists,
+    rows_digest,
+    stats,
+    two_lists,
+)
 from .reference import fold, hazard_row, indicator_reading, measure_row, unit_row
-from .rows import HazardRow, HistoryEntry, IndicatorReading, MeasureRow, UnitRow
+from .rows import (
+    HazardRow,
+    HistoryEntry,
+    IndicatorReading,
+    MeasureRow,
+    ReportRow,
+    TargetStatus,
+    TaskRow,
+    TwoLists,
+    UnitRow,
+)
+from .spec import Finding
+from .targets import EvaluationError, build_projection, evaluate_targets, run_checks
+from .view import View, ViewStore
 
 A = TypeVar("A", bound=Record)
 RETRIES = 20
@@ -128,22 +151,22 @@ class Ledger:
         env, self.backend = persistence_env(url)
         self.url = url
         try:
-            self.app = LedgerApplication(env=env)
+            with _creation_lock(env, self.backend):
+                self.app = LedgerApplication(env=env)
         except Exception as error:  # a server that is down or a path that cannot be opened
-            from .errors import QingdanError
-
             raise QingdanError(f"无法打开台账数据库 {url or env.get('SQLITE_DBNAME')}：{error}") from error
         self.actor = actor or os.environ.get("QINGDAN_ACTOR") or _default_actor()
         self.clock = clock or _system_now
         self._catalogue = catalogue
         self._next_seq: dict[str, int] = {}
-        self._after_write: list[Callable[[], None]] = []
-        self._before_read: list[Callable[[], None]] = []
+        self.view = View(self.app, ViewStore(env, self.backend))
+        self.evaluation_errors: list[EvaluationError] = []
 
     # -- plumbing ----------------------------------------------------------------------------
 
     def disconnect(self) -> None:
         """Release the database connections (the ledger object is unusable afterwards)."""
+        self.view.store.close()
         self.app.close()
 
     def __enter__(self) -> Ledger:
@@ -192,8 +215,7 @@ class Ledger:
 
     def _save(self, *aggregates: Record) -> None:
         self.app.save(*aggregates)
-        for hook in self._after_write:
-            hook()
+        self.view.catch_up()  # the view is current after every write…
 
     def _act(self, cls: type[A], number: str, action: str, command: cmd.Command, /, *,
              key: str | None = None, **kwargs: Any) -> str:
@@ -220,29 +242,36 @@ class Ledger:
         clash in the database; the loser moves on to the next number. Never a second record.
         """
         seq = self._next_seq.get(prefix) or self._first_free(prefix, width)
-        for _ in range(RETRIES * 5):
+        for _ in range(RETRIES):
             number = f"{prefix}-{seq:0{width}d}"
             with self._clocked():
                 aggregate = make(number)
             try:
                 self._save(aggregate)
             except IntegrityError:
-                seq += 1
+                # Taken by another writer (perhaps many since our cached guess): look again.
+                seq = self._first_free(prefix, width, start=seq + 1)
                 continue
             self._next_seq[prefix] = seq + 1
             return number
         raise Conflict(f"无法分配编号 {prefix}-…：冲突过多，请稍后再试")
 
-    def _first_free(self, prefix: str, width: int) -> int:
-        """Galloping then binary search for the first unused sequence number (numbers are dense)."""
+    def _first_free(self, prefix: str, width: int, start: int = 1) -> int:
+        """Galloping then binary search for the first unused number from ``start``.
+
+        Numbers are allocated densely, so this takes O(log n) lookups; it is only a guess (the
+        database's uniqueness of aggregate ids is what keeps numbers unique).
+        """
         def used(n: int) -> bool:
             return self._exists(f"{prefix}-{n:0{width}d}")
 
-        if not used(1):
-            return 1
-        low, high = 1, 2
+        if not used(start):
+            return start
+        low, step = start, 1
+        high = start + step
         while used(high):
-            low, high = high, high * 2
+            low, step = high, step * 2
+            high = low + step
         while high - low > 1:
             mid = (low + high) // 2
             if used(mid):
@@ -268,11 +297,7 @@ class Ledger:
             )
 
     def _attribute_specs(self) -> dict[str, Any]:
-        specs: dict[str, Any] = {}
-        for campaign in self.catalogue.campaigns.values():
-            for spec in campaign.unit_attributes:
-                specs.setdefault(spec.name, spec)
-        return specs
+        return self.catalogue.unit_attributes()
 
     def _check_attributes(self, attributes: dict[str, Any], *, allow_none: bool) -> dict[str, Any]:
         specs = self._attribute_specs()
@@ -442,10 +467,9 @@ class Ledger:
     # -- tasks -------------------------------------------------------------------------------
 
     def _task_spec(self, task_id: str) -> Any:
-        for campaign in self.catalogue.campaigns.values():
-            for task in campaign.tasks:
-                if task.id == task_id:
-                    return campaign, task
+        task = self.catalogue.tasks.get(task_id)
+        if task is not None:
+            return self.catalogue.campaigns[task.campaign], task
         raise NotFound(f"没有任务“{task_id}”。用 `qingdan task list` 查看各专项的重点任务")
 
     def _tracked(self, cls: type[A], key: str, number: str, campaign: Any) -> None:
@@ -587,12 +611,168 @@ class Ledger:
         return entries
 
 
+    # -- the materialised view -----------------------------------------------------------------
+
+    def snapshot(self, *, as_of: date | None = None,
+                 known_at: date | datetime | None = None) -> LedgerSnapshot:
+        """The read-only state as of ``as_of`` (default today) as known at ``known_at`` (default now)."""
+        self.view.catch_up()  # …and before every read, so other processes' writes are seen too
+        return LedgerSnapshot(self.view, self.catalogue, as_of or self.today(), as_known_at(known_at))
+
+    def catch_up(self) -> int:
+        """Apply to the view any events it has not seen yet; returns how many."""
+        return self.view.catch_up()
+
+    def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Drop the view and replay it from the event log; ``progress(done, total)`` is called per batch."""
+        return self.view.rebuild(progress)
+
+    def two_lists(self, *, as_of: date | None = None, known_at: date | datetime | None = None,
+                  campaign: str | None = None, department: str | None = None,
+                  village: str | None = None, include_withdrawn: bool = False) -> TwoLists:
+        """The 问题隐患清单 and 制度措施清单 as they stood at ``as_of``, as known at ``known_at``."""
+        if campaign is not None:
+            self._campaign(campaign)
+        return two_lists(self.snapshot(as_of=as_of, known_at=known_at), campaign=campaign,
+                         department=department, village=village, include_withdrawn=include_withdrawn)
+
+    def overdue(self, *, as_of: date | None = None, known_at: date | datetime | None = None,
+                campaign: str | None = None) -> list[HazardRow]:
+        """Hazards not completed whose deadline passed before ``as_of``."""
+        lists = self.two_lists(as_of=as_of, known_at=known_at, campaign=campaign)
+        return [h for h in lists.hazards if h.overdue]
+
+    def stats(self, *, as_of: date | None = None, known_at: date | datetime | None = None,
+              campaign: str | None = None) -> Stats:
+        """Counts by campaign, level and status; 整改率; 重大隐患 open and overdue; measures by status."""
+        return stats(self.snapshot(as_of=as_of, known_at=known_at), campaign)
+
+    def tasks(self, *, as_of: date | None = None, known_at: date | datetime | None = None,
+              campaign: str | None = None) -> list[TaskRow]:
+        """The 重点任务 of the loaded campaigns with their progress as of the date."""
+        return list(self.snapshot(as_of=as_of, known_at=known_at).tasks(campaign))
+
+    def units(self, *, as_of: date | None = None, known_at: date | datetime | None = None,
+              kind: str | None = None, include_closed: bool = False, **attributes: Any) -> list[UnitRow]:
+        """Units with their attributes as of the date (closed ones only with ``include_closed``)."""
+        snap = self.snapshot(as_of=as_of, known_at=known_at)
+        if include_closed:
+            return [u for u in snap.all_units() if kind is None or u.kind == kind]
+        return list(snap.units(kind, **attributes))
+
+    def targets(self, *, as_of: date | None = None, known_at: date | datetime | None = None,
+                campaign: str | None = None) -> list[TargetStatus]:
+        """Every 整治目标 with its value and state; plugin failures go to ``evaluation_errors``."""
+        snap = self.snapshot(as_of=as_of, known_at=known_at)
+        statuses, self.evaluation_errors = evaluate_targets(
+            self.catalogue.targets_of(campaign), snap, self.catalogue.campaigns)
+        return statuses
+
+    def findings(self, *, as_of: date | None = None, known_at: date | datetime | None = None,
+                 campaign: str | None = None) -> list[Finding]:
+        """What every check finds (about ``campaign``, if given); plugin failures go to ``evaluation_errors``.
+
+        Every check runs even when filtering, because the plan-wide checks find things about
+        every campaign's hazards and tasks.
+        """
+        snap = self.snapshot(as_of=as_of, known_at=known_at)
+        found, self.evaluation_errors = run_checks(self.catalogue.checks_of(), snap)
+        return [f for f in found if campaign is None or f.campaign == campaign]
+
+    def projection(self, projection_id: str, /, *, as_of: date | None = None,
+                   known_at: date | datetime | None = None) -> list[dict[str, Any]]:
+        """A campaign's own table (e.g. 红橙黄蓝 distribution of units) as of the date."""
+        projection = self.catalogue.projection(projection_id)
+        return build_projection(projection, self.snapshot(as_of=as_of, known_at=known_at))
+
+    # -- reports -------------------------------------------------------------------------------
+
+    @staticmethod
+    def report_number(period: str, campaign: str | None = None) -> str:
+        return f"R-{period}" + (f"-{campaign}" if campaign else "")
+
+    def submit_report(self, **kwargs: Any) -> str:
+        """Record the submission of the 两个清单 for ``period`` (as of ``as_of``, default the day)."""
+        c = cmd.validate(cmd.SubmitReport, **kwargs)
+        if c.campaign is not None:
+            self._campaign(c.campaign)
+        common = self._common(c)
+        self._check_future(common["on"])
+        as_of = c.as_of or common["on"]
+        if as_of > common["on"]:
+            raise InvalidCommand(f"截至日期 {as_of} 晚于报送日期 {common['on']}")
+        known_at = self.now()
+        lists = self.two_lists(as_of=as_of, known_at=known_at, campaign=c.campaign)
+        fields = {"as_of": as_of, "known_at": known_at, "position": self.view.store.position(),
+                  "digest": rows_digest(lists), "hazard_count": len(lists.hazards),
+                  "measure_count": len(lists.measures)}
+        number = self.report_number(c.period, c.campaign)
+        if self._exists(number):
+            return self._act(Report, number, "resubmit", c, **fields)
+        with self._clocked():
+            report = Report.submit(number=number, period=c.period, campaign=c.campaign,
+                                   **common, **fields)
+        try:
+            self._save(report)
+        except IntegrityError:
+            return self._act(Report, number, "resubmit", c, **fields)
+        return number
+
+    def report(self, period: str, /, *, campaign: str | None = None) -> ReportRow:
+        """The latest submission for a period."""
+        number = self.report_number(period, campaign)
+        rows = [r for r in self.snapshot(as_of=date.max).reports() if r.number == number]
+        if not rows:
+            raise NotFound(f"{period} 的两个清单尚未报送（{number}）")
+        return rows[0]
+
+    def report_diff(self, period: str, /, *, campaign: str | None = None) -> ReportDiff:
+        """回头看: every difference between what was submitted and what is now known for that date."""
+        report = self.report(period, campaign=campaign)
+        then = self.two_lists(as_of=report.as_of, known_at=report.known_at, campaign=campaign)
+        now = self.two_lists(as_of=report.as_of, campaign=campaign)
+        differences = []
+        for name, number, change, fields in compare_lists(then, now):
+            causes = [
+                {"type": e.type, "on": e.on, "recorded_at": e.recorded_at, "actor": e.actor,
+                 "note": e.note, "data": e.data}
+                for e in self.history(number)
+                if e.recorded_at > report.known_at and e.on <= report.as_of
+            ]
+            differences.append(RowDifference(list=name, number=number, change=change,
+                                             fields=tuple(fields), events=tuple(causes)))
+        return ReportDiff(report=report, digest_matches=rows_digest(then) == report.digest,
+                          differences=tuple(differences))
+
 _KIND_LABELS = {Hazard: "问题隐患", Measure: "制度措施", Unit: "监管对象", Task: "重点任务",
                 Indicator: "指标", Report: "报送记录"}
 
 
 def _known_label(known_at: date | datetime | None) -> str:
     return f"（按 {known_at} 时的登记）" if known_at is not None else ""
+
+
+@contextmanager
+def _creation_lock(env: dict[str, str], backend: str) -> Iterator[None]:
+    """Serialise eventsourcing's table creation between processes opening one PostgreSQL database.
+
+    Its ``CREATE … IF NOT EXISTS`` statements race in the system catalogues ("tuple concurrently
+    updated") when several processes start at once; an advisory lock makes them take turns.
+    """
+    if backend != "postgres":
+        yield
+        return
+    import psycopg
+
+    with psycopg.connect(dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"],
+                         port=env["POSTGRES_PORT"], user=env["POSTGRES_USER"],
+                         password=env.get("POSTGRES_PASSWORD") or None, autocommit=True,
+                         connect_timeout=int(env.get("POSTGRES_CONNECT_TIMEOUT", 5))) as conn:
+        conn.execute("SELECT pg_advisory_lock(7420370)")
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(7420370)")
 
 
 def _default_actor() -> str:

@@ -165,7 +165,7 @@ def use_plugins(
     ``load`` is as for :func:`create_plugin_manager`. On exit the previous manager and catalogue come
     back, so registrations never leak between tests::
 
-        with use_plugins(my_plugin_module, load=["fire"]) as catalogue:
+        with use_plugins(my_plugin_module, load=["my_campaign"]) as catalogue:
             ...
     """
     global _manager, _catalogue
@@ -351,8 +351,8 @@ def _impls(pm: pluggy.PluginManager, hook: str) -> Sequence[pluggy.HookImpl]:
     caller = getattr(pm.hook, hook, None)
     if caller is None:
         return ()
-    # pluggy keeps implementations last-registered-first; reverse for a stable load order.
-    return [impl for impl in reversed(caller.get_hookimpls()) if not (impl.wrapper or impl.hookwrapper)]
+    # Registration order (pluggy calls them in reverse; we want the load order people expect).
+    return [impl for impl in caller.get_hookimpls() if not (impl.wrapper or impl.hookwrapper)]
 
 
 def list_plugins(
@@ -367,7 +367,7 @@ def list_plugins(
     campaign_of = campaign_of or {}
     dists = {id(plugin): dist for plugin, dist in pm.list_plugin_distinfo()}
     infos = []
-    for name, plugin in sorted(pm.list_name_plugin(), key=lambda pair: str(pair[0])):
+    for _name, plugin in sorted(pm.list_name_plugin(), key=lambda pair: str(pair[0])):
         if plugin is None:  # blocked
             continue
         hooks = tuple(

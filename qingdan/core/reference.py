@@ -97,3 +97,48 @@ def indicator_reading(i: Indicator | None) -> IndicatorReading | None:
     return IndicatorReading(target_id=i.number, value=value, on=on, recorded_at=recorded_at,
                             actor=actor)
 
+
+
+def fold_all(app: Any, as_of: date, known_at: datetime | None = None) -> dict[str, list[Any]]:
+    """The naive answer: read the whole log and fold every record as of ``(as_of, known_at)``.
+
+    Slow by design — it is what the materialised view must agree with, and the baseline the
+    benchmarks compare against. Returns rows by kind: hazards, measures, units (including closed),
+    tasks (ledger state by task id), indicators (readings by target id), reports.
+    """
+    from .view import report_row
+
+    streams: dict[Any, list[Any]] = {}
+    position = 0
+    while True:
+        batch = app.recorder.select_notifications(start=position + 1, limit=1000)
+        if not batch:
+            break
+        for notification in batch:
+            streams.setdefault(notification.originator_id, []).append(
+                app.mapper.to_domain_event(notification))
+        position = batch[-1].id
+    out: dict[str, list[Any]] = {"hazards": [], "measures": [], "units": [], "tasks": [],
+                                 "indicators": [], "reports": []}
+    for events in streams.values():
+        events.sort(key=lambda e: e.originator_version)
+        aggregate = fold(events, as_of, known_at)
+        if aggregate is None:
+            continue
+        if isinstance(aggregate, Hazard):
+            out["hazards"].append(hazard_row(aggregate, as_of))
+        elif isinstance(aggregate, Measure):
+            out["measures"].append(measure_row(aggregate, as_of))
+        elif isinstance(aggregate, Unit):
+            out["units"].append(unit_row(aggregate))
+        elif isinstance(aggregate, Task):
+            out["tasks"].append((aggregate.number, task_state(aggregate)))
+        elif isinstance(aggregate, Indicator):
+            reading = indicator_reading(aggregate)
+            if reading is not None:
+                out["indicators"].append(reading)
+        else:
+            out["reports"].append(report_row(aggregate))
+    for rows in out.values():
+        rows.sort(key=lambda r: r[0] if isinstance(r, tuple) else getattr(r, "number", getattr(r, "target_id", "")))
+    return out

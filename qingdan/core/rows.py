@@ -184,3 +184,19 @@ class TargetStatus(Row):
     due: date
     state: str
     source: str = ""
+
+
+class ReportRow(Row):
+    """A 两个清单 submission for a period: what was handed in, when, and its digest."""
+
+    number: str
+    period: str
+    campaign: str | None = None
+    submitted_on: date
+    as_of: date
+    position: int
+    digest: str
+    hazard_count: int
+    measure_count: int
+    known_at: datetime
+    resubmissions: int = 0

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from .errors import PluginError
@@ -330,17 +330,74 @@ def unit_findings(
     return run
 
 
+def as_date(value: Any) -> date | None:
+    """A date attribute as a :class:`date` (stored rows may carry ISO text); ``None`` if not a date."""
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    if isinstance(value, datetime):
+        return value.date()
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
 def days_since(snapshot: Snapshot, value: Any) -> int | None:
     """Days from ``value`` (a date, or ISO text) to ``as_of``; ``None`` if there is no date."""
-    if value is None:
-        return None
-    if not isinstance(value, date):
-        try:
-            value = date.fromisoformat(str(value))
-        except ValueError:
-            return None
-    return (snapshot.as_of - value).days
+    day = as_date(value)
+    return None if day is None else (snapshot.as_of - day).days
 
 
 def sort_rows(rows: Sequence[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda row: tuple(str(row[key]) for key in keys))
+
+
+def months(first: date, last: date) -> list[tuple[int, int]]:
+    """Every (year, month) from ``first``'s month to ``last``'s month inclusive."""
+    result, (year, month) = [], (first.year, first.month)
+    while (year, month) <= (last.year, last.month):
+        result.append((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return result
+
+
+def monthly_report_run(
+    check_id: str,
+    campaign: str,
+    *,
+    first: date,
+    last: date,
+    covers: Callable[[Any], bool],
+    due_day: int = 25,
+    what: str = "两个清单",
+) -> Callable[[Snapshot], Iterable[Finding]]:
+    """A check ``run``: one finding per month from ``first`` to ``last`` whose report is late or missing.
+
+    A month's report is due by day ``due_day`` of that month; a month is judged only once that day has
+    passed (or a report for it exists). ``covers(report)`` says which submissions count (reports have
+    ``period`` 'YYYY-MM', ``submitted_on`` and ``campaign``); the earliest that counts is used.
+    """
+
+    def run(snapshot: Snapshot) -> Iterable[Finding]:
+        submitted: dict[str, date] = {}
+        for report in snapshot.reports():
+            if not covers(report):
+                continue
+            period, on = str(report.period), as_date(report.submitted_on)
+            if on is not None and (period not in submitted or on < submitted[period]):
+                submitted[period] = on
+        findings = []
+        for year, month in months(first, min(last, snapshot.as_of)):
+            period, deadline = f"{year}-{month:02d}", date(year, month, due_day)
+            on = submitted.get(period)
+            if on is None and snapshot.as_of > deadline:
+                message, severity = f"{period} 月{what}未报送（应于 {deadline} 前报送）", "严重"
+            elif on is not None and on > deadline:
+                message, severity = f"{period} 月{what}于 {on} 报送，晚于 {deadline}", "警告"
+            else:
+                continue
+            findings.append(Finding(check=check_id, campaign=campaign, subject=f"报送 {period}",
+                                    message=message, severity=severity))
+        return findings
+
+    return run

@@ -239,7 +239,7 @@ def _license_review(snapshot: Snapshot) -> Iterable[Finding]:
     for unit in snapshot.units():
         if not (enterprise(unit) and rules.attribute(unit, "风险等级") in ("红", "橙")):
             continue
-        reviewed = rules.attribute(unit, "许可回头看核查日期")
+        reviewed = rules.as_date(rules.attribute(unit, "许可回头看核查日期"))
         level = rules.attribute(unit, "风险等级")
         if reviewed is None:
             message = f"风险等级为“{level}”，2020年底前应完成安全生产许可“回头看”核查，至今未核查"

@@ -1,0 +1,227 @@
+"""Queries over the materialised view: the 两个清单, statistics, the snapshot plugins read.
+
+Every query takes ``as_of`` (the world at the end of that day) and ``known_at`` (only what had been
+recorded by then; None = everything recorded so far).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from .domain import hazard_overdue, measure_overdue, task_overdue
+from .rows import (
+    HazardRow,
+    IndicatorReading,
+    MeasureRow,
+    ReportRow,
+    TaskRow,
+    TwoLists,
+    UnitRow,
+)
+from .spec import Snapshot
+from .view import View
+
+
+def _with_overdue_hazard(row: HazardRow, as_of: date) -> HazardRow:
+    overdue = hazard_overdue(row.status, row.deadline, as_of)
+    return row if overdue == row.overdue else row.model_copy(update={"overdue": overdue})
+
+
+def _with_overdue_measure(row: MeasureRow, as_of: date) -> MeasureRow:
+    overdue = measure_overdue(row.status, row.due, as_of)
+    return row if overdue == row.overdue else row.model_copy(update={"overdue": overdue})
+
+
+class LedgerSnapshot(Snapshot):
+    """The ledger as of ``(as_of, known_at)``, read from the view; results are cached per snapshot."""
+
+    def __init__(self, view: View, catalogue: Any, as_of: date, known_at: datetime | None) -> None:
+        self.view = view
+        self.catalogue = catalogue
+        self.as_of = as_of
+        self.known_at = known_at
+        self._cache: dict[Any, Any] = {}
+
+    def _states(self, kind: str, campaign: str | None = None, **filters: str) -> list[str]:
+        return self.view.states(kind, self.as_of, self.known_at, campaign=campaign,
+                                filters={k: v for k, v in filters.items() if v is not None})
+
+    def hazards(self, campaign: str | None = None, *, village: str | None = None,
+                department: str | None = None) -> Sequence[HazardRow]:
+        key = ("hazards", campaign, village, department)
+        if key not in self._cache:
+            self._cache[key] = tuple(
+                _with_overdue_hazard(HazardRow.model_validate_json(s), self.as_of)
+                for s in self._states("hazard", campaign, village=village, department=department))
+        return self._cache[key]
+
+    def measures(self, campaign: str | None = None, *, department: str | None = None) -> Sequence[MeasureRow]:
+        key = ("measures", campaign, department)
+        if key not in self._cache:
+            self._cache[key] = tuple(
+                _with_overdue_measure(MeasureRow.model_validate_json(s), self.as_of)
+                for s in self._states("measure", campaign, department=department))
+        return self._cache[key]
+
+    def tasks(self, campaign: str | None = None) -> Sequence[TaskRow]:
+        key = ("tasks", campaign)
+        if key not in self._cache:
+            progress = {}
+            for state in self._states("task", campaign):
+                data = json.loads(state)
+                progress[data.pop("number")] = data
+            rows = []
+            for spec in self.catalogue.tasks_of(campaign):
+                data = progress.get(spec.id, {"status": "not_started"})
+                rows.append(TaskRow(
+                    id=spec.id, campaign=spec.campaign, title=spec.title,
+                    lead_departments=spec.lead_departments, departments=spec.departments,
+                    due=spec.due, source=spec.source, **data,
+                    overdue=task_overdue(data["status"], spec.due, self.as_of)))
+            self._cache[key] = tuple(rows)
+        return self._cache[key]
+
+    def units(self, kind: str | None = None, **attributes: Any) -> Sequence[UnitRow]:
+        if "all" not in self._cache:
+            self._cache["all"] = tuple(UnitRow.model_validate_json(s) for s in self._states("unit"))
+        rows = [u for u in self._cache["all"] if u.closed_on is None]
+        if kind is not None:
+            rows = [u for u in rows if u.kind == kind]
+        for name, value in attributes.items():
+            rows = [u for u in rows if u.attributes.get(name) == value]
+        return rows
+
+    def all_units(self) -> Sequence[UnitRow]:
+        """Units including those closed by ``as_of``."""
+        self.units()
+        return self._cache["all"]
+
+    def indicator(self, target_id: str) -> IndicatorReading | None:
+        if "indicators" not in self._cache:
+            readings = {}
+            for state in self._states("indicator"):
+                if state != "null":
+                    reading = IndicatorReading.model_validate_json(state)
+                    readings[reading.target_id] = reading
+            self._cache["indicators"] = readings
+        return self._cache["indicators"].get(target_id)
+
+    def reports(self) -> Sequence[ReportRow]:
+        if "reports" not in self._cache:
+            self._cache["reports"] = tuple(ReportRow.model_validate_json(s) for s in self._states("report"))
+        return self._cache["reports"]
+
+
+def two_lists(snapshot: LedgerSnapshot, *, campaign: str | None = None, department: str | None = None,
+              village: str | None = None, include_withdrawn: bool = False) -> TwoLists:
+    hazards = snapshot.hazards(campaign, village=village, department=department)
+    if not include_withdrawn:
+        hazards = tuple(h for h in hazards if h.status != "withdrawn")
+    measures = () if village is not None else snapshot.measures(campaign, department=department)
+    return TwoLists(as_of=snapshot.as_of, known_at=snapshot.known_at, hazards=tuple(hazards),
+                    measures=tuple(measures))
+
+
+class Stats(BaseModel):
+    """The figures of the 两个清单 as of a date."""
+
+    model_config = ConfigDict(frozen=True)
+
+    as_of: date
+    known_at: datetime | None
+    hazards_found: int
+    hazards_withdrawn: int
+    hazards_closed: int
+    rectification_rate: float | None  # 整改率 = closed ÷ (found − withdrawn)
+    major_open: int
+    major_overdue: int
+    overdue: int
+    by_campaign: dict[str, int]
+    by_level: dict[str, int]
+    by_status: dict[str, int]
+    measures_by_status: dict[str, int]
+
+
+def stats(snapshot: LedgerSnapshot, campaign: str | None = None) -> Stats:
+    hazards = snapshot.hazards(campaign)
+    found = len(hazards)
+    withdrawn = sum(h.status == "withdrawn" for h in hazards)
+    closed = sum(h.status == "closed" for h in hazards)
+    live = [h for h in hazards if h.status != "withdrawn"]
+    major_open = [h for h in live if h.level == "重大" and h.status != "closed"]
+    return Stats(
+        as_of=snapshot.as_of, known_at=snapshot.known_at, hazards_found=found,
+        hazards_withdrawn=withdrawn, hazards_closed=closed,
+        rectification_rate=(closed / (found - withdrawn)) if found - withdrawn else None,
+        major_open=len(major_open), major_overdue=sum(h.overdue for h in major_open),
+        overdue=sum(h.overdue for h in live),
+        by_campaign=dict(sorted(Counter(h.campaign for h in live).items())),
+        by_level=dict(sorted(Counter(h.level for h in live).items())),
+        by_status=dict(sorted(Counter(h.status for h in hazards).items())),
+        measures_by_status=dict(sorted(Counter(m.status for m in snapshot.measures(campaign)).items())),
+    )
+
+
+def rows_digest(lists: TwoLists) -> str:
+    """A digest of the rows handed in: sha256 of their canonical JSON, hazards then measures."""
+    payload = {
+        "hazards": [h.model_dump(mode="json") for h in lists.hazards],
+        "measures": [m.model_dump(mode="json") for m in lists.measures],
+    }
+    text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class FieldChange(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    field: str
+    before: Any
+    after: Any
+
+
+class RowDifference(BaseModel):
+    """One row of the 回头看 audit: a row added, changed or removed since the submission."""
+
+    model_config = ConfigDict(frozen=True)
+
+    list: str  # "hazards" | "measures"
+    number: str
+    change: str  # "added" | "changed" | "removed"
+    fields: tuple[FieldChange, ...] = ()
+    events: tuple[dict[str, Any], ...] = ()
+
+
+class ReportDiff(BaseModel):
+    """What the submitted lists said versus what is now known for the same ``as_of``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    report: ReportRow
+    digest_matches: bool
+    differences: tuple[RowDifference, ...]
+
+
+def compare_lists(then: TwoLists, now: TwoLists) -> list[tuple[str, str, str, list[FieldChange]]]:
+    """(list, number, change, fields) for every row that differs between two versions of the lists."""
+    out: list[tuple[str, str, str, list[FieldChange]]] = []
+    for name in ("hazards", "measures"):
+        before = {r.number: r.model_dump() for r in getattr(then, name)}
+        after = {r.number: r.model_dump() for r in getattr(now, name)}
+        for number in sorted(before.keys() | after.keys()):
+            if number not in before:
+                out.append((name, number, "added", []))
+            elif number not in after:
+                out.append((name, number, "removed", []))
+            elif before[number] != after[number]:
+                fields = [FieldChange(field=k, before=before[number][k], after=after[number][k])
+                          for k in before[number] if before[number][k] != after[number][k]]
+                out.append((name, number, "changed", fields))
+    return out

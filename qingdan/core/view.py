@@ -1,0 +1,330 @@
+"""The materialised bitemporal view: interval rows by effective date and by recorded time.
+
+Each row holds one record's state (as the public row model, JSON) for effective dates
+``[valid_from, valid_to)`` as known for recorded times ``[recorded_from, recorded_to)``. A query for
+``(as_of D, known_at T)`` selects the rows whose two intervals contain D and T: no event is folded at
+query time.
+
+The view is maintained by a synchronous catch-up: read the notifications after the view's tracking
+position, apply them, and move the position, all in one transaction, under the database's write lock
+(``BEGIN IMMEDIATE`` on SQLite, ``SELECT … FOR UPDATE`` on PostgreSQL), so every event is applied
+exactly once even with several processes sharing the database.
+
+Applying an event of record X effective on day d recorded at t: the state of X changes only for
+effective dates on or after d. The current rows of X that reach past d are closed at t (a row that
+straddles d keeps its part before d as a new row), and new rows from d on are computed with the
+reference fold at each distinct effective date of X's events — so the view agrees with
+:func:`qingdan.core.reference.fold` by construction, and the property tests check that it does.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+from .domain import Hazard, Indicator, Measure, Record, Report, Task, Unit
+from .reference import fold, hazard_row, indicator_reading, measure_row, task_state, unit_row
+from .rows import ReportRow
+
+VIEW_NAME = "two_lists"
+BATCH = 500
+EVENT_CACHE = 20_000
+
+KINDS: dict[type[Record], str] = {
+    Hazard: "hazard", Measure: "measure", Task: "task", Unit: "unit", Indicator: "indicator",
+    Report: "report",
+}
+
+
+def stamp(moment: datetime) -> str:
+    """Recorded times as fixed-width UTC text, so text order is time order on every backend."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def report_row(r: Report) -> ReportRow:
+    on, as_of, position, digest, hazards, measures, known_at = r.submissions[-1]
+    return ReportRow(
+        number=r.number, period=r.period, campaign=r.campaign, submitted_on=r.submissions[0][0],
+        as_of=as_of, position=position, digest=digest, hazard_count=hazards,
+        measure_count=measures, known_at=known_at, resubmissions=len(r.submissions) - 1,
+    )
+
+
+def serialise(aggregate: Record, as_of: date) -> tuple[dict[str, Any], str]:
+    """The indexed columns and the JSON state of a folded record, effective from ``as_of``."""
+    if isinstance(aggregate, Hazard):
+        row = hazard_row(aggregate, as_of)
+        cols = {"campaign": row.campaign, "status": row.status, "village": row.village,
+                "department": row.responsible_unit, "level": row.level}
+        return cols, row.model_dump_json()
+    if isinstance(aggregate, Measure):
+        row = measure_row(aggregate, as_of)
+        cols = {"campaign": row.campaign, "status": row.status, "village": None,
+                "department": row.department, "level": None}
+        return cols, row.model_dump_json()
+    if isinstance(aggregate, Unit):
+        row = unit_row(aggregate)
+        cols = {"campaign": None, "status": "closed" if row.closed_on else "active",
+                "village": row.village, "department": row.kind, "level": None}
+        return cols, row.model_dump_json()
+    if isinstance(aggregate, Task):
+        state = {"number": aggregate.number, **task_state(aggregate)}
+        cols = {"campaign": aggregate.campaign, "status": state["status"], "village": None,
+                "department": None, "level": None}
+        return cols, json.dumps(state, default=str, ensure_ascii=False)
+    if isinstance(aggregate, Indicator):
+        reading = indicator_reading(aggregate)
+        cols = {"campaign": aggregate.campaign, "status": None, "village": None,
+                "department": None, "level": None}
+        return cols, reading.model_dump_json() if reading else "null"
+    if isinstance(aggregate, Report):
+        row = report_row(aggregate)
+        cols = {"campaign": row.campaign, "status": row.period, "village": None,
+                "department": None, "level": None}
+        return cols, row.model_dump_json()
+    raise TypeError(f"no view for {type(aggregate).__name__}")
+
+
+class ViewStore:
+    """SQL access to the view tables, the same statements on SQLite and PostgreSQL."""
+
+    def __init__(self, env: dict[str, str], backend: str) -> None:
+        self.backend = backend
+        self.env = env
+        self._conn: Any = None
+
+    # -- connection ------------------------------------------------------------------------
+
+    def connect(self) -> Any:
+        if self._conn is None:
+            if self.backend == "sqlite":
+                path = self.env["SQLITE_DBNAME"]
+                conn = sqlite3.connect(path, timeout=float(self.env.get("SQLITE_LOCK_TIMEOUT", 30)),
+                                       isolation_level=None, uri=path.startswith("file:"),
+                                       check_same_thread=False)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+            else:
+                import psycopg
+
+                conn = psycopg.connect(
+                    dbname=self.env["POSTGRES_DBNAME"], host=self.env["POSTGRES_HOST"],
+                    port=self.env["POSTGRES_PORT"], user=self.env["POSTGRES_USER"],
+                    password=self.env.get("POSTGRES_PASSWORD") or None, autocommit=True,
+                    connect_timeout=int(self.env.get("POSTGRES_CONNECT_TIMEOUT", 5)),
+                )
+                schema = self.env.get("POSTGRES_SCHEMA")
+                if schema:
+                    conn.execute(f'SET search_path TO "{schema}"')
+            self._conn = conn
+            self._create_tables()
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _sql(self, statement: str) -> str:
+        return statement if self.backend == "sqlite" else statement.replace("?", "%s")
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        return self.connect().execute(self._sql(statement), params)
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        conn = self.connect()
+        if self.backend == "sqlite":
+            conn.executemany(statement, rows)
+        else:
+            with conn.cursor() as cur:
+                cur.executemany(self._sql(statement), rows)
+
+    def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return list(self.execute(statement, params).fetchall())
+
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """One transaction holding the view's write lock (serialises catch-ups across processes)."""
+        conn = self.connect()
+        if self.backend == "sqlite":
+            conn.execute("BEGIN IMMEDIATE")
+        else:
+            conn.execute("BEGIN")
+            conn.execute("SELECT position FROM qd_tracking WHERE name = %s FOR UPDATE", (VIEW_NAME,))
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _create_tables(self) -> None:
+        conn = self._conn
+        serial = "INTEGER PRIMARY KEY AUTOINCREMENT" if self.backend == "sqlite" else "BIGSERIAL PRIMARY KEY"
+        statements = [
+            "CREATE TABLE IF NOT EXISTS qd_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)",
+            f"""CREATE TABLE IF NOT EXISTS qd_versions (
+                id {serial},
+                aggregate_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                number TEXT NOT NULL,
+                campaign TEXT,
+                status TEXT,
+                village TEXT,
+                department TEXT,
+                level TEXT,
+                valid_from TEXT NOT NULL,
+                valid_to TEXT,
+                recorded_from TEXT NOT NULL,
+                recorded_to TEXT,
+                state TEXT NOT NULL)""",
+            "CREATE INDEX IF NOT EXISTS qd_versions_current ON qd_versions "
+            "(kind, campaign, valid_from) WHERE recorded_to IS NULL",
+            "CREATE INDEX IF NOT EXISTS qd_versions_known ON qd_versions "
+            "(kind, campaign, recorded_from, valid_from)",
+            "CREATE INDEX IF NOT EXISTS qd_versions_record ON qd_versions "
+            "(aggregate_id, recorded_to)",
+        ]
+        if self.backend == "sqlite":
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute("INSERT OR IGNORE INTO qd_tracking (name, position) VALUES (?, 0)", (VIEW_NAME,))
+        else:
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(7420371)")  # one creator at a time
+                for statement in statements:
+                    conn.execute(statement)
+                conn.execute("INSERT INTO qd_tracking (name, position) VALUES (%s, 0) "
+                             "ON CONFLICT (name) DO NOTHING", (VIEW_NAME,))
+
+    def position(self) -> int:
+        return int(self.query("SELECT position FROM qd_tracking WHERE name = ?", (VIEW_NAME,))[0][0])
+
+
+class View:
+    """Keeps the view caught up with the event log and answers as-of queries from it."""
+
+    def __init__(self, app: Any, store: ViewStore) -> None:
+        self.app = app
+        self.store = store
+        self._events: OrderedDict[UUID, list[Record.Event]] = OrderedDict()
+
+    # -- maintenance -------------------------------------------------------------------------
+
+    def max_position(self) -> int:
+        return self.app.recorder.max_notification_id() or 0
+
+    def catch_up(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Apply every event recorded since the view's position; returns how many were applied."""
+        applied = 0
+        while True:
+            if self.store.position() >= self.max_position():
+                return applied
+            with self.store.write_lock():
+                position = self.store.position()  # re-read under the lock: another process may have moved it
+                notifications = self.app.recorder.select_notifications(start=position + 1, limit=BATCH)
+                if not notifications:
+                    return applied
+                for notification in notifications:
+                    self._apply(self.app.mapper.to_domain_event(notification))
+                last = notifications[-1].id
+                self.store.execute("UPDATE qd_tracking SET position = ? WHERE name = ?", (last, VIEW_NAME))
+            applied += len(notifications)
+            if progress is not None:
+                progress(last, self.max_position())
+
+    def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Drop every view row and replay the whole log; returns the number of events applied."""
+        with self.store.write_lock():
+            self.store.execute("DELETE FROM qd_versions")
+            self.store.execute("UPDATE qd_tracking SET position = 0 WHERE name = ?", (VIEW_NAME,))
+        self._events.clear()
+        return self.catch_up(progress)
+
+    def _history(self, event: Record.Event) -> list[Record.Event]:
+        """The record's events up to and including ``event`` (cached while catching up)."""
+        key = event.originator_id
+        cached = self._events.get(key)
+        if cached is not None and cached[-1].originator_version == event.originator_version - 1:
+            cached.append(event)
+            self._events.move_to_end(key)
+        else:
+            cached = list(self.app.events.get(key, lte=event.originator_version))
+            self._events[key] = cached
+        while len(self._events) > EVENT_CACHE:
+            self._events.popitem(last=False)
+        return cached
+
+    def _apply(self, event: Record.Event) -> None:
+        events = self._history(event)
+        day = event.on.isoformat()
+        recorded = stamp(event.timestamp)
+        key = str(event.originator_id)
+        store = self.store
+        reaching = store.query(
+            "SELECT id, valid_from, valid_to, state, kind, number, campaign, status, village, "
+            "department, level FROM qd_versions WHERE aggregate_id = ? AND recorded_to IS NULL "
+            "AND (valid_to IS NULL OR valid_to > ?)", (key, day))
+        inserts: list[tuple[Any, ...]] = []
+        for (row_id, valid_from, _valid_to, state, kind, number, campaign, status, village,
+             department, level) in reaching:
+            store.execute("UPDATE qd_versions SET recorded_to = ? WHERE id = ?", (recorded, row_id))
+            if valid_from < day:  # the part before the event's day is unchanged
+                inserts.append((key, kind, number, campaign, status, village, department, level,
+                                valid_from, day, recorded, state))
+        breaks = sorted({e.on for e in events if e.on >= event.on})
+        previous: list[Any] | None = None
+        for index, start in enumerate(breaks):
+            aggregate = fold(events, start)
+            if aggregate is None:
+                continue
+            cols, state = serialise(aggregate, start)
+            end = breaks[index + 1].isoformat() if index + 1 < len(breaks) else None
+            if previous is not None and previous[11] == state and previous[9] == start.isoformat():
+                previous[9] = end  # same state as the interval before: extend it
+                continue
+            previous = [key, KINDS[type(aggregate)], aggregate.number, cols["campaign"],
+                        cols["status"], cols["village"], cols["department"], cols["level"],
+                        start.isoformat(), end, recorded, state]
+            inserts.append(previous)  # type: ignore[arg-type]
+        store.executemany(
+            "INSERT INTO qd_versions (aggregate_id, kind, number, campaign, status, village, "
+            "department, level, valid_from, valid_to, recorded_from, state) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [tuple(r) for r in inserts])
+
+    # -- queries -----------------------------------------------------------------------------
+
+    def states(self, kind: str, as_of: date, known_at: datetime | None, *,
+               campaign: str | None = None, number: str | None = None,
+               filters: dict[str, str] | None = None) -> list[str]:
+        """The JSON states of every record of ``kind`` as of ``as_of`` as known at ``known_at``."""
+        day = as_of.isoformat()
+        sql = ["SELECT state FROM qd_versions WHERE kind = ?"]
+        params: list[Any] = [kind]
+        if campaign is not None:
+            sql.append("AND campaign = ?")
+            params.append(campaign)
+        if number is not None:
+            sql.append("AND number = ?")
+            params.append(number)
+        for column, value in (filters or {}).items():
+            sql.append(f"AND {column} = ?")  # column names come from code, never from input
+            params.append(value)
+        sql.append("AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)")
+        params += [day, day]
+        if known_at is None:
+            sql.append("AND recorded_to IS NULL")
+        else:
+            moment = stamp(known_at)
+            sql.append("AND recorded_from <= ? AND (recorded_to IS NULL OR recorded_to > ?)")
+            params += [moment, moment]
+        sql.append("ORDER BY number")
+        return [r[0] for r in self.store.query(" ".join(sql), params)]

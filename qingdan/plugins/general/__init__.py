@@ -1,0 +1,244 @@
+"""总体方案: the rules of 南阳镇安全生产专项整治三年行动工作方案 that apply to every campaign.
+
+Its hazard and task checks read every campaign's rows (the main plan's rules bind all of them), and
+each finding carries the campaign of the hazard or task it is about, so a 专项 clerk sees it in his own
+list. The monthly 两个清单 check reads the township-wide submissions (campaign ``None`` or ``general``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from qingdan.core import targets as rules
+from qingdan.core.hookspecs import hookimpl
+from qingdan.core.rows import FIVE_PART_LABELS
+from qingdan.core.spec import (
+    Campaign,
+    Check,
+    Finding,
+    Phase,
+    Projection,
+    Snapshot,
+    Target,
+    TaskSpec,
+)
+
+ID = "general"
+PLAN = "总体方案"
+START, END = date(2020, 7, 1), date(2022, 12, 31)
+SUMMARY_REPORT_DUE = date(2022, 11, 10)
+SUMMARY_TASK = f"{ID}.5"
+OFFICE = "镇安委会办公室"
+ALL = ("各有关部门和单位",)
+RELEVANT = ("各相关部门",)
+
+# (number, title, lead, co-operating, due, clause)
+TASKS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], date | None, str], ...] = (
+    ("1", "各有关部门和单位实施方案报镇安委会办公室", ALL, (OFFICE,), date(2020, 7, 31), "三(二)"),
+    ("2", "2020年度安全生产专项整治工作情况报告报镇安委会办公室汇总并上报镇党委政府", ALL, (OFFICE,),
+     date(2020, 12, 31), "三(二)"),
+    ("3", "2021年度安全生产专项整治工作情况报告报镇安委会办公室汇总并上报镇党委政府", ALL, (OFFICE,),
+     date(2021, 12, 31), "三(二)"),
+    ("4", "2022年度安全生产专项整治工作情况报告报镇安委会办公室汇总并上报镇党委政府", ALL, (OFFICE,),
+     date(2022, 12, 31), "三(二)"),
+    ("5", "专项整治三年行动总结报告报镇安委会办公室汇总并上报镇党委政府", ALL, (OFFICE,), SUMMARY_REPORT_DUE,
+     "三(二)"),
+    ("6", "强化组织领导：调整成立“镇安全生产专项整治三年行动计划暨专项整治行动领导小组”，建立主任办公例会制度",
+     ("镇安委办",), ("各村", "各有关部门和单位"), None, "四(一)"),
+    ("7", "强化法治建设：安全生产公益诉讼、行刑衔接、全过程追溯、“一案五制”", ("安全生产监督管理局",), (), None,
+     "四(二)"),
+    ("8", "强化问题整改：确保整改责任、措施、资金、时限和预案“五到位”，重大隐患难以整改到位的坚决依法关停",
+     RELEVANT, (), None, "四(三)"),
+    ("9", "强化保障能力：安全生产标准化达标升级、安全生产费用、“互联网+安全监管”、安责险", RELEVANT, (), None,
+     "四(四)"),
+    ("10", "强化问效问责：纳入督查督办、安全生产巡查、督导和党政领导干部年度综合考核", RELEVANT, (), None, "四(五)"),
+    ("11", "强化氛围营造：鼓励举报重大隐患和违法违规行为，曝光典型案例", RELEVANT, (), None, "四(六)"),
+)
+
+
+@hookimpl
+def qingdan_campaign() -> Campaign:
+    return Campaign(
+        id=ID,
+        name="南阳镇安全生产专项整治三年行动（总体方案）",
+        kind="总体",
+        lead_departments=(OFFICE,),
+        departments=("镇安全生产监督管理局办公室", "各村（居）", "各有关部门和单位"),
+        start=START,
+        end=END,
+        phases=(
+            Phase(id=f"{ID}.p1", name="动员部署", start=START, end=date(2020, 7, 31), source=f"{PLAN} 三(一)1"),
+            Phase(id=f"{ID}.p2", name="排查整治", start=date(2020, 8, 1), end=date(2020, 12, 31),
+                  source=f"{PLAN} 三(一)2"),
+            Phase(id=f"{ID}.p3", name="集中攻坚", start=date(2021, 1, 1), end=date(2021, 12, 31),
+                  source=f"{PLAN} 三(一)3"),
+            Phase(id=f"{ID}.p4", name="巩固提升", start=date(2022, 1, 1), end=END, source=f"{PLAN} 三(一)4"),
+        ),
+        tasks=tuple(
+            TaskSpec(id=f"{ID}.{number}", campaign=ID, title=title, lead_departments=lead,
+                     departments=departments, due=due, source=f"{PLAN} {clause}")
+            for number, title, lead, departments, due, clause in TASKS
+        ),
+        hazard_categories=("督导组移交问题隐患", "区域性行业性共性问题", "其他"),
+        source=f"{PLAN}（南委发〔2020〕78号）",
+    )
+
+
+def _five_in_place_rate(snapshot: Snapshot) -> float | None:
+    hazards = rules.live_hazards(snapshot, None)
+    if not hazards:
+        return None
+    return 100.0 * sum(1 for h in hazards if h.five_in_place) / len(hazards)
+
+
+@hookimpl
+def qingdan_targets() -> list[Target]:
+    return [
+        Target(id=f"{ID}.five_in_place_rate", campaign=ID,
+               title="问题隐患整改责任、措施、资金、时限和预案“五到位”率（全部专项）", goal=100, unit="%",
+               due=END, source=f"{PLAN} 四(三)", measure=_five_in_place_rate),
+        Target(id=f"{ID}.inspection_transfer_closure_rate", campaign=ID,
+               title="督导组现场指出和移交的问题隐患整改销号率（全部专项）", goal=100, unit="%",
+               due=date(2020, 12, 31), source=f"{PLAN} 三(一)2；三(二)1",
+               measure=_transfer_closure_rate),
+    ]
+
+
+def _transfer_closure_rate(snapshot: Snapshot) -> float | None:
+    hazards = rules.live_hazards(snapshot, None, lambda h: h.source == "督导组移交")
+    if not hazards:
+        return None
+    return 100.0 * sum(1 for h in hazards if h.status == "closed") / len(hazards)
+
+
+def _open(hazard) -> bool:
+    return hazard.status not in rules.CLOSED_STATUSES
+
+
+def _major_not_escalated(snapshot: Snapshot) -> Iterable[Finding]:
+    return [
+        Finding(check=f"{ID}.major_not_escalated", campaign=h.campaign, subject=h.number,
+                message=f"{h.number} {h.unit}：重大隐患（{h.description}）尚未挂牌督办", severity="严重")
+        for h in snapshot.hazards()
+        if h.level == "重大" and _open(h) and not h.escalated
+    ]
+
+
+def _rectification_overdue(snapshot: Snapshot) -> Iterable[Finding]:
+    return [
+        Finding(check=f"{ID}.rectification_overdue", campaign=h.campaign, subject=h.number,
+                message=f"{h.number} {h.unit}：整改期限 {h.deadline} 已过，尚未完成整改",
+                severity="严重" if h.level == "重大" else "警告")
+        for h in snapshot.hazards()
+        if h.overdue and _open(h)
+    ]
+
+
+def _five_parts_missing(snapshot: Snapshot) -> Iterable[Finding]:
+    return [
+        Finding(check=f"{ID}.five_parts_missing", campaign=h.campaign, subject=h.number,
+                message=f"{h.number} {h.unit}：整改中但“五到位”缺少"
+                        f"{'、'.join(FIVE_PART_LABELS.get(p, p) for p in h.missing_parts)}",
+                severity="提示")
+        for h in snapshot.hazards()
+        if h.status == "rectifying" and not h.five_in_place
+    ]
+
+
+def _task_overdue(snapshot: Snapshot) -> Iterable[Finding]:
+    return [
+        Finding(check=f"{ID}.task_overdue", campaign=t.campaign, subject=t.id,
+                message=f"重点任务 {t.id}“{t.title}”应于 {t.due} 前完成，尚未完成"
+                        f"（牵头：{'、'.join(t.lead_departments)}）",
+                severity="警告")
+        for t in snapshot.tasks()
+        if t.status != "done" and t.due is not None and t.due < snapshot.as_of
+    ]
+
+
+def _summary_report(snapshot: Snapshot) -> Iterable[Finding]:
+    if snapshot.as_of <= SUMMARY_REPORT_DUE:
+        return []
+    task = next((t for t in snapshot.tasks(ID) if t.id == SUMMARY_TASK), None)
+    if task is not None and task.status == "done" and task.completed_on and task.completed_on <= SUMMARY_REPORT_DUE:
+        return []
+    if task is not None and task.status == "done":
+        message = f"专项整治三年行动总结报告于 {task.completed_on} 报送，晚于 {SUMMARY_REPORT_DUE}"
+    else:
+        message = f"专项整治三年行动总结报告应于 {SUMMARY_REPORT_DUE} 前报镇安委会办公室，尚未报送"
+    return [Finding(check=f"{ID}.summary_report", campaign=ID, subject=SUMMARY_TASK, message=message,
+                    severity="严重")]
+
+
+@hookimpl
+def qingdan_checks() -> list[Check]:
+    return [
+        Check(id=f"{ID}.monthly_two_lists", campaign=ID, title="两个清单每月25日前报送", severity="严重",
+              source=f"{PLAN} 三(一)2",
+              run=rules.monthly_report_run(
+                  f"{ID}.monthly_two_lists", ID, first=date(2020, 8, 1), last=END,
+                  covers=lambda report: getattr(report, "campaign", None) in (None, ID))),
+        Check(id=f"{ID}.major_not_escalated", campaign=ID, title="重大隐患未挂牌督办", severity="严重",
+              source=f"{PLAN} 三(一)3；三(二)2", run=_major_not_escalated),
+        Check(id=f"{ID}.rectification_overdue", campaign=ID, title="问题隐患逾期未整改", severity="警告",
+              source=f"{PLAN} 四(三)", run=_rectification_overdue),
+        Check(id=f"{ID}.five_parts_missing", campaign=ID, title="整改中的隐患“五到位”不全", severity="提示",
+              source=f"{PLAN} 四(三)", run=_five_parts_missing),
+        Check(id=f"{ID}.task_overdue", campaign=ID, title="重点任务逾期未完成", severity="警告",
+              source=f"{PLAN} 四(五)", run=_task_overdue),
+        Check(id=f"{ID}.summary_report", campaign=ID, title="专项整治三年行动总结报告2022年11月10日前报送",
+              severity="严重", source=f"{PLAN} 三(二)", run=_summary_report),
+    ]
+
+
+def _by_campaign(snapshot: Snapshot) -> list[dict]:
+    hazards = rules.live_hazards(snapshot, None)
+    measures = snapshot.measures()
+    campaigns = sorted({h.campaign for h in hazards} | {m.campaign for m in measures})
+    rows = []
+    for campaign in campaigns:
+        group = [h for h in hazards if h.campaign == campaign]
+        own_measures = [m for m in measures if m.campaign == campaign and m.status != "repealed"]
+        rows.append({
+            "专项": campaign,
+            "隐患总数": len(group),
+            "重大隐患": sum(1 for h in group if h.level == "重大"),
+            "已销号": sum(1 for h in group if h.status == "closed"),
+            "未销号": sum(1 for h in group if h.status != "closed"),
+            "逾期": sum(1 for h in group if h.overdue and h.status != "closed"),
+            "制度措施": len(own_measures),
+            "已印发或落实": sum(1 for m in own_measures if m.status in ("issued", "implemented")),
+        })
+    return rows
+
+
+def _report_register(snapshot: Snapshot) -> list[dict]:
+    submitted: dict[str, date] = {}
+    for report in snapshot.reports():
+        if getattr(report, "campaign", None) in (None, ID):
+            on = rules.as_date(report.submitted_on)
+            if on is not None and (report.period not in submitted or on < submitted[report.period]):
+                submitted[report.period] = on
+    rows = []
+    for year, month in rules.months(date(2020, 8, 1), min(END, snapshot.as_of)):
+        period, deadline = f"{year}-{month:02d}", date(year, month, 25)
+        on = submitted.get(period)
+        if on is None:
+            state = "未报送" if snapshot.as_of > deadline else "未到期"
+        else:
+            state = "按时" if on <= deadline else "逾期"
+        rows.append({"期次": period, "截止日期": deadline.isoformat(),
+                     "报送日期": on.isoformat() if on else "", "状态": state})
+    return rows
+
+
+@hookimpl
+def qingdan_projections() -> list[Projection]:
+    return [
+        Projection(id=f"{ID}.two_lists_by_campaign", campaign=ID, title="各专项两个清单汇总",
+                   columns=("专项", "隐患总数", "重大隐患", "已销号", "未销号", "逾期", "制度措施", "已印发或落实"),
+                   build=_by_campaign),
+        Projection(id=f"{ID}.monthly_report_register", campaign=ID, title="两个清单月度报送登记",
+                   columns=("期次", "截止日期", "报送日期", "状态"), build=_report_register),
+    ]

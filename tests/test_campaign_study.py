@@ -1,0 +1,46 @@
+"""附件1 学习宣传贯彻专题: tasks, the 两个“全覆盖” target and checks."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import qingdan.plugins.study as study
+from qingdan.core.targets import build_projection
+from qingdan.testing import StaticSnapshot, make_task, make_unit
+
+CHECKS = {c.id: c for c in study.qingdan_checks()}
+TARGETS = {t.id: t for t in study.qingdan_targets()}
+
+
+def test_nineteen_numbered_tasks_with_the_seeds_leads():
+    tasks = {t.id: t for t in study.qingdan_campaign().tasks}
+    assert {f"study.{n}" for n in range(1, 20)} <= set(tasks)
+    assert tasks["study.6"].lead_departments == ("镇宣传办", "镇安全生产监督管理局")
+    assert tasks["study.7"].departments == ("农业农村和社会事业局", "党群工作局")
+    assert tasks["study.18"].source == "附件1 三(七)18"
+
+
+def test_enterprise_coverage():
+    units = [make_unit("规模以上工业企业", "U-00001", 宣传教育全覆盖=True), make_unit("规模以下工业企业", "U-00002"),
+             make_unit("高层建筑", "U-00003")]
+    assert TARGETS["study.enterprise_coverage_rate"].measure(StaticSnapshot(date(2020, 10, 1), units=units)) == 50.0
+    assert list(CHECKS["study.enterprise_not_covered"].run(StaticSnapshot(date(2020, 12, 31), units=units))) == []
+    findings = list(CHECKS["study.enterprise_not_covered"].run(StaticSnapshot(date(2021, 1, 1), units=units)))
+    assert [f.subject for f in findings] == ["U-00002"]
+
+
+def test_tasks_not_started_after_the_implementation_phase():
+    tasks = [make_task("study.1", "study", status="not_started"), make_task("study.2", "study", status="in_progress"),
+             make_task("fire.1", "fire", status="not_started")]
+    assert list(CHECKS["study.task_not_started"].run(StaticSnapshot(date(2020, 12, 1), tasks=tasks))) == []
+    findings = list(CHECKS["study.task_not_started"].run(StaticSnapshot(date(2021, 2, 1), tasks=tasks)))
+    assert [f.subject for f in findings] == ["study.1"]
+
+
+def test_task_progress_projection_groups_by_section():
+    tasks = [make_task("study.1", "study", status="done"), make_task("study.2", "study", status="in_progress"),
+             make_task("study.19", "study")]
+    [projection] = study.qingdan_projections()
+    rows = build_projection(projection, StaticSnapshot(date(2021, 2, 1), tasks=tasks))
+    assert rows[0] == {"任务组": "(一)全面开展学习教育", "任务数": 2, "已完成": 1, "推进中": 1, "未开始": 0}
+    assert rows[-1]["未开始"] == 1 and len(rows) == 7

@@ -1,0 +1,70 @@
+"""Several writer processes on one database: numbers stay unique and dense, no update is lost."""
+
+from __future__ import annotations
+
+import multiprocessing
+from datetime import date
+
+import qingdan
+from tests.conftest import make_catalogue
+
+WRITERS = 4
+EACH = 12
+
+
+def _report_many(url: str, writer: int, queue) -> None:
+    try:
+        with qingdan.open_ledger(url, actor=f"writer{writer}", catalogue=make_catalogue()) as ledger:
+            numbers = [ledger.report_hazard(campaign="fire", unit=f"单位{writer}-{i}",
+                                            description="并发登记", found_on=date(2020, 9, 1))
+                       for i in range(EACH)]
+        queue.put(("ok", numbers))
+    except Exception as error:  # reported to the parent, which fails the test
+        queue.put(("error", repr(error)))
+
+
+def _progress_many(url: str, number: str, writer: int, queue) -> None:
+    try:
+        with qingdan.open_ledger(url, actor=f"writer{writer}", catalogue=make_catalogue()) as ledger:
+            for i in range(EACH):
+                ledger.report_progress(number, text=f"writer{writer} step{i}")
+        queue.put(("ok", []))
+    except Exception as error:
+        queue.put(("error", repr(error)))
+
+
+def _run(target, args_list):
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=target, args=(*args, queue)) for args in args_list]
+    for p in procs:
+        p.start()
+    results = [queue.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    errors = [r[1] for r in results if r[0] != "ok"]
+    assert not errors, errors
+    return [n for _, numbers in results for n in numbers]
+
+
+def test_concurrent_reports_get_unique_dense_numbers(ledger_url):
+    with qingdan.open_ledger(ledger_url, catalogue=make_catalogue()):
+        pass  # create the tables once, before the race
+    numbers = _run(_report_many, [(ledger_url, w) for w in range(WRITERS)])
+    assert len(numbers) == len(set(numbers)) == WRITERS * EACH
+    assert sorted(numbers) == [f"H-fire-2020-{i:04d}" for i in range(1, WRITERS * EACH + 1)]
+    with qingdan.open_ledger(ledger_url, catalogue=make_catalogue()) as ledger:
+        for n in numbers:
+            assert [e.type for e in ledger.history(n)] == ["Reported"]
+
+
+def test_concurrent_commands_on_one_hazard_lose_nothing(ledger_url):
+    with qingdan.open_ledger(ledger_url, catalogue=make_catalogue()) as ledger:
+        number = ledger.report_hazard(campaign="fire", unit="x", description="y",
+                                      found_on=date(2020, 9, 1))
+    _run(_progress_many, [(ledger_url, number, w) for w in range(WRITERS)])
+    with qingdan.open_ledger(ledger_url, catalogue=make_catalogue()) as ledger:
+        history = ledger.history(number)
+    texts = sorted(e.data["text"] for e in history if e.type == "ProgressReported")
+    assert texts == sorted(f"writer{w} step{i}" for w in range(WRITERS) for i in range(EACH))
+    assert [e.version for e in history] == list(range(1, WRITERS * EACH + 2))
