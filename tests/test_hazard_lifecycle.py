@@ -168,3 +168,22 @@ def test_a_fresh_ledger_object_continues_numbering_after_existing_records(ledger
     with qingdan.open_ledger(ledger_url, clock=clock, catalogue=catalogue) as second:
         assert second.report_hazard(campaign="fire", unit="新单位", description="x") == "H-fire-2020-0012"
     assert numbers[-1] == "H-fire-2020-0011"
+
+
+def test_an_import_may_keep_existing_numbers_but_never_duplicate_one(ledger, clock):
+    from qingdan import Conflict
+
+    clock.set("2020-09-10 10:00")
+    kept = ledger.report_hazard(campaign="fire", unit="甲", description="x", number="H-fire-2020-0042",
+                                found_on=date(2020, 9, 1))
+    assert kept == "H-fire-2020-0042"
+    with pytest.raises(Conflict, match="H-fire-2020-0042 已存在"):
+        ledger.report_hazard(campaign="fire", unit="乙", description="y", number="H-fire-2020-0042",
+                             found_on=date(2020, 9, 1))
+    with pytest.raises(InvalidCommand, match="格式不对"):
+        ledger.report_hazard(campaign="fire", unit="乙", description="y", number="XF-001")
+    with pytest.raises(InvalidCommand, match="格式不对"):  # the year comes from the found date
+        ledger.report_hazard(campaign="fire", unit="乙", description="y", number="H-fire-2019-0001",
+                             found_on=date(2020, 9, 1))
+    assert ledger.report_hazard(campaign="fire", unit="丙", description="z",
+                                found_on=date(2020, 9, 2)) == "H-fire-2020-0001"

@@ -24,7 +24,7 @@ FIELD_LABELS = {
     "method": "验收方式", "field": "更正字段", "value": "更正值", "title": "标题", "kind": "类型",
     "department": "责任部门", "due": "完成时限", "percent": "完成百分比", "name": "名称",
     "credit_code": "统一社会信用代码", "attributes": "属性", "period": "报送期间",
-    "as_of": "截至日期", "on": "业务日期", "actor": "操作人", "note": "备注",
+    "as_of": "截至日期", "on": "业务日期", "actor": "操作人", "note": "备注", "number": "编号",
 }
 
 class Command(BaseModel):
@@ -60,6 +60,7 @@ class ReportHazard(Command):
     source: Literal["自查", "检查", "督查", "督导组移交", "举报", "其他"] = "自查"
     inspectors: tuple[str, ...] = ()
     unit_number: str | None = Field(default=None, pattern=r"^U-\d{5}$")
+    number: str | None = Field(default=None, max_length=60)  # keep an existing number (import)
 
 
 class PlanRectification(Command):
@@ -127,6 +128,7 @@ class AddMeasure(Command):
     department: str = Field(min_length=1, max_length=200)
     kind: Literal["制度", "机制", "方案", "标准", "其他"] = "制度"
     due: date | None = None
+    number: str | None = Field(default=None, max_length=60)  # keep an existing number (import)
 
 
 class IssueMeasure(Command):
@@ -162,6 +164,7 @@ class RegisterUnit(Command):
     village: str | None = Field(default=None, max_length=100)
     credit_code: str | None = Field(default=None, pattern=r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
     attributes: dict[str, Any] | None = None
+    number: str | None = Field(default=None, max_length=60)  # keep an existing number (import)
 
 
 class SetUnitAttributes(Command):

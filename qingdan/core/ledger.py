@@ -160,6 +160,7 @@ class Ledger:
         self._catalogue = catalogue
         self._next_seq: dict[str, int] = {}
         self.view = View(self.app, ViewStore(env, self.backend))
+        self._batch: dict[Any, Record] | None = None
         self.evaluation_errors: list[EvaluationError] = []
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -204,7 +205,48 @@ class Ledger:
     def _common(self, c: cmd.Command) -> dict[str, Any]:
         return {"on": c.on or self.today(), "actor": c.actor or self.actor, "note": c.note}
 
+    @contextmanager
+    def batch(self) -> Iterator[Ledger]:
+        """Run many commands and store them together, in one transaction, or not at all.
+
+        Inside the block each command is checked against the effects of the earlier ones (a
+        rejected command still raises and changes nothing); the events are written when the block
+        ends, and the view is caught up once. If the block raises, nothing is written. If another
+        writer took a number or changed a record meanwhile, :class:`Conflict` is raised and nothing
+        is written: run the whole batch again. Queries inside the block see only what is stored.
+        """
+        if self._batch is not None:
+            yield self  # already batching: the outer block commits
+            return
+        self._batch = {}
+        allocated = dict(self._next_seq)
+        try:
+            yield self
+            pending = list(self._batch.values())
+        except BaseException:
+            self._next_seq = allocated
+            raise
+        finally:
+            self._batch = None
+        if not pending:
+            return
+        try:
+            self.app.save(*pending)
+        except IntegrityError:
+            self._next_seq = allocated
+            raise Conflict("批量登记期间其他人也登记了相同编号或修改了相同记录，本批未写入，请重试") from None
+        self.view.catch_up()
+
+    @property
+    def batching(self) -> bool:
+        return self._batch is not None
+
     def _get(self, cls: type[A], number: str, key: str | None = None) -> A:
+        if self._batch is not None and aggregate_id(key or number) in self._batch:
+            aggregate = self._batch[aggregate_id(key or number)]
+            if not isinstance(aggregate, cls):
+                raise NotFound(f"{number} 不是{_KIND_LABELS.get(cls, cls.__name__)}")
+            return aggregate
         try:
             aggregate = self.app.repository.get(aggregate_id(key or number))
         except AggregateNotFoundError:
@@ -214,6 +256,10 @@ class Ledger:
         return aggregate
 
     def _save(self, *aggregates: Record) -> None:
+        if self._batch is not None:
+            for aggregate in aggregates:
+                self._batch[aggregate.id] = aggregate
+            return
         self.app.save(*aggregates)
         self.view.catch_up()  # the view is current after every write…
 
@@ -233,14 +279,32 @@ class Ledger:
         raise Conflict(f"{number} 正被其他人同时修改，已重试 {RETRIES} 次仍未成功，请稍后再试")
 
     def _exists(self, number: str) -> bool:
+        if self._batch is not None and aggregate_id(number) in self._batch:
+            return True
         return bool(self.app.recorder.select_events(aggregate_id(number), limit=1))
 
-    def _create(self, prefix: str, width: int, make: Callable[[str], Record]) -> str:
+    def _create(self, prefix: str, width: int, make: Callable[[str], Record],
+                given: str | None = None) -> str:
         """Allocate the next free number under ``prefix`` and create the record under it.
 
         The aggregate id is derived from the number, so two writers that pick the same number
         clash in the database; the loser moves on to the next number. Never a second record.
+        ``given``: a number chosen by the caller (an import of an exported 台账 keeps its numbers);
+        it must have the form of this prefix and be unused.
         """
+        if given is not None:
+            if not given.startswith(prefix + "-") or not given[len(prefix) + 1:].isdigit() \
+                    or len(given) - len(prefix) - 1 < width:
+                raise InvalidCommand(f"编号“{given}”格式不对，应为 {prefix}-{'0' * (width - 1)}1 这样的形式")
+            if self._exists(given):
+                raise Conflict(f"编号 {given} 已存在，不能重复登记")
+            with self._clocked():
+                aggregate = make(given)
+            try:
+                self._save(aggregate)
+            except IntegrityError:
+                raise Conflict(f"编号 {given} 已被其他人同时登记") from None
+            return given
         seq = self._next_seq.get(prefix) or self._first_free(prefix, width)
         for _ in range(RETRIES):
             number = f"{prefix}-{seq:0{width}d}"
@@ -334,12 +398,14 @@ class Ledger:
             raise InvalidCommand(f"隐患登记的业务日期即排查日期：on={c.on} 与 found_on={found_on} 不一致")
         if c.unit_number is not None:
             self._get(Unit, c.unit_number)
-        fields = c.model_dump(exclude={"on", "actor", "note", "found_on"})
+        fields = c.model_dump(exclude={"on", "actor", "note", "found_on", "number"})
         fields["inspectors"] = list(c.inspectors)
         common["on"] = found_on
+        prefix = f"H-{c.campaign}-{found_on.year}"
         return self._create(
-            f"H-{c.campaign}-{found_on.year}", 4,
+            prefix, 4,
             lambda number: Hazard.report(number=number, found_on=found_on, **common, **fields),
+            given=c.number,
         )
 
     def plan_rectification(self, number: str, /, **kwargs: Any) -> str:
@@ -441,6 +507,7 @@ class Ledger:
         return self._create(
             f"M-{c.campaign}-{common['on'].year}", 4,
             lambda number: Measure.add(number=number, **common, **fields),
+            given=c.number,
         )
 
     def issue_measure(self, number: str, /, **kwargs: Any) -> str:
@@ -509,7 +576,8 @@ class Ledger:
         attributes = self._check_attributes(c.attributes or {}, allow_none=False)
         fields = {"name": c.name, "kind": c.kind, "village": c.village,
                   "credit_code": c.credit_code, "attributes": attributes}
-        return self._create("U", 5, lambda number: Unit.register(number=number, **common, **fields))
+        return self._create("U", 5, lambda number: Unit.register(number=number, **common, **fields),
+                            given=c.number)
 
     def set_unit_attributes(self, number: str, /, **kwargs: Any) -> str:
         """Change a unit's attributes as of a date (None removes one)."""
@@ -694,6 +762,8 @@ class Ledger:
     def submit_report(self, **kwargs: Any) -> str:
         """Record the submission of the 两个清单 for ``period`` (as of ``as_of``, default the day)."""
         c = cmd.validate(cmd.SubmitReport, **kwargs)
+        if self._batch is not None:
+            raise InvalidCommand("报送两个清单须在批量登记完成之后进行（报送的是已登记的数据）")
         if c.campaign is not None:
             self._campaign(c.campaign)
         common = self._common(c)
