@@ -734,7 +734,11 @@ class Indicator(Record):
 
 
 class Report(Record):
-    """A submission of the 两个清单 for a period; a resubmission is a new event, never an edit."""
+    """A submission of the 两个清单 for a period; a resubmission is a new event, never an edit.
+
+    Each submission records what was handed in: the ``as_of`` date, the recorded time and log
+    position it was computed at, a digest of the rows and the hash-chain head at that moment.
+    """
 
     class Submitted(Record.Created):
         number: str
@@ -743,6 +747,7 @@ class Report(Record):
         as_of: date
         known_at: datetime
         position: int
+        chain: str
         digest: str
         hazard_count: int
         measure_count: int
@@ -751,20 +756,25 @@ class Report(Record):
             r.number = self.number
             r.period = self.period
             r.campaign = self.campaign
-            r.submissions = ((self.on, self.as_of, self.position, self.digest, self.hazard_count,
-                              self.measure_count, self.known_at),)
+            r.submitted_on = self.on
+            r.submissions = (self.submission(),)
+
+        def submission(self) -> dict[str, Any]:
+            return {name: getattr(self, name) for name in (
+                "on", "as_of", "known_at", "position", "chain", "digest", "hazard_count",
+                "measure_count")}
 
     class Resubmitted(Record.Event):
         as_of: date
         known_at: datetime
         position: int
+        chain: str
         digest: str
         hazard_count: int
         measure_count: int
 
         def apply(self, r: Report) -> None:
-            r.submissions = (*r.submissions, (self.on, self.as_of, self.position, self.digest,
-                                              self.hazard_count, self.measure_count, self.known_at))
+            r.submissions = (*r.submissions, Report.Submitted.submission(self))  # type: ignore[arg-type]
 
     @classmethod
     def submit(cls, *, number: str, on: date, actor: str | None, note: str | None, **fields: Any) -> Report:
@@ -772,10 +782,5 @@ class Report(Record):
                            actor=actor, note=note, **fields)
 
     def resubmit(self, *, on: date, actor: str | None, note: str | None, **fields: Any) -> None:
-        first_on = self.submissions[0][0]
-        self._check_on(on, first_on, "重新报送", "首次报送日期")
+        self._check_on(on, self.submitted_on, "重新报送", "首次报送日期")
         self.trigger_event(self.Resubmitted, on=on, actor=actor, note=note, **fields)
-
-    @property
-    def submitted_on(self) -> date:
-        return self.submissions[0][0]

@@ -29,6 +29,8 @@ from .domain import (
     current_clock,
 )
 from .errors import Conflict, InvalidCommand, NotFound, QingdanError
+from .integrity import VerifyReport, chain_head
+from .integrity import verify as verify_ledger
 from .queries import (
     LedgerSnapshot,
     ReportDiff,
@@ -753,6 +755,12 @@ class Ledger:
         projection = self.catalogue.projection(projection_id)
         return build_projection(projection, self.snapshot(as_of=as_of, known_at=known_at))
 
+    def verify_integrity(self, *, dates: list[date] | None = None) -> VerifyReport:
+        """What ``qingdan verify`` runs (``verify`` itself is the 验收 command). Recompute the hash chain, check every submitted report's digest against a fresh
+        reconstruction, and check the view against the reference fold (today, each report's date,
+        and ``dates``). ``.ok`` is False and ``.problems`` names each problem when anything is wrong."""
+        return verify_ledger(self, dates=dates)
+
     # -- reports -------------------------------------------------------------------------------
 
     @staticmethod
@@ -774,7 +782,7 @@ class Ledger:
         known_at = self.now()
         lists = self.two_lists(as_of=as_of, known_at=known_at, campaign=c.campaign)
         fields = {"as_of": as_of, "known_at": known_at, "position": self.view.store.position(),
-                  "digest": rows_digest(lists), "hazard_count": len(lists.hazards),
+                  "chain": chain_head(self.view.store), "digest": rows_digest(lists), "hazard_count": len(lists.hazards),
                   "measure_count": len(lists.measures)}
         number = self.report_number(c.period, c.campaign)
         if self._exists(number):

@@ -99,15 +99,8 @@ def indicator_reading(i: Indicator | None) -> IndicatorReading | None:
 
 
 
-def fold_all(app: Any, as_of: date, known_at: datetime | None = None) -> dict[str, list[Any]]:
-    """The naive answer: read the whole log and fold every record as of ``(as_of, known_at)``.
-
-    Slow by design — it is what the materialised view must agree with, and the baseline the
-    benchmarks compare against. Returns rows by kind: hazards, measures, units (including closed),
-    tasks (ledger state by task id), indicators (readings by target id), reports.
-    """
-    from .view import report_row
-
+def load_streams(app: Any) -> dict[Any, list[Any]]:
+    """Every record's events, read page by page from the log (the naive path: all in memory)."""
     streams: dict[Any, list[Any]] = {}
     position = 0
     while True:
@@ -118,10 +111,20 @@ def fold_all(app: Any, as_of: date, known_at: datetime | None = None) -> dict[st
             streams.setdefault(notification.originator_id, []).append(
                 app.mapper.to_domain_event(notification))
         position = batch[-1].id
+    for events in streams.values():
+        events.sort(key=lambda e: e.originator_version)
+    return streams
+
+
+def fold_streams(streams: dict[Any, list[Any]], as_of: date,
+                 known_at: datetime | None = None) -> dict[str, list[Any]]:
+    """Fold every record as of ``(as_of, known_at)`` into rows by kind: hazards, measures, units
+    (including closed), tasks (ledger state by task id), indicators (readings), reports."""
+    from .view import report_row
+
     out: dict[str, list[Any]] = {"hazards": [], "measures": [], "units": [], "tasks": [],
                                  "indicators": [], "reports": []}
     for events in streams.values():
-        events.sort(key=lambda e: e.originator_version)
         aggregate = fold(events, as_of, known_at)
         if aggregate is None:
             continue
@@ -142,3 +145,12 @@ def fold_all(app: Any, as_of: date, known_at: datetime | None = None) -> dict[st
     for rows in out.values():
         rows.sort(key=lambda r: r[0] if isinstance(r, tuple) else getattr(r, "number", getattr(r, "target_id", "")))
     return out
+
+
+def fold_all(app: Any, as_of: date, known_at: datetime | None = None) -> dict[str, list[Any]]:
+    """The naive answer: read the whole log and fold every record as of ``(as_of, known_at)``.
+
+    Slow by design — it is what the materialised view must agree with, and the baseline the
+    benchmarks compare against.
+    """
+    return fold_streams(load_streams(app), as_of, known_at)

@@ -195,6 +195,7 @@ class ReportRow(Row):
     submitted_on: date
     as_of: date
     position: int
+    chain: str
     digest: str
     hazard_count: int
     measure_count: int

@@ -29,6 +29,7 @@ from typing import Any
 from uuid import UUID
 
 from .domain import Hazard, Indicator, Measure, Record, Report, Task, Unit
+from .integrity import chain_batch
 from .reference import fold, hazard_row, indicator_reading, measure_row, task_state, unit_row
 from .rows import ReportRow
 
@@ -48,11 +49,12 @@ def stamp(moment: datetime) -> str:
 
 
 def report_row(r: Report) -> ReportRow:
-    on, as_of, position, digest, hazards, measures, known_at = r.submissions[-1]
+    latest = r.submissions[-1]
     return ReportRow(
-        number=r.number, period=r.period, campaign=r.campaign, submitted_on=r.submissions[0][0],
-        as_of=as_of, position=position, digest=digest, hazard_count=hazards,
-        measure_count=measures, known_at=known_at, resubmissions=len(r.submissions) - 1,
+        number=r.number, period=r.period, campaign=r.campaign, submitted_on=r.submitted_on,
+        as_of=latest["as_of"], known_at=latest["known_at"], position=latest["position"],
+        chain=latest["chain"], digest=latest["digest"], hazard_count=latest["hazard_count"],
+        measure_count=latest["measure_count"], resubmissions=len(r.submissions) - 1,
     )
 
 
@@ -171,6 +173,7 @@ class ViewStore:
         serial = "INTEGER PRIMARY KEY AUTOINCREMENT" if self.backend == "sqlite" else "BIGSERIAL PRIMARY KEY"
         statements = [
             "CREATE TABLE IF NOT EXISTS qd_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS qd_chain (position BIGINT PRIMARY KEY, hash TEXT NOT NULL)",
             f"""CREATE TABLE IF NOT EXISTS qd_versions (
                 id {serial},
                 aggregate_id TEXT NOT NULL,
@@ -233,6 +236,7 @@ class View:
                 notifications = self.app.recorder.select_notifications(start=position + 1, limit=BATCH)
                 if not notifications:
                     return applied
+                chain_batch(self.store, notifications)
                 for notification in notifications:
                     self._apply(self.app.mapper.to_domain_event(notification))
                 last = notifications[-1].id
@@ -242,7 +246,10 @@ class View:
                 progress(last, self.max_position())
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
-        """Drop every view row and replay the whole log; returns the number of events applied."""
+        """Drop every view row and replay the whole log; returns the number of events applied.
+
+        The hash chain is kept and re-checked on the way: a log edited outside qingdan is refused.
+        """
         with self.store.write_lock():
             self.store.execute("DELETE FROM qd_versions")
             self.store.execute("UPDATE qd_tracking SET position = 0 WHERE name = ?", (VIEW_NAME,))
