@@ -157,6 +157,7 @@ class Hazard(Record):
             h.extension_requested_on = None
             h.status = "reported"
             h.completed_on = h.verified_on = h.closed_on = h.withdrawn_on = None
+            h.completed_by = None
             h.cost = None
             h.verification_passed = False
             h.reopened = 0
@@ -226,6 +227,7 @@ class Hazard(Record):
             if h.status in OPEN_STATUSES:
                 h.status = "awaiting_verification"
                 h.completed_on = self.on
+                h.completed_by = self.actor
                 h.cost = self.cost
                 h.verification_passed = False
                 h.verified_on = None

@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -31,6 +32,7 @@ from .domain import (
 from .errors import Conflict, InvalidCommand, NotFound, QingdanError
 from .integrity import VerifyReport, chain_head
 from .integrity import verify as verify_ledger
+from .policy import AccessRequest, Authoriser, load_policy
 from .queries import (
     LedgerSnapshot,
     ReportDiff,
@@ -149,7 +151,8 @@ class Ledger:
     """
 
     def __init__(self, url: str | None = None, *, actor: str | None = None,
-                 clock: Callable[[], datetime] | None = None, catalogue: Any = None) -> None:
+                 clock: Callable[[], datetime] | None = None, catalogue: Any = None,
+                 policy: Authoriser | str | Path | None = None) -> None:
         env, self.backend = persistence_env(url)
         self.url = url
         try:
@@ -160,6 +163,7 @@ class Ledger:
         self.actor = actor or os.environ.get("QINGDAN_ACTOR") or _default_actor()
         self.clock = clock or _system_now
         self._catalogue = catalogue
+        self.policy = load_policy(policy if policy is not None else os.environ.get("QINGDAN_POLICY") or None)
         self._next_seq: dict[str, int] = {}
         self.view = View(self.app, ViewStore(env, self.backend))
         self._batch: dict[Any, Record] | None = None
@@ -271,6 +275,7 @@ class Ledger:
         common = self._common(command)
         for _ in range(RETRIES):
             aggregate = self._get(cls, number, key)
+            self._authorise(cls, action, common["actor"], number, aggregate)
             with self._clocked():
                 getattr(aggregate, action)(**common, **kwargs)
             try:
@@ -279,6 +284,25 @@ class Ledger:
                 continue  # another writer got there first: re-check the rules on fresh state
             return number
         raise Conflict(f"{number} 正被其他人同时修改，已重试 {RETRIES} 次仍未成功，请稍后再试")
+
+    def _authorise(self, cls: type[Record], action: str, actor: str, number: str | None,
+                   record: Any = None, departments: tuple[str, ...] | None = None) -> None:
+        if departments is None:
+            departments = self._departments_of(cls, record)
+        self.policy.authorise(AccessRequest(actor=actor, kind=cls.__name__, command=action,
+                                            number=number, record=record, departments=departments))
+
+    def _departments_of(self, cls: type[Record], record: Any) -> tuple[str, ...]:
+        if record is None:
+            return ()
+        if cls is Hazard:
+            return tuple(d for d in (record.responsible_unit,) if d)
+        if cls is Measure:
+            return (record.department,)
+        if cls is Task:
+            spec = self.catalogue.tasks.get(record.number)
+            return tuple(spec.lead_departments) + tuple(spec.departments) if spec else ()
+        return ()
 
     def _exists(self, number: str) -> bool:
         if self._batch is not None and aggregate_id(number) in self._batch:
@@ -400,6 +424,7 @@ class Ledger:
             raise InvalidCommand(f"隐患登记的业务日期即排查日期：on={c.on} 与 found_on={found_on} 不一致")
         if c.unit_number is not None:
             self._get(Unit, c.unit_number)
+        self._authorise(Hazard, "report", common["actor"], c.number)
         fields = c.model_dump(exclude={"on", "actor", "note", "found_on", "number"})
         fields["inspectors"] = list(c.inspectors)
         common["on"] = found_on
@@ -503,6 +528,7 @@ class Ledger:
         self._campaign(c.campaign)
         common = self._common(c)
         self._check_future(common["on"])
+        self._authorise(Measure, "add", common["actor"], c.number, departments=(c.department,))
         fields = c.model_dump(include={"campaign", "title", "kind", "department", "due"})
         if c.due is not None and c.due < common["on"]:
             raise InvalidCommand(f"完成时限 {c.due} 早于登记日期 {common['on']}")
@@ -554,8 +580,10 @@ class Ledger:
     def report_task_progress(self, task_id: str, /, **kwargs: Any) -> str:
         """Report progress on a 重点任务 (optionally with a percentage)."""
         c = cmd.validate(cmd.ReportTaskProgress, **kwargs)
-        campaign, _ = self._task_spec(task_id)
+        campaign, spec = self._task_spec(task_id)
         self._check_future(self._common(c)["on"])
+        self._authorise(Task, "report_progress", self._common(c)["actor"], task_id,
+                        departments=spec.lead_departments + spec.departments)
         self._tracked(Task, "task:" + task_id, task_id, campaign)
         return self._act(Task, task_id, "report_progress", c, key="task:" + task_id,
                          text=c.text, percent=c.percent)
@@ -563,8 +591,10 @@ class Ledger:
     def complete_task(self, task_id: str, /, **kwargs: Any) -> str:
         """Record that a 重点任务 is done."""
         c = cmd.validate(cmd.CompleteTask, **kwargs)
-        campaign, _ = self._task_spec(task_id)
+        campaign, spec = self._task_spec(task_id)
         self._check_future(self._common(c)["on"])
+        self._authorise(Task, "complete", self._common(c)["actor"], task_id,
+                        departments=spec.lead_departments + spec.departments)
         self._tracked(Task, "task:" + task_id, task_id, campaign)
         return self._act(Task, task_id, "complete", c, key="task:" + task_id)
 
@@ -576,6 +606,7 @@ class Ledger:
         common = self._common(c)
         self._check_future(common["on"])
         attributes = self._check_attributes(c.attributes or {}, allow_none=False)
+        self._authorise(Unit, "register", common["actor"], c.number)
         fields = {"name": c.name, "kind": c.kind, "village": c.village,
                   "credit_code": c.credit_code, "attributes": attributes}
         return self._create("U", 5, lambda number: Unit.register(number=number, **common, **fields),
@@ -608,6 +639,7 @@ class Ledger:
             raise InvalidCommand(f"目标“{target.title}”由台账数据计算得出，不需要填报指标")
         campaign = self._campaign(target.campaign)
         self._check_future(self._common(c)["on"])
+        self._authorise(Indicator, "record", self._common(c)["actor"], target_id)
         self._tracked(Indicator, "indicator:" + target_id, target_id, campaign)
         return self._act(Indicator, target_id, "record", c, key="indicator:" + target_id,
                          value=c.value)
@@ -779,6 +811,7 @@ class Ledger:
         as_of = c.as_of or common["on"]
         if as_of > common["on"]:
             raise InvalidCommand(f"截至日期 {as_of} 晚于报送日期 {common['on']}")
+        self._authorise(Report, "submit", common["actor"], self.report_number(c.period, c.campaign))
         known_at = self.now()
         lists = self.two_lists(as_of=as_of, known_at=known_at, campaign=c.campaign)
         fields = {"as_of": as_of, "known_at": known_at, "position": self.view.store.position(),
@@ -861,14 +894,17 @@ def _default_actor() -> str:
 
 
 def open_ledger(url: str | None = None, *, actor: str | None = None,
-                clock: Callable[[], datetime] | None = None, catalogue: Any = None) -> Ledger:
+                clock: Callable[[], datetime] | None = None, catalogue: Any = None,
+                policy: Authoriser | str | Path | None = None) -> Ledger:
     """Open (creating if needed) a ledger.
 
     ``url``: a path or ``sqlite:///path`` (default ``$QINGDAN_DB`` or ``./qingdan.db``), or
     ``postgresql://user@host:port/db`` (``?schema=name`` to use a schema). ``clock``: returns the
     recorded time of the next event (an aware datetime; default now). ``catalogue``: the campaign
-    catalogue to use instead of the installed plugins (for hosts and tests).
+    catalogue to use instead of the installed plugins (for hosts and tests). ``policy``: who may
+    do what — a TOML file path, or any object with ``authorise(AccessRequest)`` (default
+    ``$QINGDAN_POLICY``, else everyone may do everything); see :mod:`qingdan.core.policy`.
     """
-    return Ledger(url, actor=actor, clock=clock, catalogue=catalogue)
+    return Ledger(url, actor=actor, clock=clock, catalogue=catalogue, policy=policy)
 
 
