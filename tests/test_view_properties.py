@@ -36,11 +36,31 @@ step = st.tuples(
 )
 
 
-def run_history(ledger, clock: Clock, steps) -> None:
-    hazards: list[str] = []
-    measures: list[str] = []
-    units: list[str] = []
-    began: dict[str | None, date] = {}  # each record's first effective date
+def run_history(ledger, clock: Clock, steps, batches=()) -> None:
+    """Run the steps; ``batches`` marks steps that open a batch (one transaction, one recorded time)
+    holding the following ``size`` steps."""
+    opening = dict(batches)
+    index = 0
+    while index < len(steps):
+        size = opening.get(index, 0)
+        if size:
+            with ledger.batch():
+                _run_steps(ledger, clock, steps[index:index + size])
+            index += size
+        else:
+            _run_steps(ledger, clock, steps[index:index + 1])
+            index += 1
+
+
+_state: dict = {}
+
+
+def _run_steps(ledger, clock: Clock, steps) -> None:
+    state = _state.setdefault(id(ledger), {"hazards": [], "measures": [], "units": [], "began": {}})
+    hazards: list[str] = state["hazards"]
+    measures: list[str] = state["measures"]
+    units: list[str] = state["units"]
+    began: dict[str | None, date] = state["began"]  # each record's first effective date
     for hours, op, which, back, choice in steps:
         clock.current += timedelta(hours=hours)
         today = clock.current.astimezone(CST).date()
@@ -144,14 +164,16 @@ def assert_view_matches_reference(ledger, as_of: date, known_at: datetime | None
 @settings(max_examples=EXAMPLES, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(steps=st.lists(step, min_size=15, max_size=60),
+       batches=st.lists(st.tuples(st.integers(0, 59), st.integers(2, 12)), max_size=4),
        probes=st.lists(st.tuples(st.integers(0, 200), st.integers(0, 100), st.booleans()),
                        min_size=3, max_size=6))
-def test_view_equals_reference_fold(url_factory, steps, probes):
+def test_view_equals_reference_fold(url_factory, steps, batches, probes):
     url = url_factory()
     clock = Clock(datetime(2020, 7, 1, 9, 0, tzinfo=CST))
     with qingdan.open_ledger(url, clock=clock, catalogue=make_catalogue()) as ledger:
         began = clock.current
-        run_history(ledger, clock, steps)
+        _state.clear()
+        run_history(ledger, clock, steps, batches)
         stored = event_count(ledger)
         event(f"events stored: {'<10' if stored < 10 else '10-29' if stored < 30 else '30+'}")
         kinds = {type(ledger.app.mapper.to_domain_event(n)).__name__

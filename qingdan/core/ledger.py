@@ -167,6 +167,7 @@ class Ledger:
         self._next_seq: dict[str, int] = {}
         self.view = View(self.app, ViewStore(env, self.backend))
         self._batch: dict[Any, Record] | None = None
+        self._batch_stamp: datetime | None = None
         self.evaluation_errors: list[EvaluationError] = []
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -202,7 +203,8 @@ class Ledger:
 
     @contextmanager
     def _clocked(self) -> Iterator[None]:
-        token = current_clock.set(self.now)
+        stamp = self._batch_stamp
+        token = current_clock.set(self.now if stamp is None else (lambda: stamp))
         try:
             yield
         finally:
@@ -217,7 +219,9 @@ class Ledger:
 
         Inside the block each command is checked against the effects of the earlier ones (a
         rejected command still raises and changes nothing); the events are written when the block
-        ends, and the view is caught up once. If the block raises, nothing is written. If another
+        ends, and the view is caught up once. A batch is recorded at one moment: every event in it
+        carries the recorded time the clock gave when the block began. If the block raises, nothing
+        is written. If another
         writer took a number or changed a record meanwhile, :class:`Conflict` is raised and nothing
         is written: run the whole batch again. Queries inside the block see only what is stored.
         """
@@ -225,6 +229,7 @@ class Ledger:
             yield self  # already batching: the outer block commits
             return
         self._batch = {}
+        self._batch_stamp = self.now()
         allocated = dict(self._next_seq)
         try:
             yield self
@@ -234,6 +239,7 @@ class Ledger:
             raise
         finally:
             self._batch = None
+            self._batch_stamp = None
         if not pending:
             return
         try:

@@ -93,6 +93,41 @@ def serialise(aggregate: Record, as_of: date) -> tuple[dict[str, Any], str]:
     raise TypeError(f"no view for {type(aggregate).__name__}")
 
 
+def _runs(events: list[Record.Event]) -> Iterator[list[Record.Event]]:
+    """Consecutive events of one record with one recorded time (how a command or batch saves them)."""
+    run: list[Record.Event] = []
+    for event in events:
+        if run and (event.originator_id != run[0].originator_id or event.timestamp != run[0].timestamp):
+            yield run
+            run = []
+        run.append(event)
+    if run:
+        yield run
+
+
+def fold_at(events: list[Record.Event], breaks: list[date]) -> Iterator[tuple[date, Record | None]]:
+    """``(b, fold(events, b))`` for each date in ascending ``breaks``, yielded before moving on.
+
+    Equivalent to calling :func:`fold` per date, but when the events that become effective at the
+    next date were all recorded after those already folded (the usual case), it applies them to the
+    running state instead of folding from scratch.
+    """
+    aggregate: Any = None
+    done = -1  # highest version folded into ``aggregate``
+    previous: date | None = None
+    for start in breaks:
+        newly = [e for e in events if e.on <= start and (previous is None or e.on > previous)]
+        if aggregate is None or not newly or min(e.originator_version for e in newly) <= done:
+            aggregate = fold(events, start)
+            done = max((e.originator_version for e in events if e.on <= start), default=-1)
+        else:
+            for event in sorted(newly, key=lambda e: e.originator_version):
+                event.apply(aggregate)
+            done = max(done, *(e.originator_version for e in newly))
+        previous = start
+        yield start, aggregate
+
+
 class ViewStore:
     """SQL access to the view tables, the same statements on SQLite and PostgreSQL."""
 
@@ -237,8 +272,9 @@ class View:
                 if not notifications:
                     return applied
                 chain_batch(self.store, notifications)
-                for notification in notifications:
-                    self._apply(self.app.mapper.to_domain_event(notification))
+                events = [self.app.mapper.to_domain_event(n) for n in notifications]
+                for group in _runs(events):
+                    self._apply(group)
                 last = notifications[-1].id
                 self.store.execute("UPDATE qd_tracking SET position = ? WHERE name = ?", (last, VIEW_NAME))
             applied += len(notifications)
@@ -256,41 +292,48 @@ class View:
         self._events.clear()
         return self.catch_up(progress)
 
-    def _history(self, event: Record.Event) -> list[Record.Event]:
-        """The record's events up to and including ``event`` (cached while catching up)."""
-        key = event.originator_id
+    def _history(self, group: list[Record.Event]) -> list[Record.Event]:
+        """The record's events up to and including ``group`` (cached while catching up)."""
+        first = group[0]
+        key = first.originator_id
         cached = self._events.get(key)
-        if cached is not None and cached[-1].originator_version == event.originator_version - 1:
-            cached.append(event)
+        if first.originator_version == 1:
+            cached = list(group)
+            self._events[key] = cached
+        elif cached is not None and cached[-1].originator_version == first.originator_version - 1:
+            cached.extend(group)
             self._events.move_to_end(key)
         else:
-            cached = list(self.app.events.get(key, lte=event.originator_version))
+            cached = list(self.app.events.get(key, lte=group[-1].originator_version))
             self._events[key] = cached
         while len(self._events) > EVENT_CACHE:
             self._events.popitem(last=False)
         return cached
 
-    def _apply(self, event: Record.Event) -> None:
-        events = self._history(event)
-        day = event.on.isoformat()
-        recorded = stamp(event.timestamp)
-        key = str(event.originator_id)
+    def _apply(self, group: list[Record.Event]) -> None:
+        """Apply a run of one record's events that share a recorded time (one command or batch)."""
+        events = self._history(group)
+        earliest = min(e.on for e in group)
+        day = earliest.isoformat()
+        recorded = stamp(group[-1].timestamp)
+        key = str(group[0].originator_id)
         store = self.store
-        reaching = store.query(
-            "SELECT id, valid_from, valid_to, state, kind, number, campaign, status, village, "
-            "department, level FROM qd_versions WHERE aggregate_id = ? AND recorded_to IS NULL "
-            "AND (valid_to IS NULL OR valid_to > ?)", (key, day))
-        inserts: list[tuple[Any, ...]] = []
-        for (row_id, valid_from, _valid_to, state, kind, number, campaign, status, village,
-             department, level) in reaching:
-            store.execute("UPDATE qd_versions SET recorded_to = ? WHERE id = ?", (recorded, row_id))
-            if valid_from < day:  # the part before the event's day is unchanged
-                inserts.append((key, kind, number, campaign, status, village, department, level,
-                                valid_from, day, recorded, state))
-        breaks = sorted({e.on for e in events if e.on >= event.on})
+        inserts: list[Any] = []
+        if group[0].originator_version > 1:  # a new record has no rows yet
+            reaching = store.query(
+                "SELECT id, valid_from, state, kind, number, campaign, status, village, "
+                "department, level FROM qd_versions WHERE aggregate_id = ? AND recorded_to IS NULL "
+                "AND (valid_to IS NULL OR valid_to > ?)", (key, day))
+            store.executemany("UPDATE qd_versions SET recorded_to = ? WHERE id = ?",
+                              [(recorded, row[0]) for row in reaching])
+            for (_, valid_from, state, kind, number, campaign, status, village, department,
+                 level) in reaching:
+                if valid_from < day:  # the part before the earliest new date is unchanged
+                    inserts.append((key, kind, number, campaign, status, village, department,
+                                    level, valid_from, day, recorded, state))
+        breaks = sorted({e.on for e in events if e.on >= earliest})
         previous: list[Any] | None = None
-        for index, start in enumerate(breaks):
-            aggregate = fold(events, start)
+        for index, (start, aggregate) in enumerate(fold_at(events, breaks)):
             if aggregate is None:
                 continue
             cols, state = serialise(aggregate, start)
@@ -301,7 +344,7 @@ class View:
             previous = [key, KINDS[type(aggregate)], aggregate.number, cols["campaign"],
                         cols["status"], cols["village"], cols["department"], cols["level"],
                         start.isoformat(), end, recorded, state]
-            inserts.append(previous)  # type: ignore[arg-type]
+            inserts.append(previous)
         store.executemany(
             "INSERT INTO qd_versions (aggregate_id, kind, number, campaign, status, village, "
             "department, level, valid_from, valid_to, recorded_from, state) "
