@@ -243,11 +243,11 @@ class Ledger:
         if not pending:
             return
         try:
-            self.app.save(*pending)
+            recordings = self.app.save(*pending)
         except IntegrityError:
             self._next_seq = allocated
             raise Conflict("批量登记期间其他人也登记了相同编号或修改了相同记录，本批未写入，请重试") from None
-        self.view.catch_up()
+        self.view.catch_up(recordings=recordings)
 
     @property
     def batching(self) -> bool:
@@ -272,8 +272,8 @@ class Ledger:
             for aggregate in aggregates:
                 self._batch[aggregate.id] = aggregate
             return
-        self.app.save(*aggregates)
-        self.view.catch_up()  # the view is current after every write…
+        recordings = self.app.save(*aggregates)
+        self.view.catch_up(recordings=recordings)  # the view is current after every write…
 
     def _act(self, cls: type[A], number: str, action: str, command: cmd.Command, /, *,
              key: str | None = None, **kwargs: Any) -> str:

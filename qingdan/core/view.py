@@ -260,19 +260,31 @@ class View:
     def max_position(self) -> int:
         return self.app.recorder.max_notification_id() or 0
 
-    def catch_up(self, progress: Callable[[int, int], None] | None = None) -> int:
-        """Apply every event recorded since the view's position; returns how many were applied."""
+    def catch_up(self, progress: Callable[[int, int], None] | None = None,
+                 recordings: Sequence[Any] = ()) -> int:
+        """Apply every event recorded since the view's position; returns how many were applied.
+
+        ``recordings``: what this process has just saved (eventsourcing's ``Recording`` objects).
+        When they are exactly the next events of the log, they are applied as they are instead of
+        being read back and decoded; otherwise the log is read as usual.
+        """
         applied = 0
         while True:
-            if self.store.position() >= self.max_position():
+            if not recordings and self.store.position() >= self.max_position():
                 return applied
             with self.store.write_lock():
                 position = self.store.position()  # re-read under the lock: another process may have moved it
-                notifications = self.app.recorder.select_notifications(start=position + 1, limit=BATCH)
+                if recordings and [r.notification.id for r in recordings] == list(
+                        range(position + 1, position + 1 + len(recordings))):
+                    notifications = [r.notification for r in recordings]
+                    events = [r.domain_event for r in recordings]
+                else:
+                    notifications = self.app.recorder.select_notifications(start=position + 1, limit=BATCH)
+                    events = [self.app.mapper.to_domain_event(n) for n in notifications]
+                recordings = ()
                 if not notifications:
                     return applied
                 chain_batch(self.store, notifications)
-                events = [self.app.mapper.to_domain_event(n) for n in notifications]
                 for group in _runs(events):
                     self._apply(group)
                 last = notifications[-1].id
