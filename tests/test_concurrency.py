@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 from datetime import date
 
 import qingdan
+from qingdan.core.reference import load_streams
 from tests.conftest import make_catalogue
 
 WRITERS = 4
@@ -68,3 +70,54 @@ def test_concurrent_commands_on_one_hazard_lose_nothing(ledger_url):
     texts = sorted(e.data["text"] for e in history if e.type == "ProgressReported")
     assert texts == sorted(f"writer{w} step{i}" for w in range(WRITERS) for i in range(EACH))
     assert [e.version for e in history] == list(range(1, WRITERS * EACH + 2))
+
+
+COMMANDS = int(os.environ.get("QINGDAN_CONCURRENT_COMMANDS", "200"))
+
+
+def event_total(ledger) -> int:
+    return sum(len(events) for events in load_streams(ledger.app).values())
+
+
+def _mixed(url: str, shared: str, writer: int, queue) -> None:
+    """Half the commands on one shared hazard, half creating and planning hazards of its own."""
+    try:
+        conflicts = 0
+        with qingdan.open_ledger(url, actor=f"writer{writer}", catalogue=make_catalogue()) as ledger:
+            own = None
+            for i in range(COMMANDS):
+                try:
+                    if i % 2 == 0:
+                        ledger.report_progress(shared, text=f"w{writer}-{i}")
+                    elif own is None or i % 4 == 1:
+                        own = ledger.report_hazard(campaign="fire", unit=f"w{writer}", description=str(i),
+                                                   found_on=date(2020, 9, 1))
+                    else:
+                        ledger.plan_rectification(own, deadline=date(2020, 12, 31))
+                except qingdan.Conflict:
+                    conflicts += 1
+        queue.put(("ok", [conflicts]))
+    except Exception as error:
+        queue.put(("error", repr(error)))
+
+
+def test_four_writers_two_hundred_commands_each_on_same_and_different_hazards(ledger_url):
+    with qingdan.open_ledger(ledger_url, catalogue=make_catalogue()) as ledger:
+        shared = ledger.report_hazard(campaign="fire", unit="共享", description="多人同时处理",
+                                      found_on=date(2020, 9, 1))
+    conflicts = _run(_mixed, [(ledger_url, shared, w) for w in range(WRITERS)])
+    with qingdan.open_ledger(ledger_url, catalogue=make_catalogue()) as ledger:
+        progress = [e for e in ledger.history(shared) if e.type == "ProgressReported"]
+        # every command either landed or was reported as a Conflict to its writer: none vanished
+        assert len(progress) + sum(conflicts) == WRITERS * (COMMANDS // 2)
+        print(f"\n{ledger.backend}: {WRITERS}x{COMMANDS} commands, {len(progress)} on the shared hazard, "
+              f"{sum(conflicts)} reported as Conflict, {event_total(ledger)} events stored")
+        assert len({e.data["text"] for e in progress}) == len(progress)
+        hazards = ledger.two_lists().hazards
+        numbers = [h.number for h in hazards]
+        assert len(numbers) == len(set(numbers))
+        assert sorted(numbers) == [f"H-fire-2020-{i:04d}" for i in range(1, len(numbers) + 1)]
+        assert len(numbers) == 1 + WRITERS * (COMMANDS // 4)
+        assert event_total(ledger) == 1 + WRITERS * COMMANDS - sum(conflicts)
+        result = ledger.verify_integrity()
+        assert result.ok, result.problems
