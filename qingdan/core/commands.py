@@ -6,6 +6,7 @@ field, and nothing is written.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -27,6 +28,26 @@ FIELD_LABELS = {
     "as_of": "截至日期", "on": "业务日期", "actor": "操作人", "note": "备注", "number": "编号",
 }
 
+EARLIEST = date(1990, 1, 1)
+LATEST = date(2099, 12, 31)
+ALLOWED_CONTROLS = {"\n", "\t"}
+
+
+def _check_text(value: str) -> None:
+    bad = sorted({hex(ord(ch)) for ch in value
+                  if (unicodedata.category(ch) in ("Cc", "Cs", "Co") and ch not in ALLOWED_CONTROLS)
+                  or ch in "\u2028\u2029\ufeff"})
+    if bad:
+        raise ValueError(f"含有不可见的控制字符（{'、'.join(bad[:5])}），请删去后重试")
+
+
+def _check_date(value: date) -> None:
+    if isinstance(value, datetime):
+        value = value.date()
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError(f"日期 {value} 不合理（应在 {EARLIEST.year} 年至 {LATEST.year} 年之间）")
+
+
 class Command(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
@@ -39,6 +60,25 @@ class Command(BaseModel):
     def _no_datetime(cls, value: Any) -> Any:
         if isinstance(value, datetime):
             return value.date()
+        return value
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _sane(cls, value: Any) -> Any:
+        """No control characters in any text, no date outside 1990–2099, in any field."""
+        items = value if isinstance(value, tuple | list) else (value,)
+        for item in items:
+            if isinstance(item, str):
+                _check_text(item)
+            elif isinstance(item, date):
+                _check_date(item)
+        if isinstance(value, dict):
+            for key, item in value.items():
+                _check_text(str(key))
+                if isinstance(item, str):
+                    _check_text(item)
+                elif isinstance(item, date):
+                    _check_date(item)
         return value
 
 
@@ -193,12 +233,19 @@ def validate(model: type[Command], **kwargs: Any) -> Any:
         raise InvalidCommand(describe(error)) from None
 
 
+def _show(value: Any, limit: int = 40) -> str:
+    """An input value as a clerk can read it in a message: control characters visible, long text cut."""
+    text = value if isinstance(value, str) else repr(value)
+    text = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
+    return text if len(text) <= limit else text[:limit] + f"…（共 {len(text)} 字）"
+
+
 def describe(error: ValidationError) -> str:
     problems = []
     for item in error.errors():
         name = str(item["loc"][0]) if item["loc"] else ""
         label = FIELD_LABELS.get(name, name)
-        given = item.get("input")
+        given = _show(item.get("input"))
         kind = item["type"]
         if kind == "extra_forbidden":
             reason = "不是这个命令的参数"
@@ -209,8 +256,10 @@ def describe(error: ValidationError) -> str:
             reason = f"应为 {expected.replace(' or ', '、').replace(chr(39), '')} 之一，收到“{given}”"
         elif kind.startswith("date") or kind.startswith("datetime"):
             reason = f"不是有效日期：“{given}”（应为 YYYY-MM-DD）"
-        elif kind in ("string_too_short", "value_error") and given is not None and not str(given).strip():
+        elif kind in ("string_too_short", "value_error") and not str(item.get("input") or "x").strip():
             reason = "不能为空"
+        elif kind == "value_error":
+            reason = str(item.get("ctx", {}).get("error", item["msg"]))
         elif kind == "string_too_short":
             reason = "不能为空"
         elif kind == "string_too_long":

@@ -15,6 +15,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Transcoder, Transcoding
 
 from . import commands as cmd
+from .commands import _show
 from .domain import (
     CST,
     HAZARD_CORRECTABLE,
@@ -254,17 +255,18 @@ class Ledger:
         return self._batch is not None
 
     def _get(self, cls: type[A], number: str, key: str | None = None) -> A:
+        _check_number(number)
         if self._batch is not None and aggregate_id(key or number) in self._batch:
             aggregate = self._batch[aggregate_id(key or number)]
             if not isinstance(aggregate, cls):
-                raise NotFound(f"{number} 不是{_KIND_LABELS.get(cls, cls.__name__)}")
+                raise NotFound(f"{_show(number)} 不是{_KIND_LABELS.get(cls, cls.__name__)}")
             return aggregate
         try:
             aggregate = self.app.repository.get(aggregate_id(key or number))
         except AggregateNotFoundError:
-            raise NotFound(f"台账中没有 {number}") from None
+            raise NotFound(f"台账中没有 {_show(number)}") from None
         if not isinstance(aggregate, cls):
-            raise NotFound(f"{number} 不是{_KIND_LABELS.get(cls, cls.__name__)}")
+            raise NotFound(f"{_show(number)} 不是{_KIND_LABELS.get(cls, cls.__name__)}")
         return aggregate
 
     def _save(self, *aggregates: Record) -> None:
@@ -571,7 +573,7 @@ class Ledger:
         task = self.catalogue.tasks.get(task_id)
         if task is not None:
             return self.catalogue.campaigns[task.campaign], task
-        raise NotFound(f"没有任务“{task_id}”。用 `qingdan task list` 查看各专项的重点任务")
+        raise NotFound(f"没有任务“{_show(task_id)}”。用 `qingdan task list` 查看各专项的重点任务")
 
     def _tracked(self, cls: type[A], key: str, number: str, campaign: Any) -> None:
         if not self._exists(key):
@@ -634,7 +636,7 @@ class Ledger:
     def _target(self, target_id: str) -> Any:
         target = self.catalogue.targets.get(target_id)
         if target is None:
-            raise NotFound(f"没有目标“{target_id}”。用 `qingdan targets` 查看各专项的整治目标")
+            raise NotFound(f"没有目标“{_show(target_id)}”。用 `qingdan targets` 查看各专项的整治目标")
         return target
 
     def record_indicator(self, target_id: str, /, **kwargs: Any) -> str:
@@ -658,19 +660,20 @@ class Ledger:
     # -- queries (reference fold; the materialised view replaces these for lists) -------------
 
     def _events(self, key: str) -> list[Record.Event]:
+        _check_number(key)
         return list(self.app.events.get(aggregate_id(key)))
 
     def _fold(self, cls: type[A], number: str, as_of: date | None,
               known_at: date | datetime | None, key: str | None = None) -> A:
         events = self._events(key or number)
         if not events:
-            raise NotFound(f"台账中没有 {number}")
+            raise NotFound(f"台账中没有 {_show(number)}")
         as_of = as_of or self.today()
         aggregate = fold(events, as_of, as_known_at(known_at))
         if aggregate is None:
-            raise NotFound(f"截至 {as_of}{_known_label(known_at)}，台账中还没有 {number}")
+            raise NotFound(f"截至 {as_of}{_known_label(known_at)}，台账中还没有 {_show(number)}")
         if not isinstance(aggregate, cls):
-            raise NotFound(f"{number} 不是{_KIND_LABELS.get(cls, cls.__name__)}")
+            raise NotFound(f"{_show(number)} 不是{_KIND_LABELS.get(cls, cls.__name__)}")
         return aggregate
 
     def hazard(self, number: str, /, *, as_of: date | None = None,
@@ -707,7 +710,7 @@ class Ledger:
             if events:
                 break
         if not events:
-            raise NotFound(f"台账中没有 {number}")
+            raise NotFound(f"台账中没有 {_show(number)}")
         entries = []
         for event in events:
             data = {k: v for k, v in vars(event).items() if k not in COMMON_FIELDS}
@@ -840,7 +843,7 @@ class Ledger:
         number = self.report_number(period, campaign)
         rows = [r for r in self.snapshot(as_of=date.max).reports() if r.number == number]
         if not rows:
-            raise NotFound(f"{period} 的两个清单尚未报送（{number}）")
+            raise NotFound(f"{_show(period)} 的两个清单尚未报送（{_show(number)}）")
         return rows[0]
 
     def report_diff(self, period: str, /, *, campaign: str | None = None) -> ReportDiff:
@@ -863,6 +866,11 @@ class Ledger:
 
 _KIND_LABELS = {Hazard: "问题隐患", Measure: "制度措施", Unit: "监管对象", Task: "重点任务",
                 Indicator: "指标", Report: "报送记录"}
+
+
+def _check_number(number: object) -> None:
+    if not isinstance(number, str) or not 0 < len(number) <= 120:
+        raise NotFound(f"编号应为文字（如 H-fire-2020-0007），收到 {_show(number)}")
 
 
 def _known_label(known_at: date | datetime | None) -> str:
