@@ -38,3 +38,16 @@ def test_reports_cannot_be_submitted_inside_a_batch(ledger, clock):
     clock.set("2020-09-25 10:00")
     with pytest.raises(InvalidCommand, match="批量登记完成之后"), ledger.batch():
         ledger.submit_report(period="2020-09")
+
+
+def test_a_number_kept_earlier_in_the_batch_is_never_overwritten(ledger, clock):
+    clock.set("2020-09-10 10:00")
+    with ledger.batch():
+        first = ledger.report_hazard(campaign="fire", unit="新", description="自动编号",
+                                     found_on=date(2020, 9, 1))
+        kept = ledger.report_hazard(campaign="fire", unit="导入", description="保留编号",
+                                    found_on=date(2020, 9, 1), number="H-fire-2020-0002")
+        fresh = ledger.report_hazard(campaign="fire", unit="新", description="自动编号",
+                                     found_on=date(2020, 9, 1))
+    assert (first, kept, fresh) == ("H-fire-2020-0001", "H-fire-2020-0002", "H-fire-2020-0003")
+    assert ledger.hazard(kept).description == "保留编号"

@@ -165,3 +165,17 @@ def test_tasks_units_and_indicators_as_of_a_date(ledger, clock):
     assert officers(date(2021, 7, 1)).state == "missed"
     ledger.record_indicator("fire-officers", value=10, on=date(2021, 7, 2))
     assert officers(date(2021, 7, 2)).state == "met"
+
+
+def test_two_lists_pages_through_the_rows_in_number_order(ledger, clock):
+    clock.set("2020-09-10 10:00")
+    with ledger.batch():
+        numbers = [ledger.report_hazard(campaign="fire", unit=f"单位{i}", description="x",
+                                        found_on=date(2020, 9, 1)) for i in range(7)]
+    ledger.withdraw(numbers[1], reason="重复")
+    live = [n for n in numbers if n != numbers[1]]
+    pages = [ledger.two_lists(limit=3, offset=o).hazards for o in (0, 3, 6)]
+    assert [[h.number for h in page] for page in pages] == [live[0:3], live[3:6], []]
+    assert [h.number for h in ledger.two_lists(limit=2, include_withdrawn=True).hazards] == numbers[:2]
+    with pytest.raises(InvalidCommand, match="分页参数"):
+        ledger.two_lists(limit=-1)

@@ -1,33 +1,126 @@
-"""``qingdan demo``: build a small 南阳镇 ledger and show what it holds."""
+"""``qingdan demo``: build the 南阳镇 demo ledger (2020-07..2022-12) and show what it holds."""
 
 from __future__ import annotations
 
+import time
+from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+import qingdan
+from qingdan.cli.output import message
+from qingdan.cli.views import HAZARD_BRIEF, names
+from qingdan.core.rows import HAZARD_STATUS_LABELS
 from qingdan.demo import build_demo
+from qingdan.io.writer import Sheet, two_lists_sheets, write_workbook
+
+SHOW_DATES = (date(2020, 12, 25), date(2021, 12, 25), date(2022, 12, 31))
+LOOK_BACK = "2020-12"
+
+
+class Scale(StrEnum):
+    full = "full"
+    small = "small"
 
 
 def demo(
-    db: Annotated[Path, typer.Option("--db", help="演示台账文件 (SQLite); 已存在则重建 — rebuilt if it exists")] = Path("demo.db"),
+    db: Annotated[Path, typer.Option("--db", help="演示台账文件 (SQLite)；已存在则重建 — rebuilt if it exists")] = Path("demo.db"),
+    seed: Annotated[int, typer.Option("--seed", help="随机种子：相同种子得到相同台账 — same seed, same ledger")] = 2020,
+    scale: Annotated[Scale, typer.Option("--scale", help="full（约1400条隐患）或 small（约十分之一）— size")] = Scale.full,
+    show: Annotated[bool, typer.Option("--show/--no-show", help="建好后展示 — show the ledger afterwards")] = True,
 ) -> None:
+    """建立南阳镇演示台账（2020-07至2022-12）并展示 — build a realistic demo ledger and show it."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     err = Console(stderr=True)
-    out = Console()
-    ledger, number = build_demo(str(db), progress=lambda text: err.print(f"[dim]{text}[/dim]"))
-    with ledger:
-        row = ledger.hazard(number)
-        out.print(f"[bold]{row.number}[/bold] {row.unit} · {row.description} · 状态：{row.status_label}")
-        table = Table(title=f"{number} 的全部记录（业务日期 / 登记时间 / 操作人）")
-        for column in ("#", "事件", "业务日期", "登记时间", "操作人", "内容"):
-            table.add_column(column)
-        for entry in ledger.history(number):
-            data = "；".join(f"{k}={v}" for k, v in entry.data.items() if v not in (None, [], ""))
-            table.add_row(str(entry.version), entry.type, entry.on.isoformat(),
-                          entry.recorded_at.strftime("%Y-%m-%d %H:%M"), entry.actor or "", data)
+    started = time.monotonic()
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task("登记演示台账", total=None)
+
+        def update(done: int, total: int, month: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"登记演示台账 {month}")
+
+        result = build_demo(str(db), seed=seed, scale=scale.value, progress=update)
+    message(f"已建立 {db}：{result.units} 个监管对象、{result.hazards} 条问题隐患、{result.measures} 项制度措施、"
+            f"{result.events} 次登记、报送 {len(result.reports)} 期两个清单，用时 {time.monotonic() - started:.1f} 秒")
+    for problem in result.rejected[:10]:
+        message(f"[yellow]演示数据被拒绝：{problem}[/yellow]")
+    if show:
+        show_demo(str(db), Console())
+
+
+def show_demo(url: str, out: Console) -> None:
+    """Print the two lists as of a few dates, stats, targets, findings, a 回头看 diff; write the xlsx."""
+    with qingdan.open_ledger(url) as ledger:
+        campaign_names = names(ledger.catalogue)
+        for day in SHOW_DATES:
+            lists = ledger.two_lists(as_of=day)
+            counts: dict[str, int] = {}
+            for h in lists.hazards:
+                counts[h.status] = counts.get(h.status, 0) + 1
+            summary = "、".join(f"{HAZARD_STATUS_LABELS[k]} {v}" for k, v in sorted(counts.items()))
+            out.rule(f"两个清单（截至 {day}）")
+            out.print(f"问题隐患 {len(lists.hazards)} 条（{summary}；逾期 {sum(h.overdue for h in lists.hazards)}）；"
+                      f"制度措施 {len(lists.measures)} 项")
+            page = lists.model_copy(update={"hazards": tuple(h for h in lists.hazards if h.status != "closed")[:8]})
+            sheet = two_lists_sheets(page, campaign_names)[0]
+            _print(out, sheet, HAZARD_BRIEF, title=f"未销号隐患（前 {len(page.hazards)} 条）")
+        last = SHOW_DATES[-1]
+        s = ledger.stats(as_of=last)
+        out.rule(f"统计（截至 {last}）")
+        rate = f"{s.rectification_rate:.1%}" if s.rectification_rate is not None else "—"
+        out.print(f"排查发现 {s.hazards_found} 条，撤销 {s.hazards_withdrawn} 条，已销号 {s.hazards_closed} 条，"
+                  f"整改率 {rate}；重大隐患未销号 {s.major_open} 条，逾期未整改 {s.overdue} 条")
+        out.rule(f"整治目标（截至 {last}）")
+        table = Table("专项", "整治目标", "当前值", "目标", "期限", "状态")
+        for t in ledger.targets(as_of=last):
+            value = "—" if t.value is None else f"{t.value:.1f}"
+            table.add_row(t.campaign, t.title, value, f"{t.comparator}{t.goal:g}{t.unit}", str(t.due), t.state)
         out.print(table)
+        out.rule(f"检查发现（截至 {last}）")
+        findings = ledger.findings(as_of=last)
+        by_check: dict[str, int] = {}
+        for f in findings:
+            by_check[f.check] = by_check.get(f.check, 0) + 1
+        table = Table("检查规则", "发现")
+        for check, n in sorted(by_check.items(), key=lambda kv: -kv[1]):
+            table.add_row(check, str(n))
+        out.print(table)
+        for f in [f for f in findings if f.check.startswith("general.monthly")][:5]:
+            out.print(f"  [{f.severity}] {f.message}")
+        out.rule(f"回头看：{LOOK_BACK} 报送的两个清单")
+        diff = ledger.report_diff(LOOK_BACK)
+        r = diff.report
+        out.print(f"{LOOK_BACK} 于 {r.submitted_on} 报送（截至 {r.as_of}，{r.hazard_count} 条隐患）；"
+                  f"重算与报送摘要{'一致' if diff.digest_matches else '不一致'}；此后对当日情况的更改 {len(diff.differences)} 处")
+        table = Table("编号", "变化", "字段：报送时 → 现在", "原因（事后登记）")
+        for d in diff.differences[:10]:
+            fields = "；".join(f"{f.field}：{f.before} → {f.after}" for f in d.fields)
+            causes = "；".join(f"{e['type']} 业务日期{e['on']} 登记于{e['recorded_at']:%Y-%m-%d}" for e in d.events)
+            table.add_row(d.number, d.change, fields, causes)
+        out.print(table)
+        workbook = Path(url).with_suffix(".xlsx")
+        final = ledger.two_lists(as_of=last)
+        write_workbook(workbook, two_lists_sheets(final, campaign_names))
+        message(f"两个清单（截至 {last}）已写入 {workbook}")
+
+
+def _print(out: Console, sheet: Sheet, keys: tuple[str, ...], title: str) -> None:
+    from qingdan.io.writer import csv_text
+
+    shown = [(i, c) for i, c in enumerate(sheet.columns) if c.key in keys]
+    table = Table(*(c.header for _, c in shown), title=title)
+    for values in sheet.rows:
+        table.add_row(*(csv_text(values[i])[:40] for i, _ in shown))
+    out.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)

@@ -342,6 +342,11 @@ class Ledger:
         seq = self._next_seq.get(prefix) or self._first_free(prefix, width)
         for _ in range(RETRIES):
             number = f"{prefix}-{seq:0{width}d}"
+            if self._batch is not None and self._exists(number):
+                # Pending in this batch (e.g. an imported row kept its number): saving would
+                # replace it, so move on instead of waiting for the database to object.
+                seq = self._first_free(prefix, width, start=seq + 1)
+                continue
             with self._clocked():
                 aggregate = make(number)
             try:
@@ -740,12 +745,19 @@ class Ledger:
 
     def two_lists(self, *, as_of: date | None = None, known_at: date | datetime | None = None,
                   campaign: str | None = None, department: str | None = None,
-                  village: str | None = None, include_withdrawn: bool = False) -> TwoLists:
-        """The 问题隐患清单 and 制度措施清单 as they stood at ``as_of``, as known at ``known_at``."""
+                  village: str | None = None, include_withdrawn: bool = False,
+                  limit: int | None = None, offset: int = 0) -> TwoLists:
+        """The 问题隐患清单 and 制度措施清单 as they stood at ``as_of``, as known at ``known_at``.
+
+        Rows are ordered by number; ``limit``/``offset`` page through each list.
+        """
         if campaign is not None:
             self._campaign(campaign)
+        if limit is not None and (limit < 0 or offset < 0):
+            raise InvalidCommand("分页参数不能为负数")
         return two_lists(self.snapshot(as_of=as_of, known_at=known_at), campaign=campaign,
-                         department=department, village=village, include_withdrawn=include_withdrawn)
+                         department=department, village=village, include_withdrawn=include_withdrawn,
+                         limit=limit, offset=offset)
 
     def overdue(self, *, as_of: date | None = None, known_at: date | datetime | None = None,
                 campaign: str | None = None) -> list[HazardRow]:

@@ -49,25 +49,31 @@ class LedgerSnapshot(Snapshot):
         self.known_at = known_at
         self._cache: dict[Any, Any] = {}
 
-    def _states(self, kind: str, campaign: str | None = None, **filters: str) -> list[str]:
+    def _states(self, kind: str, campaign: str | None = None, *, page: tuple[int | None, int] = (None, 0),
+                exclude_status: str | None = None, **filters: str | None) -> list[str]:
         return self.view.states(kind, self.as_of, self.known_at, campaign=campaign,
-                                filters={k: v for k, v in filters.items() if v is not None})
+                                filters={k: v for k, v in filters.items() if v is not None},
+                                exclude_status=exclude_status, limit=page[0], offset=page[1])
 
     def hazards(self, campaign: str | None = None, *, village: str | None = None,
-                department: str | None = None) -> Sequence[HazardRow]:
-        key = ("hazards", campaign, village, department)
+                department: str | None = None, include_withdrawn: bool = True,
+                limit: int | None = None, offset: int = 0) -> Sequence[HazardRow]:
+        key = ("hazards", campaign, village, department, include_withdrawn, limit, offset)
         if key not in self._cache:
             self._cache[key] = tuple(
                 _with_overdue_hazard(HazardRow.model_validate_json(s), self.as_of)
-                for s in self._states("hazard", campaign, village=village, department=department))
+                for s in self._states("hazard", campaign, village=village, department=department,
+                                      exclude_status=None if include_withdrawn else "withdrawn",
+                                      page=(limit, offset)))
         return self._cache[key]
 
-    def measures(self, campaign: str | None = None, *, department: str | None = None) -> Sequence[MeasureRow]:
-        key = ("measures", campaign, department)
+    def measures(self, campaign: str | None = None, *, department: str | None = None,
+                 limit: int | None = None, offset: int = 0) -> Sequence[MeasureRow]:
+        key = ("measures", campaign, department, limit, offset)
         if key not in self._cache:
             self._cache[key] = tuple(
                 _with_overdue_measure(MeasureRow.model_validate_json(s), self.as_of)
-                for s in self._states("measure", campaign, department=department))
+                for s in self._states("measure", campaign, department=department, page=(limit, offset)))
         return self._cache[key]
 
     def tasks(self, campaign: str | None = None) -> Sequence[TaskRow]:
@@ -120,11 +126,12 @@ class LedgerSnapshot(Snapshot):
 
 
 def two_lists(snapshot: LedgerSnapshot, *, campaign: str | None = None, department: str | None = None,
-              village: str | None = None, include_withdrawn: bool = False) -> TwoLists:
-    hazards = snapshot.hazards(campaign, village=village, department=department)
-    if not include_withdrawn:
-        hazards = tuple(h for h in hazards if h.status != "withdrawn")
-    measures = () if village is not None else snapshot.measures(campaign, department=department)
+              village: str | None = None, include_withdrawn: bool = False,
+              limit: int | None = None, offset: int = 0) -> TwoLists:
+    hazards = snapshot.hazards(campaign, village=village, department=department,
+                               include_withdrawn=include_withdrawn, limit=limit, offset=offset)
+    measures = () if village is not None else snapshot.measures(
+        campaign, department=department, limit=limit, offset=offset)
     return TwoLists(as_of=snapshot.as_of, known_at=snapshot.known_at, hazards=tuple(hazards),
                     measures=tuple(measures))
 

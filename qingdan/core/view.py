@@ -366,7 +366,8 @@ class View:
 
     def states(self, kind: str, as_of: date, known_at: datetime | None, *,
                campaign: str | None = None, number: str | None = None,
-               filters: dict[str, str] | None = None) -> list[str]:
+               filters: dict[str, str] | None = None, exclude_status: str | None = None,
+               limit: int | None = None, offset: int = 0) -> list[str]:
         """The JSON states of every record of ``kind`` as of ``as_of`` as known at ``known_at``."""
         day = as_of.isoformat()
         sql = ["SELECT state FROM qd_versions WHERE kind = ?"]
@@ -388,5 +389,11 @@ class View:
             moment = stamp(known_at)
             sql.append("AND recorded_from <= ? AND (recorded_to IS NULL OR recorded_to > ?)")
             params += [moment, moment]
+        if exclude_status is not None:
+            sql.append("AND (status IS NULL OR status <> ?)")
+            params.append(exclude_status)
         sql.append("ORDER BY number")
+        if limit is not None:
+            sql.append("LIMIT ? OFFSET ?")
+            params += [int(limit), int(offset)]
         return [r[0] for r in self.store.query(" ".join(sql), params)]

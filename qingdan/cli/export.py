@@ -1,0 +1,101 @@
+"""``qingdan export``: the raw event log as JSON lines (streamed), or the 两个清单 as a 台账."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Annotated, Any
+
+import typer
+
+from qingdan.cli.common import AsOf, Campaign, KnownAt, open_ledger, settings
+from qingdan.cli.output import message, to_json
+from qingdan.cli.views import names
+from qingdan.core.domain import CST
+from qingdan.core.ledger import COMMON_FIELDS
+from qingdan.io.writer import two_lists_sheets, write_csv, write_workbook
+
+PAGE = 500
+
+
+class ExportFormat(StrEnum):
+    jsonl = "jsonl"
+    xlsx = "xlsx"
+    csv = "csv"
+
+
+def event_records(ledger: Any, page: int = PAGE) -> Any:
+    """Every stored event, in recording order, as a dict; read page by page, never all at once."""
+    app = ledger.app
+    numbers: dict[Any, str] = {}
+    position = 0
+    while True:
+        batch = app.recorder.select_notifications(start=position + 1, limit=page)
+        if not batch:
+            return
+        for notification in batch:
+            event = app.mapper.to_domain_event(notification)
+            data = {k: v for k, v in vars(event).items() if k not in COMMON_FIELDS}
+            number = data.get("number") or numbers.get(event.originator_id)
+            numbers.setdefault(event.originator_id, number)
+            yield {"position": notification.id, "number": number, "type": type(event).__qualname__,
+                   "version": event.originator_version, "on": event.on,
+                   "recorded_at": event.timestamp.astimezone(CST), "actor": event.actor,
+                   "note": event.note, "data": data}
+        position = batch[-1].id
+
+
+def write_jsonl(ledger: Any, stream: IO[str]) -> int:
+    count = 0
+    for record in event_records(ledger):
+        stream.write(json.dumps(record, ensure_ascii=False, default=_default) + "\n")
+        count += 1
+    return count
+
+
+def _default(value: Any) -> Any:
+    return json.loads(to_json(value))
+
+
+def export(
+    ctx: typer.Context,
+    fmt: Annotated[ExportFormat, typer.Option(
+        "--format", "-f", case_sensitive=False,
+        help="jsonl：原始事件日志（每行一个事件）；xlsx/csv：两个清单台账 — jsonl event log, or the lists")
+    ] = ExportFormat.jsonl,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="写入文件 — write to FILE")] = None,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+    campaign: Campaign = None,
+) -> None:
+    """导出：事件日志或两个清单台账 — export the event log (jsonl) or the 两个清单 (xlsx/csv)."""
+    with open_ledger(ctx) as ledger:
+        if fmt is ExportFormat.jsonl:
+            if output is None:
+                count = write_jsonl(ledger, sys.stdout)
+            else:
+                with open(output, "w", encoding="utf-8") as stream:
+                    count = write_jsonl(ledger, stream)
+            message(f"已导出 {count} 个事件" + (f"到 {output}" if output else ""))
+            return
+        lists = ledger.two_lists(as_of=as_of, known_at=known_at, campaign=campaign)
+        campaign_names = names(ledger.catalogue)
+    sheets = two_lists_sheets(lists, campaign_names, settings(ctx).township,
+                              known_at=lists.known_at if known_at is not None else None)
+    if fmt is ExportFormat.xlsx:
+        output = output or Path(f"{settings(ctx).township}两个清单_{(as_of or date.today()).isoformat()}.xlsx")
+        write_workbook(output, sheets)
+    elif output is None:
+        write_csv(sys.stdout, sheets[0], title=True)
+    else:
+        with open(output, "w", encoding="utf-8-sig", newline="") as stream:
+            write_csv(stream, sheets[0], title=True)
+    message(f"已导出问题隐患 {len(lists.hazards)} 条、制度措施 {len(lists.measures)} 项"
+            + (f"到 {output}" if output else "") + ("（csv 只含问题隐患清单）" if fmt is ExportFormat.csv else ""))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("export")(export)

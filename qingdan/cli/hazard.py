@@ -1,0 +1,250 @@
+"""``qingdan hazard …``: a 问题隐患 from report to 销号."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import typer
+
+from qingdan.cli.common import (
+    AsOf,
+    Format,
+    KnownAt,
+    Note,
+    Number,
+    On,
+    Output,
+    clerk_date,
+    done,
+    open_ledger,
+)
+from qingdan.cli.output import OutputFormat, emit
+from qingdan.cli.views import history_sheet, record_sheet
+from qingdan.core.domain import HAZARD_CORRECTABLE
+
+app = typer.Typer(no_args_is_help=True)
+
+Deadline = Annotated[date | None, typer.Option(
+    "--deadline", parser=clerk_date, metavar="DATE", help="整改期限 — deadline of the rectification")]
+
+
+@app.command("report")
+def report(
+    ctx: typer.Context,
+    campaign: Annotated[str, typer.Option("--campaign", "-c", help="专项 id — campaign id, e.g. fire")],
+    unit: Annotated[str, typer.Option("--unit", "-u", help="单位名称 — the unit (enterprise, place …)")],
+    description: Annotated[str, typer.Option("--description", "-d", help="隐患描述 — what was found")],
+    level: Annotated[str, typer.Option("--level", help="隐患等级：一般 | 重大 — level")] = "一般",
+    found_on: Annotated[date | None, typer.Option(
+        "--found-on", parser=clerk_date, metavar="DATE", help="排查日期，默认今天 — date found")] = None,
+    category: Annotated[str | None, typer.Option("--category", help="隐患类别（见专项）— category")] = None,
+    village: Annotated[str | None, typer.Option("--village", help="村（居）— village")] = None,
+    location: Annotated[str | None, typer.Option("--location", help="隐患部位 — where in the unit")] = None,
+    source: Annotated[str, typer.Option(
+        "--source", help="隐患来源：自查|检查|督查|督导组移交|举报|其他 — source")] = "自查",
+    inspector: Annotated[list[str] | None, typer.Option(
+        "--inspector", help="检查人员，可多次给出 — inspector (repeatable)")] = None,
+    unit_number: Annotated[str | None, typer.Option(
+        "--unit-number", help="已登记单位的编号 U-00001 — registered unit number")] = None,
+    note: Note = None,
+) -> None:
+    """登记问题隐患 — report a hazard; prints its number (H-fire-2020-0007)."""
+    with open_ledger(ctx) as ledger:
+        number = ledger.report_hazard(
+            campaign=campaign, unit=unit, description=description, level=level, found_on=found_on,
+            category=category, village=village, location=location, source=source,
+            inspectors=tuple(inspector or ()), unit_number=unit_number, note=note)
+    done(number, f"已登记问题隐患 {number}")
+
+
+@app.command("plan")
+def plan(
+    ctx: typer.Context,
+    number: Number,
+    responsible_unit: Annotated[str | None, typer.Option("--responsible-unit", help="整改责任单位 — responsible unit")] = None,
+    responsible_person: Annotated[str | None, typer.Option("--responsible-person", help="责任人 — responsible person")] = None,
+    measures: Annotated[str | None, typer.Option("--measures", help="整改措施 — measures")] = None,
+    funds: Annotated[float | None, typer.Option("--funds", help="整改资金（万元）— funds, 10k yuan")] = None,
+    deadline: Deadline = None,
+    contingency: Annotated[str | None, typer.Option("--contingency", help="应急预案 — contingency plan")] = None,
+    on: On = None,
+    note: Note = None,
+) -> None:
+    """制定整改方案（五到位任意几项）— record any of the five parts of the rectification."""
+    with open_ledger(ctx) as ledger:
+        ledger.plan_rectification(number, responsible_unit=responsible_unit,
+                                  responsible_person=responsible_person, measures=measures,
+                                  funds=funds, deadline=deadline, contingency=contingency, on=on,
+                                  note=note)
+        row = ledger.hazard(number)
+    missing = "、".join(row.missing_parts) if row.missing_parts else ""
+    done(number, f"已记录 {number} 的整改方案" + (f"；五到位尚缺：{missing}" if missing else "；五到位已齐"))
+
+
+@app.command("escalate")
+def escalate(
+    ctx: typer.Context,
+    number: Number,
+    supervisor: Annotated[str, typer.Option("--supervisor", help="督办单位 — supervising body")],
+    level: Annotated[str, typer.Option("--level", help="督办级别：镇 | 市 | 省 — level")] = "镇",
+    doc_no: Annotated[str | None, typer.Option("--doc-no", help="督办文号 — document number")] = None,
+    on: On = None,
+    note: Note = None,
+) -> None:
+    """挂牌督办 — list the hazard for supervision."""
+    with open_ledger(ctx) as ledger:
+        ledger.escalate(number, supervisor=supervisor, level=level, doc_no=doc_no, on=on, note=note)
+    done(number, f"{number} 已挂牌督办（{level}级，{supervisor}）")
+
+
+@app.command("extend")
+def extend(
+    ctx: typer.Context,
+    number: Number,
+    deadline: Annotated[date, typer.Option("--deadline", parser=clerk_date, metavar="DATE",
+                                           help="申请延至 — the new deadline asked for")],
+    reason: Annotated[str, typer.Option("--reason", help="延期理由 — reason")],
+    on: On = None,
+    note: Note = None,
+) -> None:
+    """申请延期 — request a later deadline."""
+    with open_ledger(ctx) as ledger:
+        ledger.request_extension(number, deadline=deadline, reason=reason, on=on, note=note)
+    done(number, f"{number} 已申请延期至 {deadline}，待审批")
+
+
+@app.command("decide-extension")
+def decide_extension(
+    ctx: typer.Context,
+    number: Number,
+    approved: Annotated[bool, typer.Option("--approve/--refuse", help="批准或不批准 — approve or refuse")],
+    on: On = None,
+    note: Note = None,
+) -> None:
+    """审批延期申请 — approve or refuse the pending extension."""
+    with open_ledger(ctx) as ledger:
+        ledger.decide_extension(number, approved=approved, on=on, note=note)
+    done(number, f"{number} 的延期申请已{'批准' if approved else '不予批准'}")
+
+
+@app.command("progress")
+def progress(
+    ctx: typer.Context,
+    number: Number,
+    text: Annotated[str, typer.Option("--text", "-t", help="整改进展 — progress text")],
+    on: On = None,
+    note: Note = None,
+) -> None:
+    """报告整改进展 — note progress of the rectification."""
+    with open_ledger(ctx) as ledger:
+        ledger.report_progress(number, text=text, on=on, note=note)
+    done(number, f"已记录 {number} 的整改进展")
+
+
+@app.command("complete")
+def complete(
+    ctx: typer.Context,
+    number: Number,
+    cost: Annotated[float | None, typer.Option("--cost", help="实际整改费用（万元）— actual cost")] = None,
+    on: On = None,
+    note: Note = None,
+) -> None:
+    """整改完成，待验收 — rectification done, awaiting verification."""
+    with open_ledger(ctx) as ledger:
+        ledger.complete_rectification(number, cost=cost, on=on, note=note)
+    done(number, f"{number} 整改完成，待验收")
+
+
+@app.command("verify")
+def verify(
+    ctx: typer.Context,
+    number: Number,
+    passed: Annotated[bool, typer.Option("--passed/--failed", help="验收通过或不通过 — passed or failed")],
+    inspector: Annotated[str, typer.Option("--inspector", help="验收人 — inspector")],
+    method: Annotated[str, typer.Option("--method", help="验收方式：自评 | 专家 | 政府验收 — method")] = "政府验收",
+    on: On = None,
+    note: Note = None,
+) -> None:
+    """验收 — verify the rectification (a failed one returns it to 整改中)."""
+    with open_ledger(ctx) as ledger:
+        ledger.verify(number, passed=passed, inspector=inspector, method=method, on=on, note=note)
+    done(number, f"{number} 验收{'通过，可销号' if passed else '不通过，退回整改中'}")
+
+
+@app.command("close")
+def close(ctx: typer.Context, number: Number, on: On = None, note: Note = None) -> None:
+    """销号 — close a hazard whose rectification passed verification."""
+    with open_ledger(ctx) as ledger:
+        ledger.close(number, on=on, note=note)
+    done(number, f"{number} 已销号")
+
+
+@app.command("reopen")
+def reopen(
+    ctx: typer.Context,
+    number: Number,
+    reason: Annotated[str, typer.Option("--reason", help="反销号理由（如回头看发现未整改到位）— reason")],
+    on: On = None,
+    note: Note = None,
+) -> None:
+    """反销号 — reopen a closed hazard found not fixed (回头看)."""
+    with open_ledger(ctx) as ledger:
+        ledger.reopen(number, reason=reason, on=on, note=note)
+    done(number, f"{number} 已反销号，退回整改中")
+
+
+@app.command("correct")
+def correct(
+    ctx: typer.Context,
+    number: Number,
+    field: Annotated[str, typer.Option("--field", help="更正字段：" + "、".join(
+        f"{k}（{v}）" for k, v in HAZARD_CORRECTABLE.items()) + " — field to correct")],
+    value: Annotated[str, typer.Option("--value", help="正确的值（空串表示清空）— the right value")],
+    reason: Annotated[str, typer.Option("--reason", help="更正理由 — reason")],
+    on: Annotated[date | None, typer.Option(
+        "--on", parser=clerk_date, metavar="DATE",
+        help="自何日起更正，默认排查日期 — effective from (default: the date found)")] = None,
+    note: Note = None,
+) -> None:
+    """更正登记错误的字段 — correct a wrongly recorded field (kept in the history)."""
+    parsed: object = value if value != "" else None
+    if field == "deadline" and parsed is not None:
+        parsed = clerk_date(value)
+    elif field == "inspectors":
+        parsed = [p for p in value.replace("，", "、").replace(",", "、").split("、") if p]
+    with open_ledger(ctx) as ledger:
+        ledger.correct(number, field=field, value=parsed, reason=reason, on=on, note=note)
+    done(number, f"已更正 {number} 的 {HAZARD_CORRECTABLE.get(field, field)}")
+
+
+@app.command("withdraw")
+def withdraw(
+    ctx: typer.Context,
+    number: Number,
+    reason: Annotated[str, typer.Option("--reason", help="撤销理由（重复登记、误登记）— reason")],
+    on: On = None,
+    note: Note = None,
+) -> None:
+    """撤销（重复或错误登记；记录保留）— withdraw a duplicate or erroneous entry."""
+    with open_ledger(ctx) as ledger:
+        ledger.withdraw(number, reason=reason, on=on, note=note)
+    done(number, f"{number} 已撤销")
+
+
+@app.command("show")
+def show(ctx: typer.Context, number: Number, as_of: AsOf = None, known_at: KnownAt = None,
+         fmt: Format = OutputFormat.table, output: Output = None) -> None:
+    """查看一条隐患（截至某日）— show a hazard as of a date."""
+    with open_ledger(ctx) as ledger:
+        row = ledger.hazard(number, as_of=as_of, known_at=known_at)
+    emit(fmt, output, [record_sheet(f"{number}（截至 {as_of or '今天'}）", row)], row.model_dump(mode="json"))
+
+
+@app.command("history")
+def history(ctx: typer.Context, number: Number, fmt: Format = OutputFormat.table,
+            output: Output = None) -> None:
+    """全部记录：业务日期、登记时间、操作人 — every event of the hazard."""
+    with open_ledger(ctx) as ledger:
+        entries = ledger.history(number)
+    emit(fmt, output, [history_sheet(number, entries)], [e.model_dump(mode="json") for e in entries])

@@ -1,0 +1,28 @@
+"""`qingdan verify` as an auditor runs it: exit 0 on a sound ledger, 1 naming what was tampered with."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from tests.test_cli import db, qd, report  # noqa: F401  (db is a fixture)
+
+
+def test_verify_passes_then_names_an_edited_event(db):  # noqa: F811
+    number = report(db)
+    qd(db, "hazard", "plan", number, "--deadline", "2020-09-30", "--on", "2020-09-02")
+    ok = qd(db, "verify", "-f", "json")
+    data = json.loads(ok.stdout)
+    assert data["ok"] is True and data["problems"] == [] and data["events_checked"] == 2
+    assert len(data["chain_head"]) == 64 and data["chain_head"] in ok.stderr
+
+    with sqlite3.connect(db) as conn:  # someone edits the stored event behind qingdan's back
+        state = conn.execute("SELECT state FROM stored_events WHERE rowid = 1").fetchone()[0]
+        conn.execute("UPDATE stored_events SET state = ? WHERE rowid = 1",
+                     (state.replace("疏散通道".encode(), "一切正常".encode()),))
+    bad = qd(db, "verify", "-f", "json", code=1)
+    problem = json.loads(bad.stdout)["problems"][0]
+    assert (problem["kind"], problem["position"], problem["number"]) == ("tampered", 1, number)
+    table = qd(db, "verify", code=1)
+    assert "事件被改动" in table.stdout and "发现 1 处问题" in table.stderr
+    assert "Traceback" not in table.stdout + table.stderr
