@@ -25,6 +25,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from qingdan.core.commands import _show
 from qingdan.core.errors import InvalidCommand, QingdanError
 from qingdan.io.dates import parse_date
 from qingdan.io.reader import TableSheet, find_table, read_raw
@@ -77,8 +78,18 @@ class RowError:
     reason: str
 
     def __str__(self) -> str:
-        where = f"工作表“{self.sheet}”第 {self.row} 行" if self.row else f"工作表“{self.sheet}”"
-        return f"{where}【{self.column}】：{self.reason}" if self.column else f"{where}：{self.reason}"
+        where = f"工作表“{_safe(self.sheet)}”第 {self.row} 行" if self.row else f"工作表“{_safe(self.sheet)}”"
+        reason = _QUOTED.sub(lambda m: f"“{_show(m.group(1))}”", self.reason)
+        reason = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in reason)
+        return f"{where}【{_safe(self.column)}】：{reason}" if self.column else f"{where}：{reason}"
+
+
+_QUOTED = re.compile(r"“([^”]*)”", re.DOTALL)
+
+
+def _safe(text: str) -> str:
+    """A sheet or column name as written in the file, shown safely (control characters, length)."""
+    return _show(text, limit=30)
 
 
 class ImportRejected(InvalidCommand):
@@ -412,6 +423,9 @@ def plan_import(ledger: Any, path: str | Path, *, campaign: str | None = None,
     if not tables and not errors:
         errors.append(RowError(path.name, 0, "", "文件中没有可导入的表格"))
     for table in tables:
+        for header, earlier in table.duplicates:
+            errors.append(RowError(table.name, table.header_row, header,
+                                   f"与“{earlier}”是同一列，表中出现两次；请删去其中一列，以免取错数据"))
         parse = _measure if table.kind == "measures" else _hazard
         for number, values in table.rows:
             record = parse(_Row(table, number, values, errors), ctx)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ class TableSheet:
     headers: dict[int, str]  # position -> the header as written in the sheet
     rows: list[tuple[int, tuple[Any, ...]]]  # (1-based row number, values)
     unknown_headers: list[str]
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (header, the earlier header)
 
 
 def read_raw(path: str | Path) -> list[RawSheet]:
@@ -93,17 +94,21 @@ def find_table(sheet: RawSheet) -> TableSheet | None:
     index = MEASURE_HEADERS if kind == "measures" else HAZARD_HEADERS
     columns: dict[int, Column] = {}
     unknown: list[str] = []
-    taken: set[str] = set()
+    taken: dict[str, str] = {}
+    duplicates: list[tuple[str, str]] = []
     for position, value in enumerate(sheet.rows[i]):
         name = normalise_header(value)
         column = index.get(name)
-        if column is None or column.key in taken:
+        if column is not None and column.key in taken:
+            duplicates.append((str(value).strip(), taken[column.key]))
+            continue
+        if column is None:
             if name:
                 unknown.append(str(value).strip())
             continue
-        taken.add(column.key)
+        taken[column.key] = str(value).strip()
         columns[position] = column
     rows = [(n, row) for n, row in enumerate(sheet.rows[i + 1:], start=i + 2)
             if any(v is not None and str(v).strip() for v in row)]
     headers = {p: " ".join(str(sheet.rows[i][p]).split()) for p in columns}
-    return TableSheet(sheet.name, kind, i + 1, columns, headers, rows, unknown)
+    return TableSheet(sheet.name, kind, i + 1, columns, headers, rows, unknown, duplicates)
