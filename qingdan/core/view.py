@@ -254,6 +254,8 @@ class View:
         self.app = app
         self.store = store
         self._events: OrderedDict[UUID, list[Record.Event]] = OrderedDict()
+        self._inserts: list[Any] = []  # rows of the catch-up in progress, written by _flush
+        self._pending: set[str] = set()  # records with rows in _inserts
 
     # -- maintenance -------------------------------------------------------------------------
 
@@ -284,9 +286,14 @@ class View:
                 recordings = ()
                 if not notifications:
                     return applied
-                chain_batch(self.store, notifications)
-                for group in _runs(events):
-                    self._apply(group)
+                try:
+                    chain_batch(self.store, notifications)
+                    for group in _runs(events):
+                        self._apply(group)
+                    self._flush()
+                except BaseException:
+                    self._inserts, self._pending = [], set()  # the transaction is rolled back
+                    raise
                 last = notifications[-1].id
                 self.store.execute("UPDATE qd_tracking SET position = ? WHERE name = ?", (last, VIEW_NAME))
             applied += len(notifications)
@@ -322,6 +329,15 @@ class View:
             self._events.popitem(last=False)
         return cached
 
+    def _flush(self) -> None:
+        """Write the rows collected by :meth:`_apply` (one statement for many records)."""
+        self.store.executemany(
+            "INSERT INTO qd_versions (aggregate_id, kind, number, campaign, status, village, "
+            "department, level, valid_from, valid_to, recorded_from, state) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [tuple(r) for r in self._inserts])
+        self._inserts = []
+        self._pending.clear()
+
     def _apply(self, group: list[Record.Event]) -> None:
         """Apply a run of one record's events that share a recorded time (one command or batch)."""
         events = self._history(group)
@@ -330,8 +346,11 @@ class View:
         recorded = stamp(group[-1].timestamp)
         key = str(group[0].originator_id)
         store = self.store
-        inserts: list[Any] = []
+        inserts = self._inserts
         if group[0].originator_version > 1:  # a new record has no rows yet
+            if key in self._pending:  # its earlier rows are not written yet: write them first
+                self._flush()
+                inserts = self._inserts
             reaching = store.query(
                 "SELECT id, valid_from, state, kind, number, campaign, status, village, "
                 "department, level FROM qd_versions WHERE aggregate_id = ? AND recorded_to IS NULL "
@@ -357,10 +376,7 @@ class View:
                         cols["status"], cols["village"], cols["department"], cols["level"],
                         start.isoformat(), end, recorded, state]
             inserts.append(previous)
-        store.executemany(
-            "INSERT INTO qd_versions (aggregate_id, kind, number, campaign, status, village, "
-            "department, level, valid_from, valid_to, recorded_from, state) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [tuple(r) for r in inserts])
+        self._pending.add(key)
 
     # -- queries -----------------------------------------------------------------------------
 
