@@ -61,3 +61,29 @@ def test_house_grades_projection():
     rows = {r["鉴定等级"]: r for r in build_projection(projection, StaticSnapshot(AS_OF, units=houses))}
     assert rows["D"] == {"鉴定等级": "D", "房屋数": 1, "人员聚集场所": 1, "已整治": 0, "未整治": 1}
     assert rows["未鉴定"]["房屋数"] == 1
+
+
+def test_seed_facts_of_annex_7():
+    """附件7 and 总体方案 二(七): no 牵头 is named, so the nine departments are jointly responsible."""
+    campaign = construction.qingdan_campaign()
+    nine = ("建设局", "经济发展局", "农业农村和社会事业局", "派出所", "安全生产监督管理局", "市场监管局", "自然资源所",
+            "综合行政执法管理办公室", "消防中队")
+    assert (campaign.lead_departments, campaign.departments) == (nine, ())
+    assert [(p.name, p.start, p.end) for p in campaign.phases] == [
+        ("动员部署", date(2020, 7, 1), date(2020, 7, 25)),
+        ("排查整治", date(2020, 7, 1), date(2020, 12, 31)),
+        ("集中攻坚", date(2021, 1, 1), date(2021, 12, 31)),
+        ("巩固提升", date(2022, 1, 1), date(2022, 12, 31)),
+    ]
+    tasks = {t.id.removeprefix("construction."): t for t in campaign.tasks}
+    assert {"1", "2", "3", "4", "5.1", "5.2"} <= set(tasks), "二(一)–(五), (五) in two items"
+    assert {"m3", "m4", "m5", "m6"} <= set(tasks), "总体方案 二(七)三–六"
+    assert tasks["4.1"].lead_departments == ("经发局", "安监所"), "“配合经发局及安监所”"
+    assert tasks["0"].lead_departments == ("各村", "镇相关单位")
+    assert all(t.lead_departments == nine for n, t in tasks.items() if n not in ("0", "4.1"))
+    assert {n: t.due for n, t in tasks.items() if t.due is not None} == {"0": date(2020, 7, 25)}
+    assert {t.id: (t.goal, t.due) for t in TARGETS.values()} == {
+        "construction.dangerous_house_rate": (100, date(2022, 12, 31)),
+        "construction.rural_dangerous_house_rate": (100, date(2022, 12, 31)),
+    }
+    assert all("三年行动期末" in t.title for t in TARGETS.values()), "the annex sets no target; titles say so"

@@ -59,3 +59,44 @@ def test_responsibility_matrix():
     [projection] = enterprise.qingdan_projections()
     [row] = build_projection(projection, StaticSnapshot(date(2021, 6, 1), units=units))
     assert (row["企业类型"], row["企业数"], row["安全承诺公开"], row["一张网接入"]) == ("工业企业", 2, 1, 2)
+
+
+def test_seed_facts_of_annex_2():
+    """附件2 and 总体方案 二(二): leads, phases, the 20 tasks, every dated deliverable and the targets."""
+    campaign = enterprise.qingdan_campaign()
+    assert (campaign.kind, campaign.lead_departments, campaign.departments) == (
+        "专题", ("安委办",), ("负有安全生产监管职责的安委会有关成员单位",))
+    assert [(p.name, p.start, p.end) for p in campaign.phases] == [
+        ("动员部署", date(2020, 7, 1), date(2020, 7, 31)),
+        ("排查整治", date(2020, 8, 1), date(2020, 12, 31)),
+        ("集中攻坚", date(2021, 1, 1), date(2021, 12, 31)),
+        ("巩固提升", date(2022, 1, 1), date(2022, 12, 31)),
+    ]
+    tasks = {t.id: t for t in campaign.tasks}
+    assert {f"enterprise.{n}" for n in range(1, 21)} <= set(tasks)
+    assert tasks["enterprise.17"].source == "附件2 二(四)17"
+    y2020, y2021, y2022 = date(2020, 12, 31), date(2021, 12, 31), date(2022, 12, 31)
+    assert {t.id: t.due for t in tasks.values() if t.due is not None} == {
+        "enterprise.1": y2020,     # 安全生产承诺制度
+        "enterprise.3": y2021,     # 安全生产技术和管理团队
+        "enterprise.5": y2022,     # 标准化自评
+        "enterprise.7": y2022,     # 职业院校（技工院校）
+        "enterprise.9": y2021,     # 安全风险管控制度
+        "enterprise.10": y2022,    # 隐患排查治理制度化、规范化
+        "enterprise.10.1": y2020,  # 隐患排查治理制度
+        "enterprise.10.2": y2021,  # “一张网”
+        "enterprise.11": y2020,    # 重大危险源排查建档
+        "enterprise.12": y2020,    # 危险作业
+        "enterprise.s3": y2020,    # 企业诚信体系建设制度
+        "enterprise.s5.1": y2021,  # 安责险管理平台
+        "enterprise.s5.2": y2022,  # 承保保险机构在线监测
+    }
+    assert {t.id: (t.goal, t.comparator, t.unit, t.due) for t in TARGETS.values()} == {
+        "enterprise.hazard_system_rate": (100, ">=", "%", y2020),
+        "enterprise.major_hazard_filing_rate": (100, ">=", "%", y2020),
+        "enterprise.dangerous_work_rate": (100, ">=", "%", y2020),
+        "enterprise.safety_team_rate": (100, ">=", "%", y2021),
+        "enterprise.risk_control_rate": (100, ">=", "%", y2021),
+        "enterprise.one_network_rate": (100, ">=", "%", y2021),
+        "enterprise.standardization_self_assessment_rate": (100, ">=", "%", y2022),
+    }

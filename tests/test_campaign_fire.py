@@ -102,3 +102,44 @@ def test_tasks_keep_the_seed_numbering_and_departments():
     categories = fire.qingdan_campaign().hazard_categories
     for category in ("高层建筑", "人员密集地下空间", "大型商业综合体", "群租房", "电动自行车", "彩钢板建筑"):
         assert category in categories
+
+
+def test_seed_facts_of_annex_4():
+    """附件4 and 总体方案 二(四): leads, phases, the 23 numbered tasks with dates and departments, every target."""
+    campaign = fire.qingdan_campaign()
+    assert (campaign.lead_departments, campaign.departments) == (
+        ("派出所",), ("消防中队", "自然资源所", "建设局", "农业农村和社会事业局", "党群工作局", "财政局", "市场监管局"))
+    assert [(p.name, p.start, p.end) for p in campaign.phases] == [
+        ("集中攻坚", date(2020, 7, 1), date(2020, 12, 31)),
+        ("持续整治", date(2021, 1, 1), date(2021, 12, 31)),
+        ("巩固提升", date(2022, 1, 1), date(2022, 12, 31)),
+    ]
+    tasks = {t.id.removeprefix("fire."): t for t in campaign.tasks}
+    numbered = {n for n in tasks if "." not in n}
+    assert numbered == {str(n) for n in (*range(1, 6), *range(7, 24), 27)}, "the seed skips 6 and 24–26"
+    y2020, y2021, y2022 = date(2020, 12, 31), date(2021, 12, 31), date(2022, 12, 31)
+    assert {n: t.due for n, t in tasks.items() if t.due is not None} == {
+        "2": y2020, "3": y2022, "3.1": y2020, "5": y2020, "7": y2022, "7.1": y2020, "7.2": y2021,
+        "8": y2022, "8.1": y2020, "8.2": y2021, "9": y2022, "11": y2022, "12": y2022, "14": y2022,
+        "17": y2022, "17.1": y2020, "18": y2022, "19": y2022, "23": y2022,
+    }
+    leads = {n: t.lead_departments for n, t in tasks.items()}
+    assert leads["1"] == ("党群局", "政法和社会管理局", "派出所")
+    assert leads["5"] == ("综合执法局", "建设局", "国土所", "派出所")
+    assert leads["8"] == ("派出所", "建设局", "市管局")
+    assert leads["11"] == ("建设局", "政法和社会管理局", "安监所", "派出所")
+    assert leads["14"] == ("政法和社会管理局", "安监所", "派出所")
+    assert leads["15"] == ("政法和社会管理局", "安监所", "公安局")
+    assert leads["17"] == ("派出所", "教管办", "民政", "建设局", "经发局", "文化", "卫健委", "财政局", "统战", "邮政公司")
+    assert leads["20"] == ("党政办", "派出所") and leads["21"] == ("党群局", "司法所", "教管办")
+    assert leads["16"] == leads["19"] == leads["22"] == leads["23"] == leads["27"] == ("镇消委会成员单位",)
+    assert tasks["9"].source == "附件4 二(二)9"
+    assert {t.id.removeprefix("fire."): (t.goal, t.comparator, t.unit, t.due) for t in TARGETS.values()} == {
+        "lane_marking_rate": (100, ">=", "%", y2020),
+        "old_estate_plan_rate": (100, ">=", "%", y2020),
+        "underground_assessment_rate": (100, ">=", "%", y2020),
+        "complex_compliance_rate": (100, ">=", "%", y2022),
+        "ebike_management_rate": (100, ">=", "%", y2022),
+        "station_coverage_rate": (100, ">=", "%", y2022),
+        "key_group_training_rate": (100, ">=", "%", y2022),
+    }

@@ -110,3 +110,23 @@ def test_monthly_report_register():
     projection = {p.id: p for p in general.qingdan_projections()}["general.monthly_report_register"]
     rows = build_projection(projection, StaticSnapshot(date(2020, 10, 20), reports=[StaticReport("2020-08", date(2020, 8, 26))]))
     assert [(r["期次"], r["状态"]) for r in rows] == [("2020-08", "逾期"), ("2020-09", "未报送"), ("2020-10", "未到期")]
+
+
+def test_seed_facts_of_the_main_plan():
+    """总体方案 三(二) report dates, 四 leads, and the two targets the plan implies but does not date."""
+    campaign = general.qingdan_campaign()
+    assert (campaign.kind, campaign.lead_departments) == ("总体", ("镇安委会办公室",))
+    tasks = {t.id.removeprefix("general."): t for t in campaign.tasks}
+    assert {n: t.due for n, t in tasks.items() if t.due is not None} == {
+        "1": date(2020, 7, 31),    # 实施方案 7月底前
+        "2": date(2020, 12, 31), "3": date(2021, 12, 31), "4": date(2022, 12, 31),  # 年度报告 年底前
+        "5": date(2022, 11, 10),   # 三年行动总结报告
+    }
+    assert tasks["7"].lead_departments == ("安全生产监督管理局",)
+    assert all(tasks[n].lead_departments == ("各相关部门",) for n in ("8", "9", "10", "11"))
+    assert {t.id: (t.goal, t.comparator, t.unit, t.due) for t in TARGETS.values()} == {
+        "general.five_in_place_rate": (100, ">=", "%", date(2022, 12, 31)),
+        "general.inspection_transfer_closure_rate": (100, ">=", "%", date(2020, 12, 31)),
+    }
+    assert "三年行动期末" in TARGETS["general.five_in_place_rate"].title
+    assert "集中攻坚阶段末" in TARGETS["general.inspection_transfer_closure_rate"].title

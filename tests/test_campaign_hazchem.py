@@ -149,3 +149,60 @@ def test_dated_tasks_carry_the_seed_deadlines():
     assert tasks["hazchem.15"].due == date(2021, 6, 30)
     assert tasks["hazchem.2"].lead_departments == ("经济发展局", "生态环境办公室", "安全生产监督管理局")
     assert {str(n) for n in range(1, 19)} <= {t.id.split(".")[1] for t in tasks.values()}
+
+
+def test_seed_facts_of_annex_3():
+    """附件3 and 总体方案 二(三): leads, phases, the 18 tasks with their dates and departments, every target."""
+    campaign = hazchem.qingdan_campaign()
+    safety = "安全生产监督管理局"
+    assert (campaign.lead_departments, campaign.departments) == (
+        (safety,), ("经济发展局", "派出所", "财政局", "市场监管局"))
+    assert [(p.name, p.start, p.end) for p in campaign.phases] == [
+        ("集中攻坚", date(2020, 7, 1), date(2020, 12, 31)),
+        ("持续整治", date(2021, 1, 1), date(2021, 12, 31)),
+        ("巩固提升", date(2022, 1, 1), date(2022, 12, 31)),
+    ]
+    tasks = {t.id.removeprefix("hazchem."): t for t in campaign.tasks}
+    assert {str(n) for n in range(1, 19)} <= set(tasks)
+    y2020, y2021, y2022 = date(2020, 12, 31), date(2021, 12, 31), date(2022, 12, 31)
+    assert {n: t.due for n, t in tasks.items() if t.due is not None and not n.startswith("r")} == {
+        "g1": y2020, "g2": y2020, "g3": y2020, "g4": y2022,
+        "2": y2020, "3": y2022, "3.1": date(2020, 7, 31), "3.2": y2020, "3.3": y2022,
+        "4": y2022, "4.1": y2022, "5": y2022, "5.1": y2020, "5.2": y2022,
+        "6": y2022, "6.1": y2020, "6.2": y2022, "6.3": y2020, "6.4": date(2020, 7, 31),  # “2020年8月前”
+        "7": y2022, "7.1": y2021, "7.2": y2022, "10": y2022, "10.1": y2021, "10.2": y2022, "11": y2022,
+        "15": date(2021, 6, 30), "16": y2020, "16.1": y2020, "16.2": y2020,
+    }
+    assert {n: t.due for n, t in tasks.items() if n.startswith("r")} == {
+        "r2020": date(2020, 12, 10), "r2021h": date(2021, 6, 15), "r2021": date(2021, 12, 10),
+        "r2022h": date(2022, 6, 15), "r2022": date(2022, 12, 10), "r3y": y2022,
+    }
+    leads = {n: t.lead_departments for n, t in tasks.items()}
+    assert leads["1"] == leads["8"] == ("安委会成员单位",)
+    assert leads["2"] == ("经济发展局", "生态环境办公室", safety)
+    assert leads["3"] == (safety, "经济发展局")
+    assert leads["4.1"] == ("农业农村和社会事业局", safety), "the vehicle sentence falls under the next parenthetical"
+    assert leads["5.1"] == leads["5.2"] == ("交管所", safety)
+    assert leads["6"] == leads["7"] == leads["11"] == leads["12"] == leads["15"] == leads["16"] == (safety,)
+    assert leads["9"] == (safety, "市场监管局")
+    assert leads["10.1"] == ("党群工作局", safety)
+    assert leads["13"] == ("经济发展局", "党群工作局", safety, "市场监管局")
+    assert leads["17"] == (safety, "建设局") and leads["18"] == (safety, "安委会成员单位")
+    y = {2020: y2020, 2021: y2021, 2022: y2022}
+    assert {t.id.removeprefix("hazchem."): (t.goal, t.comparator, t.unit, t.due) for t in TARGETS.values()} == {
+        "automation_rate": (100, ">=", "%", y[2020]),
+        "self_inspection_rate": (100, ">=", "%", date(2020, 7, 31)),
+        "license_review_rate": (100, ">=", "%", y[2020]),
+        "chemical_info_system_rate": (100, ">=", "%", y[2020]),
+        "enforcement_team_size": (10, ">=", "人", date(2021, 6, 30)),
+        "reaction_assessment_rate": (100, ">=", "%", y[2021]),
+        "skill_upgrade_share": (10, ">=", "%", y[2021]),
+        "prevention_system_rate": (100, ">=", "%", y[2022]),
+        "high_risk_process_automation_rate": (100, ">=", "%", y[2022]),
+        "transport_monitoring_rate": (100, ">=", "%", y[2022]),
+        "manager_assessment_rate": (100, ">=", "%", y[2022]),
+        "professional_officer_share": (75, ">=", "%", y[2022]),
+        "certified_worker_share": (30, ">=", "%", y[2022]),
+    }
+    assert TARGETS["hazchem.automation_rate"].source == "附件3 一、整治目标；二(二)6"
+    assert TARGETS["hazchem.enforcement_team_size"].source == "附件3 二(五)15"

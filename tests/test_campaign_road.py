@@ -58,3 +58,35 @@ def test_section_ledger_lists_sections_and_bridges_with_open_hazards():
     [projection] = road.qingdan_projections()
     rows = build_projection(projection, StaticSnapshot(AS_OF, units=units, hazards=hazards))
     assert [(r["编号"], r["改造完成"], r["未销号隐患"]) for r in rows] == [("U-00030", "否", 1), ("U-00031", "是", 0)]
+
+
+def test_seed_facts_of_annex_5():
+    """附件5 and 总体方案 二(五): leads, phases, the 6 tasks and their departments, the targets."""
+    campaign = road.qingdan_campaign()
+    assert (campaign.lead_departments, campaign.departments) == (
+        ("建设局",), ("经济发展局", "农业农村和社会事业局", "安全生产监督管理局", "市场监管局"))
+    assert [(p.name, p.start, p.end) for p in campaign.phases] == [
+        ("集中攻坚", date(2020, 7, 1), date(2020, 12, 31)),
+        ("持续整治", date(2021, 1, 1), date(2021, 12, 31)),
+        ("巩固提升", date(2022, 1, 1), date(2022, 12, 31)),
+    ]
+    tasks = {t.id.removeprefix("road."): t for t in campaign.tasks}
+    joint = ("建设局", "派出所", "行政综合执法局", "经济发展局", "农业农村与社会事务局", "市场监管分局")
+    assert {n: t.lead_departments for n, t in tasks.items() if n.isdigit()} == {
+        "1": ("建设局",),
+        "2": joint,
+        "3": joint,
+        "4": ("建设局", "派出所", "行政综合执法局", "教育管理办公室", "市场监管分局"),
+        "5": ("建设局", "交警中队", "行政综合执法局", "经济发展局", "农业农村与社会事务局", "市场监管分局"),
+        "6": ("建设局", "交警中队", "行政综合执法局"),
+    }
+    assert tasks["6"].source == "附件5 二(三)6"
+    assert {n: t.due for n, t in tasks.items() if t.due is not None} == {"m1": date(2020, 12, 31)}
+    assert {t.id: (t.goal, t.comparator, t.unit, t.due) for t in TARGETS.values()} == {
+        "road.life_protection_rate": (100, ">=", "%", date(2020, 12, 31)),
+        "road.non_standard_school_buses": (0, "<=", "辆", date(2022, 12, 31)),
+        "road.major_accidents": (0, "<=", "起", date(2022, 12, 31)),
+    }
+    assert TARGETS["road.life_protection_rate"].source == "总体方案 二(五)"
+    for derived in ("road.non_standard_school_buses", "road.major_accidents"):
+        assert "三年行动期末" in TARGETS[derived].title, "the annex dates neither; the title says so"

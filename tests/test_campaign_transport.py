@@ -69,3 +69,33 @@ def test_hazards_by_domain():
     rows = {r["领域"]: r for r in build_projection(projection, StaticSnapshot(AS_OF, hazards=hazards))}
     assert rows["渔业船舶"] == {"领域": "渔业船舶", "隐患数": 1, "重大隐患": 1, "未销号": 1, "逾期": 0}
     assert rows["水上交通"]["未销号"] == 0 and rows["铁路"]["隐患数"] == 0
+
+
+def test_seed_facts_of_annex_6():
+    """附件6 and 总体方案 二(六): leads, phases, the 14 tasks and their departments, the targets."""
+    campaign = transport.qingdan_campaign()
+    lead, partners = ("农业农村和社会事业局", "建设局"), ("经济发展局", "派出所", "安全生产监督管理局", "市场监管局")
+    assert (campaign.lead_departments, campaign.departments) == (lead, partners)
+    assert [(p.name, p.start, p.end) for p in campaign.phases] == [
+        ("集中攻坚", date(2020, 7, 1), date(2020, 12, 31)),
+        ("排查整治", date(2021, 1, 1), date(2021, 12, 31)),
+        ("巩固提升", date(2022, 1, 1), date(2022, 12, 31)),
+    ]
+    tasks = {t.id.removeprefix("transport."): t for t in campaign.tasks}
+    numbered = {n: t for n, t in tasks.items() if n.isdigit()}
+    assert set(numbered) == {str(n) for n in range(1, 15)}
+    joint = ("建设局", "派出所", "行政综合执法局", "经济发展局", "农业农村与社会事务局", "市场监管分局")
+    for n, task in numbered.items():  # 1–6 carry the annex's two parentheticals, 7–14 the main plan's
+        expected = (joint, ()) if int(n) <= 6 else (lead, partners)
+        assert (task.lead_departments, task.departments) == expected, n
+    assert all(t.due is None for t in tasks.values()), "the annex dates none of its tasks"
+    y2022 = date(2022, 12, 31)
+    assert {t.id: (t.goal, t.comparator, t.unit, t.due) for t in TARGETS.values()} == {
+        "transport.port_hazard_monitoring_rate": (100, ">=", "%", y2022),
+        "transport.railway_hazard_clearance_rate": (100, ">=", "%", y2022),
+        "transport.major_hazard_clearance_rate": (100, ">=", "%", y2022),
+        "transport.protection_zone_rate": (100, ">=", "%", y2022),
+    }
+    assert TARGETS["transport.port_hazard_monitoring_rate"].source == "附件6 一、整治目标"
+    for derived in ("transport.major_hazard_clearance_rate", "transport.protection_zone_rate"):
+        assert "三年行动期末" in TARGETS[derived].title

@@ -69,3 +69,30 @@ def test_report_deadlines_from_the_time_schedule():
     assert tasks["waste.r2020"] == date(2020, 11, 30)
     assert tasks["waste.r2021"] == date(2021, 11, 15)
     assert tasks["waste.r2022"] == date(2022, 11, 30)
+
+
+def test_seed_facts_of_annex_8():
+    """附件8 and 总体方案 二(八): leads, phases, the 5 tasks with 一、整治目标's 2022 date, the two 100% targets."""
+    campaign = waste.qingdan_campaign()
+    partners = ("安全生产监督管理局", "经济发展局", "农业农村和社会事业局", "派出所", "自然资源所", "建设局",
+                "综合行政执法管理办公室", "市场监管局")
+    joint = ("经济发展局", "派出所", "生态环境办公室", "建设局", "安全生产监督管理局", "综合行政执法管理办公室",
+             "农业农村和社会事业局", "市场监管局")
+    assert (campaign.lead_departments, campaign.departments) == (("生态环境办公室",), partners)
+    assert [(p.name, p.start, p.end) for p in campaign.phases] == [
+        ("集中攻坚", date(2020, 7, 1), date(2020, 12, 31)),
+        ("持续整治", date(2021, 1, 1), date(2021, 12, 31)),
+        ("巩固提升", date(2022, 1, 1), date(2022, 12, 31)),
+    ]
+    tasks = {t.id.removeprefix("waste."): t for t in campaign.tasks}
+    for n in ("1", "2", "3"):
+        assert (tasks[n].lead_departments, tasks[n].departments, tasks[n].due) == (
+            ("生态环境办公室",), partners, date(2022, 12, 31)), n
+    for n in ("4", "5", "m1", "m2"):
+        assert (tasks[n].lead_departments, tasks[n].departments) == (joint, ()), n
+    assert tasks["4"].due == tasks["5"].due == date(2022, 12, 31)
+    assert tasks["4"].source.startswith("附件8 二(二)2(4)")
+    assert {t.id: (t.goal, t.comparator, t.unit, t.due, t.source) for t in TARGETS.values()} == {
+        "waste.unknown_waste_identification_rate": (100, ">=", "%", date(2022, 12, 31), "附件8 一、整治目标"),
+        "waste.facility_assessment_rate": (100, ">=", "%", date(2022, 12, 31), "附件8 一、整治目标"),
+    }

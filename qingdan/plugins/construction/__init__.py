@@ -1,9 +1,12 @@
 """附件7 南阳镇城市建设安全专项整治工作方案 (总体方案 二(七)).
 
-The main plan lists the departments of this 专项 without naming a lead; 建设局 is first in that list and
-the annex is written from its side (二(四): “配合经发局及安监所”), so it is recorded as lead. The annex
-sets no quantitative target; the two targets here are the annex's 排查整治 tasks measured at the
-campaign's end, and say so in their titles.
+The main plan names no lead for this 专项: its parenthetical （建设局、经济发展局、…、消防中队等按职责分工
+负责） makes the nine departments jointly responsible, and so they are all recorded as leads, in the
+seed's order; the annex names no department for its tasks, which carry the same nine. The one exception
+is 二(四)'s “配合经发局及安监所对街头巷尾的餐饮作坊进行专项检查整治”: there 经发局 and 安监所 lead
+(task 4.1). The annex sets no quantitative target; the two targets here are the annex's 排查整治 tasks
+measured at the campaign's end, and say so in their titles (the C/D grades are the national 房屋安全鉴定
+grading, not the seed's).
 """
 
 from __future__ import annotations
@@ -30,31 +33,32 @@ ANNEX = "附件7"
 START, END = date(2020, 7, 1), date(2022, 12, 31)
 END_2020, END_2021, END_2022 = date(2020, 12, 31), date(2021, 12, 31), date(2022, 12, 31)
 
-LEAD = ("建设局",)
-DEPARTMENTS = ("经济发展局", "农业农村和社会事业局", "派出所", "安全生产监督管理局", "市场监管局", "自然资源所",
-               "综合行政执法管理办公室", "消防中队")
+# 总体方案 二(七): “…等按职责分工负责”, no 牵头.
+LEAD = ("建设局", "经济发展局", "农业农村和社会事业局", "派出所", "安全生产监督管理局", "市场监管局", "自然资源所",
+        "综合行政执法管理办公室", "消防中队")
 
 # (number, title, lead, co-operating, due, source)
 TASKS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], date | None, str], ...] = (
     ("0", "动员部署：各村、镇相关单位对标对表各级专项整治三年行动要求，落实整治措施及责任",
-     LEAD, ("各村",), date(2020, 7, 25), f"{ANNEX} 三(一)"),
+     ("各村", "镇相关单位"), (), date(2020, 7, 25), f"{ANNEX} 三(一)"),
     ("1", "将安全发展落实到城镇规划建设管理的各个方面和各个环节，做好与国家和地方城市安全平台体系的对接",
      LEAD, (), None, f"{ANNEX} 二(一)；总体方案 二(七)一"),
     ("2", "开展城市危险房屋和老楼危楼排查整治，排查改建改用为人员聚集场所的安全隐患，查处违法建设、违规改变建筑主体结构或使用功能",
-     LEAD, ("自然资源所", "综合行政执法管理办公室"), None, f"{ANNEX} 二(二)；总体方案 二(七)二"),
+     LEAD, (), None, f"{ANNEX} 二(二)；总体方案 二(七)二"),
     ("3", "加强对辖区内建筑工地安全生产的宣传教育，做好建设领域“百日行动”相关工作", LEAD, (), None, f"{ANNEX} 二(三)"),
-    ("4", "健全燃气行业管理事故防范长效机制：燃气场站规范化管理，突出“四个问题”整治，配合对餐饮作坊专项检查整治",
-     LEAD, ("经发局", "安监所"), None, f"{ANNEX} 二(四)；总体方案 二(七)五"),
-    ("5.1", "指导加强农村危房改造质量安全监管", LEAD, ("各村",), None, f"{ANNEX} 二(五)1"),
-    ("5.2", "指导加强农村个体建筑工匠技能培训，压实各村监管农村建房的主体责任", LEAD, ("各村",), None,
+    ("4", "健全燃气行业管理事故防范长效机制：燃气场站规范化管理，突出“四个问题”整治",
+     LEAD, (), None, f"{ANNEX} 二(四)；总体方案 二(七)五"),
+    ("4.1", "对街头巷尾的餐饮作坊进行专项检查整治", ("经发局", "安监所"), (), None, f"{ANNEX} 二(四)"),
+    ("5.1", "指导加强农村危房改造质量安全监管", LEAD, (), None, f"{ANNEX} 二(五)1"),
+    ("5.2", "指导加强农村个体建筑工匠技能培训，压实各村监管农村建房的主体责任", LEAD, (), None,
      f"{ANNEX} 二(五)2"),
     ("m3", "明确建筑物所有权人、房屋建筑和市政工程参建各方的主体责任以及相关部门的监管责任",
-     LEAD, DEPARTMENTS, None, "总体方案 二(七)三"),
+     LEAD, (), None, "总体方案 二(七)三"),
     ("m4", "开展摸底调查，加强城市地下空间利用和市政基础设施安全管理，推动地下基础设施信息及监测预警管理平台建设",
-     LEAD, DEPARTMENTS, None, "总体方案 二(七)四"),
-    ("m5", "建立渣土受纳场常态监测机制，推动市政排水管网地理信息系统建设", LEAD, DEPARTMENTS, None, "总体方案 二(七)五"),
+     LEAD, (), None, "总体方案 二(七)四"),
+    ("m5", "建立渣土受纳场常态监测机制，推动市政排水管网地理信息系统建设", LEAD, (), None, "总体方案 二(七)五"),
     ("m6", "开展起重机械、高支模、深基坑工程专项治理，依法打击建筑市场违规行为，推进建筑施工安全生产许可证制度改革",
-     LEAD, DEPARTMENTS, None, "总体方案 二(七)六"),
+     LEAD, (), None, "总体方案 二(七)六"),
 )
 
 HOUSE, RURAL_HOUSE, SITE, GAS_STATION = "房屋", "农房", "建筑工地", "燃气场站"
@@ -102,7 +106,7 @@ def qingdan_campaign() -> Campaign:
         name="城市建设安全专项整治",
         kind="专项",
         lead_departments=LEAD,
-        departments=DEPARTMENTS,
+        departments=(),
         start=START,
         end=END,
         phases=(

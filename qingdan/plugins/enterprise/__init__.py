@@ -3,7 +3,8 @@
 The annex's twenty tasks are duties of enterprises and name no department; they carry the lead the
 main plan gives the 专题 (安委办, with the member units that carry supervision duties). An
 enterprise here is any unit whose kind ends in “企业” (工业企业, 危险化学品生产企业, 道路运输企业 …),
-whichever campaign registered it.
+whichever campaign registered it. 四、保障措施 dates three deliverables too: 四(三)'s names no
+department and carries the 专题's lead; 四(五)'s two name “各地应急管理部门”.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ SUPPORT_TASKS: tuple[tuple[str, str, tuple[str, ...], date, str], ...] = (
 )
 
 ATTRIBUTES = (
-    ("重点行业领域", "属于危险化学品、道路运输、建筑施工等重点行业领域", "二(一)3"),
+    ("重点行业领域", "属于金属冶炼、建筑施工、道路运输、危险化学品、涉氨制冷等重点行业领域", "二(一)3"),
     ("高危行业", "", "二(一)4"),
     ("规模以上", "", "二(一)5"),
     ("安全承诺公开", "主要负责人已向社会和全体员工公开安全承诺", "二(一)1"),

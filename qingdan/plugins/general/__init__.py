@@ -3,6 +3,8 @@
 Its hazard and task checks read every campaign's rows (the main plan's rules bind all of them), and
 each finding carries the campaign of the hazard or task it is about, so a 专项 clerk sees it in his own
 list. The monthly 两个清单 check reads the township-wide submissions (campaign ``None`` or ``general``).
+The plan gives its two targets no date: “五到位” is due at the campaign's end, and the 督导组 transfers
+(“立即整改销号”) at the end of 三(二)1 集中攻坚（2020年）; both titles say so.
 """
 
 from __future__ import annotations
@@ -96,10 +98,10 @@ def _five_in_place_rate(snapshot: Snapshot) -> float | None:
 def qingdan_targets() -> list[Target]:
     return [
         Target(id=f"{ID}.five_in_place_rate", campaign=ID,
-               title="问题隐患整改责任、措施、资金、时限和预案“五到位”率（全部专项）", goal=100, unit="%",
+               title="问题隐患整改责任、措施、资金、时限和预案“五到位”率（全部专项；“确保五到位”，三年行动期末）", goal=100, unit="%",
                due=END, source=f"{PLAN} 四(三)", measure=_five_in_place_rate),
         Target(id=f"{ID}.inspection_transfer_closure_rate", campaign=ID,
-               title="督导组现场指出和移交的问题隐患整改销号率（全部专项）", goal=100, unit="%",
+               title="督导组现场指出和移交的问题隐患整改销号率（全部专项；“立即整改销号”，期限按2020年集中攻坚阶段末）", goal=100, unit="%",
                due=date(2020, 12, 31), source=f"{PLAN} 三(一)2；三(二)1",
                measure=_transfer_closure_rate),
     ]

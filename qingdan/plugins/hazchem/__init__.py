@@ -1,4 +1,13 @@
-"""附件3 危险化学品安全专项整治三年行动实施方案 (总体方案 二(三))."""
+"""附件3 危险化学品安全专项整治三年行动实施方案 (总体方案 二(三)).
+
+How the departments are read: the annex closes a run of sentences with a parenthetical
+（X、Y按职责分工负责 / X负责 / X牵头负责）that covers the text since the previous one, and names no
+co-operating department; every department a task's parentheticals name is one of its leads. 二(一)4's
+vehicle sentence (远程提醒监控系统, 2022年底前) has no parenthetical of its own and falls under the next
+one, （农业农村和社会事业局、安全生产监督管理局按职责分工负责）. The 一、整治目标 items (ids ``g…``) name
+no department and carry the main plan's lead and co-operating departments (总体方案 二(三)). The annual
+and half-yearly reports (三、时间安排) start with the 2020 annual report: 2020-06-15 precedes the campaign.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +36,7 @@ START, END = date(2020, 7, 1), date(2022, 12, 31)
 END_2020, END_2021, END_2022 = date(2020, 12, 31), date(2021, 12, 31), date(2022, 12, 31)
 
 SAFETY = "安全生产监督管理局"
+PARTNERS = ("经济发展局", "派出所", "财政局", "市场监管局")  # 总体方案 二(三)
 
 # Unit kinds this annex supervises.
 PRODUCER, STORAGE, TRADER, CHEMICAL, FINE, USER, VEHICLE = (
@@ -45,9 +55,11 @@ HIGH_RISK_PROCESS = "涉及硝化氯化重氮化过氧化工艺"
 # (number, title, lead departments, co-operating departments, due, clause)
 TASKS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], date | None, str], ...] = (
     ("g1", "明晰负有危险化学品安全监管职能部门安全生产职责，建立危险化学品安全监管部门联动机制",
-     (SAFETY,), ("经济发展局", "派出所", "财政局", "市场监管局"), END_2020, "一、整治目标"),
+     (SAFETY,), PARTNERS, END_2020, "一、整治目标；总体方案 二(三)"),
     ("g2", "关闭退出不符合安全生产条件的危险化学品企业，减少重大危险源企业、高危工艺企业和生产装置，大幅压减硝化企业数量",
-     (SAFETY,), ("经济发展局",), END_2020, "一、整治目标"),
+     (SAFETY,), PARTNERS, END_2020, "一、整治目标；总体方案 二(三)"),
+    ("g3", "完成化工企业安全生产信息化管理平台建设", (SAFETY,), PARTNERS, END_2020, "一、整治目标；总体方案 二(三)"),
+    ("g4", "全面建成化工企业安全生产信息化管理平台", (SAFETY,), PARTNERS, END_2022, "一、整治目标；总体方案 二(三)"),
     ("1", "严格高风险化工项目准入条件", ("安委会成员单位",), (), None, "二(一)1"),
     ("2", "提升监测点安全风险管控水平：重新认定化工重点监测点",
      ("经济发展局", "生态环境办公室", SAFETY), (), END_2020, "二(一)2"),
@@ -62,7 +74,7 @@ TASKS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], date | None, str]
      ("市交通运输局", "市公安局", "交通运输局", "农业农村和社会事业局", SAFETY, "生态环境办公室"),
      (), END_2022, "二(一)4"),
     ("4.1", "危险货物运输车辆全部强制安装远程提醒监控系统，实行运输过程实时定位及路径记录",
-     ("市公安局", "交通运输局"), (), END_2022, "二(一)4"),
+     ("农业农村和社会事业局", SAFETY), (), END_2022, "二(一)4"),
     ("5", "全面排查管控危险化学品生产储存企业外部安全防护距离",
      ("市交通运输局", "应急管理局", "交管所", SAFETY, "经济发展局"), (), END_2022, "二(二)5"),
     ("5.1", "不符合外部安全防护距离要求、具备就地整改条件的“两重点一重大”装置设施完成整改",
@@ -100,13 +112,14 @@ TASKS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], date | None, str]
     ("16.1", "完成危险化学品安全生产风险监测预警系统建设投用", (SAFETY,), (), END_2020, "二(五)16"),
     ("16.2", "所有化工生产企业建成集重大危险源监控、可燃有毒气体检测报警、安全风险分区、人员在岗在位、生产全流程管理信息于一体的信息管理系统",
      (SAFETY,), (), END_2020, "二(五)16"),
-    ("17", "强化社会化技术服务能力", (SAFETY,), ("建设局",), None, "二(五)17"),
-    ("18", "加强应急救援能力建设", (SAFETY,), ("安委会成员单位",), None, "二(五)18"),
+    ("17", "强化社会化技术服务能力", (SAFETY, "建设局"), (), None, "二(五)17"),
+    ("18", "加强应急救援能力建设", (SAFETY, "安委会成员单位"), (), None, "二(五)18"),
     ("r2020", "形成2020年度报告", (SAFETY,), (), date(2020, 12, 10), "三、时间安排"),
     ("r2021h", "形成2021年半年度报告", (SAFETY,), (), date(2021, 6, 15), "三、时间安排"),
     ("r2021", "形成2021年度报告", (SAFETY,), (), date(2021, 12, 10), "三、时间安排"),
     ("r2022h", "形成2022年半年度报告", (SAFETY,), (), date(2022, 6, 15), "三、时间安排"),
-    ("r2022", "形成2022年度报告和三年行动报告并报市安委会办公室", (SAFETY,), (), date(2022, 12, 10), "三、时间安排"),
+    ("r2022", "形成2022年度报告", (SAFETY,), (), date(2022, 12, 10), "三、时间安排"),
+    ("r3y", "2022年形成三年行动报告并及时报市安委会办公室", (SAFETY,), (), END_2022, "三、时间安排"),
 )
 
 UNIT_ATTRIBUTES = (
@@ -161,7 +174,7 @@ def qingdan_campaign() -> Campaign:
         name="危险化学品安全专项整治",
         kind="专项",
         lead_departments=(SAFETY,),
-        departments=("经济发展局", "派出所", "财政局", "市场监管局"),
+        departments=PARTNERS,
         start=START,
         end=END,
         phases=(

@@ -1,4 +1,10 @@
-"""附件5 道路运输安全专项整治三年行动实施方案 (总体方案 二(五))."""
+"""附件5 道路运输安全专项整治三年行动实施方案 (总体方案 二(五)).
+
+The annex dates nothing; the one dated target is the main plan's (公路安全生命防护工程, 2020年). The two
+zero targets are the annex's words (彻底淘汰, 坚决杜绝) measured at the campaign's end, and say so in their
+titles. The annex writes “农业农村与社会事务局” and “市场监管分局” where the main plan writes
+“农业农村和社会事业局” and “市场监管局”; each is kept as written where it appears.
+"""
 
 from __future__ import annotations
 
@@ -117,11 +123,11 @@ def qingdan_targets() -> list[Target]:
                goal=100, unit="%", due=END_2020, source="总体方案 二(五)",
                measure=rules.share_measure(rules.all_of(rules.of_kind(SECTION), rules.has("生命防护工程任务")),
                                            rules.has("生命防护工程完成"))),
-        Target(id=f"{ID}.non_standard_school_buses", campaign=ID, title="在用非专用校车数量（彻底淘汰）",
+        Target(id=f"{ID}.non_standard_school_buses", campaign=ID, title="在用非专用校车数量（彻底淘汰；方案未定期限，按三年行动期末）",
                goal=0, comparator="<=", unit="辆", due=END_2022, source=f"{ANNEX} 二(二)4",
                measure=rules.count_measure(
                    lambda unit: unit.kind == SCHOOL_BUS and rules.attribute(unit, "专用校车") is False)),
-        Target(id=f"{ID}.major_accidents", campaign=ID, title="重特大道路运输事故起数（坚决杜绝）",
+        Target(id=f"{ID}.major_accidents", campaign=ID, title="重特大道路运输事故起数（坚决杜绝；三年行动期末）",
                goal=0, comparator="<=", unit="起", due=END_2022, source=f"{ANNEX} 一、整治目标"),
     ]
 

@@ -1,6 +1,10 @@
 """附件1 学习宣传贯彻习近平总书记关于安全生产重要论述专题实施方案 (总体方案 二(一)).
 
-Task 9's lead is written “安委生产监督管理局” in the seed; it is kept as written.
+Task 9's lead is written “安委生产监督管理局” in the seed; it is kept as written. Task 12 names only
+“安委会相关成员单位按职责分工负责” (no 牵头), so those units are its lead. The annex dates neither target:
+the two “全覆盖”/“安排一次” goals are due at the end of 四(二) 组织实施 (2020年7月至12月), and their titles say so.
+The annex names no hazard categories; problems are filed under the seven task groups of 三、重点任务.
+The closing report task names no department; it carries the main plan's lead (总体方案 二(一)).
 """
 
 from __future__ import annotations
@@ -89,7 +93,7 @@ def qingdan_campaign() -> Campaign:
                 for number, section, title, lead, departments in TASKS
             ),
             TaskSpec(id=f"{ID}.report", campaign=ID, title="总结形成本专题年度工作报告和三年行动报告，报市安委会办公室",
-                     lead_departments=(SAFETY,), source=f"{ANNEX} 四"),
+                     lead_departments=(SAFETY,), source=f"{ANNEX} 四；总体方案 二(一)"),
         ),
         hazard_categories=tuple(SECTIONS.values()),
         unit_attributes=(
@@ -108,10 +112,11 @@ enterprises = rules.of_kind(ABOVE, BELOW)
 def qingdan_targets() -> list[Target]:
     return [
         Target(id=f"{ID}.enterprise_coverage_rate", campaign=ID,
-               title="工业企业宣传教育两个“全覆盖”完成率", goal=100, unit="%", due=END_2020,
+               title="工业企业宣传教育两个“全覆盖”完成率（期限按组织实施阶段末推定）", goal=100, unit="%", due=END_2020,
                source=f"{ANNEX} 三(二)4；四(二)",
                measure=rules.share_measure(enterprises, rules.has("宣传教育全覆盖"))),
-        Target(id=f"{ID}.leader_lecture_rate", campaign=ID, title="镇党政领导班子成员安全生产专题宣讲完成率",
+        Target(id=f"{ID}.leader_lecture_rate", campaign=ID,
+               title="镇党政领导班子成员安全生产专题宣讲完成率（各安排一次；期限按组织实施阶段末推定）",
                goal=100, unit="%", due=END_2020, source=f"{ANNEX} 三(二)3；四(二)"),
     ]
 

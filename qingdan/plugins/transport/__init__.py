@@ -1,7 +1,10 @@
 """附件6 交通运输（铁路、邮政、水上交通）和渔业船舶安全专项整治三年行动实施方案 (总体方案 二(六)).
 
 Tasks 7–14 name no departments in the annex; they carry the lead and co-operating departments the
-main plan gives the whole 专项 (总体方案 二(六)).
+main plan gives the whole 专项 (总体方案 二(六)). The 整治目标 set their figures “通过专项整治三年行动”, so
+they are due at the campaign's end; 重大隐患清零 and 既有铁路安全保护区划定 carry no date in the annex and
+say so in their titles. The seed writes “涉渔三无浮子阀” (二(五)12), evidently for 涉渔“三无”船舶, which is
+what the unit kind and hazard category are called.
 """
 
 from __future__ import annotations
@@ -133,10 +136,10 @@ def qingdan_targets() -> list[Target]:
                title="铁路沿线环境排查出的主要隐患清零（整改销号率）", goal=100, unit="%", due=END_2022,
                source=f"{ANNEX} 一、整治目标；二(三)7",
                measure=rules.hazard_closure_measure(ID, lambda h: h.category in RAILWAY_CATEGORIES)),
-        Target(id=f"{ID}.major_hazard_clearance_rate", campaign=ID, title="重大隐患清零行动（重大隐患整改销号率）",
+        Target(id=f"{ID}.major_hazard_clearance_rate", campaign=ID, title="重大隐患清零行动（重大隐患整改销号率；三年行动期末）",
                goal=100, unit="%", due=END_2022, source=f"{ANNEX} 二(二)5",
                measure=rules.hazard_closure_measure(ID, lambda h: h.level == "重大")),
-        Target(id=f"{ID}.protection_zone_rate", campaign=ID, title="既有铁路线路安全保护区划定率",
+        Target(id=f"{ID}.protection_zone_rate", campaign=ID, title="既有铁路线路安全保护区划定率（全面完成划定；方案未定期限，按三年行动期末）",
                goal=100, unit="%", due=END_2022, source=f"{ANNEX} 二(三)7",
                measure=rules.share_measure(rules.of_kind(RAILWAY_LINE), rules.has("安全保护区已划定"))),
     ]

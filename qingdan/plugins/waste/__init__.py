@@ -1,4 +1,11 @@
-"""附件8 危险废物等安全专项整治三年行动实施方案 (总体方案 二(八))."""
+"""附件8 危险废物等安全专项整治三年行动实施方案 (总体方案 二(八)).
+
+The annex's tasks name no department; they carry the main plan's two parentheticals: 生态环境办公室牵头
+for 废弃危险化学品等危险废物, and eight departments jointly (按职责分工负责, no 牵头) for 重点环保设施和项目、
+“煤改气”、渣土、污水处理、粉尘企业. The dates of 一、整治目标 (到2022年底) are carried by the task each aim
+belongs to. 三、时间安排 reads “于2020年11月和2021年11月15日前分别形成…年度报告”: the 2020 report is
+taken as due by the end of November 2020 (the day is given for 2021 only).
+"""
 
 from __future__ import annotations
 
@@ -33,15 +40,16 @@ FACILITY_JOINT = ("经济发展局", "派出所", ECO, "建设局", "安全生�
 # (number, title, lead, co-operating, due, source)
 TASKS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], date | None, str], ...] = (
     ("1", "全面开展危险废物排查：建立规范化清单台账、分类分区贮存、设置识别标志，鉴别属性不明的固体废物；危险废物贮存不得超过一年",
-     (ECO,), WASTE_PARTNERS, None, f"{ANNEX} 二(一)2(1)；总体方案 二(八)"),
-    ("2", "完善危险废物管理机制：申报登记、转移联单、部门联动和重大案件会商督办，贯彻执行《危险废物贮存污染控制标准》",
-     (ECO,), WASTE_PARTNERS, None, f"{ANNEX} 二(一)2(2)；总体方案 二(八)"),
-    ("3", "加快危险废物处置能力建设，消除处置能力瓶颈", (ECO,), WASTE_PARTNERS, None,
-     f"{ANNEX} 二(一)2(3)；总体方案 二(八)"),
+     (ECO,), WASTE_PARTNERS, END_2022, f"{ANNEX} 二(一)2(1)；一、整治目标；总体方案 二(八)"),
+    ("2", "完善危险废物管理机制：申报登记、转移联单、部门联动和重大案件会商督办，形成覆盖危险废物产生、收集、贮存、"
+     "转移、运输、利用、处置等全过程的监管体系",
+     (ECO,), WASTE_PARTNERS, END_2022, f"{ANNEX} 二(一)2(2)；一、整治目标；总体方案 二(八)"),
+    ("3", "加快危险废物处置能力建设，消除处置能力瓶颈，危险废物处置企业规划布局规范合理", (ECO,), WASTE_PARTNERS,
+     END_2022, f"{ANNEX} 二(一)2(3)；一、整治目标；总体方案 二(八)"),
     ("4", "开展重点环保设施和项目安全风险评估论证：全面摸排建立台账、督促企业开展安全评估、监督检查评估和治理结果",
-     FACILITY_JOINT, (), END_2022, f"{ANNEX} 二(二)2(4)；一、整治目标"),
+     FACILITY_JOINT, (), END_2022, f"{ANNEX} 二(二)2(4)；一、整治目标；总体方案 二(八)"),
     ("5", "开展渣土和污水处理过程中安全风险排查治理：取缔非法渣土场，排查污水罐等环保设施安全隐患",
-     FACILITY_JOINT, (), None, f"{ANNEX} 二(二)2(5)；总体方案 二(八)"),
+     FACILITY_JOINT, (), END_2022, f"{ANNEX} 二(二)2(5)；一、整治目标；总体方案 二(八)"),
     ("m1", "开展“煤改气”过程中安全风险排查治理", FACILITY_JOINT, (), None, "总体方案 二(八)"),
     ("m2", "加强粉尘企业安全风险管控：粉尘涉爆企业除尘环保项目源头把关，严格安全评估和审核验收",
      FACILITY_JOINT, (), None, "总体方案 二(八)"),
