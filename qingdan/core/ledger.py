@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import getpass
 import os
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, time
@@ -62,6 +64,7 @@ from .view import View, ViewStore
 
 A = TypeVar("A", bound=Record)
 RETRIES = 20
+RECENT = 5000  # records kept in memory after being stored
 COMMON_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic", "on",
                  "actor", "note"}
 
@@ -167,6 +170,7 @@ class Ledger:
         self._attributes: dict[str, Any] | None = None
         self.policy = load_policy(policy if policy is not None else os.environ.get("QINGDAN_POLICY") or None)
         self._next_seq: dict[str, int] = {}
+        self._recent: OrderedDict[Any, Record] = OrderedDict()
         self.view = View(self.app, ViewStore(env, self.backend))
         self._batch: dict[Any, Record] | None = None
         self._batch_stamp: datetime | None = None
@@ -263,7 +267,7 @@ class Ledger:
                 raise NotFound(f"{_show(number)} 不是{_KIND_LABELS.get(cls, cls.__name__)}")
             return aggregate
         try:
-            aggregate = self.app.repository.get(aggregate_id(key or number))
+            aggregate = self._load(aggregate_id(key or number))
         except AggregateNotFoundError:
             raise NotFound(f"台账中没有 {_show(number)}") from None
         if not isinstance(aggregate, cls):
@@ -285,7 +289,31 @@ class Ledger:
         minus its per-object runtime-protocol checks, which cost more than the insert.
         """
         events = [event for aggregate in aggregates for event in aggregate.collect_events()]
-        return self.app.events.put(events)
+        try:
+            recordings = self.app.events.put(events)
+        except IntegrityError:
+            for aggregate in aggregates:
+                self._recent.pop(aggregate.id, None)
+            raise
+        for aggregate in aggregates:
+            self._recent[aggregate.id] = aggregate
+            self._recent.move_to_end(aggregate.id)
+        while len(self._recent) > RECENT:
+            self._recent.popitem(last=False)
+        return recordings
+
+    def _load(self, key: Any) -> Record:
+        """A record's current state: from the recently-stored cache brought up to date with any
+        events stored since (by anyone), else folded from the store. Always a fresh copy, so a
+        command that is rejected or loses a race leaves nothing half-changed behind."""
+        cached = self._recent.get(key)
+        if cached is None:
+            return self.app.repository.get(key)
+        aggregate = copy.copy(cached)  # states hold immutable values; events replace, never mutate
+        aggregate._pending_events = []
+        for event in self.app.events.get(key, gt=cached.version):
+            event.mutate(aggregate)
+        return aggregate
 
     def _act(self, cls: type[A], number: str, action: str, command: cmd.Command, /, *,
              key: str | None = None, **kwargs: Any) -> str:
