@@ -34,6 +34,8 @@ ALLOWED_CONTROLS = {"\n", "\t"}
 
 
 def _check_text(value: str) -> None:
+    if value.isprintable():  # the usual case, checked in C
+        return
     bad = sorted({hex(ord(ch)) for ch in value
                   if (unicodedata.category(ch) in ("Cc", "Cs", "Co") and ch not in ALLOWED_CONTROLS)
                   or ch in "\u2028\u2029\ufeff"})

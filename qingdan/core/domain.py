@@ -9,6 +9,7 @@ which check the current state and raise :class:`InvalidCommand` before any event
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -40,6 +41,7 @@ def _system_now() -> datetime:
 current_clock: ContextVar[Callable[[], datetime]] = ContextVar("qingdan_clock", default=_system_now)
 
 
+@functools.lru_cache(maxsize=65536)
 def aggregate_id(number: str) -> uuid.UUID:
     """The aggregate id of a number (``H-fire-2020-0007``): the same number is the same aggregate."""
     return uuid.uuid5(NAMESPACE, number)
