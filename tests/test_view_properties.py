@@ -189,3 +189,10 @@ def test_view_equals_reference_fold(url_factory, steps, batches, probes):
             assert_view_matches_reference(ledger, as_of, known_at)
         # A bare date as known_at means the end of that day.
         assert_view_matches_reference(ledger, ended.date(), end_of_day(ended.astimezone(CST).date()))
+        # A rebuild replays the whole log in large catch-ups (many runs of one record at once)
+        # and must give the same answers.
+        ledger.rebuild()
+        for day_offset, known_pct, use_known in probes:
+            as_of = START + timedelta(days=day_offset)
+            known_at = began + timedelta(seconds=span * known_pct // 100) if use_known else None
+            assert_view_matches_reference(ledger, as_of, known_at)
