@@ -254,8 +254,7 @@ class View:
         self.app = app
         self.store = store
         self._events: OrderedDict[UUID, list[Record.Event]] = OrderedDict()
-        self._inserts: list[Any] = []  # rows of the catch-up in progress, written by _flush
-        self._pending: set[str] = set()  # records with rows in _inserts
+        self._reset()
 
     # -- maintenance -------------------------------------------------------------------------
 
@@ -288,11 +287,13 @@ class View:
                     return applied
                 try:
                     chain_batch(self.store, notifications)
-                    for group in _runs(events):
+                    groups = list(_runs(events))
+                    self._prefetch(groups)
+                    for group in groups:
                         self._apply(group)
                     self._flush()
                 except BaseException:
-                    self._inserts, self._pending = [], set()  # the transaction is rolled back
+                    self._reset()  # the transaction is rolled back
                     raise
                 last = notifications[-1].id
                 self.store.execute("UPDATE qd_tracking SET position = ? WHERE name = ?", (last, VIEW_NAME))
@@ -329,39 +330,59 @@ class View:
             self._events.popitem(last=False)
         return cached
 
+    def _prefetch(self, groups: list[list[Record.Event]]) -> None:
+        """Read, in a few statements, the current rows of every record this catch-up touches."""
+        keys = sorted({str(g[0].originator_id) for g in groups if g[0].originator_version > 1})
+        self._open = {str(g[0].originator_id): [] for g in groups}
+        for i in range(0, len(keys), 400):
+            chunk = keys[i:i + 400]
+            rows = self.store.query(
+                "SELECT id, aggregate_id, kind, number, campaign, status, village, department, level, "
+                "valid_from, valid_to, recorded_from, state FROM qd_versions "
+                f"WHERE recorded_to IS NULL AND aggregate_id IN ({', '.join('?' * len(chunk))})", chunk)
+            for row in rows:
+                self._open[row[1]].append([*row, None])
+
     def _flush(self) -> None:
-        """Write the rows collected by :meth:`_apply` (one statement for many records)."""
+        """Write what :meth:`_apply` decided: rows closed, rows added (one statement each)."""
+        self.store.executemany("UPDATE qd_versions SET recorded_to = ? WHERE id = ?", self._closed)
         self.store.executemany(
             "INSERT INTO qd_versions (aggregate_id, kind, number, campaign, status, village, "
-            "department, level, valid_from, valid_to, recorded_from, state) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [tuple(r) for r in self._inserts])
-        self._inserts = []
-        self._pending.clear()
+            "department, level, valid_from, valid_to, recorded_from, state, recorded_to) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [tuple(r[1:]) for r in self._added])
+        self._reset()
+
+    def _reset(self) -> None:
+        # Current rows by record, as lists [id | None, aggregate_id, kind, number, campaign, status,
+        # village, department, level, valid_from, valid_to, recorded_from, state, recorded_to];
+        # id None means the row is added by this catch-up and not written yet.
+        self._open: dict[str, list[list[Any]]] = {}
+        self._closed: list[tuple[str, int]] = []
+        self._added: list[list[Any]] = []
 
     def _apply(self, group: list[Record.Event]) -> None:
-        """Apply a run of one record's events that share a recorded time (one command or batch)."""
+        """Apply a run of one record's events that share a recorded time (one command or batch).
+
+        Works on the record's current rows held in memory (read by :meth:`_prefetch`, updated here
+        as the catch-up goes), so several runs of one record in one catch-up see each other.
+        """
         events = self._history(group)
         earliest = min(e.on for e in group)
         day = earliest.isoformat()
         recorded = stamp(group[-1].timestamp)
         key = str(group[0].originator_id)
-        store = self.store
-        inserts = self._inserts
-        if group[0].originator_version > 1:  # a new record has no rows yet
-            if key in self._pending:  # its earlier rows are not written yet: write them first
-                self._flush()
-                inserts = self._inserts
-            reaching = store.query(
-                "SELECT id, valid_from, state, kind, number, campaign, status, village, "
-                "department, level FROM qd_versions WHERE aggregate_id = ? AND recorded_to IS NULL "
-                "AND (valid_to IS NULL OR valid_to > ?)", (key, day))
-            store.executemany("UPDATE qd_versions SET recorded_to = ? WHERE id = ?",
-                              [(recorded, row[0]) for row in reaching])
-            for (_, valid_from, state, kind, number, campaign, status, village, department,
-                 level) in reaching:
-                if valid_from < day:  # the part before the earliest new date is unchanged
-                    inserts.append((key, kind, number, campaign, status, village, department,
-                                    level, valid_from, day, recorded, state))
+        current = self._open[key]
+        kept: list[list[Any]] = []
+        for row in current:
+            if row[10] is not None and row[10] <= day:
+                kept.append(row)  # ends before the earliest new date: unchanged
+                continue
+            if row[0] is None:
+                row[13] = recorded  # added earlier in this catch-up: close it before writing
+            else:
+                self._closed.append((recorded, row[0]))
+            if row[9] < day:  # the part before the earliest new date is unchanged
+                kept.append(self._add([None, key, *row[2:9], row[9], day, recorded, row[12], None]))
         breaks = sorted({e.on for e in events if e.on >= earliest})
         previous: list[Any] | None = None
         for index, (start, aggregate) in enumerate(fold_at(events, breaks)):
@@ -369,14 +390,18 @@ class View:
                 continue
             cols, state = serialise(aggregate, start)
             end = breaks[index + 1].isoformat() if index + 1 < len(breaks) else None
-            if previous is not None and previous[11] == state and previous[9] == start.isoformat():
-                previous[9] = end  # same state as the interval before: extend it
+            if previous is not None and previous[12] == state and previous[10] == start.isoformat():
+                previous[10] = end  # same state as the interval before: extend it
                 continue
-            previous = [key, KINDS[type(aggregate)], aggregate.number, cols["campaign"],
-                        cols["status"], cols["village"], cols["department"], cols["level"],
-                        start.isoformat(), end, recorded, state]
-            inserts.append(previous)
-        self._pending.add(key)
+            previous = self._add([None, key, KINDS[type(aggregate)], aggregate.number, cols["campaign"],
+                                  cols["status"], cols["village"], cols["department"], cols["level"],
+                                  start.isoformat(), end, recorded, state, None])
+            kept.append(previous)
+        self._open[key] = kept
+
+    def _add(self, row: list[Any]) -> list[Any]:
+        self._added.append(row)
+        return row
 
     # -- queries -----------------------------------------------------------------------------
 
