@@ -1,0 +1,512 @@
+"""One benchmark step per process, so each step's peak memory (ru_maxrss) is its own.
+
+Run as ``python bench/steps.py STEP '<json config>'``; the last line of stdout is the step's result
+as JSON. :mod:`bench.run` starts these one after another (never two at once: the figures would
+disturb each other) and collects the results.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sqlite3
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from workload import SCALES, Ref, Scale, Step, Workload, month_end  # noqa: E402
+
+import qingdan  # noqa: E402
+from qingdan.core.domain import CST  # noqa: E402
+from qingdan.core.ledger import LedgerApplication, persistence_env  # noqa: E402
+from qingdan.core.reference import fold_all  # noqa: E402
+
+PAGE = 1000
+
+
+class BenchClock:
+    """Recorded times that follow the workload's days, one millisecond per reading."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.current = start or datetime(2020, 7, 1, 8, 0, tzinfo=CST)
+
+    def __call__(self) -> datetime:
+        self.current += timedelta(milliseconds=1)
+        return self.current
+
+    def day(self, d: date) -> None:
+        start = datetime(d.year, d.month, d.day, 8, 0, tzinfo=CST)
+        if start > self.current:
+            self.current = start
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    position = q * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def summary(seconds: list[float]) -> dict[str, Any]:
+    ms = [s * 1000 for s in seconds]
+    return {"median_ms": statistics.median(ms), "p95_ms": quantile(ms, 0.95),
+            "min_ms": min(ms), "max_ms": max(ms), "samples": len(ms)}
+
+
+class Executor:
+    """Runs workload steps against a ledger, resolving handles to the numbers the ledger returned."""
+
+    def __init__(self, ledger: qingdan.Ledger, clock: BenchClock) -> None:
+        self.ledger = ledger
+        self.clock = clock
+        self.numbers: dict[int, str] = {}
+
+    def _resolve(self, value: Any) -> Any:
+        return self.numbers[value.key] if isinstance(value, Ref) else value
+
+    def __call__(self, step: Step) -> None:
+        self.clock.day(step.day)
+        args = [self._resolve(a) for a in step.args]
+        kwargs = {k: self._resolve(v) for k, v in step.kwargs.items()}
+        result = getattr(self.ledger, step.method)(*args, **kwargs)
+        if step.creates is not None:
+            self.numbers[step.creates.key] = result
+
+
+class Timed:
+    """Wraps a bound method on an instance and adds up the time spent in it."""
+
+    def __init__(self, owner: Any, name: str) -> None:
+        self.inner = getattr(owner, name)
+        self.seconds = 0.0
+        self.calls = 0
+        setattr(owner, name, self)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return self.inner(*args, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - start
+            self.calls += 1
+
+
+def store_timer(ledger: qingdan.Ledger) -> Timed:
+    """Time the writing of events: the ledger's own store step if it has one, else eventsourcing's save."""
+    if hasattr(ledger, "_store"):
+        return Timed(ledger, "_store")
+    return Timed(ledger.app, "save")
+
+
+def scale_of(config: dict[str, Any]) -> Scale:
+    return SCALES[config["scale"]]
+
+
+def open_ledger(config: dict[str, Any], clock: Callable[[], datetime] | None = None,
+                url: str | None = None) -> qingdan.Ledger:
+    return qingdan.open_ledger(url or config["url"], actor="bench", clock=clock)
+
+
+def event_count(ledger: qingdan.Ledger) -> int:
+    return ledger.app.recorder.max_notification_id() or 0
+
+
+# -- raw database access (topic mix; baseline c) -------------------------------------------------
+
+
+def raw_connect(url: str) -> tuple[Any, str]:
+    env, backend = persistence_env(url)
+    if backend == "sqlite":
+        return sqlite3.connect(env["SQLITE_DBNAME"]), backend
+    import psycopg
+
+    conn = psycopg.connect(dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"],
+                           port=env["POSTGRES_PORT"], user=env["POSTGRES_USER"], autocommit=True)
+    if env.get("POSTGRES_SCHEMA"):
+        conn.execute(f'SET search_path TO "{env["POSTGRES_SCHEMA"]}"')
+    return conn, backend
+
+
+def events_table(url: str) -> str:
+    ledger = qingdan.open_ledger(url)
+    name = ledger.app.recorder.events_table_name
+    ledger.disconnect()
+    return name
+
+
+def topic_mix(url: str) -> dict[str, int]:
+    table = events_table(url)
+    conn, _ = raw_connect(url)
+    rows = conn.execute(f"SELECT topic, COUNT(*) FROM {table} GROUP BY topic").fetchall()
+    conn.close()
+    return {topic.rsplit(":", 1)[-1]: n for topic, n in sorted(rows, key=lambda r: -r[1])}
+
+
+# -- steps ---------------------------------------------------------------------------------------
+
+
+def step_idle(config: dict[str, Any]) -> dict[str, Any]:
+    """The memory of a process that opened a ledger and loaded the plugins (the floor of every step)."""
+    ledger = open_ledger(config)
+    _ = ledger.catalogue.campaigns
+    ledger.disconnect()
+    return {"peak_rss_mb": peak_rss_mb()}
+
+
+def step_ingest(config: dict[str, Any]) -> dict[str, Any]:
+    """Build the ledger through the batch path (one batch per month, as a monthly 台账 import).
+
+    After each month the fire campaign's 两个清单 is submitted (timed apart: it is a query, not ingest).
+    The batches' notification ranges are written to ``config["batches"]`` for baseline (a).
+    """
+    clock = BenchClock()
+    ledger = open_ledger(config, clock)
+    workload = Workload(ledger.catalogue, scale_of(config), seed=config["seed"])
+    run = Executor(ledger, clock)
+    save = store_timer(ledger)
+    catch_up = Timed(ledger.view, "catch_up")
+    ingest_seconds, generate_seconds, commands = 0.0, 0.0, 0
+    batches: list[tuple[int, int]] = []
+    batch_rates: list[float] = []
+    submit: list[float] = []
+    started = time.perf_counter()
+    months = workload.months()
+    while True:
+        t0 = time.perf_counter()
+        try:
+            month, steps = next(months)
+        except StopIteration:
+            break
+        generate_seconds += time.perf_counter() - t0
+        before = event_count(ledger)
+        # A batch is recorded at one moment, so the month is imported at its end (as a monthly 台账).
+        last = min(month_end(month), scale_of(config).end)
+        clock.day(last)
+        t0 = time.perf_counter()
+        with ledger.batch():
+            for step in steps:
+                run(step)
+        elapsed = time.perf_counter() - t0
+        ingest_seconds += elapsed
+        commands += len(steps)
+        after = event_count(ledger)
+        batches.append((before, after))
+        if after > before:
+            batch_rates.append((after - before) / elapsed)
+        if "fire" in ledger.catalogue.campaigns:
+            t0 = time.perf_counter()
+            ledger.submit_report(period=month.strftime("%Y-%m"), campaign="fire",
+                                 as_of=min(month.replace(day=25), last), on=last)
+            submit.append(time.perf_counter() - t0)
+    total = time.perf_counter() - started
+    events = sum(b - a for a, b in batches)
+    Path(config["batches"]).write_text(json.dumps(batches))
+    ledger.disconnect()
+    commands_seconds = ingest_seconds - save.seconds - catch_up.seconds
+    return {
+        "events": events, "events_total": event_count(open_ledger(config)), "commands": commands,
+        "batches": len(batches), "seconds": ingest_seconds, "events_per_s": events / ingest_seconds,
+        "batch_rate_median": statistics.median(batch_rates) if batch_rates else None,
+        "split_seconds": {"commands": commands_seconds, "eventsourcing_save": save.seconds,
+                          "view_catch_up": catch_up.seconds},
+        "generate_seconds": generate_seconds, "wall_seconds": total,
+        "submit_report": summary(submit) if submit else None,
+        "topics": topic_mix(config["url"]),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def step_single(config: dict[str, Any]) -> dict[str, Any]:
+    """Single commands (each saved and the view caught up), the first ``limit`` of the workload."""
+    clock = BenchClock()
+    ledger = open_ledger(config, clock, url=config["single_url"])
+    workload = Workload(ledger.catalogue, SCALES["township"], seed=config["seed"])
+    run = Executor(ledger, clock)
+    save = store_timer(ledger)
+    catch_up = Timed(ledger.view, "catch_up")
+    latencies: list[float] = []
+    for _, steps in workload.months():
+        for step in steps:
+            t0 = time.perf_counter()
+            run(step)
+            latencies.append(time.perf_counter() - t0)
+            if len(latencies) >= config["single_limit"]:
+                break
+        if len(latencies) >= config["single_limit"]:
+            break
+    events = event_count(ledger)
+    seconds = sum(latencies)
+    ledger.disconnect()
+    return {"events": events, "commands": len(latencies), "seconds": seconds,
+            "events_per_s": events / seconds, "latency": summary(latencies),
+            "split_seconds": {"commands": seconds - save.seconds - catch_up.seconds,
+                              "eventsourcing_save": save.seconds, "view_catch_up": catch_up.seconds},
+            "peak_rss_mb": peak_rss_mb()}
+
+
+def step_append(config: dict[str, Any]) -> dict[str, Any]:
+    """Single commands on the full ledger: a further month (2023-01) of three new townships."""
+    clock = BenchClock(datetime(2023, 1, 1, 8, 0, tzinfo=CST))
+    ledger = open_ledger(config, clock)
+    scale = Scale("append", 3, start=date(2023, 1, 1), end=date(2023, 1, 31))
+    workload = Workload(ledger.catalogue, scale, seed=config["seed"] + 1, township_offset=900,
+                        tasks=False)
+    run = Executor(ledger, clock)
+    before = event_count(ledger)
+    latencies: list[float] = []
+    for _, steps in workload.months():
+        for step in steps[: config["single_limit"]]:
+            t0 = time.perf_counter()
+            run(step)
+            latencies.append(time.perf_counter() - t0)
+    events = event_count(ledger) - before
+    seconds = sum(latencies)
+    ledger.disconnect()
+    return {"events": events, "commands": len(latencies), "seconds": seconds,
+            "events_per_s": events / seconds, "latency": summary(latencies),
+            "peak_rss_mb": peak_rss_mb()}
+
+
+def batch_events(app: Any, batches: list[tuple[int, int]]) -> Iterator[list[Any]]:
+    for low, high in batches:
+        if high <= low:
+            continue
+        notifications = app.recorder.select_notifications(start=low + 1, limit=high - low)
+        yield [app.mapper.to_domain_event(n) for n in notifications]
+
+
+def step_baseline_a(config: dict[str, Any]) -> dict[str, Any]:
+    """(a) eventsourcing's own save of the same events, in the same batches, with no projection."""
+    source = open_ledger(config).app
+    env, _ = persistence_env(config["bare_url"])
+    bare = LedgerApplication(env=env)
+    batches = [tuple(b) for b in json.loads(Path(config["batches"]).read_text())]
+    seconds, events = 0.0, 0
+    for domain_events in batch_events(source, batches):
+        t0 = time.perf_counter()
+        bare.save(*domain_events)
+        seconds += time.perf_counter() - t0
+        events += len(domain_events)
+    bare.close()
+    return {"events": events, "seconds": seconds, "events_per_s": events / seconds,
+            "peak_rss_mb": peak_rss_mb()}
+
+
+def step_baseline_c(config: dict[str, Any]) -> dict[str, Any]:
+    """(c) raw sqlite3 from Python: insert the same stored rows in the same batches, then scan them."""
+    table = events_table(config["url"])
+    source, _ = raw_connect(config["url"])
+    path = config["raw_path"]
+    for suffix in ("", "-wal", "-shm"):
+        Path(path + suffix).unlink(missing_ok=True)
+    target = sqlite3.connect(path, isolation_level=None)
+    target.execute("PRAGMA journal_mode=WAL")
+    target.execute("PRAGMA synchronous=NORMAL")
+    target.execute("CREATE TABLE events (originator_id TEXT, originator_version INTEGER, topic TEXT, "
+                   "state BLOB, PRIMARY KEY (originator_id, originator_version))")
+    batches = [tuple(b) for b in json.loads(Path(config["batches"]).read_text())]
+    insert_seconds, rows, size = 0.0, 0, 0
+    for low, high in batches:
+        if high <= low:
+            continue
+        page = source.execute(f"SELECT originator_id, originator_version, topic, state FROM {table} "
+                              "WHERE rowid > ? AND rowid <= ? ORDER BY rowid", (low, high)).fetchall()
+        t0 = time.perf_counter()
+        target.execute("BEGIN")
+        target.executemany("INSERT INTO events VALUES (?, ?, ?, ?)", page)
+        target.execute("COMMIT")
+        insert_seconds += time.perf_counter() - t0
+        rows += len(page)
+        size += sum(len(r[3]) for r in page)
+    t0 = time.perf_counter()
+    scanned = 0
+    for _ in target.execute("SELECT rowid, originator_id, originator_version, topic, state FROM events "
+                            "ORDER BY rowid"):
+        scanned += 1
+    scan_seconds = time.perf_counter() - t0
+    target.close()
+    source.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(path + suffix).unlink(missing_ok=True)
+    return {"rows": rows, "mean_state_bytes": size / max(rows, 1),
+            "insert_rows_per_s": rows / insert_seconds, "scan_rows_per_s": scanned / scan_seconds,
+            "peak_rss_mb": peak_rss_mb()}
+
+
+def query_dates(count: int, end: date) -> list[date]:
+    first = date(2020, 8, 15)
+    span = (end - first).days
+    return [first + timedelta(days=span * k // max(count - 1, 1)) for k in range(count)]
+
+
+def end_of_day(d: date) -> datetime:
+    return datetime.combine(d, dtime(23, 59, 59), tzinfo=CST)
+
+
+PAGE = 100
+
+
+def step_queries(config: dict[str, Any]) -> dict[str, Any]:
+    """two_lists for one campaign and for all, with and without known_at; targets()+findings()."""
+    scale = scale_of(config)
+    ledger = open_ledger(config, BenchClock(datetime.combine(scale.end + timedelta(days=1), dtime(8),
+                                                              tzinfo=CST)))
+    ledger.catch_up()
+    ledger.two_lists(as_of=scale.end, campaign="fire")  # warm-up: load the plugins, prepare statements
+    repeat = config["repeat"]
+    dates = query_dates(config["query_dates"], scale.end)
+    out: dict[str, Any] = {}
+    variants = {"one_campaign": "fire", "all_campaigns": None}
+    sizes: dict[tuple[str | None, date, bool], int] = {}
+    for name, campaign in variants.items():
+        for known in (False, True):
+            samples, rows = [], []
+            for d in dates:
+                for _ in range(repeat):
+                    ledger.forget_snapshots()  # measure a cold read, not the repeat cache
+                    t0 = time.perf_counter()
+                    lists = ledger.two_lists(as_of=d, campaign=campaign,
+                                             known_at=end_of_day(d) if known else None)
+                    samples.append(time.perf_counter() - t0)
+                rows.append(len(lists.hazards) + len(lists.measures))
+                sizes[(campaign, d, known)] = len(lists.hazards)
+            out[f"two_lists_{name}{'_known_at' if known else ''}"] = {
+                **summary(samples), "rows_median": statistics.median(rows), "rows_max": max(rows)}
+    # A page of the list, as a clerk or a host system reads it: the first page and one from the
+    # middle of the list, PAGE rows each.
+    for name, campaign in variants.items():
+        for known in (False, True):
+            samples, rows = [], []
+            for d in dates:
+                for offset in (0, sizes[(campaign, d, known)] // 2):
+                    for _ in range(repeat):
+                        ledger.forget_snapshots()
+                        t0 = time.perf_counter()
+                        lists = ledger.two_lists(as_of=d, campaign=campaign, limit=PAGE, offset=offset,
+                                                 known_at=end_of_day(d) if known else None)
+                        samples.append(time.perf_counter() - t0)
+                    rows.append(len(lists.hazards) + len(lists.measures))
+            out[f"two_lists_{name}_page{'_known_at' if known else ''}"] = {
+                **summary(samples), "rows_median": statistics.median(rows), "rows_max": max(rows)}
+    samples, t_samples, f_samples = [], [], []
+    for d in dates[:: max(1, len(dates) // config["target_dates"])][: config["target_dates"]]:
+        for _ in range(max(1, repeat)):
+            ledger.forget_snapshots()  # targets() then findings() share one snapshot, as in use
+            t0 = time.perf_counter()
+            ledger.targets(as_of=d)
+            t1 = time.perf_counter()
+            ledger.findings(as_of=d)
+            t2 = time.perf_counter()
+            samples.append(t2 - t0)
+            t_samples.append(t1 - t0)
+            f_samples.append(t2 - t1)
+    out["targets_findings"] = summary(samples)
+    out["targets"] = summary(t_samples)
+    out["findings"] = summary(f_samples)
+    out["peak_rss_mb"] = peak_rss_mb()
+    ledger.disconnect()
+    return out
+
+
+def step_baseline_b(config: dict[str, Any]) -> dict[str, Any]:
+    """(b) naive replay: fold_all reads the whole log and folds every record for the same question.
+
+    Also checks that the view and the replay agree on the hazards (number, status) at each date.
+    """
+    scale = scale_of(config)
+    ledger = open_ledger(config, BenchClock(datetime.combine(scale.end + timedelta(days=1), dtime(8),
+                                                              tzinfo=CST)))
+    ledger.catch_up()
+    dates = query_dates(config["query_dates"], scale.end)
+    dates = dates[:: max(1, len(dates) // config["replay_dates"])][: config["replay_dates"]]
+    samples: list[float] = []
+    agree = True
+    for d in dates:
+        for known in (None, end_of_day(d)):
+            for _ in range(config["replay_repeat"]):
+                t0 = time.perf_counter()
+                folded = fold_all(ledger.app, d, known)
+                samples.append(time.perf_counter() - t0)
+            view = ledger.two_lists(as_of=d, known_at=known, include_withdrawn=True)
+            agree &= [(h.number, h.status) for h in folded["hazards"]] == \
+                [(h.number, h.status) for h in view.hazards]
+            agree &= [(m.number, m.status) for m in folded["measures"]] == \
+                [(m.number, m.status) for m in view.measures]
+            del folded
+    ledger.disconnect()
+    return {"fold_all": summary(samples), "dates": [d.isoformat() for d in dates],
+            "view_agrees": agree, "peak_rss_mb": peak_rss_mb()}
+
+
+def step_export(config: dict[str, Any]) -> dict[str, Any]:
+    """Stream the event log to JSON lines, a page of notifications at a time."""
+    ledger = open_ledger(config)
+    recorder = ledger.app.recorder
+    path = Path(config["export_path"])
+    t0 = time.perf_counter()
+    count, position = 0, 0
+    with path.open("w", encoding="utf-8") as out:
+        while True:
+            page = recorder.select_notifications(start=position + 1, limit=PAGE)
+            if not page:
+                break
+            for n in page:
+                out.write(json.dumps({"id": n.id, "originator_id": str(n.originator_id),
+                                      "originator_version": n.originator_version, "topic": n.topic,
+                                      "state": json.loads(n.state)}, ensure_ascii=False))
+                out.write("\n")
+            count += len(page)
+            position = page[-1].id
+    seconds = time.perf_counter() - t0
+    size = path.stat().st_size
+    path.unlink()
+    ledger.disconnect()
+    return {"events": count, "seconds": seconds, "events_per_s": count / seconds,
+            "bytes": size, "peak_rss_mb": peak_rss_mb()}
+
+
+def step_rebuild(config: dict[str, Any]) -> dict[str, Any]:
+    """Drop the view and replay it from the log."""
+    ledger = open_ledger(config)
+    t0 = time.perf_counter()
+    events = ledger.rebuild()
+    seconds = time.perf_counter() - t0
+    conn, _ = raw_connect(config["url"])
+    rows = conn.execute("SELECT COUNT(*) FROM qd_versions").fetchone()[0]
+    conn.close()
+    ledger.disconnect()
+    return {"events": events, "seconds": seconds, "events_per_s": events / seconds,
+            "view_rows": rows, "peak_rss_mb": peak_rss_mb()}
+
+
+STEPS = {
+    "idle": step_idle, "ingest": step_ingest, "single": step_single, "append": step_append,
+    "baseline_a": step_baseline_a, "baseline_c": step_baseline_c, "queries": step_queries,
+    "baseline_b": step_baseline_b, "export": step_export, "rebuild": step_rebuild,
+}
+
+
+def main() -> None:
+    name, config = sys.argv[1], json.loads(sys.argv[2])
+    result = STEPS[name](config)
+    print(json.dumps(result, default=str))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    main()
