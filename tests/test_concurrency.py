@@ -6,6 +6,8 @@ import multiprocessing
 import os
 from datetime import date
 
+import pytest
+
 import qingdan
 from qingdan.core.reference import load_streams
 from tests.conftest import make_catalogue
@@ -121,3 +123,19 @@ def test_four_writers_two_hundred_commands_each_on_same_and_different_hazards(le
         assert event_total(ledger) == 1 + WRITERS * COMMANDS - sum(conflicts)
         result = ledger.verify_integrity()
         assert result.ok, result.problems
+
+
+def test_a_long_running_process_never_rejects_on_stale_state(ledger_url):
+    """Two host processes share one database; each keeps recently stored records in memory.
+    A command rejected on what one of them remembers is judged again on the stored state."""
+    with qingdan.open_ledger(ledger_url, catalogue=make_catalogue()) as first, \
+            qingdan.open_ledger(ledger_url, catalogue=make_catalogue()) as second:
+        number = first.report_hazard(campaign="fire", unit="x", description="y", found_on=date(2020, 9, 1))
+        first.complete_rectification(number, on=date(2020, 9, 2))
+        first.verify(number, passed=True, inspector="王五", on=date(2020, 9, 3))
+        first.close(number, on=date(2020, 9, 4))           # `first` remembers: closed
+        second.reopen(number, reason="回头看", on=date(2020, 9, 5))  # …then `second` reopens it
+        first.complete_rectification(number, on=date(2020, 9, 6))  # valid on the stored state
+        assert first.hazard(number).status == "awaiting_verification"
+        with pytest.raises(qingdan.InvalidCommand, match="只有已销号的隐患可以反销号"):
+            first.reopen(number, reason="again", on=date(2020, 9, 7))

@@ -32,7 +32,7 @@ from .domain import (
     aggregate_id,
     current_clock,
 )
-from .errors import Conflict, InvalidCommand, NotFound, QingdanError
+from .errors import Conflict, InvalidCommand, NotFound, PermissionDenied, QingdanError
 from .integrity import VerifyReport, chain_head
 from .integrity import verify as verify_ledger
 from .policy import AccessRequest, Authoriser, load_policy
@@ -304,16 +304,19 @@ class Ledger:
         return recordings
 
     def _load(self, key: Any) -> Record:
-        """A record's current state: from the recently-stored cache brought up to date with any
-        events stored since (by anyone), else folded from the store. Always a fresh copy, so a
-        command that is rejected or loses a race leaves nothing half-changed behind."""
+        """A record's current state: as this process last stored it, else folded from the store.
+
+        The cached state may be behind if another process wrote to the record since; then the
+        save that follows fails on the version number (nothing is written), the record is
+        dropped from the cache, and the command is checked again on fresh state (:meth:`_act`)
+        or the batch reports :class:`Conflict`. Always a fresh copy, so a command that is rejected
+        or loses a race leaves nothing half-changed behind.
+        """
         cached = self._recent.get(key)
         if cached is None:
             return self.app.repository.get(key)
         aggregate = copy.copy(cached)  # states hold immutable values; events replace, never mutate
         aggregate._pending_events = []
-        for event in self.app.events.get(key, gt=cached.version):
-            event.mutate(aggregate)
         return aggregate
 
     def _act(self, cls: type[A], number: str, action: str, command: cmd.Command, /, *,
@@ -322,9 +325,15 @@ class Ledger:
         common = self._common(command)
         for _ in range(RETRIES):
             aggregate = self._get(cls, number, key)
-            self._authorise(cls, action, common["actor"], number, aggregate)
-            with self._clocked():
-                getattr(aggregate, action)(**common, **kwargs)
+            try:
+                self._authorise(cls, action, common["actor"], number, aggregate)
+                with self._clocked():
+                    getattr(aggregate, action)(**common, **kwargs)
+            except (InvalidCommand, PermissionDenied):
+                if self._recent.pop(aggregate.id, None) is not None and not (
+                        self._batch and aggregate.id in self._batch):
+                    continue  # judged on the cached state, which may be stale: judge again on fresh
+                raise
             try:
                 self._save(aggregate)
             except IntegrityError:
