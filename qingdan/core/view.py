@@ -35,9 +35,9 @@ from .rows import ReportRow
 
 VIEW_NAME = "two_lists"
 BATCH = 500
-REBUILD_BATCH = 5000  # fewer, larger transactions when replaying the whole log
+REBUILD_BATCH = 2000  # fewer, larger transactions when replaying the whole log
 STATISTICS_FROM = 10_000
-EVENT_CACHE = 20_000
+EVENT_CACHE = 4_000
 
 KINDS: dict[type[Record], str] = {
     Hazard: "hazard", Measure: "measure", Task: "task", Unit: "unit", Indicator: "indicator",
