@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .domain import ESCALATION_LEVELS, LEVELS, MEASURE_KINDS, SOURCES, VERIFY_METHODS
 from .errors import InvalidCommand
 
 FIELD_LABELS = {
@@ -94,12 +95,12 @@ class ReportHazard(Command):
     campaign: str = Field(min_length=1, max_length=50)
     unit: str = Field(min_length=1, max_length=200)
     description: str = Field(min_length=1, max_length=2000)
-    level: Literal["一般", "重大"] = "一般"
+    level: Literal[LEVELS] = "一般"  # type: ignore[valid-type]
     found_on: date | None = None
     category: str | None = Field(default=None, max_length=100)
     village: str | None = Field(default=None, max_length=100)
     location: str | None = Field(default=None, max_length=200)
-    source: Literal["自查", "检查", "督查", "督导组移交", "举报", "其他"] = "自查"
+    source: Literal[SOURCES] = "自查"  # type: ignore[valid-type]
     inspectors: tuple[str, ...] = ()
     unit_number: str | None = Field(default=None, pattern=r"^U-\d{5}$")
     number: str | None = Field(default=None, max_length=60)  # keep an existing number (import)
@@ -119,7 +120,7 @@ class PlanRectification(Command):
 
 class Escalate(Command):
     supervisor: str = Field(min_length=1, max_length=200)
-    level: Literal["镇", "市", "省"] = "镇"
+    level: Literal[ESCALATION_LEVELS] = "镇"  # type: ignore[valid-type]
     doc_no: str | None = Field(default=None, max_length=100)
 
 
@@ -143,7 +144,7 @@ class CompleteRectification(Command):
 class Verify(Command):
     passed: bool
     inspector: str = Field(min_length=1, max_length=100)
-    method: Literal["自评", "专家", "政府验收"] = "政府验收"
+    method: Literal[VERIFY_METHODS] = "政府验收"  # type: ignore[valid-type]
 
 
 class Close(Command):
@@ -168,7 +169,7 @@ class AddMeasure(Command):
     campaign: str = Field(min_length=1, max_length=50)
     title: str = Field(min_length=1, max_length=500)
     department: str = Field(min_length=1, max_length=200)
-    kind: Literal["制度", "机制", "方案", "标准", "其他"] = "制度"
+    kind: Literal[MEASURE_KINDS] = "制度"  # type: ignore[valid-type]
     due: date | None = None
     number: str | None = Field(default=None, max_length=60)  # keep an existing number (import)
 
