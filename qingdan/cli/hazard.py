@@ -19,8 +19,8 @@ from qingdan.cli.common import (
     done,
     open_ledger,
 )
-from qingdan.cli.output import OutputFormat, emit
-from qingdan.cli.views import history_sheet, record_sheet
+from qingdan.cli.output import OutputFormat
+from qingdan.cli.views import emit_history, emit_record
 from qingdan.core.domain import HAZARD_CORRECTABLE
 
 app = typer.Typer(no_args_is_help=True)
@@ -238,7 +238,7 @@ def show(ctx: typer.Context, number: Number, as_of: AsOf = None, known_at: Known
     """查看一条隐患（截至某日）— show a hazard as of a date."""
     with open_ledger(ctx) as ledger:
         row = ledger.hazard(number, as_of=as_of, known_at=known_at)
-    emit(fmt, output, [record_sheet(f"{number}（截至 {as_of or '今天'}）", row)], row.model_dump(mode="json"))
+    emit_record(fmt, output, f"{number}（截至 {as_of or '今天'}）", row)
 
 
 @app.command("history")
@@ -247,4 +247,4 @@ def history(ctx: typer.Context, number: Number, fmt: Format = OutputFormat.table
     """全部记录：业务日期、登记时间、操作人 — every event of the hazard."""
     with open_ledger(ctx) as ledger:
         entries = ledger.history(number)
-    emit(fmt, output, [history_sheet(number, entries)], [e.model_dump(mode="json") for e in entries])
+    emit_history(fmt, output, number, entries)

@@ -8,7 +8,7 @@ import typer
 
 from qingdan.cli.common import AsOf, Format, KnownAt, Note, Number, On, Output, done, open_ledger
 from qingdan.cli.output import OutputFormat, columns, emit, records_sheet
-from qingdan.cli.views import record_sheet
+from qingdan.cli.views import emit_record
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -106,4 +106,4 @@ def show(ctx: typer.Context, number: Number, as_of: AsOf = None, known_at: Known
     """查看监管对象 — show a unit as of a date."""
     with open_ledger(ctx) as ledger:
         row = ledger.unit(number, as_of=as_of, known_at=known_at)
-    emit(fmt, output, [record_sheet(f"{number} {row.name}", row)], row.model_dump(mode="json"))
+    emit_record(fmt, output, f"{number} {row.name}", row)

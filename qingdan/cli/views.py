@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-from qingdan.cli.output import columns, records_sheet
+from qingdan.cli.output import OutputFormat, columns, emit, records_sheet
 from qingdan.core.rows import (
     FIVE_PART_LABELS,
     HAZARD_STATUS_LABELS,
@@ -62,3 +63,14 @@ def history_sheet(number: str, entries: Sequence[HistoryEntry]) -> Sheet:
 
 def names(catalogue: Any) -> Mapping[str, str]:
     return {cid: c.name for cid, c in catalogue.campaigns.items()}
+
+
+def emit_record(fmt: OutputFormat, output: Path | None, title: str, row: Any) -> None:
+    """Write one record (a hazard, measure or unit row) in the chosen format."""
+    emit(fmt, output, [record_sheet(title, row)], row.model_dump(mode="json"))
+
+
+def emit_history(fmt: OutputFormat, output: Path | None, number: str,
+                 entries: Sequence[HistoryEntry]) -> None:
+    """Write a record's every event in the chosen format."""
+    emit(fmt, output, [history_sheet(number, entries)], [e.model_dump(mode="json") for e in entries])
