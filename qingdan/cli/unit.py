@@ -88,13 +88,9 @@ def list_units(
 ) -> None:
     """监管对象清单 — the units with their attributes as of a date."""
     with open_ledger(ctx) as ledger:
-        filters = parse_attributes(attr)
-        specs = ledger.catalogue.unit_attributes()
-        for key, value in filters.items():
-            if key in specs and value is not None:
-                filters[key] = specs[key].validate_value(value)
+        # the ledger coerces each value to the attribute's type (a bad one: 错误：…, exit 1)
         rows = ledger.units(as_of=as_of, known_at=known_at, kind=kind, include_closed=include_closed,
-                            **filters)
+                            **parse_attributes(attr))
     emit(fmt, output, [records_sheet("units", f"监管对象（截至 {as_of or '今天'}）", UNIT_COLUMNS,
                                      [r.model_dump() for r in rows])],
          [r.model_dump(mode="json") for r in rows])

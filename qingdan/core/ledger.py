@@ -841,11 +841,17 @@ class Ledger:
 
     def units(self, *, as_of: date | None = None, known_at: date | datetime | None = None,
               kind: str | None = None, include_closed: bool = False, **attributes: Any) -> list[UnitRow]:
-        """Units with their attributes as of the date (closed ones only with ``include_closed``)."""
+        """Units with their attributes as of the date (closed ones only with ``include_closed``).
+
+        Each attribute filter is coerced to the attribute's declared type (``贮存起始日期="2020-08-01"``
+        matches the date; ``None`` matches units without it); an undeclared name or a value of the
+        wrong type raises :class:`InvalidCommand`.
+        """
+        wanted = self._check_attributes(attributes, allow_none=True)
         snap = self.snapshot(as_of=as_of, known_at=known_at)
-        if include_closed:
-            return [u for u in snap.all_units() if kind is None or u.kind == kind]
-        return list(snap.units(kind, **attributes))
+        return [u for u in (snap.all_units() if include_closed else snap.units(kind))
+                if (kind is None or u.kind == kind)
+                and all(u.attributes.get(name) == value for name, value in wanted.items())]
 
     def targets(self, *, as_of: date | None = None, known_at: date | datetime | None = None,
                 campaign: str | None = None) -> list[TargetStatus]:

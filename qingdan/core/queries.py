@@ -26,7 +26,7 @@ from .rows import (
     UnitRow,
 )
 from .spec import Snapshot
-from .view import View
+from .view import View, decode_typed
 
 
 def _with_overdue_hazard(row: HazardRow, as_of: date) -> HazardRow:
@@ -37,6 +37,14 @@ def _with_overdue_hazard(row: HazardRow, as_of: date) -> HazardRow:
 def _with_overdue_measure(row: MeasureRow, as_of: date) -> MeasureRow:
     overdue = measure_overdue(row.status, row.due, as_of)
     return row if overdue == row.overdue else row.model_copy(update={"overdue": overdue})
+
+
+def _unit_row(state: str) -> UnitRow:
+    """A unit's view state as its row, attributes with the types the fold gives (see ``encode_typed``)."""
+    data = json.loads(state)
+    if "attributes_typed" in data:
+        data["attributes"] = decode_typed(data.pop("attributes_typed"))
+    return UnitRow.model_validate(data)  # a state stored before typed attributes: run `qingdan rebuild`
 
 
 class LedgerSnapshot(Snapshot):
@@ -82,7 +90,8 @@ class LedgerSnapshot(Snapshot):
             progress = {}
             for state in self._states("task", campaign):
                 data = json.loads(state)
-                progress[data.pop("number")] = data
+                number = data.pop("number")
+                progress[number] = decode_typed(data["typed"]) if "typed" in data else data
             rows = []
             for spec in self.catalogue.tasks_of(campaign):
                 data = progress.get(spec.id, {"status": "not_started"})
@@ -96,7 +105,7 @@ class LedgerSnapshot(Snapshot):
 
     def units(self, kind: str | None = None, **attributes: Any) -> Sequence[UnitRow]:
         if "all" not in self._cache:
-            self._cache["all"] = tuple(UnitRow.model_validate_json(s) for s in self._states("unit"))
+            self._cache["all"] = tuple(_unit_row(s) for s in self._states("unit"))
         rows = [u for u in self._cache["all"] if u.closed_on is None]
         if kind is not None:
             rows = [u for u in rows if u.kind == kind]

@@ -25,6 +25,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -60,8 +61,60 @@ def report_row(r: Report) -> ReportRow:
     )
 
 
+# Values whose Python type JSON cannot carry (a unit's attributes are ``dict[str, Any]``: a date
+# attribute would come back as text, unlike the reference fold's ``date``; a task's state is a plain
+# dict). The view stores them tagged with their type, independent of which plugin declared them, and
+# :func:`decode_typed` gives back exactly what the fold gave. Public row JSON stays ordinary.
+def encode_typed(value: Any) -> Any:
+    """``value`` as JSON data tagged with its type: ``["date", "2020-08-01"]``, ``["int", 3]`` …"""
+    if value is None:
+        return ["none", None]
+    if isinstance(value, bool):
+        return ["bool", value]
+    if isinstance(value, int):
+        return ["int", value]
+    if isinstance(value, float):
+        return ["float", repr(value)]  # exact, and inf/nan survive
+    if isinstance(value, str):
+        return ["str", value]
+    if isinstance(value, datetime):
+        return ["datetime", value.isoformat()]
+    if isinstance(value, date):
+        return ["date", value.isoformat()]
+    if isinstance(value, Decimal):
+        return ["decimal", str(value)]
+    if isinstance(value, UUID):
+        return ["uuid", str(value)]
+    if isinstance(value, tuple | list):
+        return [type(value).__name__, [encode_typed(v) for v in value]]
+    if isinstance(value, dict):
+        return ["dict", {str(k): encode_typed(v) for k, v in value.items()}]
+    raise TypeError(f"the view cannot store a value of type {type(value).__name__}: {value!r}")
+
+
+def decode_typed(data: Any) -> Any:
+    """The value :func:`encode_typed` encoded, with its Python type."""
+    tag, payload = data
+    decoders: dict[str, Callable[[Any], Any]] = {
+        "none": lambda _: None, "bool": bool, "int": int, "float": float, "str": str,
+        "datetime": datetime.fromisoformat, "date": date.fromisoformat, "decimal": Decimal,
+        "uuid": UUID, "tuple": lambda items: tuple(decode_typed(v) for v in items),
+        "list": lambda items: [decode_typed(v) for v in items],
+        "dict": lambda items: {k: decode_typed(v) for k, v in items.items()},
+    }
+    return decoders[tag](payload)
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
 def serialise(aggregate: Record, as_of: date) -> tuple[dict[str, Any], str]:
-    """The indexed columns and the JSON state of a folded record, effective from ``as_of``."""
+    """The indexed columns and the JSON state of a folded record, effective from ``as_of``.
+
+    Rows are stored as their model's JSON, except that a unit's attributes go under
+    ``attributes_typed`` and a task's state under ``typed`` (see :func:`encode_typed`).
+    """
     if isinstance(aggregate, Hazard):
         row = hazard_row(aggregate, as_of)
         cols = {"campaign": row.campaign, "status": row.status, "village": row.village,
@@ -76,12 +129,14 @@ def serialise(aggregate: Record, as_of: date) -> tuple[dict[str, Any], str]:
         row = unit_row(aggregate)
         cols = {"campaign": None, "status": "closed" if row.closed_on else "active",
                 "village": row.village, "department": row.kind, "level": None}
-        return cols, row.model_dump_json()
+        state = {**row.model_dump(mode="json", exclude={"attributes"}),
+                 "attributes_typed": encode_typed(row.attributes)}
+        return cols, _json(state)
     if isinstance(aggregate, Task):
-        state = {"number": aggregate.number, **task_state(aggregate)}
-        cols = {"campaign": aggregate.campaign, "status": state["status"], "village": None,
+        task = task_state(aggregate)
+        cols = {"campaign": aggregate.campaign, "status": task["status"], "village": None,
                 "department": None, "level": None}
-        return cols, json.dumps(state, default=str, ensure_ascii=False)
+        return cols, _json({"number": aggregate.number, "typed": encode_typed(task)})
     if isinstance(aggregate, Indicator):
         reading = indicator_reading(aggregate)
         cols = {"campaign": aggregate.campaign, "status": None, "village": None,
