@@ -61,7 +61,7 @@ COMMANDS = {
     "set_unit_attributes": ("unit", ["attributes"]),
     "close_unit": ("unit", ["reason"]),
     "record_indicator": ("target", ["value"]),
-    "submit_report": (None, ["period", "campaign", "as_of"]),
+    "submit_report": (None, ["period", "campaign", "as_of", "resubmit_reason"]),
 }
 COMMON = ["on", "actor", "note"]
 

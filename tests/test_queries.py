@@ -101,9 +101,13 @@ def test_resubmission_is_a_new_event_not_an_edit(ledger, clock, township):
     ledger.submit_report(period="2020-09")
     clock.set("2020-09-26 09:00")
     ledger.report_hazard(campaign="fire", unit="补报单位", description="补报", found_on=date(2020, 9, 24))
-    ledger.submit_report(period="2020-09", as_of=date(2020, 9, 25))
+    ledger.submit_report(period="2020-09", as_of=date(2020, 9, 25), resubmit_reason="补报一条隐患")
     report = ledger.report("2020-09")
-    assert (report.resubmissions, report.hazard_count, report.submitted_on) == (1, 4, date(2020, 9, 25))
+    assert (report.submission, report.hazard_count, report.submitted_on) == (2, 4, date(2020, 9, 26))
+    assert report.resubmit_reason == "补报一条隐患"
+    original = ledger.report("2020-09", submission=1)
+    assert (original.hazard_count, original.submitted_on, original.resubmit_reason) == (
+        3, date(2020, 9, 25), None)
     assert [e.type for e in ledger.history("R-2020-09")] == ["Submitted", "Resubmitted"]
     with pytest.raises(NotFound, match="2020-10 的两个清单尚未报送"):
         ledger.report("2020-10")

@@ -26,7 +26,7 @@ FIELD_LABELS = {
     "method": "验收方式", "field": "更正字段", "value": "更正值", "title": "标题", "kind": "类型",
     "department": "责任部门", "due": "完成时限", "percent": "完成百分比", "name": "名称",
     "credit_code": "统一社会信用代码", "attributes": "属性", "period": "报送期间",
-    "as_of": "截至日期", "on": "业务日期", "actor": "操作人", "note": "备注", "number": "编号",
+    "as_of": "截至日期", "resubmit_reason": "重新报送原因", "on": "业务日期", "actor": "操作人", "note": "备注", "number": "编号",
 }
 
 EARLIEST = date(1990, 1, 1)
@@ -226,6 +226,7 @@ class SubmitReport(Command):
     period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
     campaign: str | None = None
     as_of: date | None = None
+    resubmit_reason: str | None = Field(default=None, min_length=1, max_length=2000)
 
 
 def validate(model: type[Command], **kwargs: Any) -> Any:

@@ -738,11 +738,15 @@ class Indicator(Record):
 
 
 class Report(Record):
-    """A submission of the 两个清单 for a period; a resubmission is a new event, never an edit.
+    """Every submission of the 两个清单 for a period; a resubmission is a new event, never an edit.
 
     Each submission records what was handed in: the ``as_of`` date, the recorded time and log
-    position it was computed at, a digest of the rows and the hash-chain head at that moment.
+    position it was computed at, a digest of the rows and the hash-chain head at that moment. A
+    resubmission says why (``reason``); the earlier submissions stay comparable.
     """
+
+    SUBMISSION_FIELDS = ("as_of", "known_at", "position", "chain", "digest", "hazard_count",
+                         "measure_count")
 
     class Submitted(Record.Created):
         number: str
@@ -761,14 +765,16 @@ class Report(Record):
             r.period = self.period
             r.campaign = self.campaign
             r.submitted_on = self.on
-            r.submissions = (self.submission(),)
+            r.submissions = (self.submission(None),)
 
-        def submission(self) -> dict[str, Any]:
-            return {name: getattr(self, name) for name in (
-                "on", "as_of", "known_at", "position", "chain", "digest", "hazard_count",
-                "measure_count")}
+        def submission(self, reason: str | None) -> dict[str, Any]:
+            return {"on": self.on, "actor": self.actor, "recorded_at": self.timestamp,
+                    "reason": reason, **{name: getattr(self, name) for name in Report.SUBMISSION_FIELDS}}
 
     class Resubmitted(Record.Event):
+        # Version 2 added ``reason``: a resubmission must say why (version 1 events have none).
+        class_version = 2
+
         as_of: date
         known_at: datetime
         position: int
@@ -776,15 +782,32 @@ class Report(Record):
         digest: str
         hazard_count: int
         measure_count: int
+        reason: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["reason"] = None
 
         def apply(self, r: Report) -> None:
-            r.submissions = (*r.submissions, Report.Submitted.submission(self))  # type: ignore[arg-type]
+            r.submissions = (*r.submissions, Report.Submitted.submission(self, self.reason))  # type: ignore[arg-type]
 
     @classmethod
     def submit(cls, *, number: str, on: date, actor: str | None, note: str | None, **fields: Any) -> Report:
         return cls._create(cls.Submitted, id=aggregate_id(number), number=number, on=on,
                            actor=actor, note=note, **fields)
 
-    def resubmit(self, *, on: date, actor: str | None, note: str | None, **fields: Any) -> None:
+    def resubmit(self, *, on: date, actor: str | None, note: str | None, reason: str,
+                 **fields: Any) -> None:
         self._check_on(on, self.submitted_on, "重新报送", "首次报送日期")
-        self.trigger_event(self.Resubmitted, on=on, actor=actor, note=note, **fields)
+        self.trigger_event(self.Resubmitted, on=on, actor=actor, note=note, reason=reason, **fields)
+
+    @staticmethod
+    def stamp_known_at(events: Any) -> None:
+        """The first event of a log, a submission of empty lists, is known at its own recorded time.
+
+        Called once its recorded time is final (under the log's write lock, see
+        :func:`qingdan.core.store.restamp`); like ``restamp`` it sets a field of an event not yet stored.
+        """
+        for event in events:
+            if isinstance(event, (Report.Submitted, Report.Resubmitted)):
+                object.__setattr__(event, "known_at", event.timestamp)

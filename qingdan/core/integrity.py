@@ -63,8 +63,13 @@ def chain_batch(store: Any, notifications: list[Any]) -> None:
     store.executemany("INSERT INTO qd_chain (position, hash) VALUES (?, ?)", new)
 
 
-def chain_head(store: Any) -> str:
-    rows = store.query("SELECT hash FROM qd_chain ORDER BY position DESC LIMIT 1")
+def chain_head(store: Any, position: int | None = None) -> str:
+    """The chain's hash at ``position`` (default: its last), GENESIS before any event."""
+    if position is None:
+        rows = store.query("SELECT hash FROM qd_chain ORDER BY position DESC LIMIT 1")
+    else:
+        rows = store.query("SELECT hash FROM qd_chain WHERE position <= ? ORDER BY position DESC LIMIT 1",
+                           (position,))
     return rows[0][0] if rows else GENESIS
 
 

@@ -14,7 +14,13 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs, unquote, urlparse
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Transcoder, Transcoding
+from eventsourcing.persistence import (
+    IntegrityError,
+    Notification,
+    Recording,
+    Transcoder,
+    Transcoding,
+)
 
 from . import commands as cmd
 from .commands import _show
@@ -59,6 +65,7 @@ from .rows import (
     UnitRow,
 )
 from .spec import Finding
+from .store import RECORDER_TOPICS, restamp
 from .targets import EvaluationError, build_projection, evaluate_targets, run_checks
 from .view import View, ViewStore
 
@@ -120,6 +127,7 @@ def persistence_env(url: str | None) -> tuple[dict[str, str], str]:
             "POSTGRES_CONNECT_TIMEOUT": "5",
             "POSTGRES_POOL_SIZE": "2",
             "POSTGRES_MAX_OVERFLOW": "4",
+            "APPLICATION_RECORDER_TOPIC": RECORDER_TOPICS["postgres"],
         }
         schema = parse_qs(parts.query).get("schema")
         if schema:
@@ -129,7 +137,7 @@ def persistence_env(url: str | None) -> tuple[dict[str, str], str]:
     if path in ("", ":memory:"):
         path = "file::memory:?mode=memory&cache=shared"
     return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path,
-            "SQLITE_LOCK_TIMEOUT": "30"}, "sqlite"
+            "SQLITE_LOCK_TIMEOUT": "30", "APPLICATION_RECORDER_TOPIC": RECORDER_TOPICS["sqlite"]}, "sqlite"
 
 
 def end_of_day(d: date) -> datetime:
@@ -283,25 +291,60 @@ class Ledger:
         recordings = self._store(aggregates)
         self.view.catch_up(recordings=recordings)  # the view is current after every write…
 
-    def _store(self, aggregates: Sequence[Record]) -> list[Any]:
+    def _store(self, aggregates: Sequence[Record], *, at_position: int | None = None,
+               stamp_known_at: bool = False) -> list[Any]:
         """Put the aggregates' new events in the event store, in one transaction.
 
         What ``Application.save`` does for us (we use neither its snapshots nor its notifications),
-        minus its per-object runtime-protocol checks, which cost more than the insert.
+        minus its per-object runtime-protocol checks, which cost more than the insert — plus one
+        rule: under the log's write lock, each event's recorded time is raised, if need be, to just
+        after the last event already in the log (:func:`restamp`), so recorded time and log order
+        agree whatever the writers' clocks say. ``at_position``: the log must end exactly there (a
+        submission computed from the log up to that position), else :class:`_LogMoved`;
+        ``stamp_known_at``: a submission's ``known_at`` is its final recorded time.
         """
-        events = [event for aggregate in aggregates for event in aggregate.collect_events()]
+        pending = [(aggregate, aggregate.collect_events()) for aggregate in aggregates]
+        events = [event for _, batch in pending for event in batch]
+        mapper = self.app.mapper
+        stored = [mapper.to_stored_event(event) for event in events]
+
+        def restamp_under_lock(last: Any) -> list[Any]:
+            if at_position is not None and (last.id if last is not None else 0) != at_position:
+                raise _LogMoved
+            changed = set(restamp(events, self._recorded_time(last)))
+            if stamp_known_at:
+                Report.stamp_known_at(events)
+                changed.update(range(len(events)))
+            for index in changed:
+                stored[index] = mapper.to_stored_event(events[index])
+            return stored
+
         try:
-            recordings = self.app.events.put(events)
+            ids = self.app.recorder.insert_events(list(stored), restamp=restamp_under_lock)
         except IntegrityError:
             for aggregate in aggregates:
                 self._recent.pop(aggregate.id, None)
             raise
-        for aggregate in aggregates:
+        for aggregate, batch in pending:
+            if batch:
+                aggregate._modified_on = batch[-1].timestamp
             self._recent[aggregate.id] = aggregate
             self._recent.move_to_end(aggregate.id)
         while len(self._recent) > RECENT:
             self._recent.popitem(last=False)
-        return recordings
+        return [Recording(event, Notification(
+                    id=position, originator_id=s.originator_id, originator_version=s.originator_version,
+                    topic=s.topic, state=s.state))
+                for event, s, position in zip(events, stored, ids or (), strict=True)]
+
+    def _recorded_time(self, notification: Any) -> datetime | None:
+        """The recorded time of a stored event (None for none, or one that cannot be read)."""
+        if notification is None:
+            return None
+        try:
+            return self.app.mapper.to_domain_event(notification).timestamp
+        except Exception:  # an event altered outside qingdan: `verify` names it; writing goes on
+            return None
 
     def _load(self, key: Any) -> Record:
         """A record's current state: as this process last stored it, else folded from the store.
@@ -891,8 +934,18 @@ class Ledger:
     def report_number(period: str, campaign: str | None = None) -> str:
         return f"R-{period}" + (f"-{campaign}" if campaign else "")
 
-    def submit_report(self, **kwargs: Any) -> str:
-        """Record the submission of the 两个清单 for ``period`` (as of ``as_of``, default the day)."""
+    def submit_report(self, *, prepare: Callable[[TwoLists], None] | None = None, **kwargs: Any) -> str:
+        """Record the submission of the 两个清单 for ``period`` (as of ``as_of``, default the day).
+
+        Keywords: ``period``, ``campaign``, ``as_of``, ``resubmit_reason``, ``on``, ``actor``, ``note``.
+        The lists, the log position and the hash-chain head are read together, from one snapshot,
+        and the submission is recorded only if nothing was written after that position meanwhile
+        (else all is read again): what is digested is exactly what the ledger held when it was
+        recorded. A second submission of the same period (and campaign) needs ``resubmit_reason``.
+        ``prepare(lists)`` is called with the lists about to be recorded, before anything is
+        written (e.g. to write the workbook handed in); if it raises, nothing is recorded. It may be
+        called again when the lists had to be read again.
+        """
         c = cmd.validate(cmd.SubmitReport, **kwargs)
         if self._batch is not None:
             raise InvalidCommand("报送两个清单须在批量登记完成之后进行（报送的是已登记的数据）")
@@ -903,35 +956,100 @@ class Ledger:
         as_of = c.as_of or common["on"]
         if as_of > common["on"]:
             raise InvalidCommand(f"截至日期 {as_of} 晚于报送日期 {common['on']}")
-        self._authorise(Report, "submit", common["actor"], self.report_number(c.period, c.campaign))
-        known_at = self.now()
-        lists = self.two_lists(as_of=as_of, known_at=known_at, campaign=c.campaign)
-        fields = {"as_of": as_of, "known_at": known_at, "position": self.view.store.position(),
-                  "chain": chain_head(self.view.store), "digest": rows_digest(lists), "hazard_count": len(lists.hazards),
-                  "measure_count": len(lists.measures)}
         number = self.report_number(c.period, c.campaign)
-        if self._exists(number):
-            return self._act(Report, number, "resubmit", c, **fields)
-        with self._clocked():
-            report = Report.submit(number=number, period=c.period, campaign=c.campaign,
-                                   **common, **fields)
-        try:
-            self._save(report)
-        except IntegrityError:
-            return self._act(Report, number, "resubmit", c, **fields)
-        return number
+        label = f"{c.period}{'（' + c.campaign + '）' if c.campaign else ''} 的两个清单"
+        for _ in range(RETRIES):
+            existing: Report | None = None
+            if self._exists(number):
+                existing = self._get(Report, number)
+                self._authorise(Report, "resubmit", common["actor"], number, existing)
+                if c.resubmit_reason is None:
+                    raise InvalidCommand(
+                        f"{label}已报送 {len(existing.submissions)} 次（最近一次 "
+                        f"{existing.submissions[-1]['on']}）。如需重新报送，请说明原因（resubmit_reason，"
+                        "命令行 --resubmit --reason …）；原报送记录保留，可用 report diff 对比")
+            else:
+                self._authorise(Report, "submit", common["actor"], number)
+                if c.resubmit_reason is not None:
+                    raise InvalidCommand(f"{label}尚未报送过，首次报送无需填写重新报送原因")
+            position, chain, lists, known_at = self._read_for_submission(as_of, c.campaign)
+            if prepare is not None:
+                prepare(lists)
+            fields = {"as_of": as_of, "known_at": known_at or self.now(), "position": position,
+                      "chain": chain, "digest": rows_digest(lists), "hazard_count": len(lists.hazards),
+                      "measure_count": len(lists.measures)}
+            with self._clocked():
+                if existing is None:
+                    report = Report.submit(number=number, period=c.period, campaign=c.campaign,
+                                           **common, **fields)
+                else:
+                    report = existing
+                    report.resubmit(**common, reason=c.resubmit_reason, **fields)
+            try:
+                # An empty log has no recorded time to stand for "as known then": then the
+                # submission must be the log's first event, known at its own recorded time.
+                recordings = self._store([report], at_position=0 if known_at is None else None,
+                                         stamp_known_at=known_at is None)
+            except (_LogMoved, IntegrityError):
+                self._recent.pop(report.id, None)
+                continue  # another writer got in between: read the lists again
+            self.view.catch_up(recordings=recordings)
+            return number
+        raise Conflict(f"报送 {label}时其他人一直在登记，已重试 {RETRIES} 次仍未成功，请稍后再试")
 
-    def report(self, period: str, /, *, campaign: str | None = None) -> ReportRow:
-        """The latest submission for a period."""
+    def _read_for_submission(self, as_of: date, campaign: str | None
+                             ) -> tuple[int, str, TwoLists, datetime | None]:
+        """What a submission hands in: the lists as of ``as_of`` of the log up to a position, that
+        position, the chain head there and the recorded time of its event, read from one snapshot.
+
+        That recorded time is the submission's ``known_at``: every event after the position was
+        recorded later (:func:`restamp`), so the lists as known then are exactly these, whatever
+        is written meanwhile. None for an empty log.
+        """
+        for _ in range(RETRIES):
+            self.view.catch_up()
+            with self.view.store.read_snapshot():
+                position = self.view.store.position()
+                chain = chain_head(self.view.store, position)
+                lists = two_lists(LedgerSnapshot(self.view, self.catalogue, as_of, None), campaign=campaign)
+            if position == 0:
+                return position, chain, lists, None
+            last, *following = self.app.recorder.select_notifications(start=position, limit=2)
+            known_at = self._recorded_time(last)
+            if known_at is None:
+                raise QingdanError(f"台账第 {position} 个事件无法读取（可能在 qingdan 之外被改动），"
+                                   "请先运行 `qingdan verify`")
+            if following and (self._recorded_time(following[0]) or known_at) <= known_at:
+                continue  # the view stopped inside one write: catch up with the rest of it
+            return position, chain, lists, known_at
+        raise Conflict("台账视图未能跟上事件记录，请稍后再试")
+
+    def reports(self, *, period: str | None = None, campaign: str | None = None) -> list[ReportRow]:
+        """Every submission recorded (of ``period``, of ``campaign``), by period then submission."""
+        rows = self.snapshot(as_of=date.max).reports()
+        return sorted((r for r in rows if (period is None or r.period == period)
+                       and (campaign is None or r.campaign == campaign)),
+                      key=lambda r: (r.period, r.campaign or "", r.submission))
+
+    def report(self, period: str, /, *, campaign: str | None = None,
+               submission: int | None = None) -> ReportRow:
+        """One submission for a period: ``submission`` 1 is the original, None the latest."""
         number = self.report_number(period, campaign)
         rows = [r for r in self.snapshot(as_of=date.max).reports() if r.number == number]
         if not rows:
             raise NotFound(f"{_show(period)} 的两个清单尚未报送（{_show(number)}）")
-        return rows[0]
+        if submission is None:
+            return rows[-1]
+        for row in rows:
+            if row.submission == submission:
+                return row
+        raise NotFound(f"{_show(period)} 的两个清单只报送过 {len(rows)} 次，没有第 {_show(submission)} 次")
 
-    def report_diff(self, period: str, /, *, campaign: str | None = None) -> ReportDiff:
-        """回头看: every difference between what was submitted and what is now known for that date."""
-        report = self.report(period, campaign=campaign)
+    def report_diff(self, period: str, /, *, campaign: str | None = None,
+                    submission: int | None = None) -> ReportDiff:
+        """回头看: every difference between a submission (default the latest) and what is now known
+        for its date. ``.report`` is the submission compared with."""
+        report = self.report(period, campaign=campaign, submission=submission)
         then = self.two_lists(as_of=report.as_of, known_at=report.known_at, campaign=campaign)
         now = self.two_lists(as_of=report.as_of, campaign=campaign)
         differences = []
@@ -946,6 +1064,10 @@ class Ledger:
                                              fields=tuple(fields), events=tuple(causes)))
         return ReportDiff(report=report, digest_matches=rows_digest(then) == report.digest,
                           differences=tuple(differences))
+
+class _LogMoved(Exception):
+    """Another writer added to the log after a submission's lists were read: read them again."""
+
 
 _KIND_LABELS = {Hazard: "问题隐患", Measure: "制度措施", Unit: "监管对象", Task: "重点任务",
                 Indicator: "指标", Report: "报送记录"}

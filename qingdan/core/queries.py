@@ -26,7 +26,7 @@ from .rows import (
     UnitRow,
 )
 from .spec import Snapshot
-from .view import View, decode_typed
+from .view import REPORT_ROWS, View, decode_typed
 
 
 def _with_overdue_hazard(row: HazardRow, as_of: date) -> HazardRow:
@@ -130,7 +130,8 @@ class LedgerSnapshot(Snapshot):
 
     def reports(self) -> Sequence[ReportRow]:
         if "reports" not in self._cache:
-            self._cache["reports"] = tuple(ReportRow.model_validate_json(s) for s in self._states("report"))
+            self._cache["reports"] = tuple(row for s in self._states("report")
+                                           for row in REPORT_ROWS.validate_json(s))
         return self._cache["reports"]
 
 

@@ -120,7 +120,7 @@ def fold_streams(streams: dict[Any, list[Any]], as_of: date,
                  known_at: datetime | None = None) -> dict[str, list[Any]]:
     """Fold every record as of ``(as_of, known_at)`` into rows by kind: hazards, measures, units
     (including closed), tasks (ledger state by task id), indicators (readings), reports."""
-    from .view import report_row
+    from .view import report_rows
 
     out: dict[str, list[Any]] = {"hazards": [], "measures": [], "units": [], "tasks": [],
                                  "indicators": [], "reports": []}
@@ -141,7 +141,7 @@ def fold_streams(streams: dict[Any, list[Any]], as_of: date,
             if reading is not None:
                 out["indicators"].append(reading)
         else:
-            out["reports"].append(report_row(aggregate))
+            out["reports"].extend(report_rows(aggregate))
     for rows in out.values():
         rows.sort(key=lambda r: r[0] if isinstance(r, tuple) else getattr(r, "number", getattr(r, "target_id", "")))
     return out

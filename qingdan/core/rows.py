@@ -187,12 +187,21 @@ class TargetStatus(Row):
 
 
 class ReportRow(Row):
-    """A 两个清单 submission for a period: what was handed in, when, and its digest."""
+    """One 两个清单 submission for a period: what was handed in, when, by whom, and its digest.
+
+    ``submission`` counts the submissions of one period (and campaign) from 1, the original;
+    a later one carries its ``resubmit_reason``. ``known_at`` is the recorded time of the last event
+    the lists include (``position``): the lists handed in are exactly what the ledger held then.
+    """
 
     number: str
     period: str
     campaign: str | None = None
+    submission: int = 1
     submitted_on: date
+    submitted_at: datetime | None = None
+    actor: str | None = None
+    resubmit_reason: str | None = None
     as_of: date
     position: int
     chain: str

@@ -29,6 +29,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from pydantic import TypeAdapter
+
 from .domain import Hazard, Indicator, Measure, Record, Report, Task, Unit
 from .integrity import chain_batch
 from .reference import fold, hazard_row, indicator_reading, measure_row, task_state, unit_row
@@ -39,6 +41,8 @@ BATCH = 500
 REBUILD_BATCH = 2000  # fewer, larger transactions when replaying the whole log
 STATISTICS_FROM = 10_000
 EVENT_CACHE = 4_000
+
+REPORT_ROWS = TypeAdapter(list[ReportRow])
 
 KINDS: dict[type[Record], str] = {
     Hazard: "hazard", Measure: "measure", Task: "task", Unit: "unit", Indicator: "indicator",
@@ -51,14 +55,14 @@ def stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
-def report_row(r: Report) -> ReportRow:
-    latest = r.submissions[-1]
-    return ReportRow(
-        number=r.number, period=r.period, campaign=r.campaign, submitted_on=r.submitted_on,
-        as_of=latest["as_of"], known_at=latest["known_at"], position=latest["position"],
-        chain=latest["chain"], digest=latest["digest"], hazard_count=latest["hazard_count"],
-        measure_count=latest["measure_count"], resubmissions=len(r.submissions) - 1,
-    )
+def report_rows(r: Report) -> list[ReportRow]:
+    """Every submission of a report record, the original first."""
+    return [ReportRow(
+        number=r.number, period=r.period, campaign=r.campaign, submission=index,
+        submitted_on=s["on"], submitted_at=s["recorded_at"], actor=s["actor"],
+        resubmit_reason=s["reason"], **{name: s[name] for name in Report.SUBMISSION_FIELDS},
+        resubmissions=len(r.submissions) - 1,
+    ) for index, s in enumerate(r.submissions, 1)]
 
 
 # Values whose Python type JSON cannot carry (a unit's attributes are ``dict[str, Any]``: a date
@@ -143,10 +147,10 @@ def serialise(aggregate: Record, as_of: date) -> tuple[dict[str, Any], str]:
                 "department": None, "level": None}
         return cols, reading.model_dump_json() if reading else "null"
     if isinstance(aggregate, Report):
-        row = report_row(aggregate)
-        cols = {"campaign": row.campaign, "status": row.period, "village": None,
+        rows = report_rows(aggregate)
+        cols = {"campaign": aggregate.campaign, "status": aggregate.period, "village": None,
                 "department": None, "level": None}
-        return cols, row.model_dump_json()
+        return cols, REPORT_ROWS.dump_json(rows).decode()
     raise TypeError(f"no view for {type(aggregate).__name__}")
 
 
@@ -243,6 +247,19 @@ class ViewStore:
 
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return list(self.execute(statement, params).fetchall())
+
+    @contextmanager
+    def read_snapshot(self) -> Iterator[None]:
+        """One read transaction: every query inside sees the view as of one commit."""
+        conn = self.connect()
+        if self.backend == "sqlite":
+            conn.execute("BEGIN")  # deferred: a WAL read snapshot from the first read on
+        else:
+            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try:
+            yield
+        finally:
+            conn.execute("COMMIT")
 
     @contextmanager
     def write_lock(self) -> Iterator[None]:
