@@ -846,9 +846,11 @@ class Ledger:
         return self.view.catch_up()
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
-        """Drop the view and replay it from the event log; ``progress(done, total)`` is called per batch."""
+        """Replay the view from the event log beside the live one and swap it in (readers never
+        see a half-built view); ``progress(done, total)`` is called per batch."""
+        applied = self.view.rebuild(progress)
         self.forget_snapshots()
-        return self.view.rebuild(progress)
+        return applied
 
     def two_lists(self, *, as_of: date | None = None, known_at: date | datetime | None = None,
                   campaign: str | None = None, department: str | None = None,

@@ -37,6 +37,11 @@ from .reference import fold, hazard_row, indicator_reading, measure_row, task_st
 from .rows import ReportRow
 
 VIEW_NAME = "two_lists"
+LIVE = "qd_versions"
+#: Where ``rebuild`` replays the log while readers go on reading the live view.
+SHADOW, SHADOW_TRACKING = "qd_versions_rebuild", "two_lists_rebuild"
+COLUMNS = ("aggregate_id, kind, number, campaign, status, village, department, level, valid_from, "
+           "valid_to, recorded_from, state, recorded_to")
 BATCH = 500
 REBUILD_BATCH = 2000  # fewer, larger transactions when replaying the whole log
 STATISTICS_FROM = 10_000
@@ -48,6 +53,24 @@ KINDS: dict[type[Record], str] = {
     Hazard: "hazard", Measure: "measure", Task: "task", Unit: "unit", Indicator: "indicator",
     Report: "report",
 }
+
+
+def versions_table(name: str, serial: str) -> str:
+    return f"""CREATE TABLE IF NOT EXISTS {name} (
+                id {serial},
+                aggregate_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                number TEXT NOT NULL,
+                campaign TEXT,
+                status TEXT,
+                village TEXT,
+                department TEXT,
+                level TEXT,
+                valid_from TEXT NOT NULL,
+                valid_to TEXT,
+                recorded_from TEXT NOT NULL,
+                recorded_to TEXT,
+                state TEXT NOT NULL)"""
 
 
 def stamp(moment: datetime) -> str:
@@ -277,27 +300,17 @@ class ViewStore:
             raise
         conn.execute("COMMIT")
 
+    @property
+    def serial(self) -> str:
+        return "INTEGER PRIMARY KEY AUTOINCREMENT" if self.backend == "sqlite" else "BIGSERIAL PRIMARY KEY"
+
     def _create_tables(self) -> None:
         conn = self._conn
-        serial = "INTEGER PRIMARY KEY AUTOINCREMENT" if self.backend == "sqlite" else "BIGSERIAL PRIMARY KEY"
+        serial = self.serial
         statements = [
             "CREATE TABLE IF NOT EXISTS qd_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)",
             "CREATE TABLE IF NOT EXISTS qd_chain (position BIGINT PRIMARY KEY, hash TEXT NOT NULL)",
-            f"""CREATE TABLE IF NOT EXISTS qd_versions (
-                id {serial},
-                aggregate_id TEXT NOT NULL,
-                kind TEXT NOT NULL,
-                number TEXT NOT NULL,
-                campaign TEXT,
-                status TEXT,
-                village TEXT,
-                department TEXT,
-                level TEXT,
-                valid_from TEXT NOT NULL,
-                valid_to TEXT,
-                recorded_from TEXT NOT NULL,
-                recorded_to TEXT,
-                state TEXT NOT NULL)""",
+            versions_table(LIVE, serial),
             # Lists are read in number order, a page at a time: walk the rows of one campaign (or
             # all) by number and test the two intervals from the index, never sort.
             "DROP INDEX IF EXISTS qd_versions_current",
@@ -323,16 +336,42 @@ class ViewStore:
                 conn.execute("INSERT INTO qd_tracking (name, position) VALUES (%s, 0) "
                              "ON CONFLICT (name) DO NOTHING", (VIEW_NAME,))
 
-    def position(self) -> int:
-        return int(self.query("SELECT position FROM qd_tracking WHERE name = ?", (VIEW_NAME,))[0][0])
+    def position(self, tracking: str = VIEW_NAME) -> int:
+        rows = self.query("SELECT position FROM qd_tracking WHERE name = ?", (tracking,))
+        return int(rows[0][0]) if rows else 0
+
+    def start_shadow(self) -> None:
+        """An empty table beside the live view for ``rebuild`` to fill (a crashed rebuild's is dropped)."""
+        with self.write_lock():
+            self.execute(f"DROP TABLE IF EXISTS {SHADOW}")
+            self.execute(versions_table(SHADOW, self.serial))
+            self.execute(f"CREATE INDEX {SHADOW}_record ON {SHADOW} (aggregate_id, recorded_to)")
+            self.execute("DELETE FROM qd_tracking WHERE name = ?", (SHADOW_TRACKING,))
+            self.execute("INSERT INTO qd_tracking (name, position) VALUES (?, 0)", (SHADOW_TRACKING,))
+
+    def swap_in_shadow(self) -> None:
+        """Within the write lock: the live view becomes the shadow's rows, in one transaction.
+
+        Copied rather than renamed, so the live table keeps its indexes and readers never find it
+        missing: until the commit they read the old rows, after it the new ones.
+        """
+        self.execute(f"DELETE FROM {LIVE}")
+        self.execute(f"INSERT INTO {LIVE} ({COLUMNS}) SELECT {COLUMNS} FROM {SHADOW} ORDER BY id")
+        self.execute("UPDATE qd_tracking SET position = ? WHERE name = ?",
+                     (self.position(SHADOW_TRACKING), VIEW_NAME))
+        self.execute("DELETE FROM qd_tracking WHERE name = ?", (SHADOW_TRACKING,))
+        self.execute(f"DROP TABLE {SHADOW}")
 
 
 class View:
     """Keeps the view caught up with the event log and answers as-of queries from it."""
 
-    def __init__(self, app: Any, store: ViewStore) -> None:
+    def __init__(self, app: Any, store: ViewStore, *, table: str = LIVE,
+                 tracking: str = VIEW_NAME) -> None:
         self.app = app
         self.store = store
+        self.table = table
+        self.tracking = tracking
         self._events: OrderedDict[UUID, list[Record.Event]] = OrderedDict()
         self._reset()
 
@@ -340,6 +379,9 @@ class View:
 
     def max_position(self) -> int:
         return self.app.recorder.max_notification_id() or 0
+
+    def position(self) -> int:
+        return self.store.position(self.tracking)
 
     def catch_up(self, progress: Callable[[int, int], None] | None = None,
                  recordings: Sequence[Any] = (), batch: int = BATCH) -> int:
@@ -350,39 +392,46 @@ class View:
         being read back and decoded; otherwise the log is read as usual.
         """
         applied = 0
-        began = self.store.position()
+        began = self.position()
         while True:
-            if not recordings and self.store.position() >= self.max_position():
-                self._refresh_statistics(began, self.store.position())
+            if not recordings and self.position() >= self.max_position():
+                self._refresh_statistics(began, self.position())
                 return applied
             with self.store.write_lock():
-                position = self.store.position()  # re-read under the lock: another process may have moved it
-                if recordings and [r.notification.id for r in recordings] == list(
-                        range(position + 1, position + 1 + len(recordings))):
-                    notifications = [r.notification for r in recordings]
-                    events = [r.domain_event for r in recordings]
-                else:
-                    notifications = self.app.recorder.select_notifications(start=position + 1, limit=batch)
-                    events = [self.app.mapper.to_domain_event(n) for n in notifications]
-                recordings = ()
-                if not notifications:
-                    self._refresh_statistics(began, position)
-                    return applied
-                try:
-                    chain_batch(self.store, notifications)
-                    groups = list(_runs(events))
-                    self._prefetch(groups)
-                    for group in groups:
-                        self._apply(group)
-                    self._flush()
-                except BaseException:
-                    self._reset()  # the transaction is rolled back
-                    raise
-                last = notifications[-1].id
-                self.store.execute("UPDATE qd_tracking SET position = ? WHERE name = ?", (last, VIEW_NAME))
-            applied += len(notifications)
+                count, last = self._apply_next(recordings, batch)
+            recordings = ()
+            if not count:
+                self._refresh_statistics(began, last)
+                return applied
+            applied += count
             if progress is not None:
                 progress(last, self.max_position())
+
+    def _apply_next(self, recordings: Sequence[Any], batch: int) -> tuple[int, int]:
+        """Inside the write lock: apply the next events after the position; (how many, position)."""
+        position = self.position()  # re-read under the lock: another process may have moved it
+        if recordings and [r.notification.id for r in recordings] == list(
+                range(position + 1, position + 1 + len(recordings))):
+            notifications = [r.notification for r in recordings]
+            events = [r.domain_event for r in recordings]
+        else:
+            notifications = self.app.recorder.select_notifications(start=position + 1, limit=batch)
+            events = [self.app.mapper.to_domain_event(n) for n in notifications]
+        if not notifications:
+            return 0, position
+        try:
+            chain_batch(self.store, notifications)
+            groups = list(_runs(events))
+            self._prefetch(groups)
+            for group in groups:
+                self._apply(group)
+            self._flush()
+        except BaseException:
+            self._reset()  # the transaction is rolled back
+            raise
+        last = notifications[-1].id
+        self.store.execute("UPDATE qd_tracking SET position = ? WHERE name = ?", (last, self.tracking))
+        return len(notifications), last
 
     def _refresh_statistics(self, before: int, after: int) -> None:
         """Let the query planner know the view's shape as it grows (at 10k, 20k, 40k … events).
@@ -393,20 +442,28 @@ class View:
         threshold = STATISTICS_FROM
         while threshold <= after:
             if before < threshold:
-                self.store.execute("ANALYZE qd_versions")
+                self.store.execute(f"ANALYZE {self.table}")
                 return
             threshold *= 2
 
     def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
-        """Drop every view row and replay the whole log; returns the number of events applied.
+        """Replay the whole log into a new view and swap it in; returns the number of events applied.
 
-        The hash chain is kept and re-checked on the way: a log edited outside qingdan is refused.
+        The replay fills a table beside the live view, in many short transactions, while readers
+        go on reading the live view and writers go on extending it; the last events and the swap
+        happen in one transaction. A reader never sees a half-built view. The hash chain is kept
+        and re-checked on the way: a log edited outside qingdan is refused.
         """
+        self.store.start_shadow()
+        shadow = View(self.app, self.store, table=SHADOW, tracking=SHADOW_TRACKING)
+        applied = shadow.catch_up(progress, batch=REBUILD_BATCH)
         with self.store.write_lock():
-            self.store.execute("DELETE FROM qd_versions")
-            self.store.execute("UPDATE qd_tracking SET position = 0 WHERE name = ?", (VIEW_NAME,))
+            while count := shadow._apply_next((), REBUILD_BATCH)[0]:
+                applied += count
+            self.store.swap_in_shadow()
         self._events.clear()
-        return self.catch_up(progress, batch=REBUILD_BATCH)
+        self.store.execute(f"ANALYZE {LIVE}")
+        return applied
 
     def _history(self, group: list[Record.Event]) -> list[Record.Event]:
         """The record's events up to and including ``group`` (cached while catching up)."""
@@ -434,18 +491,17 @@ class View:
             chunk = keys[i:i + 400]
             rows = self.store.query(
                 "SELECT id, aggregate_id, kind, number, campaign, status, village, department, level, "
-                "valid_from, valid_to, recorded_from, state FROM qd_versions "
+                f"valid_from, valid_to, recorded_from, state FROM {self.table} "
                 f"WHERE recorded_to IS NULL AND aggregate_id IN ({', '.join('?' * len(chunk))})", chunk)
             for row in rows:
                 self._open[row[1]].append([*row, None])
 
     def _flush(self) -> None:
         """Write what :meth:`_apply` decided: rows closed, rows added (one statement each)."""
-        self.store.executemany("UPDATE qd_versions SET recorded_to = ? WHERE id = ?", self._closed)
+        self.store.executemany(f"UPDATE {self.table} SET recorded_to = ? WHERE id = ?", self._closed)
         self.store.executemany(
-            "INSERT INTO qd_versions (aggregate_id, kind, number, campaign, status, village, "
-            "department, level, valid_from, valid_to, recorded_from, state, recorded_to) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [tuple(r[1:]) for r in self._added])
+            f"INSERT INTO {self.table} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [tuple(r[1:]) for r in self._added])
         self._reset()
 
     def _reset(self) -> None:
