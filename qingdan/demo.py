@@ -8,19 +8,32 @@ made late), measures through their statuses, task progress, indicator readings, 
 两个清单 submitted by the 25th — a few late, a couple missing, so the checks have something to find.
 
 Nothing here names a campaign: the story is built from whatever campaigns the catalogue holds.
+
+The demo never overwrites a ledger it did not make. When the story is recorded it leaves a marker
+in the ledger (table ``qd_demo``: the last event's position and the hash-chain head then, sealed
+with a hash of both). Only a ledger whose marker is intact and whose log has not grown since is
+replaced; anything else that exists at the path (a real ledger, another program's database, a
+file that is not SQLite, an empty file, a folder) is refused with :class:`NotADemoLedger`. A
+SQLite demo is built in a temporary file beside the target and renamed onto it once complete, so
+a failed build leaves the previous demo (or nothing) in place.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import random
+import secrets
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import qingdan
 from qingdan.core.domain import CST
-from qingdan.core.errors import QingdanError
+from qingdan.core.errors import InvalidCommand, QingdanError
 
 START, END = date(2020, 7, 1), date(2022, 12, 31)
 VILLAGES = ("南阳村", "东港村", "西湖村", "北塘村", "新河村", "红星村", "永丰村", "沿海社区")
@@ -519,9 +532,35 @@ def build_demo(url: str, *, seed: int = 2020, scale: str = "full", catalogue: An
                progress: Callable[[int, int, str], None] | None = None) -> DemoResult:
     """Record the demo story into a fresh ledger at ``url``; returns what was built.
 
+    ``url`` must not hold anything but a previous demo (which is replaced): an existing file or a
+    non-empty database that is not a demo ledger raises :class:`NotADemoLedger` and is left alone.
     ``scale``: ``full`` (1–2 thousand hazards) or ``small`` (a tenth, for tests). ``progress(done,
     total, month)`` is called after each month.
     """
+    if scale not in SCALES:
+        raise InvalidCommand(f"演示规模应为 {'、'.join(SCALES)}，收到“{scale}”")
+    target = inspect_target(url)
+    if target.path is None:  # PostgreSQL (or memory): recorded in place, after clearing a demo
+        if target.state == "demo":
+            _clear_postgres_demo(url)
+        return _record_story(url, seed=seed, scale=scale, catalogue=catalogue, progress=progress)
+    temporary = target.path.with_name(f".{target.path.name}.demo-{os.getpid()}-{secrets.token_hex(4)}.db")
+    try:
+        result = _record_story(str(temporary), seed=seed, scale=scale, catalogue=catalogue, progress=progress)
+        _make_self_contained(temporary)
+        inspect_target(url)  # still nothing but a demo there (nobody put a ledger there meanwhile)
+        for suffix in SQLITE_SIDECARS:  # the old demo's journal must not be read into the new one
+            Path(f"{target.path}{suffix}").unlink(missing_ok=True)
+        os.replace(temporary, target.path)
+    finally:
+        for suffix in ("", *SQLITE_SIDECARS):
+            Path(f"{temporary}{suffix}").unlink(missing_ok=True)
+    result.url = url
+    return result
+
+
+def _record_story(url: str, *, seed: int, scale: str, catalogue: Any,
+                  progress: Callable[[int, int, str], None] | None) -> DemoResult:
     clock = DemoClock()
     ledger = qingdan.open_ledger(url, actor="南阳镇安监局", clock=clock, catalogue=catalogue)
     result = DemoResult(url=url)
@@ -560,6 +599,225 @@ def build_demo(url: str, *, seed: int = 2020, scale: str = "full", catalogue: An
                 _submit(ledger, clock, due.pop(0), result)
             if progress is not None:
                 progress(done, len(months), f"{year}-{month:02d}")
+        _mark_demo(ledger, seed=seed, scale=scale)
     finally:
         ledger.disconnect()
     return result
+
+
+# -- recognising a demo ledger -------------------------------------------------------------------
+
+DEMO_TABLE = "qd_demo"
+SQLITE_SIDECARS = ("-wal", "-shm", "-journal")
+SQLITE_HEADER = b"SQLite format 3\x00"
+SQLITE_EVENTS = "stored_events"
+
+
+class NotADemoLedger(InvalidCommand):
+    """Something other than a demo ledger is at the demo's path; nothing was changed."""
+
+    def __init__(self, target: str, reason: str, *, database: bool = False) -> None:
+        self.target, self.reason = target, reason
+        if database:
+            text = (f"数据库 {target} 不能用来建立演示台账：它{reason}。为免误删台账，演示没有改动它。"
+                    "请另选一个空的数据库或 schema（如在地址后加 ?schema=demo）")
+        else:
+            text = (f"{target} 已存在，{reason}。为免误删台账，演示没有改动它。请另选一个文件名"
+                    "（如 qingdan demo --db 演示台账.db）；如确定不再需要这个文件，请先自行移走或删除")
+        super().__init__(text)
+
+
+@dataclass(frozen=True)
+class DemoTarget:
+    """Where a demo would be built: ``state`` is ``absent`` (nothing there), ``empty`` (a database
+    without events) or ``demo`` (a previous demo, intact, that may be replaced). ``path``: the SQLite
+    file (None for PostgreSQL and memory)."""
+
+    url: str
+    state: str
+    path: Path | None = None
+
+
+def demo_mark(position: int, chain: str) -> str:
+    """The seal of a demo marker: a hash of the last position and the chain head it names."""
+    return hashlib.sha256(f"qingdan 南阳镇演示台账\n{int(position)}\n{chain}".encode()).hexdigest()
+
+
+def _mark_demo(ledger: Any, *, seed: int, scale: str) -> None:
+    """Leave the marker that lets a later ``qingdan demo`` recognise (and replace) this ledger."""
+    from qingdan.core.integrity import chain_head
+
+    ledger.view.catch_up()  # chain every event, so the head names the last one
+    store = ledger.view.store
+    position = int(ledger.app.recorder.max_notification_id() or 0)
+    chained = store.query("SELECT MAX(position) FROM qd_chain")[0][0] or 0
+    if int(chained) != position:
+        raise QingdanError(f"演示台账未能封存：哈希链停在 #{chained}，事件已到 #{position}")
+    chain = chain_head(store)
+    store.execute(f"CREATE TABLE IF NOT EXISTS {DEMO_TABLE} (mark TEXT PRIMARY KEY, position BIGINT NOT NULL, "
+                  "chain TEXT NOT NULL, seed BIGINT, scale TEXT, built_at TEXT)")
+    store.execute(f"DELETE FROM {DEMO_TABLE}")
+    store.execute(f"INSERT INTO {DEMO_TABLE} (mark, position, chain, seed, scale, built_at) VALUES (?, ?, ?, ?, ?, ?)",
+                  (demo_mark(position, chain), position, chain, seed, scale, datetime.now(CST).isoformat()))
+
+
+def inspect_target(url: str) -> DemoTarget:
+    """What is at ``url`` now; :class:`NotADemoLedger` unless it is nothing, empty, or a demo."""
+    from qingdan.core.ledger import persistence_env
+
+    env, backend = persistence_env(url)
+    if backend == "postgres":
+        return DemoTarget(url, _inspect_postgres(url, env))
+    name = env["SQLITE_DBNAME"]
+    if name.startswith("file:"):  # an in-memory ledger: always fresh
+        return DemoTarget(url, "absent")
+    path = Path(name)
+    return DemoTarget(url, _inspect_sqlite(path), path)
+
+
+def _inspect_sqlite(path: Path) -> str:
+    if not path.exists() and not path.is_symlink():
+        for suffix in SQLITE_SIDECARS:
+            stray = Path(f"{path}{suffix}")
+            if stray.exists():
+                raise NotADemoLedger(str(stray), "是某个数据库留下的日志文件（其数据库文件已不在）")
+        return "absent"
+    if path.is_symlink():
+        raise NotADemoLedger(str(path), "是一个指向别处的链接")
+    if path.is_dir():
+        raise NotADemoLedger(str(path), "是一个文件夹")
+    if not path.is_file():
+        raise NotADemoLedger(str(path), "不是普通文件")
+    try:
+        with open(path, "rb") as stream:
+            header = stream.read(len(SQLITE_HEADER))
+    except OSError as error:
+        raise NotADemoLedger(str(path), f"无法读取（{error.strerror or error}）") from None
+    if not header:
+        raise NotADemoLedger(str(path), "是一个空文件")
+    if header != SQLITE_HEADER:
+        raise NotADemoLedger(str(path), "不是 qingdan 台账（不是 SQLite 数据库文件）")
+    # Read only; with no journal beside it the file alone is the database, read as immutable so
+    # that looking creates no -wal/-shm files next to someone else's database.
+    journal = any(Path(f"{path}{suffix}").exists() for suffix in SQLITE_SIDECARS)
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?{'mode=ro' if journal else 'immutable=1'}", uri=True)
+    except sqlite3.Error as error:
+        raise NotADemoLedger(str(path), f"无法作为数据库读取（{error}）") from None
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if SQLITE_EVENTS not in tables:
+            raise NotADemoLedger(str(path), "是一个 SQLite 数据库，但不是 qingdan 台账")
+
+        def query(statement: str) -> list[tuple[Any, ...]]:
+            return conn.execute(statement).fetchall()
+
+        state = _judge(str(path), tables, query, SQLITE_EVENTS, "rowid")
+    except sqlite3.Error as error:
+        raise NotADemoLedger(str(path), f"无法作为数据库读取（{error}）") from None
+    finally:
+        conn.close()
+    if state == "empty":
+        raise NotADemoLedger(str(path), "是一个还没有登记任何事件的 qingdan 台账，不是演示台账")
+    return state
+
+
+def _judge(shown: str, tables: set[str], query: Callable[[str], list[tuple[Any, ...]]],
+           events: str, position_column: str, *, database: bool = False) -> str:
+    """``empty``, ``demo``, or :class:`NotADemoLedger`, from a qingdan database's tables and contents."""
+    if events not in tables:
+        if DEMO_TABLE in tables:
+            raise NotADemoLedger(shown, database=database, reason="带有演示标记，但没有事件记录，与标记不符")
+        return "empty"
+    last = int(query(f"SELECT COALESCE(MAX({position_column}), 0) FROM {events}")[0][0])
+    if DEMO_TABLE not in tables:
+        if last == 0:
+            return "empty"
+        count = int(query(f"SELECT COUNT(*) FROM {events}")[0][0])
+        raise NotADemoLedger(shown, database=database, reason=f"是一个 qingdan 台账（已登记 {count} 个事件），不是演示台账")
+    marks = query(f"SELECT mark, position, chain FROM {DEMO_TABLE}")
+    if len(marks) != 1 or not isinstance(marks[0][1], int) or marks[0][0] != demo_mark(marks[0][1], str(marks[0][2])):
+        raise NotADemoLedger(shown, database=database, reason="带有演示标记，但标记已损坏，无法确认是演示台账")
+    _, position, chain = marks[0]
+    if last > position:
+        added = int(query(f"SELECT COUNT(*) FROM {events} WHERE {position_column} > {int(position)}")[0][0])
+        raise NotADemoLedger(shown, database=database, reason=f"原是演示台账，但建成后又登记了 {added} 个事件，可能已在使用")
+    head = query(f"SELECT hash FROM qd_chain WHERE position = {int(position)}") if "qd_chain" in tables else []
+    if last != position or not head or head[0][0] != chain:
+        raise NotADemoLedger(shown, database=database, reason="带有演示标记，但事件记录与标记不符，无法确认是演示台账")
+    return "demo"
+
+
+def _postgres_events_table() -> str:
+    from qingdan.core.ledger import LedgerApplication
+
+    return f"{LedgerApplication.name.lower()}_events"
+
+
+def _postgres_connect(env: dict[str, str]) -> Any:
+    import psycopg
+
+    return psycopg.connect(dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
+                           user=env["POSTGRES_USER"], password=env.get("POSTGRES_PASSWORD") or None,
+                           autocommit=True, connect_timeout=int(env.get("POSTGRES_CONNECT_TIMEOUT", 5)))
+
+
+def _postgres_tables(conn: Any, schema: str) -> set[str]:
+    rows = conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,))
+    return {r[0] for r in rows.fetchall()}
+
+
+def _inspect_postgres(url: str, env: dict[str, str]) -> str:
+    from psycopg import sql
+
+    schema = env.get("POSTGRES_SCHEMA") or "public"
+    events = _postgres_events_table()
+    with _postgres_connect(env) as conn:
+        tables = _postgres_tables(conn, schema)
+        conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+
+        def query(statement: str) -> list[tuple[Any, ...]]:
+            return conn.execute(statement).fetchall()  # type: ignore[no-any-return]
+
+        return _judge(_shown_url(url), tables, query, events, "notification_id", database=True)
+
+
+def _clear_postgres_demo(url: str) -> None:
+    """Empty a PostgreSQL demo ledger (checked by :func:`inspect_target` just before)."""
+    from psycopg import sql
+
+    from qingdan.core.ledger import persistence_env
+
+    env, _ = persistence_env(url)
+    schema = env.get("POSTGRES_SCHEMA") or "public"
+    events = _postgres_events_table()
+    with _postgres_connect(env) as conn:
+        ours = sorted(t for t in _postgres_tables(conn, schema) if t == events or t.startswith("qd_"))
+        with conn.transaction():
+            conn.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY").format(
+                sql.SQL(", ").join(sql.Identifier(schema, t) for t in ours)))
+
+
+def _shown_url(url: str) -> str:
+    """A database URL without its password, to put in a message."""
+    from urllib.parse import urlparse
+
+    parts = urlparse(url)
+    if parts.password:
+        url = url.replace(f":{parts.password}@", ":***@", 1)
+    return url
+
+
+def _make_self_contained(path: Path) -> None:
+    """Fold a finished SQLite ledger's write-ahead log into the file, so the file alone is the ledger."""
+    conn = sqlite3.connect(str(path))
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        conn.close()
+    for suffix in SQLITE_SIDECARS:
+        leftover = Path(f"{path}{suffix}")
+        if leftover.exists() and leftover.stat().st_size:
+            raise QingdanError(f"演示台账未能写完：{leftover} 仍有未并入的内容")
+        leftover.unlink(missing_ok=True)

@@ -17,7 +17,7 @@ import qingdan
 from qingdan.cli.output import message
 from qingdan.cli.views import HAZARD_BRIEF, names
 from qingdan.core.rows import HAZARD_STATUS_LABELS
-from qingdan.demo import build_demo
+from qingdan.demo import DemoTarget, build_demo, inspect_target
 from qingdan.io.writer import Sheet, two_lists_sheets, write_workbook
 
 SHOW_DATES = (date(2020, 12, 25), date(2021, 12, 25), date(2022, 12, 31))
@@ -30,14 +30,19 @@ class Scale(StrEnum):
 
 
 def demo(
-    db: Annotated[Path, typer.Option("--db", help="演示台账文件 (SQLite)；已存在则重建 — rebuilt if it exists")] = Path("demo.db"),
+    db: Annotated[str, typer.Option(
+        "--db", metavar="PATH",
+        help="演示台账文件（SQLite）或 postgresql://…；只会重建以前建立的演示台账，其他已有文件一概不动"
+             " — only a previous demo ledger is ever replaced")] = "demo.db",
     seed: Annotated[int, typer.Option("--seed", help="随机种子：相同种子得到相同台账 — same seed, same ledger")] = 2020,
     scale: Annotated[Scale, typer.Option("--scale", help="full（约1400条隐患）或 small（约十分之一）— size")] = Scale.full,
     show: Annotated[bool, typer.Option("--show/--no-show", help="建好后展示 — show the ledger afterwards")] = True,
 ) -> None:
-    """建立南阳镇演示台账（2020-07至2022-12）并展示 — build a realistic demo ledger and show it."""
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    """建立南阳镇演示台账（2020-07至2022-12）并展示 — build a realistic demo ledger and show it.
+
+    已存在的文件若不是演示台账（正式台账、其他数据库、其他文件），演示拒绝运行，不作任何改动。
+    """
+    before = inspect_target(db)  # refuses (exit 1, nothing touched) anything but a previous demo
     err = Console(stderr=True)
     started = time.monotonic()
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -47,16 +52,37 @@ def demo(
         def update(done: int, total: int, month: str) -> None:
             bar.update(task, completed=done, total=total, description=f"登记演示台账 {month}")
 
-        result = build_demo(str(db), seed=seed, scale=scale.value, progress=update)
+        result = build_demo(db, seed=seed, scale=scale.value, progress=update)
     message(f"已建立 {db}：{result.units} 个监管对象、{result.hazards} 条问题隐患、{result.measures} 项制度措施、"
             f"{result.events} 次登记、报送 {len(result.reports)} 期两个清单，用时 {time.monotonic() - started:.1f} 秒")
     for problem in result.rejected[:10]:
         message(f"[yellow]演示数据被拒绝：{problem}[/yellow]")
     if show:
-        show_demo(str(db), Console())
+        workbook = _workbook_path(db, before)
+        show_demo(db, Console(), workbook=workbook)
+        if workbook is None:
+            message(f"未写入 {_default_workbook(db)}：该文件已存在且不是以前的演示留下的，未覆盖")
 
 
-def show_demo(url: str, out: Console) -> None:
+def _default_workbook(db: str) -> Path:
+    if _is_url(db):
+        return Path("demo.xlsx")
+    return Path(db.removeprefix("sqlite:///").removeprefix("sqlite://")).with_suffix(".xlsx")
+
+
+def _is_url(db: str) -> bool:
+    return db.startswith(("postgresql://", "postgres://"))
+
+
+def _workbook_path(db: str, before: DemoTarget) -> Path | None:
+    """The demo's workbook beside the ledger; None when a file is there that a demo did not leave."""
+    workbook = _default_workbook(db)
+    if workbook.exists() and before.state != "demo":
+        return None
+    return workbook
+
+
+def show_demo(url: str, out: Console, workbook: Path | None = None) -> None:
     """Print the two lists as of a few dates, stats, targets, findings, a 回头看 diff; write the xlsx."""
     with qingdan.open_ledger(url) as ledger:
         campaign_names = names(ledger.catalogue)
@@ -106,10 +132,10 @@ def show_demo(url: str, out: Console) -> None:
             causes = "；".join(f"{e['type']} 业务日期{e['on']} 登记于{e['recorded_at']:%Y-%m-%d}" for e in d.events)
             table.add_row(d.number, d.change, fields, causes)
         out.print(table)
-        workbook = Path(url).with_suffix(".xlsx")
-        final = ledger.two_lists(as_of=last)
-        write_workbook(workbook, two_lists_sheets(final, campaign_names))
-        message(f"两个清单（截至 {last}）已写入 {workbook}")
+        if workbook is not None:
+            final = ledger.two_lists(as_of=last)
+            write_workbook(workbook, two_lists_sheets(final, campaign_names))
+            message(f"两个清单（截至 {last}）已写入 {workbook}")
 
 
 def _print(out: Console, sheet: Sheet, keys: tuple[str, ...], title: str) -> None:

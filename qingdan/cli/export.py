@@ -16,6 +16,7 @@ from qingdan.cli.output import message, to_json
 from qingdan.cli.views import names
 from qingdan.core.domain import CST
 from qingdan.core.ledger import COMMON_FIELDS
+from qingdan.io.atomic import atomic_write, check_output_path
 from qingdan.io.writer import two_lists_sheets, write_csv, write_workbook
 
 PAGE = 500
@@ -71,13 +72,20 @@ def export(
     known_at: KnownAt = None,
     campaign: Campaign = None,
 ) -> None:
-    """导出：事件日志或两个清单台账 — export the event log (jsonl) or the 两个清单 (xlsx/csv)."""
+    """导出：事件日志或两个清单台账 — export the event log (jsonl) or the 两个清单 (xlsx/csv).
+
+    Files are written whole or not at all (a temporary file beside, then renamed onto, the target).
+    """
+    if fmt is ExportFormat.xlsx and output is None:
+        output = Path(f"{settings(ctx).township}两个清单_{(as_of or date.today()).isoformat()}.xlsx")
+    if output is not None:
+        check_output_path(output)  # before reading anything: a bad path is the clerk's to fix first
     with open_ledger(ctx) as ledger:
         if fmt is ExportFormat.jsonl:
             if output is None:
                 count = write_jsonl(ledger, sys.stdout)
             else:
-                with open(output, "w", encoding="utf-8") as stream:
+                with atomic_write(output, "w", encoding="utf-8") as stream:
                     count = write_jsonl(ledger, stream)
             message(f"已导出 {count} 个事件" + (f"到 {output}" if output else ""))
             return
@@ -85,13 +93,12 @@ def export(
         campaign_names = names(ledger.catalogue)
     sheets = two_lists_sheets(lists, campaign_names, settings(ctx).township,
                               known_at=lists.known_at if known_at is not None else None)
-    if fmt is ExportFormat.xlsx:
-        output = output or Path(f"{settings(ctx).township}两个清单_{(as_of or date.today()).isoformat()}.xlsx")
-        write_workbook(output, sheets)
-    elif output is None:
+    if output is None:  # csv on stdout (xlsx always has a file, chosen above)
         write_csv(sys.stdout, sheets[0], title=True)
+    elif fmt is ExportFormat.xlsx:
+        write_workbook(output, sheets)
     else:
-        with open(output, "w", encoding="utf-8-sig", newline="") as stream:
+        with atomic_write(output, "w", encoding="utf-8-sig", newline="") as stream:
             write_csv(stream, sheets[0], title=True)
     message(f"已导出问题隐患 {len(lists.hazards)} 条、制度措施 {len(lists.measures)} 项"
             + (f"到 {output}" if output else "") + ("（csv 只含问题隐患清单）" if fmt is ExportFormat.csv else ""))

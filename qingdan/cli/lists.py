@@ -11,6 +11,7 @@ import typer
 from qingdan.cli.common import AsOf, Campaign, Format, KnownAt, Output, open_ledger, settings
 from qingdan.cli.output import OutputFormat, columns, emit, message, records_sheet
 from qingdan.cli.views import HAZARD_BRIEF, MEASURE_BRIEF, names
+from qingdan.io.atomic import check_output_path
 from qingdan.io.layout import HAZARD_COLUMNS
 from qingdan.io.writer import (
     HAZARD_SHEET,
@@ -45,6 +46,8 @@ def lists(
 
     csv holds one list (the hazard list unless --list measures), in the 台账 columns that import reads.
     """
+    if output is not None:
+        check_output_path(output)  # before the summary line: a bad path is all the clerk should see
     with open_ledger(ctx) as ledger:
         result = ledger.two_lists(as_of=as_of, known_at=known_at, campaign=campaign,
                                   department=department, village=village,
@@ -143,6 +146,8 @@ def check(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, camp
           severity: Annotated[str | None, typer.Option("--severity", help="只看：严重|警告|提示 — only this severity")] = None,
           fmt: Format = OutputFormat.table, output: Output = None) -> None:
     """运行各专项检查规则 — run every check and list what it finds."""
+    if output is not None:
+        check_output_path(output)
     with open_ledger(ctx) as ledger:
         found = ledger.findings(as_of=as_of, known_at=known_at, campaign=campaign)
         problems = list(ledger.evaluation_errors)

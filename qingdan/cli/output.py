@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from qingdan.io.atomic import atomic_write, check_output_path
 from qingdan.io.layout import Column
 from qingdan.io.writer import Sheet, csv_text, write_csv, write_workbook
 
@@ -68,7 +69,13 @@ def emit(fmt: OutputFormat, output: Path | None, sheets: Sequence[Sheet], data: 
 
     ``brief``: for the table format, the column keys to show per sheet name (people read a few
     columns on screen; the files get them all).
+
+    A file is written atomically (:func:`qingdan.io.atomic.atomic_write`): all of it, or on any
+    failure nothing, with an existing file left as it was. Its path is checked first (a missing
+    folder or a folder is a clear error).
     """
+    if output is not None:
+        check_output_path(output)
     if fmt is OutputFormat.json:
         _write_text(output, to_json(data) + "\n")
     elif fmt is OutputFormat.xlsx:
@@ -83,7 +90,7 @@ def emit(fmt: OutputFormat, output: Path | None, sheets: Sequence[Sheet], data: 
                     sys.stdout.write("\n")
                 write_csv(sys.stdout, sheet, title=len(sheets) > 1)
         else:
-            with open(output, "w", encoding="utf-8-sig", newline="") as stream:  # BOM: Excel reads it
+            with atomic_write(output, "w", encoding="utf-8-sig", newline="") as stream:  # BOM: Excel reads it
                 for i, sheet in enumerate(sheets):
                     if i:
                         stream.write("\n")
@@ -101,7 +108,8 @@ def _write_text(output: Path | None, text: str) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
-        Path(output).write_text(text, encoding="utf-8")
+        with atomic_write(output, "w", encoding="utf-8") as stream:
+            stream.write(text)
 
 
 def _markdown(sheet: Sheet) -> str:
@@ -117,23 +125,25 @@ def _markdown(sheet: Sheet) -> str:
 
 
 def _table(output: Path | None, sheets: Sequence[Sheet], brief: dict[str, Sequence[str]]) -> None:
-    stream = open(output, "w", encoding="utf-8") if output is not None else None  # noqa: SIM115
-    try:
-        console = Console(file=stream, width=200) if stream else Console()
-        for sheet in sheets:
-            keys = brief.get(sheet.name)
-            shown = [(i, c) for i, c in enumerate(sheet.columns) if keys is None or c.key in keys]
-            table = Table(title=sheet.title, show_lines=False, header_style="bold")
-            for _, column in shown:
-                table.add_column(column.header, overflow="fold", max_width=max(column.width, 8) * 2)
-            for values in sheet.rows:
-                table.add_row(*(csv_text(values[i]) for i, _ in shown))
-            if not sheet.rows:
-                table.caption = "（无记录）"
-            console.print(table)
-    finally:
-        if stream is not None:
-            stream.close()
+    if output is None:
+        _print_tables(Console(), sheets, brief)
+        return
+    with atomic_write(output, "w", encoding="utf-8") as stream:
+        _print_tables(Console(file=stream, width=200), sheets, brief)
+
+
+def _print_tables(console: Console, sheets: Sequence[Sheet], brief: dict[str, Sequence[str]]) -> None:
+    for sheet in sheets:
+        keys = brief.get(sheet.name)
+        shown = [(i, c) for i, c in enumerate(sheet.columns) if keys is None or c.key in keys]
+        table = Table(title=sheet.title, show_lines=False, header_style="bold")
+        for _, column in shown:
+            table.add_column(column.header, overflow="fold", max_width=max(column.width, 8) * 2)
+        for values in sheet.rows:
+            table.add_row(*(csv_text(values[i]) for i, _ in shown))
+        if not sheet.rows:
+            table.caption = "（无记录）"
+        console.print(table)
 
 
 def records_sheet(name: str, title: str | None, cols: Sequence[Column], records: Sequence[dict[str, Any]]) -> Sheet:

@@ -12,6 +12,10 @@ import typer
 from qingdan.cli.common import Campaign, Format, On, Output, clerk_date, done, open_ledger, settings
 from qingdan.cli.output import OutputFormat, columns, emit, message, records_sheet
 from qingdan.cli.views import FIELD_LABELS, label_value, names
+from qingdan.core.domain import CST
+from qingdan.core.errors import InvalidCommand
+from qingdan.core.rows import TwoLists
+from qingdan.io.atomic import OutputPathError, StagedFile, check_output_path
 from qingdan.io.writer import two_lists_sheets, write_workbook
 
 app = typer.Typer(no_args_is_help=True)
@@ -28,6 +32,28 @@ def _period(value: str) -> str:
 
 Period = Annotated[str, typer.Option("--period", "-p", parser=_period, metavar="YYYY-MM",
                                      help="报送期次，如 2020-09 — the month reported")]
+AnyPeriod = Annotated[str | None, typer.Option("--period", "-p", parser=_period, metavar="YYYY-MM",
+                                               help="只看这一期，如 2020-09 — only this month")]
+Submission = Annotated[int | None, typer.Option(
+    "--submission", "-n", min=1, metavar="N",
+    help="对比第几次报送：1 为首次报送，默认最近一次 — which submission (1 = the original; default the latest)")]
+
+
+def _submissions(ledger: Any, period: str, campaign: str | None) -> list[Any]:
+    """The earlier submissions of one period (and campaign: None is the township's own)."""
+    return [r for r in ledger.reports(period=period, campaign=campaign) if r.campaign == campaign]
+
+
+def _label(period: str, campaign: str | None) -> str:
+    return f"{period}{f'（{campaign}）' if campaign else ''} 两个清单"
+
+
+def _how(row: Any) -> str:
+    """``第 2 次报送（2020-09-28，原因：…）`` — which submission, in words."""
+    text = f"第 {row.submission} 次报送（{row.submitted_on}"
+    if row.resubmit_reason:
+        text += f"，原因：{row.resubmit_reason}"
+    return text + "）"
 
 
 @app.command("submit")
@@ -40,25 +66,74 @@ def submit(
         help="清单截至日期，默认当月25日（不晚于今天）— lists as of (default the 25th of the month)")] = None,
     on: On = None,
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="报送文件，默认 南阳镇两个清单_2020-09.xlsx — the workbook written")] = None,
+        "--output", "-o", help="报送表文件，默认 南阳镇两个清单_2020-09.xlsx（重新报送：…_第2次报送.xlsx）"
+                               " — the workbook written")] = None,
+    resubmit: Annotated[bool, typer.Option(
+        "--resubmit", help="重新报送已报送过的一期（须同时用 --reason 说明原因）— submit a period again")] = False,
+    reason: Annotated[str | None, typer.Option(
+        "--reason", help="重新报送的原因，记入台账 — why it is submitted again (recorded)")] = None,
 ) -> None:
-    """报送两个清单：记录报送并生成报送表 — record the month's submission and write its workbook."""
+    """报送两个清单：记录报送并生成报送表 — record the month's submission and write its workbook.
+
+    报送表只在报送记录成功时写出：写入失败则不记录报送，记录失败则不留报送表。
+    """
+    if reason is not None and not reason.strip():
+        reason = None
+    if resubmit and reason is None:
+        raise InvalidCommand("重新报送须说明原因：请加 --reason \"原因\"（如 --reason \"补报漏登的隐患\"），原因记入台账")
+    if reason is not None and not resubmit:
+        raise InvalidCommand("--reason 只用于重新报送：如确需重新报送，请同时加 --resubmit")
+    township = settings(ctx).township
+    year, month = (int(p) for p in period.split("-"))
+    label = _label(period, campaign)
+    if output is not None:
+        check_output_path(output)  # before opening the ledger: nothing is recorded for a bad path
     with open_ledger(ctx) as ledger:
-        year, month = (int(p) for p in period.split("-"))
+        earlier = _submissions(ledger, period, campaign)
+        if earlier and not resubmit:
+            last = earlier[-1]
+            raise InvalidCommand(
+                f"{label}已报送 {len(earlier)} 次（最近一次 {last.submitted_on}），不能再次报送。"
+                f"如确需重新报送，请加 --resubmit --reason \"原因\"；原报送记录会保留，"
+                f"可用 qingdan report diff --period {period} 对比")
+        if resubmit and not earlier:
+            raise InvalidCommand(f"{label}尚未报送过，无需重新报送：请去掉 --resubmit 和 --reason 再报送")
+        if output is None:
+            suffix = (f"_{campaign}" if campaign else "") + (f"_第{len(earlier) + 1}次报送" if earlier else "")
+            output = Path(f"{township}两个清单_{period}{suffix}.xlsx")
+        staged = StagedFile(output)  # checks the path: a bad one stops here, before anything is recorded
         if as_of is None:
             as_of = min(date(year, month, DUE_DAY), on or ledger.today())
-        number = ledger.submit_report(period=period, campaign=campaign, as_of=as_of, on=on)
-        row = ledger.report(period, campaign=campaign)
-        lists = ledger.two_lists(as_of=row.as_of, known_at=row.known_at, campaign=campaign)
         campaign_names = names(ledger.catalogue)
-    township = settings(ctx).township
-    if output is None:
-        suffix = f"_{campaign}" if campaign else ""
-        output = Path(f"{township}两个清单_{period}{suffix}.xlsx")
-    write_workbook(output, two_lists_sheets(lists, campaign_names, township))
-    late = " （逾期报送）" if row.submitted_on > date(year, month, DUE_DAY) else ""
-    done(number, f"已报送 {period} 两个清单{late}：问题隐患 {row.hazard_count} 条、制度措施 "
-                 f"{row.measure_count} 项，截至 {row.as_of}；报送表已写入 {output}")
+        handed_in: list[TwoLists] = []
+
+        def prepare(lists: TwoLists) -> None:
+            """Write the workbook of exactly the lists about to be recorded (again, if re-read)."""
+            with staged.open("wb") as stream:
+                write_workbook(stream, two_lists_sheets(lists, campaign_names, township))
+            handed_in[:] = [lists]
+
+        try:
+            number = ledger.submit_report(period=period, campaign=campaign, as_of=as_of, on=on,
+                                          resubmit_reason=reason if resubmit else None, prepare=prepare)
+        except BaseException:
+            staged.discard()  # not recorded: no workbook (an existing file is left as it was)
+            raise
+        row = _submissions(ledger, period, campaign)[-1]
+    try:
+        staged.commit()
+    except OutputPathError as error:
+        known = row.known_at.astimezone(CST).isoformat()
+        raise InvalidCommand(f"{label}的报送已记录（{number}），但报送表未能写出：{error}。请用 "
+                             f"qingdan export -f xlsx --as-of {row.as_of} --known-at {known} -o 文件名 "
+                             "按报送时的登记重新生成") from None
+    lists = handed_in[-1]
+    notes = [f"第 {row.submission} 次，原因：{row.resubmit_reason}"] if row.submission > 1 else []
+    if row.submission == 1 and row.submitted_on > date(year, month, DUE_DAY):
+        notes.append("逾期报送")
+    verb = "已重新报送" if row.submission > 1 else "已报送"
+    done(number, f"{verb} {label}{'（' + '；'.join(notes) + '）' if notes else ''}：问题隐患 "
+                 f"{len(lists.hazards)} 条、制度措施 {len(lists.measures)} 项，截至 {row.as_of}；报送表已写入 {output}")
 
 
 CHANGE_LABELS = {"added": "新增", "changed": "变更", "removed": "删除"}
@@ -80,12 +155,16 @@ def diff(
     ctx: typer.Context,
     period: Period,
     campaign: Campaign = None,
+    submission: Submission = None,
     fmt: Format = OutputFormat.table,
     output: Output = None,
 ) -> None:
-    """回头看：报送之后对当日情况的更改 — what changed since the submission, and why."""
+    """回头看：报送之后对当日情况的更改 — what changed since a submission (default the latest), and why."""
+    if output is not None:
+        check_output_path(output)
     with open_ledger(ctx) as ledger:
-        result = ledger.report_diff(period, campaign=campaign)
+        result = ledger.report_diff(period, campaign=campaign, submission=submission)
+        count = len(_submissions(ledger, period, campaign))
     records = []
     for d in result.differences:
         causes = "；".join(_event_text(e) for e in d.events)
@@ -98,24 +177,40 @@ def diff(
                                    "before": label_value(f.field, f.before),
                                    "after": label_value(f.field, f.after)})
     r = result.report
+    of = f"共报送 {count} 次，对比{'最近一次即' if r.submission == count and count > 1 else ''}{_how(r)}"
     if fmt is OutputFormat.table:
         state = "与报送时一致" if result.digest_matches else "报送摘要不一致！"
-        message(f"{period} 两个清单于 {r.submitted_on} 报送（截至 {r.as_of}，{r.hazard_count} 条隐患、"
-                f"{r.measure_count} 项措施；重算摘要{state}）；此后更改 {len(result.differences)} 处")
-    title = f"{period} 两个清单回头看（截至 {r.as_of}，报送于 {r.submitted_on}）"
+        message(f"{_label(period, campaign)}{of}：截至 {r.as_of}，{r.hazard_count} 条隐患、"
+                f"{r.measure_count} 项措施；重算摘要{state}；此后更改 {len(result.differences)} 处")
+    title = f"{_label(period, campaign)}回头看：对比{_how(r)}，截至 {r.as_of}"
     emit(fmt, output, [records_sheet("diff", title, DIFF_COLUMNS, records)], result.model_dump(mode="json"))
 
 
-REPORT_COLUMNS = columns("number:编号:16", "period:期次:8", "campaign:专项:10", "submitted_on:报送日期",
-                         "as_of:截至日期", "hazard_count:隐患条数:8", "measure_count:措施项数:8",
-                         "resubmissions:重报次数:6", "digest:摘要:20")
+REPORT_COLUMNS = columns("number:编号:16", "period:期次:8", "campaign:专项:10", "submission:第几次:4",
+                         "submitted_on:报送日期", "submitted_at:登记时间:20", "actor:操作人:12",
+                         "resubmit_reason:重新报送原因:30", "as_of:截至日期", "hazard_count:隐患条数:8",
+                         "measure_count:措施项数:8", "digest:摘要:14")
+
+#: On screen: who handed in what, when and why; the files get every column.
+REPORT_BRIEF = ("period", "campaign", "submission", "submitted_on", "actor", "resubmit_reason",
+                "hazard_count", "measure_count")
 
 
 @app.command("list")
-def list_reports(ctx: typer.Context, fmt: Format = OutputFormat.table, output: Output = None) -> None:
-    """已报送的两个清单 — the submissions recorded."""
+def list_reports(ctx: typer.Context, period: AnyPeriod = None, campaign: Campaign = None,
+                 fmt: Format = OutputFormat.table, output: Output = None) -> None:
+    """报送记录：每一次报送（含重新报送及其原因）— every submission recorded, resubmissions included."""
+    if output is not None:
+        check_output_path(output)
     with open_ledger(ctx) as ledger:
-        rows = sorted(ledger.snapshot(as_of=date.max).reports(), key=lambda r: (r.period, r.number))
-    records = [r.model_dump() | {"digest": r.digest[:12]} for r in rows]
-    emit(fmt, output, [records_sheet("reports", "两个清单报送记录", REPORT_COLUMNS, records)],
-         [r.model_dump(mode="json") for r in rows])
+        rows = ledger.reports(period=period, campaign=campaign)
+    records = [r.model_dump() | {"digest": r.digest[:12], "campaign": r.campaign or "全镇",
+                                 "submitted_at": r.submitted_at.astimezone(CST).strftime("%Y-%m-%d %H:%M:%S")
+                                 if r.submitted_at else None} for r in rows]
+    scope = "、".join(x for x in (period and f"{period} 期", campaign and f"专项 {campaign}") if x)
+    title = f"两个清单报送记录（{scope}）" if scope else "两个清单报送记录"
+    if fmt is OutputFormat.table:
+        resubmitted = sum(1 for r in rows if r.submission > 1)
+        message(f"共 {len(rows)} 次报送" + (f"，其中重新报送 {resubmitted} 次" if resubmitted else ""))
+    emit(fmt, output, [records_sheet("reports", title, REPORT_COLUMNS, records)],
+         [r.model_dump(mode="json") for r in rows], brief={"reports": REPORT_BRIEF})

@@ -8,6 +8,7 @@ would run as a formula is neutralised (:func:`qingdan.io.safe.neutralise`).
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -99,7 +100,17 @@ class Sheet:
 
 def write_workbook(path: str | Path | IO[bytes], sheets: Iterable[Sheet],
                    progress: Callable[[int], None] | None = None) -> None:
-    """Write sheets in the 台账 layout: title row, header row, frozen header, real date cells."""
+    """Write sheets in the 台账 layout: title row, header row, frozen header, real date cells.
+
+    A path is written atomically (:func:`qingdan.io.atomic.atomic_write`): the whole workbook or,
+    on any failure, nothing (an existing file stays as it was).
+    """
+    if isinstance(path, str | os.PathLike):
+        from qingdan.io.atomic import atomic_write
+
+        with atomic_write(path, "wb") as stream:
+            write_workbook(stream, sheets, progress)
+        return
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
