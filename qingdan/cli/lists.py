@@ -11,6 +11,7 @@ import typer
 from qingdan.cli.common import AsOf, Campaign, Format, KnownAt, Output, open_ledger, settings
 from qingdan.cli.output import OutputFormat, columns, emit, message, records_sheet
 from qingdan.cli.views import HAZARD_BRIEF, MEASURE_BRIEF, names
+from qingdan.core.labels import TARGET_STATE_LABELS
 from qingdan.io.atomic import check_output_path
 from qingdan.io.layout import HAZARD_COLUMNS
 from qingdan.io.writer import (
@@ -113,7 +114,6 @@ def stats(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, camp
     emit(fmt, output, [sheet], s.model_dump(mode="json"))
 
 
-STATE_LABELS = {"met": "已达成", "on_track": "进度正常", "at_risk": "有风险", "missed": "未达成", "no_data": "无数据"}
 TARGET_COLUMNS = columns("id:目标编号:28", "campaign:专项:10", "title:整治目标:40", "value:当前值:8",
                          "goal:目标值:8", "unit:单位:4", "due:期限", "state:状态:8", "source:依据:16")
 
@@ -129,7 +129,7 @@ def targets(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, ca
         record = t.model_dump()
         record["goal"] = f"{t.comparator}{t.goal:g}"
         record["value"] = None if t.value is None else round(t.value, 2)
-        record["state"] = STATE_LABELS.get(t.state, t.state)
+        record["state"] = TARGET_STATE_LABELS.get(t.state, t.state)
         records.append(record)
     for problem in problems:
         message(f"[yellow]插件出错：{problem}[/yellow]")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from qingdan.cli.output import OutputFormat, columns, emit, records_sheet
+from qingdan.core.labels import HAZARD_FIELD_LABELS, MEASURE_FIELD_LABELS, UNIT_FIELD_LABELS
 from qingdan.core.rows import (
     FIVE_PART_LABELS,
     HAZARD_STATUS_LABELS,
@@ -14,17 +15,10 @@ from qingdan.core.rows import (
     TASK_STATUS_LABELS,
     HistoryEntry,
 )
-from qingdan.io.layout import HAZARD_COLUMNS, MEASURE_COLUMNS
 from qingdan.io.writer import Sheet
 
-FIELD_LABELS = {c.key: c.header for c in MEASURE_COLUMNS} | {c.key: c.header for c in HAZARD_COLUMNS} | {
-    "unit_number": "单位编号", "extension_pending": "待批延期至", "five_in_place": "五到位",
-    "missing_parts": "五到位缺项", "withdrawn_on": "撤销日期", "reopened": "反销号次数",
-    "title": "制度措施名称", "kind": "类型", "department": "责任部门", "due": "完成时限",
-    "revisions": "修订次数", "added_on": "登记日期", "number": "编号", "status": "状态",
-    "overdue": "是否超期", "campaign": "专项", "name": "名称", "registered_on": "登记日期",
-    "closed_on": "销号/注销日期", "credit_code": "统一社会信用代码", "attributes": "属性",
-    "escalated": "挂牌督办", "note": "备注",
+FIELD_LABELS = HAZARD_FIELD_LABELS | MEASURE_FIELD_LABELS | UNIT_FIELD_LABELS | {
+    "closed_on": "销号/注销日期",
 }
 
 HAZARD_BRIEF = ("index", "number", "unit", "village", "description", "level", "status", "deadline",

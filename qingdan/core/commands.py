@@ -12,22 +12,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .domain import ESCALATION_LEVELS, LEVELS, MEASURE_KINDS, SOURCES, VERIFY_METHODS
 from .errors import InvalidCommand
+from .labels import (
+    COMMAND_FIELD_LABELS,
+    ESCALATION_LEVELS,
+    LEVELS,
+    MEASURE_KINDS,
+    SOURCES,
+    VERIFY_METHODS,
+)
 
-FIELD_LABELS = {
-    "campaign": "专项", "unit": "单位名称", "description": "隐患描述", "level": "隐患等级",
-    "found_on": "排查日期", "category": "隐患类别", "village": "村（居）", "location": "隐患部位",
-    "source": "隐患来源", "inspectors": "检查人员", "unit_number": "单位编号",
-    "responsible_unit": "整改责任单位", "responsible_person": "责任人", "measures": "整改措施",
-    "funds": "整改资金（万元）", "deadline": "整改期限", "contingency": "应急预案",
-    "supervisor": "督办单位", "doc_no": "文号", "reason": "理由", "approved": "审批结果",
-    "text": "进展情况", "cost": "实际整改费用（万元）", "passed": "验收结论", "inspector": "验收人",
-    "method": "验收方式", "field": "更正字段", "value": "更正值", "title": "标题", "kind": "类型",
-    "department": "责任部门", "due": "完成时限", "percent": "完成百分比", "name": "名称",
-    "credit_code": "统一社会信用代码", "attributes": "属性", "period": "报送期间",
-    "as_of": "截至日期", "resubmit_reason": "重新报送原因", "on": "业务日期", "actor": "操作人", "note": "备注", "number": "编号",
-}
+FIELD_LABELS = COMMAND_FIELD_LABELS
 
 EARLIEST = date(1990, 1, 1)
 LATEST = date(2099, 12, 31)

@@ -30,6 +30,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import InvalidCommand, PermissionDenied
+from .labels import KIND_LABELS
 
 Role = Literal["admin", "department", "inspector", "viewer"]
 ROLE_LABELS = {"admin": "安委办管理员", "department": "部门", "inspector": "检查人员", "viewer": "查看人员"}
@@ -70,8 +71,6 @@ COMMAND_LABELS = {
     "register": "登记", "set_attributes": "变更属性", "record": "填报", "submit": "报送",
     "resubmit": "重新报送",
 }
-KIND_LABELS = {"Hazard": "问题隐患", "Measure": "制度措施", "Task": "重点任务", "Unit": "监管对象",
-               "Indicator": "指标", "Report": "两个清单"}
 
 
 @dataclass(frozen=True)
@@ -92,7 +91,7 @@ class AccessRequest:
 
     @property
     def label(self) -> str:
-        what = f"{KIND_LABELS.get(self.kind, self.kind)}{' ' + self.number if self.number else ''}"
+        what = f"{KIND_LABELS.get(self.kind.lower(), self.kind)}{' ' + self.number if self.number else ''}"
         return f"{COMMAND_LABELS.get(self.command, self.command)}{what}"
 
 

@@ -10,28 +10,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-HAZARD_STATUS_LABELS = {
-    "reported": "待整改",
-    "rectifying": "整改中",
-    "awaiting_verification": "待验收",
-    "closed": "已销号",
-    "withdrawn": "已撤销",
-}
-MEASURE_STATUS_LABELS = {
-    "planned": "拟制定",
-    "issued": "已印发",
-    "implemented": "已落实",
-    "repealed": "已废止",
-}
-TASK_STATUS_LABELS = {"not_started": "未开始", "in_progress": "推进中", "done": "已完成"}
-FIVE_PARTS = ("responsibility", "measures", "funds", "deadline", "contingency")
-FIVE_PART_LABELS = {
-    "responsibility": "责任",
-    "measures": "措施",
-    "funds": "资金",
-    "deadline": "时限",
-    "contingency": "预案",
-}
+from .labels import (  # noqa: F401  (re-exported: their old home)
+    FIVE_PART_LABELS,
+    FIVE_PARTS,
+    HAZARD_STATUS_LABELS,
+    MEASURE_STATUS_LABELS,
+    TASK_STATUS_LABELS,
+)
 
 
 class Row(BaseModel):

@@ -26,17 +26,12 @@ from datetime import date, datetime
 from typing import Any
 
 from .errors import PluginError
+from .labels import TARGET_STATE_LABELS
 from .rows import HazardRow, TargetStatus, UnitRow
 from .spec import Campaign, Check, Finding, Projection, Snapshot, Target
 
 STATES = ("met", "on_track", "at_risk", "missed", "no_data")
-STATE_LABELS = {
-    "met": "已达标",
-    "on_track": "按进度",
-    "at_risk": "滞后",
-    "missed": "未完成",
-    "no_data": "无数据",
-}
+STATE_LABELS = TARGET_STATE_LABELS
 CLOSED_STATUSES = frozenset({"closed", "withdrawn"})
 
 

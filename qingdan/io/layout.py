@@ -1,6 +1,6 @@
 """The columns of the 两个清单 as a township 台账: export headers and the header variants import reads.
 
-Each column has the header we write, the other headers clerks use for the same thing (import
+Each column has the header we write (the field's label from :mod:`qingdan.core.labels`), the other headers clerks use for the same thing (import
 recognises all of them, ignoring spaces, line breaks and full-/half-width brackets), a width and a
 kind (``text``, ``date``, ``number``). Columns marked ``export_only`` are derived and never imported.
 """
@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from qingdan.core.labels import HAZARD_FIELD_LABELS as H
+from qingdan.core.labels import MEASURE_FIELD_LABELS as M
 
 
 @dataclass(frozen=True)
@@ -23,55 +26,55 @@ class Column:
 
 HAZARD_COLUMNS: tuple[Column, ...] = (
     Column("index", "序号", ("序", "No", "NO."), 6, export_only=True),
-    Column("number", "隐患编号", ("编号", "隐患序号编号", "台账编号"), 20),
-    Column("unit", "单位名称", ("企业名称", "被检查单位", "单位", "企业（单位）名称", "生产经营单位名称",
+    Column("number", H["number"], ("编号", "隐患序号编号", "台账编号"), 20),
+    Column("unit", H["unit"], ("企业名称", "被检查单位", "单位", "企业（单位）名称", "生产经营单位名称",
                               "检查对象", "被检查单位名称", "场所名称"), 24),
-    Column("village", "村（居）", ("村居", "所在村", "所在村（居）", "村（社区）", "所属村", "村"), 10),
-    Column("location", "隐患部位", ("部位", "隐患位置", "具体部位", "位置"), 14),
-    Column("description", "隐患描述", ("存在问题", "问题隐患", "隐患内容", "问题描述", "隐患情况", "存在的问题",
+    Column("village", H["village"], ("村居", "所在村", "所在村（居）", "村（社区）", "所属村", "村"), 10),
+    Column("location", H["location"], ("部位", "隐患位置", "具体部位", "位置"), 14),
+    Column("description", H["description"], ("存在问题", "问题隐患", "隐患内容", "问题描述", "隐患情况", "存在的问题",
                                    "问题隐患描述", "隐患问题", "主要问题"), 40),
-    Column("level", "隐患等级", ("等级", "隐患级别", "级别"), 8),
-    Column("source", "隐患来源", ("来源", "发现方式"), 10),
-    Column("found_on", "排查日期", ("检查日期", "发现日期", "排查时间", "检查时间", "发现时间"), 12, "date"),
-    Column("responsible_unit", "整改责任单位", ("责任单位",), 18),
-    Column("responsible_person", "责任人", ("整改责任人",), 10),
-    Column("measures", "整改措施", ("措施", "整改方案"), 30),
-    Column("funds", "整改资金（万元）", ("整改资金", "资金（万元）", "资金", "整改经费（万元）", "整改经费"), 10,
+    Column("level", H["level"], ("等级", "隐患级别", "级别"), 8),
+    Column("source", H["source"], ("来源", "发现方式"), 10),
+    Column("found_on", H["found_on"], ("检查日期", "发现日期", "排查时间", "检查时间", "发现时间"), 12, "date"),
+    Column("responsible_unit", H["responsible_unit"], ("责任单位",), 18),
+    Column("responsible_person", H["responsible_person"], ("整改责任人",), 10),
+    Column("measures", H["measures"], ("措施", "整改方案"), 30),
+    Column("funds", H["funds"], ("整改资金", "资金（万元）", "资金", "整改经费（万元）", "整改经费"), 10,
            "number"),
-    Column("deadline", "整改期限", ("整改时限", "完成时限", "整改完成时限", "期限", "整改完成期限"), 12, "date"),
-    Column("contingency", "应急预案", ("预案",), 18),
-    Column("escalated", "挂牌督办", ("是否挂牌督办", "督办"), 8),
-    Column("status", "整改状态", ("状态", "整改情况", "整改进度"), 10),
-    Column("completed_on", "完成日期", ("整改完成日期", "完成时间", "整改完成时间"), 12, "date"),
-    Column("verified_on", "验收日期", ("复查日期", "验收时间", "复查时间"), 12, "date"),
-    Column("closed_on", "销号日期", ("销号时间",), 12, "date"),
-    Column("note", "备注", ("说明",), 20),
-    Column("campaign", "专项", ("专项整治", "所属专项", "专项名称", "专项整治名称"), 22),
-    Column("category", "隐患类别", ("类别", "隐患类型", "问题类别"), 16),
-    Column("inspectors", "检查人员", ("检查人", "排查人员", "排查人"), 16),
-    Column("escalation_level", "督办级别", (), 8),
-    Column("supervisor", "督办单位", ("督办部门",), 16),
-    Column("escalation_doc_no", "督办文号", (), 18),
-    Column("cost", "实际整改费用（万元）", ("实际费用（万元）", "实际整改费用"), 10, "number"),
-    Column("overdue", "是否超期", ("超期",), 8, export_only=True),
-    Column("missing_parts", "五到位缺项", (), 14, export_only=True),
+    Column("deadline", H["deadline"], ("整改时限", "完成时限", "整改完成时限", "期限", "整改完成期限"), 12, "date"),
+    Column("contingency", H["contingency"], ("预案",), 18),
+    Column("escalated", H["escalated"], ("是否挂牌督办", "督办"), 8),
+    Column("status", H["status"], ("状态", "整改情况", "整改进度"), 10),
+    Column("completed_on", H["completed_on"], ("整改完成日期", "完成时间", "整改完成时间"), 12, "date"),
+    Column("verified_on", H["verified_on"], ("复查日期", "验收时间", "复查时间"), 12, "date"),
+    Column("closed_on", H["closed_on"], ("销号时间",), 12, "date"),
+    Column("note", H["note"], ("说明",), 20),
+    Column("campaign", H["campaign"], ("专项整治", "所属专项", "专项名称", "专项整治名称"), 22),
+    Column("category", H["category"], ("类别", "隐患类型", "问题类别"), 16),
+    Column("inspectors", H["inspectors"], ("检查人", "排查人员", "排查人"), 16),
+    Column("escalation_level", H["escalation_level"], (), 8),
+    Column("supervisor", H["supervisor"], ("督办部门",), 16),
+    Column("escalation_doc_no", H["escalation_doc_no"], (), 18),
+    Column("cost", H["cost"], ("实际费用（万元）", "实际整改费用"), 10, "number"),
+    Column("overdue", H["overdue"], ("超期",), 8, export_only=True),
+    Column("missing_parts", H["missing_parts"], (), 14, export_only=True),
 )
 
 MEASURE_COLUMNS: tuple[Column, ...] = (
     Column("index", "序号", ("序",), 6, export_only=True),
-    Column("number", "编号", ("措施编号", "制度措施编号"), 20),
-    Column("title", "制度措施名称", ("制度措施", "制度名称", "措施名称", "名称", "制度（措施）名称"), 40),
-    Column("kind", "类型", ("制度类型", "措施类型"), 8),
-    Column("department", "责任部门", ("牵头部门", "责任单位", "制定部门"), 18),
-    Column("due", "完成时限", ("完成期限", "时限", "计划完成时间"), 12, "date"),
-    Column("status", "状态", ("完成情况", "进展情况"), 10),
-    Column("doc_no", "文号", ("印发文号", "发文字号"), 20),
-    Column("issued_on", "印发日期", ("印发时间", "发文日期"), 12, "date"),
-    Column("implemented_on", "落实日期", ("落实时间",), 12, "date"),
-    Column("repealed_on", "废止日期", (), 12, "date"),
-    Column("added_on", "登记日期", ("建立日期",), 12, "date"),
-    Column("campaign", "专项", ("专项整治", "所属专项", "专项名称"), 22),
-    Column("overdue", "是否超期", ("超期",), 8, export_only=True),
+    Column("number", M["number"], ("措施编号", "制度措施编号"), 20),
+    Column("title", M["title"], ("制度措施", "制度名称", "措施名称", "名称", "制度（措施）名称"), 40),
+    Column("kind", M["kind"], ("制度类型", "措施类型"), 8),
+    Column("department", M["department"], ("牵头部门", "责任单位", "制定部门"), 18),
+    Column("due", M["due"], ("完成期限", "时限", "计划完成时间"), 12, "date"),
+    Column("status", M["status"], ("完成情况", "进展情况"), 10),
+    Column("doc_no", M["doc_no"], ("印发文号", "发文字号"), 20),
+    Column("issued_on", M["issued_on"], ("印发时间", "发文日期"), 12, "date"),
+    Column("implemented_on", M["implemented_on"], ("落实时间",), 12, "date"),
+    Column("repealed_on", M["repealed_on"], (), 12, "date"),
+    Column("added_on", M["added_on"], ("建立日期",), 12, "date"),
+    Column("campaign", M["campaign"], ("专项整治", "所属专项", "专项名称"), 22),
+    Column("overdue", M["overdue"], ("超期",), 8, export_only=True),
 )
 
 #: Headers that only a measure list has: a sheet with one of them is read as the 制度措施清单.

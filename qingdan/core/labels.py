@@ -1,0 +1,119 @@
+"""The words a clerk reads: one table per concept, used by the core's messages, the command line,
+the 台账 workbooks and the importer alike.
+
+Codes (``rectifying``, ``met``, ``hazard``) are what JSON and host systems see; these tables are the
+only place that says how each is shown. The allowed words of a field (``一般`` / ``重大`` …) are part
+of the vocabulary too: the command models and the importer take them from here.
+"""
+
+from __future__ import annotations
+
+# -- the allowed words of the domain (DESIGN §4) --------------------------------------------------
+
+LEVELS = ("一般", "重大")
+SOURCES = ("自查", "检查", "督查", "督导组移交", "举报", "其他")
+ESCALATION_LEVELS = ("镇", "市", "省")
+VERIFY_METHODS = ("自评", "专家", "政府验收")
+MEASURE_KINDS = ("制度", "机制", "方案", "标准", "其他")
+
+# -- statuses --------------------------------------------------------------------------------------
+
+HAZARD_STATUS_LABELS = {
+    "reported": "待整改",
+    "rectifying": "整改中",
+    "awaiting_verification": "待验收",
+    "closed": "已销号",
+    "withdrawn": "已撤销",
+}
+MEASURE_STATUS_LABELS = {
+    "planned": "拟制定",
+    "issued": "已印发",
+    "implemented": "已落实",
+    "repealed": "已废止",
+}
+TASK_STATUS_LABELS = {"not_started": "未开始", "in_progress": "推进中", "done": "已完成"}
+
+#: The state of a 整治目标 (``TargetStatus.state``).
+TARGET_STATE_LABELS = {
+    "met": "已达标",
+    "on_track": "按进度",
+    "at_risk": "滞后",
+    "missed": "未完成",
+    "no_data": "无数据",
+}
+
+# -- 五到位 -----------------------------------------------------------------------------------------
+
+FIVE_PARTS = ("responsibility", "measures", "funds", "deadline", "contingency")
+FIVE_PART_LABELS = {
+    "responsibility": "责任",
+    "measures": "措施",
+    "funds": "资金",
+    "deadline": "时限",
+    "contingency": "预案",
+}
+
+# -- record kinds ----------------------------------------------------------------------------------
+
+#: By record kind (the view's ``kind`` column and :mod:`qingdan.core.kinds`).
+KIND_LABELS = {
+    "hazard": "问题隐患", "measure": "制度措施", "task": "重点任务", "unit": "监管对象",
+    "indicator": "指标", "report": "报送记录",
+}
+
+# -- fields ----------------------------------------------------------------------------------------
+
+#: Every field of a hazard row, as the 问题隐患清单 heads its columns.
+HAZARD_FIELD_LABELS = {
+    "number": "隐患编号", "campaign": "专项", "unit": "单位名称", "unit_number": "单位编号",
+    "village": "村（居）", "location": "隐患部位", "category": "隐患类别", "level": "隐患等级",
+    "source": "隐患来源", "found_on": "排查日期", "inspectors": "检查人员", "description": "隐患描述",
+    "responsible_unit": "整改责任单位", "responsible_person": "责任人", "measures": "整改措施",
+    "funds": "整改资金（万元）", "deadline": "整改期限", "contingency": "应急预案",
+    "escalated": "挂牌督办", "escalation_level": "督办级别", "supervisor": "督办单位",
+    "escalation_doc_no": "督办文号", "extension_pending": "待批延期至", "status": "整改状态",
+    "overdue": "是否超期", "five_in_place": "五到位", "missing_parts": "五到位缺项",
+    "completed_on": "完成日期", "cost": "实际整改费用（万元）", "verified_on": "验收日期",
+    "closed_on": "销号日期", "withdrawn_on": "撤销日期", "reopened": "反销号次数", "note": "备注",
+}
+
+#: The hazard fields a ``correct`` may change (the rest follow from events).
+HAZARD_CORRECTABLE = {key: HAZARD_FIELD_LABELS[key] for key in (
+    "unit unit_number village location category level source inspectors description "
+    "responsible_unit responsible_person measures funds deadline contingency".split())}
+
+#: Every field of a measure row, as the 制度措施清单 heads its columns.
+MEASURE_FIELD_LABELS = {
+    "number": "编号", "campaign": "专项", "title": "制度措施名称", "kind": "类型",
+    "department": "责任部门", "due": "完成时限", "added_on": "登记日期", "status": "状态",
+    "doc_no": "文号", "issued_on": "印发日期", "implemented_on": "落实日期", "repealed_on": "废止日期",
+    "revisions": "修订次数", "overdue": "是否超期",
+}
+
+UNIT_FIELD_LABELS = {
+    "number": "编号", "name": "名称", "kind": "类型", "village": "村（居）",
+    "credit_code": "统一社会信用代码", "attributes": "属性", "registered_on": "登记日期",
+    "closed_on": "注销日期",
+}
+
+#: The arguments of commands, as validation messages name them.
+COMMAND_FIELD_LABELS = {
+    **{k: HAZARD_FIELD_LABELS[k] for k in (
+        "campaign", "unit", "description", "level", "found_on", "category", "village", "location",
+        "source", "inspectors", "unit_number", "responsible_unit", "responsible_person",
+        "measures", "funds", "deadline", "contingency", "supervisor")},
+    "doc_no": "文号", "reason": "理由", "approved": "审批结果", "text": "进展情况",
+    "cost": HAZARD_FIELD_LABELS["cost"], "passed": "验收结论", "inspector": "验收人",
+    "method": "验收方式", "field": "更正字段", "value": "更正值", "title": "标题", "kind": "类型",
+    "department": MEASURE_FIELD_LABELS["department"], "due": MEASURE_FIELD_LABELS["due"],
+    "percent": "完成百分比", "name": "名称", "credit_code": UNIT_FIELD_LABELS["credit_code"],
+    "attributes": UNIT_FIELD_LABELS["attributes"], "period": "报送期间", "as_of": "截至日期",
+    "resubmit_reason": "重新报送原因", "on": "业务日期", "actor": "操作人", "note": "备注",
+    "number": "编号",
+}
+
+
+def status_label(status: str) -> str:
+    """A hazard, measure or task status as a clerk reads it (the code itself when unknown)."""
+    return (HAZARD_STATUS_LABELS.get(status) or MEASURE_STATUS_LABELS.get(status)
+            or TASK_STATUS_LABELS.get(status) or status)
