@@ -9,13 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from .domain import hazard_overdue, measure_overdue, task_overdue
+from .kinds import BY_NAME
 from .rows import (
     HazardRow,
     IndicatorReading,
@@ -26,7 +27,7 @@ from .rows import (
     UnitRow,
 )
 from .spec import Snapshot
-from .view import REPORT_ROWS, View, decode_typed
+from .view import View
 
 
 def _with_overdue_hazard(row: HazardRow, as_of: date) -> HazardRow:
@@ -39,14 +40,6 @@ def _with_overdue_measure(row: MeasureRow, as_of: date) -> MeasureRow:
     return row if overdue == row.overdue else row.model_copy(update={"overdue": overdue})
 
 
-def _unit_row(state: str) -> UnitRow:
-    """A unit's view state as its row, attributes with the types the fold gives (see ``encode_typed``)."""
-    data = json.loads(state)
-    if "attributes_typed" in data:
-        data["attributes"] = decode_typed(data.pop("attributes_typed"))
-    return UnitRow.model_validate(data)  # a state stored before typed attributes: run `qingdan rebuild`
-
-
 class LedgerSnapshot(Snapshot):
     """The ledger as of ``(as_of, known_at)``, read from the view; results are cached per snapshot."""
 
@@ -56,6 +49,10 @@ class LedgerSnapshot(Snapshot):
         self.as_of = as_of
         self.known_at = known_at
         self._cache: dict[Any, Any] = {}
+
+    def _rows(self, kind: str, campaign: str | None = None, **options: Any) -> Iterator[Any]:
+        decode = BY_NAME[kind].decode
+        return (decode(state) for state in self._states(kind, campaign, **options))
 
     def _states(self, kind: str, campaign: str | None = None, *, page: tuple[int | None, int] = (None, 0),
                 exclude_status: str | None = None, **filters: str | None) -> list[str]:
@@ -69,8 +66,8 @@ class LedgerSnapshot(Snapshot):
         key = ("hazards", campaign, village, department, include_withdrawn, limit, offset)
         if key not in self._cache:
             self._cache[key] = tuple(
-                _with_overdue_hazard(HazardRow.model_validate_json(s), self.as_of)
-                for s in self._states("hazard", campaign, village=village, department=department,
+                _with_overdue_hazard(row, self.as_of)
+                for row in self._rows("hazard", campaign, village=village, department=department,
                                       exclude_status=None if include_withdrawn else "withdrawn",
                                       page=(limit, offset)))
         return self._cache[key]
@@ -80,18 +77,14 @@ class LedgerSnapshot(Snapshot):
         key = ("measures", campaign, department, limit, offset)
         if key not in self._cache:
             self._cache[key] = tuple(
-                _with_overdue_measure(MeasureRow.model_validate_json(s), self.as_of)
-                for s in self._states("measure", campaign, department=department, page=(limit, offset)))
+                _with_overdue_measure(row, self.as_of)
+                for row in self._rows("measure", campaign, department=department, page=(limit, offset)))
         return self._cache[key]
 
     def tasks(self, campaign: str | None = None) -> Sequence[TaskRow]:
         key = ("tasks", campaign)
         if key not in self._cache:
-            progress = {}
-            for state in self._states("task", campaign):
-                data = json.loads(state)
-                number = data.pop("number")
-                progress[number] = decode_typed(data["typed"]) if "typed" in data else data
+            progress = dict(self._rows("task", campaign))
             rows = []
             for spec in self.catalogue.tasks_of(campaign):
                 data = progress.get(spec.id, {"status": "not_started"})
@@ -105,7 +98,7 @@ class LedgerSnapshot(Snapshot):
 
     def units(self, kind: str | None = None, **attributes: Any) -> Sequence[UnitRow]:
         if "all" not in self._cache:
-            self._cache["all"] = tuple(_unit_row(s) for s in self._states("unit"))
+            self._cache["all"] = tuple(self._rows("unit"))
         rows = [u for u in self._cache["all"] if u.closed_on is None]
         if kind is not None:
             rows = [u for u in rows if u.kind == kind]
@@ -120,18 +113,13 @@ class LedgerSnapshot(Snapshot):
 
     def indicator(self, target_id: str) -> IndicatorReading | None:
         if "indicators" not in self._cache:
-            readings = {}
-            for state in self._states("indicator"):
-                if state != "null":
-                    reading = IndicatorReading.model_validate_json(state)
-                    readings[reading.target_id] = reading
-            self._cache["indicators"] = readings
+            self._cache["indicators"] = {
+                reading.target_id: reading for reading in self._rows("indicator") if reading is not None}
         return self._cache["indicators"].get(target_id)
 
     def reports(self) -> Sequence[ReportRow]:
         if "reports" not in self._cache:
-            self._cache["reports"] = tuple(row for s in self._states("report")
-                                           for row in REPORT_ROWS.validate_json(s))
+            self._cache["reports"] = tuple(row for rows in self._rows("report") for row in rows)
         return self._cache["reports"]
 
 

@@ -19,22 +19,24 @@ reference fold at each distinct effective date of X's events — so the view agr
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from pydantic import TypeAdapter
-
-from .domain import Hazard, Indicator, Measure, Record, Report, Task, Unit
+from .base import Record
 from .integrity import chain_batch
-from .reference import fold, hazard_row, indicator_reading, measure_row, task_state, unit_row
-from .rows import ReportRow
+from .kinds import (  # noqa: F401  (REPORT_ROWS, encode_typed, decode_typed: their old home)
+    REPORT_ROWS,
+    decode_typed,
+    encode_typed,
+    report_rows,
+    serialise,
+)
+from .reference import fold
 
 VIEW_NAME = "two_lists"
 LIVE = "qd_versions"
@@ -46,14 +48,6 @@ BATCH = 500
 REBUILD_BATCH = 2000  # fewer, larger transactions when replaying the whole log
 STATISTICS_FROM = 10_000
 EVENT_CACHE = 4_000
-
-REPORT_ROWS = TypeAdapter(list[ReportRow])
-
-KINDS: dict[type[Record], str] = {
-    Hazard: "hazard", Measure: "measure", Task: "task", Unit: "unit", Indicator: "indicator",
-    Report: "report",
-}
-
 
 def versions_table(name: str, serial: str) -> str:
     return f"""CREATE TABLE IF NOT EXISTS {name} (
@@ -76,105 +70,6 @@ def versions_table(name: str, serial: str) -> str:
 def stamp(moment: datetime) -> str:
     """Recorded times as fixed-width UTC text, so text order is time order on every backend."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
-
-
-def report_rows(r: Report) -> list[ReportRow]:
-    """Every submission of a report record, the original first."""
-    return [ReportRow(
-        number=r.number, period=r.period, campaign=r.campaign, submission=index,
-        submitted_on=s["on"], submitted_at=s["recorded_at"], actor=s["actor"],
-        resubmit_reason=s["reason"], **{name: s[name] for name in Report.SUBMISSION_FIELDS},
-        resubmissions=len(r.submissions) - 1,
-    ) for index, s in enumerate(r.submissions, 1)]
-
-
-# Values whose Python type JSON cannot carry (a unit's attributes are ``dict[str, Any]``: a date
-# attribute would come back as text, unlike the reference fold's ``date``; a task's state is a plain
-# dict). The view stores them tagged with their type, independent of which plugin declared them, and
-# :func:`decode_typed` gives back exactly what the fold gave. Public row JSON stays ordinary.
-def encode_typed(value: Any) -> Any:
-    """``value`` as JSON data tagged with its type: ``["date", "2020-08-01"]``, ``["int", 3]`` …"""
-    if value is None:
-        return ["none", None]
-    if isinstance(value, bool):
-        return ["bool", value]
-    if isinstance(value, int):
-        return ["int", value]
-    if isinstance(value, float):
-        return ["float", repr(value)]  # exact, and inf/nan survive
-    if isinstance(value, str):
-        return ["str", value]
-    if isinstance(value, datetime):
-        return ["datetime", value.isoformat()]
-    if isinstance(value, date):
-        return ["date", value.isoformat()]
-    if isinstance(value, Decimal):
-        return ["decimal", str(value)]
-    if isinstance(value, UUID):
-        return ["uuid", str(value)]
-    if isinstance(value, tuple | list):
-        return [type(value).__name__, [encode_typed(v) for v in value]]
-    if isinstance(value, dict):
-        return ["dict", {str(k): encode_typed(v) for k, v in value.items()}]
-    raise TypeError(f"the view cannot store a value of type {type(value).__name__}: {value!r}")
-
-
-def decode_typed(data: Any) -> Any:
-    """The value :func:`encode_typed` encoded, with its Python type."""
-    tag, payload = data
-    decoders: dict[str, Callable[[Any], Any]] = {
-        "none": lambda _: None, "bool": bool, "int": int, "float": float, "str": str,
-        "datetime": datetime.fromisoformat, "date": date.fromisoformat, "decimal": Decimal,
-        "uuid": UUID, "tuple": lambda items: tuple(decode_typed(v) for v in items),
-        "list": lambda items: [decode_typed(v) for v in items],
-        "dict": lambda items: {k: decode_typed(v) for k, v in items.items()},
-    }
-    return decoders[tag](payload)
-
-
-def _json(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-
-
-def serialise(aggregate: Record, as_of: date) -> tuple[dict[str, Any], str]:
-    """The indexed columns and the JSON state of a folded record, effective from ``as_of``.
-
-    Rows are stored as their model's JSON, except that a unit's attributes go under
-    ``attributes_typed`` and a task's state under ``typed`` (see :func:`encode_typed`).
-    """
-    if isinstance(aggregate, Hazard):
-        row = hazard_row(aggregate, as_of)
-        cols = {"campaign": row.campaign, "status": row.status, "village": row.village,
-                "department": row.responsible_unit, "level": row.level}
-        return cols, row.model_dump_json()
-    if isinstance(aggregate, Measure):
-        row = measure_row(aggregate, as_of)
-        cols = {"campaign": row.campaign, "status": row.status, "village": None,
-                "department": row.department, "level": None}
-        return cols, row.model_dump_json()
-    if isinstance(aggregate, Unit):
-        row = unit_row(aggregate)
-        cols = {"campaign": None, "status": "closed" if row.closed_on else "active",
-                "village": row.village, "department": row.kind, "level": None}
-        state = {**row.model_dump(mode="json", exclude={"attributes"}),
-                 "attributes_typed": encode_typed(row.attributes)}
-        return cols, _json(state)
-    if isinstance(aggregate, Task):
-        task = task_state(aggregate)
-        cols = {"campaign": aggregate.campaign, "status": task["status"], "village": None,
-                "department": None, "level": None}
-        return cols, _json({"number": aggregate.number, "typed": encode_typed(task)})
-    if isinstance(aggregate, Indicator):
-        reading = indicator_reading(aggregate)
-        cols = {"campaign": aggregate.campaign, "status": None, "village": None,
-                "department": None, "level": None}
-        return cols, reading.model_dump_json() if reading else "null"
-    if isinstance(aggregate, Report):
-        rows = report_rows(aggregate)
-        cols = {"campaign": aggregate.campaign, "status": aggregate.period, "village": None,
-                "department": None, "level": None}
-        return cols, REPORT_ROWS.dump_json(rows).decode()
-    raise TypeError(f"no view for {type(aggregate).__name__}")
 
 
 def _runs(events: list[Record.Event]) -> Iterator[list[Record.Event]]:
@@ -540,12 +435,12 @@ class View:
         for index, (start, aggregate) in enumerate(fold_at(events, breaks)):
             if aggregate is None:
                 continue
-            cols, state = serialise(aggregate, start)
+            kind, cols, state = serialise(aggregate, start)
             end = breaks[index + 1].isoformat() if index + 1 < len(breaks) else None
             if previous is not None and previous[12] == state and previous[10] == start.isoformat():
                 previous[10] = end  # same state as the interval before: extend it
                 continue
-            previous = self._add([None, key, KINDS[type(aggregate)], aggregate.number, cols["campaign"],
+            previous = self._add([None, key, kind, aggregate.number, cols["campaign"],
                                   cols["status"], cols["village"], cols["department"], cols["level"],
                                   start.isoformat(), end, recorded, state, None])
             kept.append(previous)
