@@ -26,3 +26,31 @@ def test_verify_passes_then_names_an_edited_event(db):  # noqa: F811
     table = qd(db, "verify", code=1)
     assert "事件被改动" in table.stdout and "发现 1 处问题" in table.stderr
     assert "Traceback" not in table.stdout + table.stderr
+
+
+def test_verify_names_every_event_rewritten_as_text_and_never_crashes(db):  # noqa: F811
+    """``sqlite3 x.db "update stored_events set state=replace(state,'a','b')"`` stores text where the
+    events were bytes: every event is named (position and record number), nothing crashes."""
+    number = report(db)
+    qd(db, "hazard", "plan", number, "--deadline", "2020-09-30", "--on", "2020-09-02")
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE stored_events SET state = replace(state, 'a', 'b')")
+        assert conn.execute("SELECT DISTINCT typeof(state) FROM stored_events").fetchall() == [("text",)]
+    bad = qd(db, "verify", "-f", "json", code=1)
+    problems = json.loads(bad.stdout)["problems"]
+    assert [(p["kind"], p["position"], p["number"]) for p in problems] == [
+        ("tampered", 1, number), ("tampered", 2, number)]
+    assert all("以文本而非字节存储" in p["message"] for p in problems)
+    table = qd(db, "verify", code=1)
+    assert "事件被改动" in table.stdout and "发现 2 处问题" in table.stderr
+    assert "内部错误" not in table.stderr and "Traceback" not in table.stdout + table.stderr
+
+
+def test_verify_names_an_event_whose_state_was_emptied(db):  # noqa: F811
+    number = report(db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE stored_events SET state = NULL, topic = NULL WHERE rowid = 1")
+    bad = qd(db, "verify", "-f", "json", code=1)
+    [problem] = json.loads(bad.stdout)["problems"]
+    assert (problem["kind"], problem["position"], problem["number"]) == ("tampered", 1, number)
+    assert "内容为空" in problem["message"] and "事件类型为空" in problem["message"]

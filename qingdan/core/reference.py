@@ -10,7 +10,8 @@ materialised view uses the same builders, so there is one definition of every de
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -154,3 +155,60 @@ def fold_all(app: Any, as_of: date, known_at: datetime | None = None) -> dict[st
     benchmarks compare against.
     """
     return fold_streams(load_streams(app), as_of, known_at)
+
+
+def fold_probes(events: list[Any], probes: list[tuple[date, datetime | None]]
+                ) -> Iterator[tuple[Record, list[int]]]:
+    """``fold(events, as_of, known_at)`` at every probe ``(as_of, known_at)``, each distinct state once.
+
+    Yields ``(aggregate, indexes)``: a state and the indexes of the probes at which the record is in
+    it (probes where it does not exist yet are left out). The aggregate is the running state and is
+    changed after the next item is asked for: use it (build its rows) before moving on.
+
+    Same answers as calling :func:`fold` per probe: a probe's state is the fold, in recording order,
+    of the events recorded up to the first one after ``known_at`` whose date is on or before
+    ``as_of`` (none when the first event is not yet effective). Each distinct set of events is folded
+    once, by applying the newly included events to the previous state when they all come after it
+    in recording order (the usual case), from scratch otherwise.
+    """
+    count = len(events)
+    ons = [e.on for e in events]
+    stamps = [e.timestamp for e in events]
+    in_date_order = all(ons[i] <= ons[i + 1] for i in range(count - 1))
+    in_time_order = all(stamps[i] <= stamps[i + 1] for i in range(count - 1))
+    first_on, last_on, last_stamp = ons[0], ons[-1], stamps[-1]
+    groups: dict[Any, list[int]] = {}
+    for index, (as_of, known_at) in enumerate(probes):
+        if as_of < first_on:
+            continue
+        if known_at is None or (in_time_order and known_at >= last_stamp):
+            known = count
+        elif in_time_order:
+            known = bisect_right(stamps, known_at)
+        else:  # fold stops at the first event recorded after known_at
+            known = next((i for i, s in enumerate(stamps) if s > known_at), count)
+        if known == 0:
+            continue
+        if in_date_order:
+            key: Any = known if as_of >= last_on else min(known, bisect_right(ons, as_of))
+        else:
+            key = tuple(i for i in range(known) if ons[i] <= as_of)
+        groups.setdefault(key, []).append(index)
+    aggregate: Any = None
+    applied: tuple[int, ...] = ()
+    for key in sorted(groups) if in_date_order else sorted(groups, key=lambda k: (len(k), k)):
+        included = tuple(range(key)) if isinstance(key, int) else key
+        if aggregate is not None and included[:len(applied)] == applied:
+            fresh = included[len(applied):]
+        else:
+            aggregate, fresh = None, included
+        for i in fresh:
+            event = events[i]
+            if aggregate is None:
+                aggregate = event.mutate(None)
+            else:
+                event.apply(aggregate)
+                aggregate._version = event.originator_version
+                aggregate._modified_on = event.timestamp
+        applied = included
+        yield aggregate, groups[key]
