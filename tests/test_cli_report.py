@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 import qingdan
 import qingdan.cli.report
 from qingdan.cli import app
-from qingdan.core.ledger import Ledger
+from qingdan.core.writes import UnitOfWork
 
 runner = CliRunner()
 
@@ -139,7 +139,7 @@ def test_a_submission_that_fails_after_the_workbook_was_written_leaves_no_workbo
     def failing_store(self, *args, **kwargs):
         raise RuntimeError("数据库写入失败")
 
-    monkeypatch.setattr(Ledger, "_store", failing_store)
+    monkeypatch.setattr(UnitOfWork, "store", failing_store)
     result = qd(db, "report", "submit", "-p", "2020-09", "--on", "2020-09-25", "-o", str(out), code=1)
     assert "数据库写入失败" in result.stderr
     monkeypatch.undo()
@@ -150,12 +150,12 @@ def test_a_submission_that_fails_after_the_workbook_was_written_leaves_no_workbo
 def test_when_the_lists_are_read_again_the_workbook_is_of_the_lists_recorded(db, tmp_path, monkeypatch):
     """Another writer gets in before the submission is stored: the ledger reads the lists again and
     calls ``prepare`` again; the workbook left is the second one, and only it."""
-    from qingdan.core import ledger as ledger_module
+    from qingdan.core import writes
     from qingdan.core.domain import Report
 
     first = hazard(db)
     out = tmp_path / "九月.xlsx"
-    original = Ledger._store
+    original = UnitOfWork.store
     racing: list[str] = []
     prepared: list[int] = []
     write = qingdan.cli.report.write_workbook
@@ -170,10 +170,10 @@ def test_when_the_lists_are_read_again_the_workbook_is_of_the_lists_recorded(db,
             with qingdan.open_ledger(db) as other:  # another clerk registers a hazard meanwhile
                 racing[0] = other.report_hazard(campaign="fire", unit="东港村卫生室", description="灭火器过期",
                                                 found_on="2020-09-05", village="东港村")
-            raise ledger_module._LogMoved
+            raise writes.LogMoved
         return original(self, aggregates, **kwargs)
 
-    monkeypatch.setattr(Ledger, "_store", store)
+    monkeypatch.setattr(UnitOfWork, "store", store)
     monkeypatch.setattr("qingdan.cli.report.write_workbook", counting_write)
     qd(db, "report", "submit", "-p", "2020-09", "--on", "2020-09-25", "-o", str(out))
     monkeypatch.undo()

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from qingdan.core import plugins
-from qingdan.core.errors import NotFound, PluginError
+from qingdan.core.errors import InvalidCommand, NotFound, PluginError
 from qingdan.core.hookspecs import hookimpl
 from qingdan.core.plugins import (
     Catalogue,
@@ -227,10 +227,11 @@ def test_extra_plugins_have_no_distribution_version():
     assert info.name == "DuplicateFire" and info.version is None and info.campaign == "fire"
 
 
-def test_catalogue_lookups_raise_not_found_with_the_known_ids():
+def test_catalogue_lookups_name_the_known_ids():
+    """An unknown campaign is a mistake in a command, the same error wherever it is looked up."""
     catalogue = Catalogue.from_plugin_manager(create_plugin_manager(load=["fire"]))
     assert catalogue.campaign("fire").name == "消防安全专项整治"
-    with pytest.raises(NotFound, match="fire"):
+    with pytest.raises(InvalidCommand, match="未知的专项“gasx”.*fire（消防安全专项整治）"):
         catalogue.campaign("gasx")
     with pytest.raises(NotFound, match="fire.hazards_by_category"):
         catalogue.projection("nope")

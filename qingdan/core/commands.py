@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InvalidCommand
+from .errors import show as _show
 from .labels import (
     COMMAND_FIELD_LABELS,
     ESCALATION_LEVELS,
@@ -230,13 +231,6 @@ def validate(model: type[Command], **kwargs: Any) -> Any:
         return model(**kwargs)
     except ValidationError as error:
         raise InvalidCommand(describe(error)) from None
-
-
-def _show(value: Any, limit: int = 40) -> str:
-    """An input value as a clerk can read it in a message: control characters visible, long text cut."""
-    text = value if isinstance(value, str) else repr(value)
-    text = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
-    return text if len(text) <= limit else text[:limit] + f"…（共 {len(text)} 字）"
 
 
 def describe(error: ValidationError) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class QingdanError(Exception):
     """Root of every error qingdan raises on purpose.
@@ -28,3 +30,10 @@ class PermissionDenied(QingdanError):
 
 class PluginError(QingdanError):
     """Raised when a plugin is broken (duplicate ids, misspelt hooks, a hook that raised)."""
+
+
+def show(value: Any, limit: int = 40) -> str:
+    """An input value as a clerk can read it in a message: control characters visible, long text cut."""
+    text = value if isinstance(value, str) else repr(value)
+    text = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
+    return text if len(text) <= limit else text[:limit] + f"…（共 {len(text)} 字）"

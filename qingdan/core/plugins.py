@@ -24,7 +24,7 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
-from .errors import NotFound, PluginError
+from .errors import InvalidCommand, NotFound, PluginError, show
 from .spec import AttributeSpec, Campaign, Check, Projection, Target, TaskSpec
 
 ENTRY_POINT_GROUP = "qingdan"
@@ -230,6 +230,7 @@ class Catalogue:
     owners: dict[tuple[str, str], str] = field(default_factory=dict)
     errors: list[PluginProblem] = field(default_factory=list)
     plugins: list[PluginInfo] = field(default_factory=list)
+    _attribute_specs: dict[str, AttributeSpec] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_plugin_manager(cls, pm: pluggy.PluginManager) -> Catalogue:
@@ -293,11 +294,12 @@ class Catalogue:
         return self.owners.get((kind, key))
 
     def campaign(self, campaign_id: str) -> Campaign:
+        """The campaign of that id; an unknown one is a mistake in the command (:class:`InvalidCommand`)."""
         try:
             return self.campaigns[campaign_id]
-        except KeyError:
-            known = "、".join(sorted(self.campaigns)) or "无"
-            raise NotFound(f"未找到专项“{campaign_id}”；已加载：{known}") from None
+        except (KeyError, TypeError):
+            known = "、".join(f"{c.id}（{c.name}）" for c in self.campaigns.values()) or "（未加载任何专项插件）"
+            raise InvalidCommand(f"未知的专项“{show(campaign_id)}”。可用的专项：{known}") from None
 
     def projection(self, projection_id: str) -> Projection:
         try:
@@ -314,6 +316,29 @@ class Catalogue:
 
     def tasks_of(self, campaign: str | None = None) -> list[TaskSpec]:
         return [t for t in self.tasks.values() if campaign is None or t.campaign == campaign]
+
+    def check_unit_attributes(self, attributes: dict[str, Any], *, allow_none: bool) -> dict[str, Any]:
+        """Unit attributes coerced to their declared types (the one copy of this rule, for commands
+        and for filters); an undeclared name or a value of the wrong type is :class:`InvalidCommand`.
+        ``allow_none``: keep ``None`` values (an attribute removed, or a filter "without it")."""
+        if self._attribute_specs is None:
+            self._attribute_specs = self.unit_attributes()
+        specs = self._attribute_specs
+        checked: dict[str, Any] = {}
+        for name, value in attributes.items():
+            spec = specs.get(name)
+            if spec is None:
+                known = "、".join(sorted(specs)) or "（无）"
+                raise InvalidCommand(f"未知的单位属性“{show(name)}”。各专项声明的属性：{known}")
+            if value is None:
+                if allow_none:
+                    checked[name] = None
+                continue
+            try:
+                checked[name] = spec.validate_value(value)
+            except ValueError as error:
+                raise InvalidCommand(str(error)) from None
+        return checked
 
     def unit_attributes(self) -> dict[str, AttributeSpec]:
         """Every unit attribute the campaigns declare, by name.

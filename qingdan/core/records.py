@@ -296,6 +296,11 @@ class Indicator(Record):
         return max(enumerate(self.readings), key=lambda p: (p[1][0], p[0]))[1]
 
 
+def report_number(period: str, campaign: str | None = None) -> str:
+    """The number of a period's submissions (``R-2020-09``, ``R-2020-09-fire``)."""
+    return f"R-{period}" + (f"-{campaign}" if campaign else "")
+
+
 class Report(Record):
     """Every submission of the 两个清单 for a period; a resubmission is a new event, never an edit.
 

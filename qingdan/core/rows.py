@@ -143,6 +143,20 @@ class TwoLists(Row):
     measures: tuple[MeasureRow, ...] = ()
 
 
+class LoggedEvent(Row):
+    """One stored event in log order, as the event feed and ``export --format jsonl`` give it."""
+
+    position: int
+    number: str | None
+    version: int
+    type: str
+    on: date
+    recorded_at: datetime
+    actor: str | None = None
+    note: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
 class HistoryEntry(Row):
     """One stored event as a person reads it."""
 

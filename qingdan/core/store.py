@@ -15,11 +15,15 @@ leave a gap or, on SQLite, deadlock against it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
 
-from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.application import Application
+from eventsourcing.persistence import Notification, StoredEvent, Transcoder, Transcoding
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteTransaction
 
@@ -107,3 +111,93 @@ def restamp(events: Sequence[Any], after: datetime | None) -> list[int]:
             changed.append(index)
         floor = event.timestamp
     return changed
+
+
+# -- the event store of a ledger ---------------------------------------------------------------
+
+
+class DateAsISO(Transcoding):
+    """Effective dates are stored as ISO strings (``2020-09-01``)."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class TupleAsList(Transcoding):
+    type = tuple
+    name = "tuple_list"
+
+    def encode(self, obj: tuple[Any, ...]) -> list[Any]:
+        return list(obj)
+
+    def decode(self, data: list[Any]) -> tuple[Any, ...]:
+        return tuple(data)
+
+
+class LedgerApplication(Application[Any]):
+    """The event store of one ledger (tables ``qingdan_events`` …)."""
+
+    name = "qingdan"
+
+    def register_transcodings(self, transcoder: Transcoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+        transcoder.register(TupleAsList())
+
+
+def persistence_env(url: str | None) -> tuple[dict[str, str], str]:
+    """Translate a ledger URL into eventsourcing's environment; returns (env, kind)."""
+    if url is None:
+        url = os.environ.get("QINGDAN_DB") or "qingdan.db"
+    if url.startswith(("postgresql://", "postgres://")):
+        parts = urlparse(url)
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": (parts.path or "/").lstrip("/") or "postgres",
+            "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_USER": unquote(parts.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_POOL_SIZE": "2",
+            "POSTGRES_MAX_OVERFLOW": "4",
+            "APPLICATION_RECORDER_TOPIC": RECORDER_TOPICS["postgres"],
+        }
+        schema = parse_qs(parts.query).get("schema")
+        if schema:
+            env["POSTGRES_SCHEMA"] = schema[0]
+        return env, "postgres"
+    path = url.removeprefix("sqlite:///").removeprefix("sqlite://")
+    if path in ("", ":memory:"):
+        path = "file::memory:?mode=memory&cache=shared"
+    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path,
+            "SQLITE_LOCK_TIMEOUT": "30", "APPLICATION_RECORDER_TOPIC": RECORDER_TOPICS["sqlite"]}, "sqlite"
+
+
+@contextmanager
+def creation_lock(env: dict[str, str], backend: str) -> Iterator[None]:
+    """Serialise eventsourcing's table creation between processes opening one PostgreSQL database.
+
+    Its ``CREATE … IF NOT EXISTS`` statements race in the system catalogues ("tuple concurrently
+    updated") when several processes start at once; an advisory lock makes them take turns.
+    """
+    if backend != "postgres":
+        yield
+        return
+    import psycopg
+
+    with psycopg.connect(dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"],
+                         port=env["POSTGRES_PORT"], user=env["POSTGRES_USER"],
+                         password=env.get("POSTGRES_PASSWORD") or None, autocommit=True,
+                         connect_timeout=int(env.get("POSTGRES_CONNECT_TIMEOUT", 5))) as conn:
+        conn.execute("SELECT pg_advisory_lock(7420370)")
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(7420370)")

@@ -28,6 +28,7 @@ from typing import Any
 from uuid import UUID
 
 from .base import Record
+from .eventlog import EventLog
 from .integrity import chain_batch
 from .kinds import (  # noqa: F401  (REPORT_ROWS, encode_typed, decode_typed: their old home)
     REPORT_ROWS,
@@ -261,9 +262,9 @@ class ViewStore:
 class View:
     """Keeps the view caught up with the event log and answers as-of queries from it."""
 
-    def __init__(self, app: Any, store: ViewStore, *, table: str = LIVE,
+    def __init__(self, log: EventLog, store: ViewStore, *, table: str = LIVE,
                  tracking: str = VIEW_NAME) -> None:
-        self.app = app
+        self.log = log
         self.store = store
         self.table = table
         self.tracking = tracking
@@ -273,7 +274,7 @@ class View:
     # -- maintenance -------------------------------------------------------------------------
 
     def max_position(self) -> int:
-        return self.app.recorder.max_notification_id() or 0
+        return self.log.max_position()
 
     def position(self) -> int:
         return self.store.position(self.tracking)
@@ -310,8 +311,8 @@ class View:
             notifications = [r.notification for r in recordings]
             events = [r.domain_event for r in recordings]
         else:
-            notifications = self.app.recorder.select_notifications(start=position + 1, limit=batch)
-            events = [self.app.mapper.to_domain_event(n) for n in notifications]
+            notifications = self.log.page(after=position, limit=batch)
+            events = [self.log.decode(n) for n in notifications]
         if not notifications:
             return 0, position
         try:
@@ -350,7 +351,7 @@ class View:
         and re-checked on the way: a log edited outside qingdan is refused.
         """
         self.store.start_shadow()
-        shadow = View(self.app, self.store, table=SHADOW, tracking=SHADOW_TRACKING)
+        shadow = View(self.log, self.store, table=SHADOW, tracking=SHADOW_TRACKING)
         applied = shadow.catch_up(progress, batch=REBUILD_BATCH)
         with self.store.write_lock():
             while count := shadow._apply_next((), REBUILD_BATCH)[0]:
@@ -372,7 +373,7 @@ class View:
             cached.extend(group)
             self._events.move_to_end(key)
         else:
-            cached = list(self.app.events.get(key, lte=group[-1].originator_version))
+            cached = self.log.record_by_id(key, upto=group[-1].originator_version)
             self._events[key] = cached
         while len(self._events) > EVENT_CACHE:
             self._events.popitem(last=False)

@@ -1,0 +1,14 @@
+"""Command handlers, one module per record kind: each checks a command against the catalogue and the
+record's state and hands the record to the write path (:mod:`qingdan.core.writes`).
+
+They take validated command models (:mod:`qingdan.core.commands`); the :class:`~qingdan.core.ledger.Ledger`
+facade validates keyword arguments into those models and calls them.
+"""
+
+from .hazards import HazardCommands
+from .measures import MeasureCommands
+from .reports import ReportCommands
+from .tasks import TaskCommands
+from .units import UnitCommands
+
+__all__ = ["HazardCommands", "MeasureCommands", "ReportCommands", "TaskCommands", "UnitCommands"]

@@ -1,0 +1,252 @@
+"""The read side of a ledger: every query of DESIGN §5 as of ``(as_of, known_at)``.
+
+Lists come from the materialised view (:class:`~qingdan.core.queries.LedgerSnapshot`), caught up
+before each read; one record's state, and its history, come from folding its own events with the
+reference semantics (:func:`qingdan.core.reference.fold`), which is cheap for one record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from .base import Record
+from .clock import CST, as_known_at
+from .domain import Hazard
+from .errors import InvalidCommand, NotFound
+from .errors import show as _show
+from .eventlog import EventLog
+from .kinds import hazard_row, indicator_reading, kind_label, measure_row, unit_row
+from .queries import (
+    LedgerSnapshot,
+    ReportDiff,
+    RowDifference,
+    Stats,
+    compare_lists,
+    rows_digest,
+    stats,
+    two_lists,
+)
+from .records import Measure, Unit, report_number
+from .reference import fold
+from .rows import (
+    HazardRow,
+    HistoryEntry,
+    IndicatorReading,
+    LoggedEvent,
+    MeasureRow,
+    ReportRow,
+    TargetStatus,
+    TaskRow,
+    TwoLists,
+    UnitRow,
+)
+from .spec import Finding
+from .targets import EvaluationError, build_projection, evaluate_targets, run_checks
+from .view import View
+from .writes import check_number
+
+A = TypeVar("A", bound=Record)
+#: The fields every event has; ``history`` shows the rest as the event's data.
+COMMON_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic", "on",
+                 "actor", "note"}
+SNAPSHOTS = 4  # decoded snapshots kept for repeated reads at the same (as_of, known_at)
+
+
+def _known_label(known_at: date | datetime | None) -> str:
+    return f"（按 {known_at} 时的登记）" if known_at is not None else ""
+
+
+class Queries:
+    def __init__(self, log: EventLog, view: View, catalogue: Callable[[], Any],
+                 today: Callable[[], date]) -> None:
+        self.log = log
+        self.view = view
+        self._catalogue = catalogue
+        self.today = today
+        self._snapshots: dict[Any, tuple[int, LedgerSnapshot]] = {}
+        self.evaluation_errors: list[EvaluationError] = []
+
+    @property
+    def catalogue(self) -> Any:
+        return self._catalogue()
+
+    # -- snapshots -----------------------------------------------------------------------------
+
+    def snapshot(self, *, as_of: date | None = None,
+                 known_at: date | datetime | None = None) -> LedgerSnapshot:
+        self.view.catch_up()  # before every read, so other processes' writes are seen too
+        key = (as_of or self.today(), as_known_at(known_at))
+        position = self.view.position()
+        cached = self._snapshots.get(key)
+        if cached is not None and cached[0] == position:
+            return cached[1]  # nothing recorded since: the same answers, already decoded
+        snapshot = LedgerSnapshot(self.view, self.catalogue, *key)
+        self._snapshots[key] = (position, snapshot)
+        while len(self._snapshots) > SNAPSHOTS:
+            self._snapshots.pop(next(iter(self._snapshots)))
+        return snapshot
+
+    def forget_snapshots(self) -> None:
+        self._snapshots.clear()
+
+    # -- lists ---------------------------------------------------------------------------------
+
+    def two_lists(self, *, as_of: date | None, known_at: date | datetime | None, campaign: str | None,
+                  department: str | None, village: str | None, include_withdrawn: bool,
+                  limit: int | None, offset: int) -> TwoLists:
+        if campaign is not None:
+            self.catalogue.campaign(campaign)
+        if limit is not None and (limit < 0 or offset < 0):
+            raise InvalidCommand("分页参数不能为负数")
+        return two_lists(self.snapshot(as_of=as_of, known_at=known_at), campaign=campaign,
+                         department=department, village=village, include_withdrawn=include_withdrawn,
+                         limit=limit, offset=offset)
+
+    def stats(self, as_of: date | None, known_at: date | datetime | None,
+              campaign: str | None) -> Stats:
+        return stats(self.snapshot(as_of=as_of, known_at=known_at), campaign)
+
+    def tasks(self, as_of: date | None, known_at: date | datetime | None,
+              campaign: str | None) -> list[TaskRow]:
+        return list(self.snapshot(as_of=as_of, known_at=known_at).tasks(campaign))
+
+    def units(self, as_of: date | None, known_at: date | datetime | None, kind: str | None,
+              include_closed: bool, attributes: dict[str, Any]) -> list[UnitRow]:
+        wanted = self.catalogue.check_unit_attributes(attributes, allow_none=True)
+        snap = self.snapshot(as_of=as_of, known_at=known_at)
+        return [u for u in (snap.all_units() if include_closed else snap.units(kind))
+                if (kind is None or u.kind == kind)
+                and all(u.attributes.get(name) == value for name, value in wanted.items())]
+
+    def targets(self, as_of: date | None, known_at: date | datetime | None,
+                campaign: str | None) -> list[TargetStatus]:
+        snap = self.snapshot(as_of=as_of, known_at=known_at)
+        statuses, self.evaluation_errors = evaluate_targets(
+            self.catalogue.targets_of(campaign), snap, self.catalogue.campaigns)
+        return statuses
+
+    def findings(self, as_of: date | None, known_at: date | datetime | None,
+                 campaign: str | None) -> list[Finding]:
+        snap = self.snapshot(as_of=as_of, known_at=known_at)
+        found, self.evaluation_errors = run_checks(self.catalogue.checks_of(), snap)
+        return [f for f in found if campaign is None or f.campaign == campaign]
+
+    def projection(self, projection_id: str, as_of: date | None,
+                   known_at: date | datetime | None) -> list[dict[str, Any]]:
+        projection = self.catalogue.projection(projection_id)
+        return build_projection(projection, self.snapshot(as_of=as_of, known_at=known_at))
+
+    # -- one record ----------------------------------------------------------------------------
+
+    def _events(self, key: str) -> list[Record.Event]:
+        check_number(key)
+        return self.log.record(key)
+
+    def _fold(self, cls: type[A], number: str, as_of: date | None,
+              known_at: date | datetime | None, key: str | None = None) -> A:
+        events = self._events(key or number)
+        if not events:
+            raise NotFound(f"台账中没有 {_show(number)}")
+        as_of = as_of or self.today()
+        aggregate = fold(events, as_of, as_known_at(known_at))
+        if aggregate is None:
+            raise NotFound(f"截至 {as_of}{_known_label(known_at)}，台账中还没有 {_show(number)}")
+        if not isinstance(aggregate, cls):
+            raise NotFound(f"{_show(number)} 不是{kind_label(cls)}")
+        return aggregate
+
+    def hazard(self, number: str, as_of: date | None, known_at: date | datetime | None) -> HazardRow:
+        as_of = as_of or self.today()
+        return hazard_row(self._fold(Hazard, number, as_of, known_at), as_of)
+
+    def measure(self, number: str, as_of: date | None, known_at: date | datetime | None) -> MeasureRow:
+        as_of = as_of or self.today()
+        return measure_row(self._fold(Measure, number, as_of, known_at), as_of)
+
+    def unit(self, number: str, as_of: date | None, known_at: date | datetime | None) -> UnitRow:
+        return unit_row(self._fold(Unit, number, as_of, known_at))
+
+    def indicator(self, target_id: str, as_of: date | None,
+                  known_at: date | datetime | None) -> IndicatorReading | None:
+        if target_id not in self.catalogue.targets:
+            raise NotFound(f"没有目标“{_show(target_id)}”。用 `qingdan targets` 查看各专项的整治目标")
+        events = self._events("indicator:" + target_id)
+        if not events:
+            return None
+        return indicator_reading(fold(events, as_of or self.today(), as_known_at(known_at)))
+
+    def history(self, number: str) -> list[HistoryEntry]:
+        events: list[Record.Event] = []
+        for key in (number, "task:" + number, "indicator:" + number):
+            events = self._events(key)
+            if events:
+                break
+        if not events:
+            raise NotFound(f"台账中没有 {_show(number)}")
+        return [HistoryEntry(
+            number=number, version=event.originator_version, type=type(event).__name__,
+            on=event.on, recorded_at=event.timestamp.astimezone(CST), actor=event.actor,
+            note=event.note, data={k: v for k, v in vars(event).items() if k not in COMMON_FIELDS},
+        ) for event in events]
+
+    def events(self, after: int, limit: int | None) -> Iterator[LoggedEvent]:
+        """Every stored event after position ``after`` (at most ``limit``), in log order."""
+        numbers: dict[Any, str | None] = {}
+        count = 0
+        for notification, event in self.log.events(after=after):
+            if limit is not None and count >= limit:
+                return
+            data = {k: v for k, v in vars(event).items() if k not in COMMON_FIELDS}
+            number = numbers.get(event.originator_id)
+            if number is None:
+                number = data.get("number") if event.originator_version == 1 else None
+                if number is None:  # a feed that starts after the record's first event
+                    first = self.log.record_by_id(event.originator_id, upto=1)
+                    number = getattr(first[0], "number", None) if first else None
+                numbers[event.originator_id] = number
+            yield LoggedEvent(position=notification.id, number=number, version=event.originator_version,
+                              type=type(event).__qualname__, on=event.on,
+                              recorded_at=event.timestamp.astimezone(CST), actor=event.actor,
+                              note=event.note, data=data)
+            count += 1
+
+    # -- reports -------------------------------------------------------------------------------
+
+    def reports(self, period: str | None, campaign: str | None) -> list[ReportRow]:
+        rows = self.snapshot(as_of=date.max).reports()
+        return sorted((r for r in rows if (period is None or r.period == period)
+                       and (campaign is None or r.campaign == campaign)),
+                      key=lambda r: (r.period, r.campaign or "", r.submission))
+
+    def report(self, period: str, campaign: str | None, submission: int | None) -> ReportRow:
+        number = report_number(period, campaign)
+        rows = [r for r in self.snapshot(as_of=date.max).reports() if r.number == number]
+        if not rows:
+            raise NotFound(f"{_show(period)} 的两个清单尚未报送（{_show(number)}）")
+        if submission is None:
+            return rows[-1]
+        for row in rows:
+            if row.submission == submission:
+                return row
+        raise NotFound(f"{_show(period)} 的两个清单只报送过 {len(rows)} 次，没有第 {_show(submission)} 次")
+
+    def report_diff(self, period: str, campaign: str | None, submission: int | None) -> ReportDiff:
+        report = self.report(period, campaign, submission)
+        lists = {"include_withdrawn": False, "department": None, "village": None, "limit": None,
+                 "offset": 0, "campaign": campaign}
+        then = self.two_lists(as_of=report.as_of, known_at=report.known_at, **lists)
+        now = self.two_lists(as_of=report.as_of, known_at=None, **lists)
+        differences = []
+        for name, number, change, fields in compare_lists(then, now):
+            causes = [
+                {"type": e.type, "on": e.on, "recorded_at": e.recorded_at, "actor": e.actor,
+                 "note": e.note, "data": e.data}
+                for e in self.history(number)
+                if e.recorded_at > report.known_at and e.on <= report.as_of
+            ]
+            differences.append(RowDifference(list=name, number=number, change=change,
+                                             fields=tuple(fields), events=tuple(causes)))
+        return ReportDiff(report=report, digest_matches=rows_digest(then) == report.digest,
+                          differences=tuple(differences))

@@ -1,0 +1,338 @@
+"""The write path: load a record, run a command method on it, store its events, catch the view up.
+
+One :class:`UnitOfWork` per ledger holds what every command needs: the clock of the write, the batch
+in progress, the records this process stored recently, number allocation, the retries on a
+concurrent write and the policy checkpoint. Command handlers (:mod:`qingdan.core.handlers`) call it;
+nothing here knows what a hazard or a measure means.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError, Notification, Recording
+
+from .base import Record, aggregate_id
+from .clock import CST, current_clock
+from .commands import Command
+from .errors import Conflict, InvalidCommand, NotFound, PermissionDenied
+from .errors import show as _show
+from .kinds import kind_label, kind_of_class
+from .policy import AccessRequest, Authoriser
+from .store import restamp
+
+A = TypeVar("A", bound=Record)
+RETRIES = 20
+RECENT = 5000  # records kept in memory after being stored
+
+
+class LogMoved(Exception):
+    """Another writer added to the log after a submission's lists were read: read them again."""
+
+
+def check_number(number: object) -> None:
+    if not isinstance(number, str) or not 0 < len(number) <= 120:
+        raise NotFound(f"编号应为文字（如 H-fire-2020-0007），收到 {_show(number)}")
+
+
+class UnitOfWork:
+    """Stores records' new events in one transaction each (or one per batch), then catches the view up."""
+
+    def __init__(self, app: Any, view: Any, *, actor: str, clock: Callable[[], datetime],
+                 policy: Authoriser, departments: Callable[[type[Record], Any], tuple[str, ...]]) -> None:
+        self.app = app
+        self.view = view
+        self.actor = actor
+        self.clock = clock
+        self.policy = policy
+        self._departments = departments
+        self._next_seq: dict[str, int] = {}
+        self._recent: OrderedDict[Any, Record] = OrderedDict()
+        self._batch: dict[Any, Record] | None = None
+        self._batch_stamp: datetime | None = None
+
+    # -- time ----------------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        stamp = self.clock()
+        if stamp.tzinfo is None:
+            raise ValueError("the ledger clock must return an aware datetime")
+        return stamp
+
+    def today(self) -> date:
+        return self.now().astimezone(CST).date()
+
+    @contextmanager
+    def clocked(self) -> Iterator[None]:
+        """Events created inside take their recorded time from this ledger's clock (or the batch's)."""
+        stamp = self._batch_stamp
+        token = current_clock.set(self.now if stamp is None else (lambda: stamp))
+        try:
+            yield
+        finally:
+            current_clock.reset(token)
+
+    def common(self, c: Command) -> dict[str, Any]:
+        """The effective date, actor and note every event carries."""
+        return {"on": c.on or self.today(), "actor": c.actor or self.actor, "note": c.note}
+
+    def check_future(self, on: date) -> None:
+        today = self.today()
+        if on > today:
+            raise InvalidCommand(f"业务日期 {on} 晚于今天 {today}，不能登记未来的事实")
+
+    # -- batches -------------------------------------------------------------------------------
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Commands inside are stored together, in one transaction, or not at all (see ``Ledger.batch``)."""
+        if self._batch is not None:
+            yield  # already batching: the outer block commits
+            return
+        self._batch = {}
+        self._batch_stamp = self.now()
+        allocated = dict(self._next_seq)
+        try:
+            yield
+            pending = list(self._batch.values())
+        except BaseException:
+            self._next_seq = allocated
+            raise
+        finally:
+            self._batch = None
+            self._batch_stamp = None
+        if not pending:
+            return
+        try:
+            recordings = self.store(pending)
+        except IntegrityError:
+            self._next_seq = allocated
+            raise Conflict("批量登记期间其他人也登记了相同编号或修改了相同记录，本批未写入，请重试") from None
+        self.view.catch_up(recordings=recordings)
+
+    @property
+    def batching(self) -> bool:
+        return self._batch is not None
+
+    # -- records -------------------------------------------------------------------------------
+
+    def exists(self, key: str) -> bool:
+        if self._batch is not None and aggregate_id(key) in self._batch:
+            return True
+        return bool(self.app.recorder.select_events(aggregate_id(key), limit=1))
+
+    def get(self, cls: type[A], number: str, key: str | None = None) -> A:
+        """The record's current state (as changed so far in this batch), or :class:`NotFound`."""
+        check_number(number)
+        ident = aggregate_id(key or number)
+        if self._batch is not None and ident in self._batch:
+            aggregate: Any = self._batch[ident]
+        else:
+            try:
+                aggregate = self._load(ident)
+            except AggregateNotFoundError:
+                raise NotFound(f"台账中没有 {_show(number)}") from None
+        if not isinstance(aggregate, cls):
+            raise NotFound(f"{_show(number)} 不是{kind_label(cls)}")
+        return aggregate
+
+    def _load(self, key: Any) -> Record:
+        """A record's current state: as this process last stored it, else folded from the store.
+
+        The cached state may be behind if another process wrote to the record since; then the
+        save that follows fails on the version number (nothing is written), the record is
+        dropped from the cache, and the command is checked again on fresh state (:meth:`act`)
+        or the batch reports :class:`Conflict`. Always a fresh copy, so a command that is rejected
+        or loses a race leaves nothing half-changed behind.
+        """
+        cached = self._recent.get(key)
+        if cached is None:
+            return self.app.repository.get(key)
+        aggregate = copy.copy(cached)  # states hold immutable values; events replace, never mutate
+        aggregate._pending_events = []
+        return aggregate
+
+    def forget(self, aggregate: Record) -> None:
+        self._recent.pop(aggregate.id, None)
+
+    def save(self, *aggregates: Record) -> None:
+        if self._batch is not None:
+            for aggregate in aggregates:
+                self._batch[aggregate.id] = aggregate
+            return
+        recordings = self.store(aggregates)
+        self.view.catch_up(recordings=recordings)  # the view is current after every write…
+
+    def store(self, aggregates: Sequence[Record], *, at_position: int | None = None,
+              stamp_known_at: Callable[[Sequence[Any]], None] | None = None) -> list[Any]:
+        """Put the aggregates' new events in the event store, in one transaction.
+
+        What ``Application.save`` does for us (we use neither its snapshots nor its notifications),
+        minus its per-object runtime-protocol checks, which cost more than the insert — plus one
+        rule: under the log's write lock, each event's recorded time is raised, if need be, to just
+        after the last event already in the log (:func:`restamp`), so recorded time and log order
+        agree whatever the writers' clocks say. ``at_position``: the log must end exactly there (a
+        submission computed from the log up to that position), else :class:`LogMoved`;
+        ``stamp_known_at(events)``: called once the recorded times are final.
+        """
+        pending = [(aggregate, aggregate.collect_events()) for aggregate in aggregates]
+        events = [event for _, batch in pending for event in batch]
+        mapper = self.app.mapper
+        stored = [mapper.to_stored_event(event) for event in events]
+
+        def restamp_under_lock(last: Any) -> list[Any]:
+            if at_position is not None and (last.id if last is not None else 0) != at_position:
+                raise LogMoved
+            changed = set(restamp(events, self.recorded_time(last)))
+            if stamp_known_at is not None:
+                stamp_known_at(events)
+                changed.update(range(len(events)))
+            for index in changed:
+                stored[index] = mapper.to_stored_event(events[index])
+            return stored
+
+        try:
+            ids = self.app.recorder.insert_events(list(stored), restamp=restamp_under_lock)
+        except IntegrityError:
+            for aggregate in aggregates:
+                self.forget(aggregate)
+            raise
+        for aggregate, batch in pending:
+            if batch:
+                aggregate._modified_on = batch[-1].timestamp
+            self._recent[aggregate.id] = aggregate
+            self._recent.move_to_end(aggregate.id)
+        while len(self._recent) > RECENT:
+            self._recent.popitem(last=False)
+        return [Recording(event, Notification(
+                    id=position, originator_id=s.originator_id, originator_version=s.originator_version,
+                    topic=s.topic, state=s.state))
+                for event, s, position in zip(events, stored, ids or (), strict=True)]
+
+    def recorded_time(self, notification: Any) -> datetime | None:
+        """The recorded time of a stored event (None for none, or one that cannot be read)."""
+        if notification is None:
+            return None
+        try:
+            return self.app.mapper.to_domain_event(notification).timestamp
+        except Exception:  # an event altered outside qingdan: `verify` names it; writing goes on
+            return None
+
+    # -- commands on a record -----------------------------------------------------------------
+
+    def act(self, cls: type[A], number: str, action: str, command: Command, /, *,
+            key: str | None = None, **kwargs: Any) -> str:
+        """Load, run a command method, save; on a concurrent write, reload and try again."""
+        common = self.common(command)
+        for _ in range(RETRIES):
+            aggregate = self.get(cls, number, key)
+            try:
+                self.authorise(cls, action, common["actor"], number, aggregate)
+                with self.clocked():
+                    getattr(aggregate, action)(**common, **kwargs)
+            except (InvalidCommand, PermissionDenied):
+                if self._recent.pop(aggregate.id, None) is not None and not (
+                        self._batch and aggregate.id in self._batch):
+                    continue  # judged on the cached state, which may be stale: judge again on fresh
+                raise
+            try:
+                self.save(aggregate)
+            except IntegrityError:
+                continue  # another writer got there first: re-check the rules on fresh state
+            return number
+        raise Conflict(f"{number} 正被其他人同时修改，已重试 {RETRIES} 次仍未成功，请稍后再试")
+
+    def authorise(self, cls: type[Record], action: str, actor: str, number: str | None,
+                  record: Any = None, departments: tuple[str, ...] | None = None) -> None:
+        if departments is None:
+            departments = self._departments(cls, record) if record is not None else ()
+        self.policy.authorise(AccessRequest(actor=actor, kind=cls.__name__, command=action,
+                                            number=number, record=record, departments=departments))
+
+    def track(self, cls: type[A], key: str, number: str, campaign: Any) -> None:
+        """Start the ledger's record of a plugin-defined task or target (once; idempotent)."""
+        if not self.exists(key):
+            with self.clocked():
+                record = cls.track(number=number, campaign=campaign.id, start=campaign.start,
+                                   actor=self.actor)
+            try:
+                self.save(record)
+            except IntegrityError:
+                pass  # another writer started tracking it first: same record
+
+    # -- numbers -------------------------------------------------------------------------------
+
+    def create(self, prefix: str, width: int, make: Callable[[str], Record],
+               given: str | None = None) -> str:
+        """Allocate the next free number under ``prefix`` and create the record under it.
+
+        The aggregate id is derived from the number, so two writers that pick the same number
+        clash in the database; the loser moves on to the next number. Never a second record.
+        ``given``: a number chosen by the caller (an import of an exported 台账 keeps its numbers);
+        it must have the form of this prefix and be unused.
+        """
+        if given is not None:
+            if not given.startswith(prefix + "-") or not given[len(prefix) + 1:].isdigit() \
+                    or len(given) - len(prefix) - 1 < width:
+                raise InvalidCommand(f"编号“{given}”格式不对，应为 {prefix}-{'0' * (width - 1)}1 这样的形式")
+            if self.exists(given):
+                raise Conflict(f"编号 {given} 已存在，不能重复登记")
+            with self.clocked():
+                aggregate = make(given)
+            try:
+                self.save(aggregate)
+            except IntegrityError:
+                raise Conflict(f"编号 {given} 已被其他人同时登记") from None
+            return given
+        seq = self._next_seq.get(prefix) or self._first_free(prefix, width)
+        for _ in range(RETRIES):
+            number = f"{prefix}-{seq:0{width}d}"
+            if self._batch is not None and aggregate_id(number) in self._batch:
+                # Pending in this batch (e.g. an imported row kept its number): saving would
+                # replace it, so move on instead of waiting for the database to object.
+                seq = self._first_free(prefix, width, start=seq + 1)
+                continue
+            with self.clocked():
+                aggregate = make(number)
+            try:
+                self.save(aggregate)
+            except IntegrityError:
+                # Taken by another writer (perhaps many since our cached guess): look again.
+                seq = self._first_free(prefix, width, start=seq + 1)
+                continue
+            self._next_seq[prefix] = seq + 1
+            return number
+        raise Conflict(f"无法分配编号 {prefix}-…：冲突过多，请稍后再试")
+
+    def _first_free(self, prefix: str, width: int, start: int = 1) -> int:
+        """Galloping then binary search for the first unused number from ``start``.
+
+        Numbers are allocated densely, so this takes O(log n) lookups; it is only a guess (the
+        database's uniqueness of aggregate ids is what keeps numbers unique).
+        """
+        def used(n: int) -> bool:
+            return self.exists(f"{prefix}-{n:0{width}d}")
+
+        if not used(start):
+            return start
+        low, step = start, 1
+        high = start + step
+        while used(high):
+            low, step = high, step * 2
+            high = low + step
+        while high - low > 1:
+            mid = (low + high) // 2
+            if used(mid):
+                low = mid
+            else:
+                high = mid
+        return high
+
+
+__all__ = ["RETRIES", "LogMoved", "UnitOfWork", "check_number", "kind_of_class"]
