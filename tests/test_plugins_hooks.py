@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import re
 from pathlib import Path
 
 import pytest
 
+import qingdan
 from qingdan.core import hookspecs
 from qingdan.core.plugins import HOOK_NAMES, create_plugin_manager
 from qingdan.core.spec import Campaign, Check, Projection, Target
@@ -56,3 +58,24 @@ def test_hook_is_exercised_through_the_plugin_manager(name):
     for result in results:
         items = [result] if isinstance(result, expected) else list(result)
         assert items and all(isinstance(item, expected) for item in items)
+
+
+# The plugin-author API: every name importable from ``qingdan`` itself, the same object as in its home.
+AUTHOR_API = {
+    "Campaign": "qingdan.core.spec",
+    "Target": "qingdan.core.spec",
+    "Check": "qingdan.core.spec",
+    "Finding": "qingdan.core.spec",
+    "Projection": "qingdan.core.spec",
+    "Snapshot": "qingdan.core.spec",
+    "TaskSpec": "qingdan.core.spec",
+    "Phase": "qingdan.core.spec",
+    "AttributeSpec": "qingdan.core.spec",
+    "hookimpl": "qingdan.core.hookspecs",
+}
+
+
+@pytest.mark.parametrize("name", sorted(AUTHOR_API))
+def test_plugin_author_api_is_importable_from_qingdan(name):
+    assert name in qingdan.__all__
+    assert getattr(qingdan, name) is getattr(importlib.import_module(AUTHOR_API[name]), name)

@@ -11,34 +11,22 @@ grading, not the seed's).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
 
+from qingdan import AttributeSpec, Campaign, Check, Projection, Snapshot, Target, hookimpl
+from qingdan.core import authoring as author
 from qingdan.core import targets as rules
-from qingdan.core.hookspecs import hookimpl
-from qingdan.core.spec import (
-    AttributeSpec,
-    Campaign,
-    Check,
-    Finding,
-    Phase,
-    Projection,
-    Snapshot,
-    Target,
-    TaskSpec,
-)
+from qingdan.core.authoring import ACTION_END, ACTION_START, END_2022
 
 ID = "construction"
 ANNEX = "附件7"
-START, END = date(2020, 7, 1), date(2022, 12, 31)
-END_2020, END_2021, END_2022 = date(2020, 12, 31), date(2021, 12, 31), date(2022, 12, 31)
 
 # 总体方案 二(七): “…等按职责分工负责”, no 牵头.
 LEAD = ("建设局", "经济发展局", "农业农村和社会事业局", "派出所", "安全生产监督管理局", "市场监管局", "自然资源所",
         "综合行政执法管理办公室", "消防中队")
 
-# (number, title, lead, co-operating, due, source)
-TASKS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], date | None, str], ...] = (
+TASK_COLUMNS = "number title lead departments due source"
+TASKS = (
     ("0", "动员部署：各村、镇相关单位对标对表各级专项整治三年行动要求，落实整治措施及责任",
      ("各村", "镇相关单位"), (), date(2020, 7, 25), f"{ANNEX} 三(一)"),
     ("1", "将安全发展落实到城镇规划建设管理的各个方面和各个环节，做好与国家和地方城市安全平台体系的对接",
@@ -102,27 +90,11 @@ UNIT_ATTRIBUTES = (
 @hookimpl
 def qingdan_campaign() -> Campaign:
     return Campaign(
-        id=ID,
-        name="城市建设安全专项整治",
-        kind="专项",
-        lead_departments=LEAD,
-        departments=(),
-        start=START,
-        end=END,
-        phases=(
-            Phase(id=f"{ID}.p1", name="动员部署", start=START, end=date(2020, 7, 25), source=f"{ANNEX} 三(一)"),
-            Phase(id=f"{ID}.p2", name="排查整治", start=START, end=END_2020, source=f"{ANNEX} 三(二)"),
-            Phase(id=f"{ID}.p3", name="集中攻坚", start=date(2021, 1, 1), end=END_2021, source=f"{ANNEX} 三(三)"),
-            Phase(id=f"{ID}.p4", name="巩固提升", start=date(2022, 1, 1), end=END_2022, source=f"{ANNEX} 三(四)"),
-        ),
-        tasks=tuple(
-            TaskSpec(id=f"{ID}.{number}", campaign=ID, title=title, lead_departments=lead,
-                     departments=departments, due=due, source=source)
-            for number, title, lead, departments, due, source in TASKS
-        ),
-        hazard_categories=HAZARD_CATEGORIES,
-        unit_attributes=UNIT_ATTRIBUTES,
-        source=f"{ANNEX}；总体方案 二(七)",
+        id=ID, name="城市建设安全专项整治", kind="专项", lead_departments=LEAD, departments=(),
+        start=ACTION_START, end=ACTION_END,
+        phases=author.standard_phases(ID, ANNEX, mobilised_by=date(2020, 7, 25), second_from=ACTION_START),
+        tasks=author.task_table(ID, TASK_COLUMNS, TASKS),
+        hazard_categories=HAZARD_CATEGORIES, unit_attributes=UNIT_ATTRIBUTES, source=f"{ANNEX}；总体方案 二(七)",
     )
 
 
@@ -133,76 +105,56 @@ def _dangerous(unit) -> bool:
 @hookimpl
 def qingdan_targets() -> list[Target]:
     return [
-        Target(id=f"{ID}.dangerous_house_rate", campaign=ID,
-               title="城市危险房屋（C、D级）和老楼危楼排查整治完成率（三年行动期末）", goal=100, unit="%",
-               due=END_2022, source=f"{ANNEX} 二(二)",
-               measure=rules.share_measure(_dangerous, rules.has("整治完成"))),
-        Target(id=f"{ID}.rural_dangerous_house_rate", campaign=ID, title="农村危房改造完成率（三年行动期末）",
-               goal=100, unit="%", due=END_2022, source=f"{ANNEX} 二(五)1",
-               measure=rules.share_measure(rules.all_of(rules.of_kind(RURAL_HOUSE), rules.has("危房")),
-                                           rules.has("改造完成"))),
+        author.share_target(
+            ID, "dangerous_house_rate", "城市危险房屋（C、D级）和老楼危楼排查整治完成率（三年行动期末）", END_2022,
+            f"{ANNEX} 二(二)", _dangerous, "整治完成"),
+        author.share_target(
+            ID, "rural_dangerous_house_rate", "农村危房改造完成率（三年行动期末）", END_2022, f"{ANNEX} 二(五)1",
+            rules.all_of(rules.of_kind(RURAL_HOUSE), rules.has("危房")), "改造完成"),
     ]
 
 
-def _dangerous_houses(snapshot: Snapshot) -> Iterable[Finding]:
-    findings = []
-    for unit in snapshot.units(kind=HOUSE):
-        if not _dangerous(unit) or rules.attribute(unit, "整治完成") is True:
-            continue
-        grade = rules.attribute(unit, "房屋安全鉴定等级")
-        crowded = rules.attribute(unit, "人员聚集场所") is True
-        findings.append(Finding(
-            check=f"{ID}.dangerous_house_unremedied", campaign=ID, subject=unit.number,
-            message=f"{rules.unit_label(unit)}：房屋安全鉴定为{grade}级尚未整治"
-                    + ("，且作为人员聚集场所使用" if crowded else ""),
-            severity="严重" if crowded or grade == "D" else "警告"))
-    return findings
-
-
-def _major_works(snapshot: Snapshot) -> Iterable[Finding]:
-    return rules.unit_findings(
-        f"{ID}.major_works_without_review", ID, "警告",
-        lambda unit: unit.kind == SITE and rules.attribute(unit, "危大工程") is not None
-        and rules.attribute(unit, "专项方案论证") is not True,
-        lambda unit: f"涉及{rules.attribute(unit, '危大工程')}工程，专项施工方案未论证",
-    )(snapshot)
+@author.unit_rule(ID, "dangerous_house_unremedied", "危险房屋（C、D级）未整治", "严重", f"{ANNEX} 二(二)",
+                  kinds=(HOUSE,))
+def dangerous_house(unit, snapshot: Snapshot) -> tuple[str, str] | None:
+    if not _dangerous(unit) or rules.attribute(unit, "整治完成") is True:
+        return None
+    grade = rules.attribute(unit, "房屋安全鉴定等级")
+    crowded = rules.attribute(unit, "人员聚集场所") is True
+    return (f"房屋安全鉴定为{grade}级尚未整治" + ("，且作为人员聚集场所使用" if crowded else ""),
+            "严重" if crowded or grade == "D" else "警告")
 
 
 @hookimpl
 def qingdan_checks() -> list[Check]:
     return [
-        Check(id=f"{ID}.unlicensed_gas_station", campaign=ID, title="燃气场站无证经营", severity="严重",
-              source=f"{ANNEX} 二(四)",
-              run=rules.unit_findings(
-                  f"{ID}.unlicensed_gas_station", ID, "严重",
-                  lambda unit: unit.kind == GAS_STATION and rules.attribute(unit, "燃气经营许可证") is False,
-                  lambda unit: "无燃气经营许可证，属“四个问题”中的无证经营，应严厉打击")),
-        Check(id=f"{ID}.dangerous_house_unremedied", campaign=ID, title="危险房屋（C、D级）未整治",
-              severity="严重", source=f"{ANNEX} 二(二)", run=_dangerous_houses),
-        Check(id=f"{ID}.illegal_change_of_use", campaign=ID, title="违规改变建筑主体结构或使用功能",
-              severity="警告", source=f"{ANNEX} 二(二)",
-              run=rules.unit_findings(
-                  f"{ID}.illegal_change_of_use", ID, "警告",
-                  lambda unit: unit.kind == HOUSE and rules.attribute(unit, "违规改变主体结构或使用功能") is True
-                  and rules.attribute(unit, "整治完成") is not True,
-                  lambda unit: "违规改变建筑主体结构或使用功能，应依法查处")),
-        Check(id=f"{ID}.major_works_without_review", campaign=ID, title="起重机械、高支模、深基坑工程专项方案未论证",
-              severity="警告", source="总体方案 二(七)六", run=_major_works),
-        Check(id=f"{ID}.rural_dangerous_house", campaign=ID, title="农村危房未改造", severity="警告",
-              source=f"{ANNEX} 二(五)1",
-              run=rules.unit_findings(
-                  f"{ID}.rural_dangerous_house", ID, "警告",
-                  lambda unit: unit.kind == RURAL_HOUSE and rules.attribute(unit, "危房") is True
-                  and rules.attribute(unit, "改造完成") is not True,
-                  lambda unit: "农村危房尚未改造")),
-        Check(id=f"{ID}.monthly_two_lists", campaign=ID, title="本专项两个清单每月25日前报送",
-              severity="严重", source="总体方案 三(一)2",
-              run=rules.monthly_report_run(f"{ID}.monthly_two_lists", ID, first=date(2020, 8, 1), last=END,
-                                           covers=lambda report: getattr(report, "campaign", None) == ID)),
+        author.unit_check(
+            ID, "unlicensed_gas_station", "燃气场站无证经营", "严重", f"{ANNEX} 二(四)",
+            lambda unit: unit.kind == GAS_STATION and rules.attribute(unit, "燃气经营许可证") is False,
+            lambda unit: "无燃气经营许可证，属“四个问题”中的无证经营，应严厉打击"),
+        dangerous_house,
+        author.unit_check(
+            ID, "illegal_change_of_use", "违规改变建筑主体结构或使用功能", "警告", f"{ANNEX} 二(二)",
+            lambda unit: unit.kind == HOUSE and rules.attribute(unit, "违规改变主体结构或使用功能") is True
+            and rules.attribute(unit, "整治完成") is not True,
+            lambda unit: "违规改变建筑主体结构或使用功能，应依法查处"),
+        author.unit_check(
+            ID, "major_works_without_review", "起重机械、高支模、深基坑工程专项方案未论证", "警告", "总体方案 二(七)六",
+            lambda unit: unit.kind == SITE and rules.attribute(unit, "危大工程") is not None
+            and rules.attribute(unit, "专项方案论证") is not True,
+            lambda unit: f"涉及{rules.attribute(unit, '危大工程')}工程，专项施工方案未论证"),
+        author.unit_check(
+            ID, "rural_dangerous_house", "农村危房未改造", "警告", f"{ANNEX} 二(五)1",
+            lambda unit: unit.kind == RURAL_HOUSE and rules.attribute(unit, "危房") is True
+            and rules.attribute(unit, "改造完成") is not True,
+            lambda unit: "农村危房尚未改造"),
+        author.monthly_two_lists_check(ID, "本专项两个清单每月25日前报送"),
     ]
 
 
-def _house_grades(snapshot: Snapshot) -> list[dict]:
+@author.projection(ID, "house_safety_grades", "房屋安全鉴定等级分布及整治情况",
+                   ("鉴定等级", "房屋数", "人员聚集场所", "已整治", "未整治"))
+def house_safety_grades(snapshot: Snapshot) -> list[dict]:
     houses = snapshot.units(kind=HOUSE)
     rows = []
     for grade in (*GRADES, "未鉴定"):
@@ -219,7 +171,4 @@ def _house_grades(snapshot: Snapshot) -> list[dict]:
 
 @hookimpl
 def qingdan_projections() -> list[Projection]:
-    return [
-        Projection(id=f"{ID}.house_safety_grades", campaign=ID, title="房屋安全鉴定等级分布及整治情况",
-                   columns=("鉴定等级", "房屋数", "人员聚集场所", "已整治", "未整治"), build=_house_grades)
-    ]
+    return [house_safety_grades]

@@ -9,58 +9,48 @@ department and carries the 专题's lead; 四(五)'s two name “各地应急管
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import timedelta
 
+from qingdan import AttributeSpec, Campaign, Check, Projection, Snapshot, Target, hookimpl
+from qingdan.core import authoring as author
 from qingdan.core import targets as rules
-from qingdan.core.hookspecs import hookimpl
-from qingdan.core.spec import (
-    AttributeSpec,
-    Campaign,
-    Check,
-    Finding,
-    Phase,
-    Projection,
-    Snapshot,
-    Target,
-    TaskSpec,
-)
+from qingdan.core.authoring import ACTION_END, ACTION_START, END_2020, END_2021, END_2022
 
 ID = "enterprise"
 ANNEX = "附件2"
-START, END = date(2020, 7, 1), date(2022, 12, 31)
-END_2020, END_2021, END_2022 = date(2020, 12, 31), date(2021, 12, 31), date(2022, 12, 31)
 
 LEAD = ("安委办",)
 PARTNERS = ("负有安全生产监管职责的安委会有关成员单位",)
 
-# (number, section, title, due)
-TASKS: tuple[tuple[str, str, str, date | None], ...] = (
-    ("1", "一", "落实企业法定代表人和实际控制人的第一责任，制定出台包括所有重点行业领域的安全生产承诺制度并推动企业落实", END_2020),
-    ("2", "一", "坚持依法生产经营", None),
-    ("3", "一", "加强安全管理机构和人员配备，各重点行业领域企业全部建立安全生产技术和管理团队", END_2021),
-    ("4", "一", "加大安全生产投入，高危行业企业投保安全生产责任险", None),
-    ("5", "一", "持续推进企业安全生产标准化建设，高危行业及规模以上企业均完成自评工作", END_2022),
-    ("6", "二", "建立健全全员安全生产责任制", None),
-    ("7", "二", "开展安全生产教育培训，省属以上重点行业领域企业建设职业院校（技工院校）", END_2022),
-    ("8", "二", "严格责任制考核奖惩", None),
-    ("9", "三", "健全完善企业安全风险防控机制，各类企业建立起完善的安全风险管控制度", END_2021),
-    ("10", "三", "健全完善企业安全隐患排查治理机制，隐患排查治理全面走向制度化、规范化轨道", END_2022),
-    ("10.1", "三", "企业建立起完善的隐患排查治理制度", END_2020),
-    ("10.2", "三", "建立完善隐患排查治理“一张网”信息化管理系统", END_2021),
-    ("11", "三", "加强各类危险源安全管理，完成重大危险源的排查建档工作并建立管理制度、落实管控措施", END_2020),
-    ("12", "三", "加强危险作业安全管理，完成危险作业事项的排查和管理制度、措施的制定", END_2020),
-    ("13", "四", "认真执行安全生产“三同时”制度", None),
-    ("14", "四", "加强职工安全防护管理", None),
-    ("15", "四", "加强外包等业务安全管理", None),
-    ("16", "四", "加强复工复产安全管理", None),
-    ("17", "四", "提升智能制造水平", None),
-    ("18", "五", "强化应急救援能力建设", None),
-    ("19", "五", "严格事故报告和应急处置", None),
-    ("20", "五", "强化举一反三整改落实", None),
+# The twenty duties of 二、主要任务, all led by the 专题's lead.
+TASK_COLUMNS = "number clause title due"
+TASKS = (
+    ("1", "二(一)1", "落实企业法定代表人和实际控制人的第一责任，制定出台包括所有重点行业领域的安全生产承诺制度并推动企业落实", END_2020),
+    ("2", "二(一)2", "坚持依法生产经营", None),
+    ("3", "二(一)3", "加强安全管理机构和人员配备，各重点行业领域企业全部建立安全生产技术和管理团队", END_2021),
+    ("4", "二(一)4", "加大安全生产投入，高危行业企业投保安全生产责任险", None),
+    ("5", "二(一)5", "持续推进企业安全生产标准化建设，高危行业及规模以上企业均完成自评工作", END_2022),
+    ("6", "二(二)6", "建立健全全员安全生产责任制", None),
+    ("7", "二(二)7", "开展安全生产教育培训，省属以上重点行业领域企业建设职业院校（技工院校）", END_2022),
+    ("8", "二(二)8", "严格责任制考核奖惩", None),
+    ("9", "二(三)9", "健全完善企业安全风险防控机制，各类企业建立起完善的安全风险管控制度", END_2021),
+    ("10", "二(三)10", "健全完善企业安全隐患排查治理机制，隐患排查治理全面走向制度化、规范化轨道", END_2022),
+    ("10.1", "二(三)10", "企业建立起完善的隐患排查治理制度", END_2020),
+    ("10.2", "二(三)10", "建立完善隐患排查治理“一张网”信息化管理系统", END_2021),
+    ("11", "二(三)11", "加强各类危险源安全管理，完成重大危险源的排查建档工作并建立管理制度、落实管控措施", END_2020),
+    ("12", "二(三)12", "加强危险作业安全管理，完成危险作业事项的排查和管理制度、措施的制定", END_2020),
+    ("13", "二(四)13", "认真执行安全生产“三同时”制度", None),
+    ("14", "二(四)14", "加强职工安全防护管理", None),
+    ("15", "二(四)15", "加强外包等业务安全管理", None),
+    ("16", "二(四)16", "加强复工复产安全管理", None),
+    ("17", "二(四)17", "提升智能制造水平", None),
+    ("18", "二(五)18", "强化应急救援能力建设", None),
+    ("19", "二(五)19", "严格事故报告和应急处置", None),
+    ("20", "二(五)20", "强化举一反三整改落实", None),
 )
 # 四、保障措施 sets dated deliverables too.
-SUPPORT_TASKS: tuple[tuple[str, str, tuple[str, ...], date, str], ...] = (
+SUPPORT_COLUMNS = "number title lead due clause"
+SUPPORT_TASKS = (
     ("s3", "修订完成加强企业诚信体系建设制度", LEAD, END_2020, "四(三)"),
     ("s5.1", "应急管理部门全部建立安责险管理平台", ("应急管理部门",), END_2021, "四(五)"),
     ("s5.2", "所有承保保险机构安全预防服务实现在线监测，制定出台第三方评估公示制度", ("应急管理部门",), END_2022, "四(五)"),
@@ -86,31 +76,11 @@ ATTRIBUTES = (
 @hookimpl
 def qingdan_campaign() -> Campaign:
     return Campaign(
-        id=ID,
-        name="落实企业安全生产主体责任专题",
-        kind="专题",
-        lead_departments=LEAD,
-        departments=PARTNERS,
-        start=START,
-        end=END,
-        phases=(
-            Phase(id=f"{ID}.p1", name="动员部署", start=START, end=date(2020, 7, 31), source=f"{ANNEX} 三(一)"),
-            Phase(id=f"{ID}.p2", name="排查整治", start=date(2020, 8, 1), end=END_2020, source=f"{ANNEX} 三(二)"),
-            Phase(id=f"{ID}.p3", name="集中攻坚", start=date(2021, 1, 1), end=END_2021, source=f"{ANNEX} 三(三)"),
-            Phase(id=f"{ID}.p4", name="巩固提升", start=date(2022, 1, 1), end=END_2022, source=f"{ANNEX} 三(四)"),
-        ),
-        tasks=(
-            *(
-                TaskSpec(id=f"{ID}.{number}", campaign=ID, title=title, lead_departments=LEAD,
-                         departments=PARTNERS, due=due, source=f"{ANNEX} 二({section}){number.split('.')[0]}")
-                for number, section, title, due in TASKS
-            ),
-            *(
-                TaskSpec(id=f"{ID}.{number}", campaign=ID, title=title, lead_departments=lead, due=due,
-                         source=f"{ANNEX} {clause}")
-                for number, title, lead, due, clause in SUPPORT_TASKS
-            ),
-        ),
+        id=ID, name="落实企业安全生产主体责任专题", kind="专题", lead_departments=LEAD, departments=PARTNERS,
+        start=ACTION_START, end=ACTION_END,
+        phases=author.standard_phases(ID, ANNEX),
+        tasks=(*author.task_table(ID, TASK_COLUMNS, TASKS, cite=ANNEX, lead=LEAD, departments=PARTNERS),
+               *author.task_table(ID, SUPPORT_COLUMNS, SUPPORT_TASKS, cite=ANNEX)),
         hazard_categories=(
             "第一责任人责任",
             "安全管理机构和人员配备",
@@ -147,77 +117,61 @@ def is_enterprise(unit) -> bool:
 
 @hookimpl
 def qingdan_targets() -> list[Target]:
-    def target(slug: str, title: str, due: date, clause: str, among, done: str) -> Target:
-        return Target(id=f"{ID}.{slug}", campaign=ID, title=title, goal=100, unit="%", due=due,
-                      source=f"{ANNEX} {clause}", measure=rules.share_measure(among, rules.has(done)))
-
     key = rules.all_of(is_enterprise, rules.has("重点行业领域"))
     return [
-        target("hazard_system_rate", "企业建立完善的隐患排查治理制度比例", END_2020, "二(三)10",
-               is_enterprise, "隐患排查治理制度"),
-        target("major_hazard_filing_rate", "重大危险源排查建档并建立管理制度比例", END_2020, "二(三)11",
-               rules.all_of(is_enterprise, rules.has("重大危险源")), "重大危险源建档"),
-        target("dangerous_work_rate", "企业完成危险作业事项排查和管理制度制定比例", END_2020, "二(三)12",
-               is_enterprise, "危险作业管理制度"),
-        target("safety_team_rate", "重点行业领域企业建立安全生产技术和管理团队比例", END_2021,
-               "二(一)3；总体方案 二(二)", key, "安全技术和管理团队"),
-        target("risk_control_rate", "企业建立完善的安全风险管控制度比例", END_2021, "二(三)9；总体方案 二(二)",
-               is_enterprise, "安全风险管控制度"),
-        target("one_network_rate", "企业接入隐患排查治理“一张网”信息化管理系统比例", END_2021,
-               "二(三)10；总体方案 二(二)", is_enterprise, "一张网接入"),
-        target("standardization_self_assessment_rate", "高危行业及规模以上企业安全生产标准化自评完成率", END_2022,
-               "二(一)5", rules.all_of(is_enterprise, rules.any_of(rules.has("高危行业"), rules.has("规模以上"))),
-               "标准化自评完成"),
+        author.share_target(
+            ID, "hazard_system_rate", "企业建立完善的隐患排查治理制度比例", END_2020, f"{ANNEX} 二(三)10",
+            is_enterprise, "隐患排查治理制度"),
+        author.share_target(
+            ID, "major_hazard_filing_rate", "重大危险源排查建档并建立管理制度比例", END_2020, f"{ANNEX} 二(三)11",
+            rules.all_of(is_enterprise, rules.has("重大危险源")), "重大危险源建档"),
+        author.share_target(
+            ID, "dangerous_work_rate", "企业完成危险作业事项排查和管理制度制定比例", END_2020, f"{ANNEX} 二(三)12",
+            is_enterprise, "危险作业管理制度"),
+        author.share_target(
+            ID, "safety_team_rate", "重点行业领域企业建立安全生产技术和管理团队比例", END_2021,
+            f"{ANNEX} 二(一)3；总体方案 二(二)", key, "安全技术和管理团队"),
+        author.share_target(
+            ID, "risk_control_rate", "企业建立完善的安全风险管控制度比例", END_2021, f"{ANNEX} 二(三)9；总体方案 二(二)",
+            is_enterprise, "安全风险管控制度"),
+        author.share_target(
+            ID, "one_network_rate", "企业接入隐患排查治理“一张网”信息化管理系统比例", END_2021,
+            f"{ANNEX} 二(三)10；总体方案 二(二)", is_enterprise, "一张网接入"),
+        author.share_target(
+            ID, "standardization_self_assessment_rate", "高危行业及规模以上企业安全生产标准化自评完成率", END_2022,
+            f"{ANNEX} 二(一)5", rules.all_of(is_enterprise, rules.any_of(rules.has("高危行业"), rules.has("规模以上"))),
+            "标准化自评完成"),
     ]
 
 
-def _annual_report(snapshot: Snapshot) -> Iterable[Finding]:
-    findings = []
-    grace_over = snapshot.as_of > START + timedelta(days=365)
-    for unit in snapshot.units():
-        if not is_enterprise(unit):
-            continue
-        days = rules.days_since(snapshot, rules.attribute(unit, "最近向职代会报告日期"))
-        if days is None and grace_over:
-            message = "三年行动开展一年以上，未记录向职工大会或职代会报告安全生产情况"
-        elif days is not None and days > 365:
-            message = f"已 {days} 天未向职工大会或职代会报告安全生产情况（每年至少一次）"
-        else:
-            continue
-        findings.append(Finding(check=f"{ID}.annual_report_to_workers", campaign=ID, subject=unit.number,
-                                message=f"{rules.unit_label(unit)}：{message}", severity="提示"))
-    return findings
-
-
-def _safety_team(snapshot: Snapshot) -> Iterable[Finding]:
-    if snapshot.as_of <= END_2021:
-        return []
-    return rules.unit_findings(
-        f"{ID}.safety_team_missing", ID, "警告",
-        lambda unit: is_enterprise(unit) and rules.attribute(unit, "重点行业领域") is True
-        and rules.attribute(unit, "安全技术和管理团队") is not True,
-        lambda unit: "重点行业领域企业2021年底前应建立安全生产技术和管理团队，至今未建立",
-    )(snapshot)
+@author.unit_rule(ID, "annual_report_to_workers", "企业每年至少向职代会报告一次安全生产情况", "提示",
+                  f"{ANNEX} 二(一)1")
+def annual_report_to_workers(unit, snapshot: Snapshot) -> str | None:
+    if not is_enterprise(unit):
+        return None
+    days = rules.days_since(snapshot, rules.attribute(unit, "最近向职代会报告日期"))
+    if days is None and snapshot.as_of > ACTION_START + timedelta(days=365):
+        return "三年行动开展一年以上，未记录向职工大会或职代会报告安全生产情况"
+    if days is not None and days > 365:
+        return f"已 {days} 天未向职工大会或职代会报告安全生产情况（每年至少一次）"
+    return None
 
 
 @hookimpl
 def qingdan_checks() -> list[Check]:
     return [
-        Check(id=f"{ID}.no_liability_insurance", campaign=ID, title="高危行业企业未投保安全生产责任险",
-              severity="警告", source=f"{ANNEX} 二(一)4",
-              run=rules.unit_findings(
-                  f"{ID}.no_liability_insurance", ID, "警告",
-                  lambda unit: is_enterprise(unit) and rules.attribute(unit, "高危行业") is True
-                  and rules.attribute(unit, "安责险投保") is not True,
-                  lambda unit: "高危行业企业应按规定投保安全生产责任险，未投保")),
-        Check(id=f"{ID}.safety_team_missing", campaign=ID, title="重点行业领域企业逾期未建立安全生产技术和管理团队",
-              severity="警告", source=f"{ANNEX} 二(一)3", run=_safety_team),
-        Check(id=f"{ID}.annual_report_to_workers", campaign=ID, title="企业每年至少向职代会报告一次安全生产情况",
-              severity="提示", source=f"{ANNEX} 二(一)1", run=_annual_report),
-        Check(id=f"{ID}.monthly_two_lists", campaign=ID, title="本专题两个清单每月25日前报送",
-              severity="严重", source="总体方案 三(一)2",
-              run=rules.monthly_report_run(f"{ID}.monthly_two_lists", ID, first=date(2020, 8, 1), last=END,
-                                           covers=lambda report: getattr(report, "campaign", None) == ID)),
+        author.unit_check(
+            ID, "no_liability_insurance", "高危行业企业未投保安全生产责任险", "警告", f"{ANNEX} 二(一)4",
+            lambda unit: is_enterprise(unit) and rules.attribute(unit, "高危行业") is True
+            and rules.attribute(unit, "安责险投保") is not True,
+            lambda unit: "高危行业企业应按规定投保安全生产责任险，未投保"),
+        author.unit_check(
+            ID, "safety_team_missing", "重点行业领域企业逾期未建立安全生产技术和管理团队", "警告", f"{ANNEX} 二(一)3",
+            lambda unit: is_enterprise(unit) and rules.attribute(unit, "重点行业领域") is True
+            and rules.attribute(unit, "安全技术和管理团队") is not True,
+            lambda unit: "重点行业领域企业2021年底前应建立安全生产技术和管理团队，至今未建立", after=END_2021),
+        annual_report_to_workers,
+        author.monthly_two_lists_check(ID, "本专题两个清单每月25日前报送"),
     ]
 
 
@@ -225,7 +179,8 @@ MATRIX = ("安全承诺公开", "安全技术和管理团队", "安全风险管�
           "危险作业管理制度", "标准化自评完成")
 
 
-def _matrix(snapshot: Snapshot) -> list[dict]:
+@author.projection(ID, "responsibility_matrix", "企业主体责任落实情况（按企业类型）", ("企业类型", "企业数", *MATRIX))
+def responsibility_matrix(snapshot: Snapshot) -> list[dict]:
     units = [u for u in snapshot.units() if is_enterprise(u)]
     rows = []
     for kind in sorted({u.kind for u in units}):
@@ -238,7 +193,4 @@ def _matrix(snapshot: Snapshot) -> list[dict]:
 
 @hookimpl
 def qingdan_projections() -> list[Projection]:
-    return [
-        Projection(id=f"{ID}.responsibility_matrix", campaign=ID, title="企业主体责任落实情况（按企业类型）",
-                   columns=("企业类型", "企业数", *MATRIX), build=_matrix)
-    ]
+    return [responsibility_matrix]

@@ -9,32 +9,19 @@ seed's numbers so that a clerk can find each clause. The dated deliverables of �
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date
-
+from qingdan import AttributeSpec, Campaign, Check, Projection, Snapshot, Target, hookimpl
+from qingdan.core import authoring as author
 from qingdan.core import targets as rules
-from qingdan.core.hookspecs import hookimpl
-from qingdan.core.spec import (
-    AttributeSpec,
-    Campaign,
-    Check,
-    Finding,
-    Phase,
-    Projection,
-    Snapshot,
-    Target,
-    TaskSpec,
-)
+from qingdan.core.authoring import ACTION_END, ACTION_START, END_2020, END_2021, END_2022
 
 ID = "fire"
 ANNEX = "附件4"
-START, END = date(2020, 7, 1), date(2022, 12, 31)
-END_2020, END_2021, END_2022 = date(2020, 12, 31), date(2021, 12, 31), date(2022, 12, 31)
 
 COMMITTEE = ("镇消委会成员单位",)
 
-# (number, title, departments named in the clause — jointly responsible, due, clause)
-TASKS: tuple[tuple[str, str, tuple[str, ...], date | None, str], ...] = (
+# The lead column holds the departments the clause names, jointly responsible.
+TASK_COLUMNS = "number title lead due clause"
+TASKS = (
     ("1", "充分宣传发动：张贴打通“生命通道”集中治理行动通告", ("党群局", "政法和社会管理局", "派出所"), None, "二(一)1"),
     ("2", "单位和新建住宅小区按标准对消防车通道划线、标名、立牌", ("派出所",), END_2020, "二(一)2"),
     ("3", "老旧小区实行“一区一策”治理，分类分批督办整改", ("派出所",), END_2022, "二(一)3；总体方案 二(四)一"),
@@ -122,116 +109,93 @@ UNIT_ATTRIBUTES = (
 @hookimpl
 def qingdan_campaign() -> Campaign:
     return Campaign(
-        id=ID,
-        name="消防安全专项整治",
-        kind="专项",
-        lead_departments=("派出所",),
+        id=ID, name="消防安全专项整治", kind="专项", lead_departments=("派出所",),
         departments=("消防中队", "自然资源所", "建设局", "农业农村和社会事业局", "党群工作局", "财政局", "市场监管局"),
-        start=START,
-        end=END,
-        phases=(
-            Phase(id=f"{ID}.p1", name="集中攻坚", start=START, end=END_2020, source=f"{ANNEX} 三(一)"),
-            Phase(id=f"{ID}.p2", name="持续整治", start=date(2021, 1, 1), end=END_2021, source=f"{ANNEX} 三(二)"),
-            Phase(id=f"{ID}.p3", name="巩固提升", start=date(2022, 1, 1), end=END_2022, source=f"{ANNEX} 三(三)"),
-        ),
-        tasks=tuple(
-            TaskSpec(id=f"{ID}.{number}", campaign=ID, title=title, lead_departments=lead,
-                     due=due, source=f"{ANNEX} {clause}")
-            for number, title, lead, due, clause in TASKS
-        ),
-        hazard_categories=HAZARD_CATEGORIES,
-        unit_attributes=UNIT_ATTRIBUTES,
-        source=f"{ANNEX}；总体方案 二(四)",
+        start=ACTION_START, end=ACTION_END,
+        phases=author.standard_phases(ID, ANNEX, author.CONTINUED_PHASES),
+        tasks=author.task_table(ID, TASK_COLUMNS, TASKS, cite=ANNEX),
+        hazard_categories=HAZARD_CATEGORIES, unit_attributes=UNIT_ATTRIBUTES, source=f"{ANNEX}；总体方案 二(四)",
     )
 
 
 @hookimpl
 def qingdan_targets() -> list[Target]:
-    def target(slug: str, title: str, due: date, clause: str, measure=None, goal: float = 100) -> Target:
-        return Target(id=f"{ID}.{slug}", campaign=ID, title=title, goal=goal, unit="%", due=due,
-                      source=f"{ANNEX} {clause}", measure=measure)
-
     return [
-        target("lane_marking_rate", "公共建筑和新建住宅小区消防车通道划线标识化管理完成率", END_2020, "二(一)2",
-               rules.share_measure(rules.of_kind(PUBLIC_BUILDING, ESTATE), rules.has("消防车通道标识化"))),
-        target("old_estate_plan_rate", "老旧小区“一区一策”消防车通道治理方案制定率", END_2020, "二(一)3",
-               rules.share_measure(rules.of_kind(OLD_ESTATE), rules.has("一区一策方案"))),
-        target("underground_assessment_rate", "人员密集地下空间安全疏散及应急救援能力评估完成率", END_2020, "二(二)8",
-               rules.share_measure(rules.of_kind(UNDERGROUND), rules.has("安全疏散能力评估完成"))),
-        target("complex_compliance_rate", "大型商业综合体消防安全管理达标率", END_2022, "二(二)9",
-               rules.share_measure(rules.of_kind(COMPLEX), rules.has("消防安全管理达标"))),
-        target("ebike_management_rate", "居民住宅区电动自行车集中管理要求措施落实率", END_2022, "二(三)12",
-               rules.share_measure(rules.of_kind(ESTATE, OLD_ESTATE), rules.has("电动自行车集中充电停放"))),
-        target("station_coverage_rate", "镇村消防队站建设覆盖率（“全覆盖”）", END_2022, "二(四)14；总体方案 二(四)四",
-               rules.share_measure(rules.of_kind(VILLAGE), rules.has("消防队站"))),
-        target("key_group_training_rate", "重点人群消防教育培训覆盖率（“全覆盖”）", END_2022, "二(七)23"),
+        author.share_target(
+            ID, "lane_marking_rate", "公共建筑和新建住宅小区消防车通道划线标识化管理完成率", END_2020, f"{ANNEX} 二(一)2",
+            rules.of_kind(PUBLIC_BUILDING, ESTATE), "消防车通道标识化"),
+        author.share_target(
+            ID, "old_estate_plan_rate", "老旧小区“一区一策”消防车通道治理方案制定率", END_2020, f"{ANNEX} 二(一)3",
+            rules.of_kind(OLD_ESTATE), "一区一策方案"),
+        author.share_target(
+            ID, "underground_assessment_rate", "人员密集地下空间安全疏散及应急救援能力评估完成率", END_2020,
+            f"{ANNEX} 二(二)8", rules.of_kind(UNDERGROUND), "安全疏散能力评估完成"),
+        author.share_target(
+            ID, "complex_compliance_rate", "大型商业综合体消防安全管理达标率", END_2022, f"{ANNEX} 二(二)9",
+            rules.of_kind(COMPLEX), "消防安全管理达标"),
+        author.share_target(
+            ID, "ebike_management_rate", "居民住宅区电动自行车集中管理要求措施落实率", END_2022, f"{ANNEX} 二(三)12",
+            rules.of_kind(ESTATE, OLD_ESTATE), "电动自行车集中充电停放"),
+        author.share_target(
+            ID, "station_coverage_rate", "镇村消防队站建设覆盖率（“全覆盖”）", END_2022,
+            f"{ANNEX} 二(四)14；总体方案 二(四)四", rules.of_kind(VILLAGE), "消防队站"),
+        author.target(ID, "key_group_training_rate", "重点人群消防教育培训覆盖率（“全覆盖”）", END_2022,
+                      f"{ANNEX} 二(七)23"),
     ]
 
 
 QUARTER_DAYS, HALF_YEAR_DAYS = 92, 183
 
 
-def _overdue_routine(
-    check_id: str, kinds: tuple[str, ...], attribute: str, every_days: int, what: str
-):
-    def run(snapshot: Snapshot) -> Iterable[Finding]:
-        findings = []
-        for unit in snapshot.units():
-            if unit.kind not in kinds:
-                continue
-            last = rules.as_date(rules.attribute(unit, attribute))
-            if last is None:
-                message = f"未记录{what}"
-            elif (snapshot.as_of - last).days > every_days:
-                message = f"最近一次{what}在 {last}，已超过 {every_days} 天"
-            else:
-                continue
-            findings.append(Finding(check=check_id, campaign=ID, subject=unit.number,
-                                    message=f"{rules.unit_label(unit)}：{message}", severity="警告"))
-        return findings
+def routine_check(
+    slug: str, title: str, clause: str, kinds: tuple[str, ...], attribute: str, every_days: int, what: str
+) -> Check:
+    """A check that ``attribute``, the date of the last ``what``, is at most ``every_days`` old."""
 
-    return run
+    @author.unit_rule(ID, slug, title, "警告", f"{ANNEX} {clause}", kinds=kinds)
+    def overdue(unit, snapshot: Snapshot) -> str | None:
+        last = rules.as_date(rules.attribute(unit, attribute))
+        if last is None:
+            return f"未记录{what}"
+        if (snapshot.as_of - last).days > every_days:
+            return f"最近一次{what}在 {last}，已超过 {every_days} 天"
+        return None
+
+    return overdue
 
 
-def _shared_rental(snapshot: Snapshot) -> Iterable[Finding]:
-    problems = {"泡沫夹芯彩钢板搭建": "采用泡沫夹芯彩钢板搭建", "住宿人员超员": "住宿人员超员",
-                "违规设置金属栅栏": "违规设置影响疏散逃生和灭火救援的金属栅栏"}
-    findings = []
-    for unit in snapshot.units(kind=SHARED_RENTAL):
-        found = [label for name, label in problems.items() if rules.attribute(unit, name) is True]
-        if found:
-            findings.append(Finding(
-                check=f"{ID}.shared_rental_problems", campaign=ID, subject=unit.number,
-                message=f"{rules.unit_label(unit)}：群租房存在{'、'.join(found)}问题",
-                severity="严重" if rules.attribute(unit, "泡沫夹芯彩钢板搭建") is True else "警告"))
-    return findings
+SHARED_RENTAL_PROBLEMS = {"泡沫夹芯彩钢板搭建": "采用泡沫夹芯彩钢板搭建", "住宿人员超员": "住宿人员超员",
+                          "违规设置金属栅栏": "违规设置影响疏散逃生和灭火救援的金属栅栏"}
+
+
+@author.unit_rule(ID, "shared_rental_problems", "群租房存在彩钢板搭建、超员、金属栅栏等重点整治问题", "严重",
+                  f"{ANNEX} 二(二)10", kinds=(SHARED_RENTAL,))
+def shared_rental_problems(unit, snapshot: Snapshot) -> tuple[str, str] | None:
+    found = [label for name, label in SHARED_RENTAL_PROBLEMS.items() if rules.attribute(unit, name) is True]
+    if not found:
+        return None
+    severity = "严重" if rules.attribute(unit, "泡沫夹芯彩钢板搭建") is True else "警告"
+    return f"群租房存在{'、'.join(found)}问题", severity
 
 
 @hookimpl
 def qingdan_checks() -> list[Check]:
     return [
-        Check(id=f"{ID}.high_rise_without_micro_station", campaign=ID,
-              title="高层建筑未建立微型消防站队伍", severity="警告", source=f"{ANNEX} 二(二)7",
-              run=rules.unit_findings(
-                  f"{ID}.high_rise_without_micro_station", ID, "警告",
-                  lambda unit: unit.kind == HIGH_RISE and rules.attribute(unit, "微型消防站") is not True,
-                  lambda unit: "高层建筑未依托网格长、保安、志愿者等力量建立微型消防站队伍")),
-        Check(id=f"{ID}.complex_quarterly_inspection", campaign=ID,
-              title="大型商业综合体未按季度开展消防安全检查评估", severity="警告", source=f"{ANNEX} 二(二)9",
-              run=_overdue_routine(f"{ID}.complex_quarterly_inspection", (COMPLEX,),
-                                   "最近消防安全检查评估日期", QUARTER_DAYS, "季度消防安全检查评估")),
-        Check(id=f"{ID}.half_yearly_drill", campaign=ID,
-              title="大型商业综合体、人员密集地下空间未每半年组织消防演练", severity="警告",
-              source=f"{ANNEX} 二(二)8、9",
-              run=_overdue_routine(f"{ID}.half_yearly_drill", (COMPLEX, UNDERGROUND),
-                                   "最近消防演练日期", HALF_YEAR_DAYS, "消防演练")),
-        Check(id=f"{ID}.shared_rental_problems", campaign=ID,
-              title="群租房存在彩钢板搭建、超员、金属栅栏等重点整治问题", severity="严重",
-              source=f"{ANNEX} 二(二)10", run=_shared_rental),
+        author.unit_check(
+            ID, "high_rise_without_micro_station", "高层建筑未建立微型消防站队伍", "警告", f"{ANNEX} 二(二)7",
+            lambda unit: unit.kind == HIGH_RISE and rules.attribute(unit, "微型消防站") is not True,
+            lambda unit: "高层建筑未依托网格长、保安、志愿者等力量建立微型消防站队伍"),
+        routine_check("complex_quarterly_inspection", "大型商业综合体未按季度开展消防安全检查评估", "二(二)9",
+                      (COMPLEX,), "最近消防安全检查评估日期", QUARTER_DAYS, "季度消防安全检查评估"),
+        routine_check("half_yearly_drill", "大型商业综合体、人员密集地下空间未每半年组织消防演练", "二(二)8、9",
+                      (COMPLEX, UNDERGROUND), "最近消防演练日期", HALF_YEAR_DAYS, "消防演练"),
+        shared_rental_problems,
     ]
 
 
-def _hazards_by_category(snapshot: Snapshot) -> list[dict]:
+@author.projection(ID, "hazards_by_category", "消防隐患分类汇总（五类场所及突出风险）",
+                   ("类别", "五类场所", "隐患数", "重大隐患", "未销号", "逾期", "已销号"))
+def hazards_by_category(snapshot: Snapshot) -> list[dict]:
     hazards = rules.live_hazards(snapshot, ID)
     categories = list(HAZARD_CATEGORIES)
     categories += sorted({h.category or "未分类" for h in hazards} - set(categories))
@@ -252,8 +216,4 @@ def _hazards_by_category(snapshot: Snapshot) -> list[dict]:
 
 @hookimpl
 def qingdan_projections() -> list[Projection]:
-    return [
-        Projection(id=f"{ID}.hazards_by_category", campaign=ID, title="消防隐患分类汇总（五类场所及突出风险）",
-                   columns=("类别", "五类场所", "隐患数", "重大隐患", "未销号", "逾期", "已销号"),
-                   build=_hazards_by_category)
-    ]
+    return [hazards_by_category]

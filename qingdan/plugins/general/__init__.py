@@ -9,34 +9,24 @@ The plan gives its two targets no date: “五到位” is due at the campaign's
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
 
+from qingdan import Campaign, Check, Finding, Projection, Snapshot, Target, hookimpl
+from qingdan.core import authoring as author
 from qingdan.core import targets as rules
-from qingdan.core.hookspecs import hookimpl
+from qingdan.core.authoring import ACTION_END, ACTION_START
 from qingdan.core.rows import FIVE_PART_LABELS
-from qingdan.core.spec import (
-    Campaign,
-    Check,
-    Finding,
-    Phase,
-    Projection,
-    Snapshot,
-    Target,
-    TaskSpec,
-)
 
 ID = "general"
 PLAN = "总体方案"
-START, END = date(2020, 7, 1), date(2022, 12, 31)
 SUMMARY_REPORT_DUE = date(2022, 11, 10)
 SUMMARY_TASK = f"{ID}.5"
 OFFICE = "镇安委会办公室"
 ALL = ("各有关部门和单位",)
 RELEVANT = ("各相关部门",)
 
-# (number, title, lead, co-operating, due, clause)
-TASKS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], date | None, str], ...] = (
+TASK_COLUMNS = "number title lead departments due clause"
+TASKS = (
     ("1", "各有关部门和单位实施方案报镇安委会办公室", ALL, (OFFICE,), date(2020, 7, 31), "三(二)"),
     ("2", "2020年度安全生产专项整治工作情况报告报镇安委会办公室汇总并上报镇党委政府", ALL, (OFFICE,),
      date(2020, 12, 31), "三(二)"),
@@ -62,26 +52,11 @@ TASKS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], date | None, str]
 @hookimpl
 def qingdan_campaign() -> Campaign:
     return Campaign(
-        id=ID,
-        name="南阳镇安全生产专项整治三年行动（总体方案）",
-        kind="总体",
-        lead_departments=(OFFICE,),
+        id=ID, name="南阳镇安全生产专项整治三年行动（总体方案）", kind="总体", lead_departments=(OFFICE,),
         departments=("镇安全生产监督管理局办公室", "各村（居）", "各有关部门和单位"),
-        start=START,
-        end=END,
-        phases=(
-            Phase(id=f"{ID}.p1", name="动员部署", start=START, end=date(2020, 7, 31), source=f"{PLAN} 三(一)1"),
-            Phase(id=f"{ID}.p2", name="排查整治", start=date(2020, 8, 1), end=date(2020, 12, 31),
-                  source=f"{PLAN} 三(一)2"),
-            Phase(id=f"{ID}.p3", name="集中攻坚", start=date(2021, 1, 1), end=date(2021, 12, 31),
-                  source=f"{PLAN} 三(一)3"),
-            Phase(id=f"{ID}.p4", name="巩固提升", start=date(2022, 1, 1), end=END, source=f"{PLAN} 三(一)4"),
-        ),
-        tasks=tuple(
-            TaskSpec(id=f"{ID}.{number}", campaign=ID, title=title, lead_departments=lead,
-                     departments=departments, due=due, source=f"{PLAN} {clause}")
-            for number, title, lead, departments, due, clause in TASKS
-        ),
+        start=ACTION_START, end=ACTION_END,
+        phases=author.standard_phases(ID, PLAN, clauses=("三(一)1", "三(一)2", "三(一)3", "三(一)4")),
+        tasks=author.task_table(ID, TASK_COLUMNS, TASKS, cite=PLAN),
         hazard_categories=("督导组移交问题隐患", "区域性行业性共性问题", "其他"),
         source=f"{PLAN}（南委发〔2020〕78号）",
     )
@@ -94,19 +69,6 @@ def _five_in_place_rate(snapshot: Snapshot) -> float | None:
     return 100.0 * sum(1 for h in hazards if h.five_in_place) / len(hazards)
 
 
-@hookimpl
-def qingdan_targets() -> list[Target]:
-    return [
-        Target(id=f"{ID}.five_in_place_rate", campaign=ID,
-               title="问题隐患整改责任、措施、资金、时限和预案“五到位”率（全部专项；“确保五到位”，三年行动期末）", goal=100, unit="%",
-               due=END, source=f"{PLAN} 四(三)", measure=_five_in_place_rate),
-        Target(id=f"{ID}.inspection_transfer_closure_rate", campaign=ID,
-               title="督导组现场指出和移交的问题隐患整改销号率（全部专项；“立即整改销号”，期限按2020年集中攻坚阶段末）", goal=100, unit="%",
-               due=date(2020, 12, 31), source=f"{PLAN} 三(一)2；三(二)1",
-               measure=_transfer_closure_rate),
-    ]
-
-
 def _transfer_closure_rate(snapshot: Snapshot) -> float | None:
     hazards = rules.live_hazards(snapshot, None, lambda h: h.source == "督导组移交")
     if not hazards:
@@ -114,52 +76,55 @@ def _transfer_closure_rate(snapshot: Snapshot) -> float | None:
     return 100.0 * sum(1 for h in hazards if h.status == "closed") / len(hazards)
 
 
+@hookimpl
+def qingdan_targets() -> list[Target]:
+    return [
+        author.target(
+            ID, "five_in_place_rate",
+            "问题隐患整改责任、措施、资金、时限和预案“五到位”率（全部专项；“确保五到位”，三年行动期末）",
+            ACTION_END, f"{PLAN} 四(三)", _five_in_place_rate),
+        author.target(
+            ID, "inspection_transfer_closure_rate",
+            "督导组现场指出和移交的问题隐患整改销号率（全部专项；“立即整改销号”，期限按2020年集中攻坚阶段末）",
+            date(2020, 12, 31), f"{PLAN} 三(一)2；三(二)1", _transfer_closure_rate),
+    ]
+
+
 def _open(hazard) -> bool:
     return hazard.status not in rules.CLOSED_STATUSES
 
 
-def _major_not_escalated(snapshot: Snapshot) -> Iterable[Finding]:
-    return [
-        Finding(check=f"{ID}.major_not_escalated", campaign=h.campaign, subject=h.number,
-                message=f"{h.number} {h.unit}：重大隐患（{h.description}）尚未挂牌督办", severity="严重")
-        for h in snapshot.hazards()
-        if h.level == "重大" and _open(h) and not h.escalated
-    ]
+@author.hazard_rule(ID, "major_not_escalated", "重大隐患未挂牌督办", "严重", f"{PLAN} 三(一)3；三(二)2",
+                    every_campaign=True)
+def major_not_escalated(hazard, snapshot: Snapshot) -> str | None:
+    if hazard.level == "重大" and _open(hazard) and not hazard.escalated:
+        return f"重大隐患（{hazard.description}）尚未挂牌督办"
+    return None
 
 
-def _rectification_overdue(snapshot: Snapshot) -> Iterable[Finding]:
-    return [
-        Finding(check=f"{ID}.rectification_overdue", campaign=h.campaign, subject=h.number,
-                message=f"{h.number} {h.unit}：整改期限 {h.deadline} 已过，尚未完成整改",
-                severity="严重" if h.level == "重大" else "警告")
-        for h in snapshot.hazards()
-        if h.overdue and _open(h)
-    ]
+@author.hazard_rule(ID, "rectification_overdue", "问题隐患逾期未整改", "警告", f"{PLAN} 四(三)", every_campaign=True)
+def rectification_overdue(hazard, snapshot: Snapshot) -> tuple[str, str] | None:
+    if hazard.overdue and _open(hazard):
+        return f"整改期限 {hazard.deadline} 已过，尚未完成整改", ("严重" if hazard.level == "重大" else "警告")
+    return None
 
 
-def _five_parts_missing(snapshot: Snapshot) -> Iterable[Finding]:
-    return [
-        Finding(check=f"{ID}.five_parts_missing", campaign=h.campaign, subject=h.number,
-                message=f"{h.number} {h.unit}：整改中但“五到位”缺少"
-                        f"{'、'.join(FIVE_PART_LABELS.get(p, p) for p in h.missing_parts)}",
-                severity="提示")
-        for h in snapshot.hazards()
-        if h.status == "rectifying" and not h.five_in_place
-    ]
+@author.hazard_rule(ID, "five_parts_missing", "整改中的隐患“五到位”不全", "提示", f"{PLAN} 四(三)",
+                    every_campaign=True)
+def five_parts_missing(hazard, snapshot: Snapshot) -> str | None:
+    if hazard.status == "rectifying" and not hazard.five_in_place:
+        return f"整改中但“五到位”缺少{'、'.join(FIVE_PART_LABELS.get(p, p) for p in hazard.missing_parts)}"
+    return None
 
 
-def _task_overdue(snapshot: Snapshot) -> Iterable[Finding]:
-    return [
-        Finding(check=f"{ID}.task_overdue", campaign=t.campaign, subject=t.id,
-                message=f"重点任务 {t.id}“{t.title}”应于 {t.due} 前完成，尚未完成"
-                        f"（牵头：{'、'.join(t.lead_departments)}）",
-                severity="警告")
-        for t in snapshot.tasks()
-        if t.status != "done" and t.due is not None and t.due < snapshot.as_of
-    ]
+@author.task_rule(ID, "task_overdue", "重点任务逾期未完成", "警告", f"{PLAN} 四(五)", every_campaign=True)
+def task_overdue(task, snapshot: Snapshot) -> str | None:
+    if task.status != "done" and task.due is not None and task.due < snapshot.as_of:
+        return f"应于 {task.due} 前完成，尚未完成（牵头：{'、'.join(task.lead_departments)}）"
+    return None
 
 
-def _summary_report(snapshot: Snapshot) -> Iterable[Finding]:
+def _summary_report(snapshot: Snapshot) -> list[Finding]:
     if snapshot.as_of <= SUMMARY_REPORT_DUE:
         return []
     task = next((t for t in snapshot.tasks(ID) if t.id == SUMMARY_TASK), None)
@@ -176,25 +141,20 @@ def _summary_report(snapshot: Snapshot) -> Iterable[Finding]:
 @hookimpl
 def qingdan_checks() -> list[Check]:
     return [
-        Check(id=f"{ID}.monthly_two_lists", campaign=ID, title="两个清单每月25日前报送", severity="严重",
-              source=f"{PLAN} 三(一)2",
-              run=rules.monthly_report_run(
-                  f"{ID}.monthly_two_lists", ID, first=date(2020, 8, 1), last=END,
-                  covers=lambda report: getattr(report, "campaign", None) in (None, ID))),
-        Check(id=f"{ID}.major_not_escalated", campaign=ID, title="重大隐患未挂牌督办", severity="严重",
-              source=f"{PLAN} 三(一)3；三(二)2", run=_major_not_escalated),
-        Check(id=f"{ID}.rectification_overdue", campaign=ID, title="问题隐患逾期未整改", severity="警告",
-              source=f"{PLAN} 四(三)", run=_rectification_overdue),
-        Check(id=f"{ID}.five_parts_missing", campaign=ID, title="整改中的隐患“五到位”不全", severity="提示",
-              source=f"{PLAN} 四(三)", run=_five_parts_missing),
-        Check(id=f"{ID}.task_overdue", campaign=ID, title="重点任务逾期未完成", severity="警告",
-              source=f"{PLAN} 四(五)", run=_task_overdue),
-        Check(id=f"{ID}.summary_report", campaign=ID, title="专项整治三年行动总结报告2022年11月10日前报送",
-              severity="严重", source=f"{PLAN} 三(二)", run=_summary_report),
+        author.monthly_two_lists_check(ID, "两个清单每月25日前报送", source=f"{PLAN} 三(一)2",
+                                       covers=lambda report: getattr(report, "campaign", None) in (None, ID)),
+        major_not_escalated,
+        rectification_overdue,
+        five_parts_missing,
+        task_overdue,
+        author.check(ID, "summary_report", "专项整治三年行动总结报告2022年11月10日前报送", "严重", f"{PLAN} 三(二)",
+                     _summary_report),
     ]
 
 
-def _by_campaign(snapshot: Snapshot) -> list[dict]:
+@author.projection(ID, "two_lists_by_campaign", "各专项两个清单汇总",
+                   ("专项", "隐患总数", "重大隐患", "已销号", "未销号", "逾期", "制度措施", "已印发或落实"))
+def two_lists_by_campaign(snapshot: Snapshot) -> list[dict]:
     hazards = rules.live_hazards(snapshot, None)
     measures = snapshot.measures()
     campaigns = sorted({h.campaign for h in hazards} | {m.campaign for m in measures})
@@ -215,7 +175,8 @@ def _by_campaign(snapshot: Snapshot) -> list[dict]:
     return rows
 
 
-def _report_register(snapshot: Snapshot) -> list[dict]:
+@author.projection(ID, "monthly_report_register", "两个清单月度报送登记", ("期次", "截止日期", "报送日期", "状态"))
+def monthly_report_register(snapshot: Snapshot) -> list[dict]:
     submitted: dict[str, date] = {}
     for report in snapshot.reports():
         if getattr(report, "campaign", None) in (None, ID):
@@ -223,7 +184,7 @@ def _report_register(snapshot: Snapshot) -> list[dict]:
             if on is not None and (report.period not in submitted or on < submitted[report.period]):
                 submitted[report.period] = on
     rows = []
-    for year, month in rules.months(date(2020, 8, 1), min(END, snapshot.as_of)):
+    for year, month in rules.months(date(2020, 8, 1), min(ACTION_END, snapshot.as_of)):
         period, deadline = f"{year}-{month:02d}", date(year, month, 25)
         on = submitted.get(period)
         if on is None:
@@ -237,10 +198,4 @@ def _report_register(snapshot: Snapshot) -> list[dict]:
 
 @hookimpl
 def qingdan_projections() -> list[Projection]:
-    return [
-        Projection(id=f"{ID}.two_lists_by_campaign", campaign=ID, title="各专项两个清单汇总",
-                   columns=("专项", "隐患总数", "重大隐患", "已销号", "未销号", "逾期", "制度措施", "已印发或落实"),
-                   build=_by_campaign),
-        Projection(id=f"{ID}.monthly_report_register", campaign=ID, title="两个清单月度报送登记",
-                   columns=("期次", "截止日期", "报送日期", "状态"), build=_report_register),
-    ]
+    return [two_lists_by_campaign, monthly_report_register]

@@ -13,27 +13,15 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
 from datetime import date
 
+from qingdan import AttributeSpec, Campaign, Check, Projection, Snapshot, Target, hookimpl
+from qingdan.core import authoring as author
 from qingdan.core import targets as rules
-from qingdan.core.hookspecs import hookimpl
-from qingdan.core.spec import (
-    AttributeSpec,
-    Campaign,
-    Check,
-    Finding,
-    Phase,
-    Projection,
-    Snapshot,
-    Target,
-    TaskSpec,
-)
+from qingdan.core.authoring import ACTION_END, ACTION_START, END_2020, END_2021, END_2022
 
 ID = "hazchem"
 ANNEX = "附件3"
-START, END = date(2020, 7, 1), date(2022, 12, 31)
-END_2020, END_2021, END_2022 = date(2020, 12, 31), date(2021, 12, 31), date(2022, 12, 31)
 
 SAFETY = "安全生产监督管理局"
 PARTNERS = ("经济发展局", "派出所", "财政局", "市场监管局")  # 总体方案 二(三)
@@ -52,8 +40,8 @@ ENTERPRISES = (PRODUCER, STORAGE, TRADER, CHEMICAL, FINE, USER)
 RISK_LEVELS = ("红", "橙", "黄", "蓝")
 HIGH_RISK_PROCESS = "涉及硝化氯化重氮化过氧化工艺"
 
-# (number, title, lead departments, co-operating departments, due, clause)
-TASKS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], date | None, str], ...] = (
+TASK_COLUMNS = "number title lead departments due clause"
+TASKS = (
     ("g1", "明晰负有危险化学品安全监管职能部门安全生产职责，建立危险化学品安全监管部门联动机制",
      (SAFETY,), PARTNERS, END_2020, "一、整治目标；总体方案 二(三)"),
     ("g2", "关闭退出不符合安全生产条件的危险化学品企业，减少重大危险源企业、高危工艺企业和生产装置，大幅压减硝化企业数量",
@@ -170,26 +158,11 @@ HAZARD_CATEGORIES = (
 @hookimpl
 def qingdan_campaign() -> Campaign:
     return Campaign(
-        id=ID,
-        name="危险化学品安全专项整治",
-        kind="专项",
-        lead_departments=(SAFETY,),
-        departments=PARTNERS,
-        start=START,
-        end=END,
-        phases=(
-            Phase(id=f"{ID}.p1", name="集中攻坚", start=START, end=END_2020, source=f"{ANNEX} 三(一)"),
-            Phase(id=f"{ID}.p2", name="持续整治", start=date(2021, 1, 1), end=END_2021, source=f"{ANNEX} 三(二)"),
-            Phase(id=f"{ID}.p3", name="巩固提升", start=date(2022, 1, 1), end=END_2022, source=f"{ANNEX} 三(三)"),
-        ),
-        tasks=tuple(
-            TaskSpec(id=f"{ID}.{number}", campaign=ID, title=title, lead_departments=lead,
-                     departments=departments, due=due, source=f"{ANNEX} {clause}")
-            for number, title, lead, departments, due, clause in TASKS
-        ),
-        hazard_categories=HAZARD_CATEGORIES,
-        unit_attributes=UNIT_ATTRIBUTES,
-        source=f"{ANNEX}；总体方案 二(三)",
+        id=ID, name="危险化学品安全专项整治", kind="专项", lead_departments=(SAFETY,), departments=PARTNERS,
+        start=ACTION_START, end=ACTION_END,
+        phases=author.standard_phases(ID, ANNEX, author.CONTINUED_PHASES),
+        tasks=author.task_table(ID, TASK_COLUMNS, TASKS, cite=ANNEX),
+        hazard_categories=HAZARD_CATEGORIES, unit_attributes=UNIT_ATTRIBUTES, source=f"{ANNEX}；总体方案 二(三)",
     )
 
 
@@ -198,84 +171,58 @@ enterprise = rules.of_kind(*ENTERPRISES)
 
 @hookimpl
 def qingdan_targets() -> list[Target]:
-    def target(slug: str, title: str, goal: float, due: date, clause: str, measure=None,
-               unit: str = "%", comparator: str = ">=") -> Target:
-        return Target(id=f"{ID}.{slug}", campaign=ID, title=title, goal=goal, comparator=comparator,
-                      unit=unit, due=due, source=f"{ANNEX} {clause}", measure=measure)
-
     return [
-        target("automation_rate", "“两重点一重大”生产装置、储存设施自动化控制系统装备投用率", 100, END_2020,
-               "一、整治目标；二(二)6",
-               rules.share_measure(rules.all_of(enterprise, rules.has("两重点一重大")),
-                                   rules.has("自动化控制系统投用"))),
-        target("self_inspection_rate", "危险化学品企业安全风险隐患自查完成率", 100, date(2020, 7, 31), "二(一)3",
-               rules.share_measure(enterprise, rules.has("安全风险隐患自查完成"))),
-        target("license_review_rate", "风险等级“红、橙”企业安全生产许可“回头看”核查率", 100, END_2020, "二(一)3",
-               rules.share_measure(rules.all_of(enterprise, rules.has("风险等级", "红", "橙")),
-                                   lambda unit: rules.attribute(unit, "许可回头看核查日期") is not None)),
-        target("chemical_info_system_rate", "化工生产企业一体化信息管理系统建成率", 100, END_2020, "二(五)16",
-               rules.share_measure(rules.of_kind(CHEMICAL), rules.has("信息管理系统建成"))),
-        target("reaction_assessment_rate", "涉及硝化、氯化、重氮化、过氧化工艺的精细化工装置反应安全风险评估完成率",
-               100, END_2021, "二(二)7",
-               rules.share_measure(rules.all_of(rules.has("精细化工"), rules.has(HIGH_RISK_PROCESS)),
-                                   rules.has("反应安全风险评估完成"))),
-        target("enforcement_team_size", "危险化学品安全监管执法队伍人数", 10, date(2021, 6, 30), "二(五)15",
-               unit="人"),
-        target("skill_upgrade_share", "重点岗位职工完成职业技能晋级培训比例", 10, END_2021, "二(三)10"),
-        target("prevention_system_rate", "涉及重大危险源企业安全预防控制体系建设率", 100, END_2022,
-               "一、整治目标；二(一)3",
-               rules.share_measure(rules.all_of(enterprise, rules.has("重大危险源")),
-                                   rules.has("安全预防控制体系建成"))),
-        target("high_risk_process_automation_rate", "硝化、氯化、重氮化、过氧化工艺装置上下游配套装置自动化控制率",
-               100, END_2022, "二(二)6",
-               rules.share_measure(rules.has(HIGH_RISK_PROCESS), rules.has("上下游配套装置自动化控制"))),
-        target("transport_monitoring_rate", "危险货物运输车辆远程提醒监控系统安装率", 100, END_2022, "二(一)4",
-               rules.share_measure(rules.of_kind(VEHICLE), rules.has("远程提醒监控系统"))),
-        target("manager_assessment_rate", "化工企业主要负责人和安全管理人员等考核达标率", 100, END_2022,
-               "一、整治目标"),
-        target("professional_officer_share", "具有化工安全生产相关专业学历和实践经验的监管执法人员占在职人员比例",
-               75, END_2022, "一、整治目标"),
-        target("certified_worker_share", "从业人员取得职业资格证书或职业技能等级证书的比例", 30, END_2022,
-               "二(三)10"),
+        author.share_target(
+            ID, "automation_rate", "“两重点一重大”生产装置、储存设施自动化控制系统装备投用率", END_2020,
+            f"{ANNEX} 一、整治目标；二(二)6", rules.all_of(enterprise, rules.has("两重点一重大")), "自动化控制系统投用"),
+        author.share_target(
+            ID, "self_inspection_rate", "危险化学品企业安全风险隐患自查完成率", date(2020, 7, 31), f"{ANNEX} 二(一)3",
+            enterprise, "安全风险隐患自查完成"),
+        author.share_target(
+            ID, "license_review_rate", "风险等级“红、橙”企业安全生产许可“回头看”核查率", END_2020, f"{ANNEX} 二(一)3",
+            rules.all_of(enterprise, rules.has("风险等级", "红", "橙")),
+            lambda unit: rules.attribute(unit, "许可回头看核查日期") is not None),
+        author.share_target(
+            ID, "chemical_info_system_rate", "化工生产企业一体化信息管理系统建成率", END_2020, f"{ANNEX} 二(五)16",
+            rules.of_kind(CHEMICAL), "信息管理系统建成"),
+        author.share_target(
+            ID, "reaction_assessment_rate", "涉及硝化、氯化、重氮化、过氧化工艺的精细化工装置反应安全风险评估完成率",
+            END_2021, f"{ANNEX} 二(二)7", rules.all_of(rules.has("精细化工"), rules.has(HIGH_RISK_PROCESS)),
+            "反应安全风险评估完成"),
+        author.target(ID, "enforcement_team_size", "危险化学品安全监管执法队伍人数", date(2021, 6, 30),
+                      f"{ANNEX} 二(五)15", goal=10, unit="人"),
+        author.target(ID, "skill_upgrade_share", "重点岗位职工完成职业技能晋级培训比例", END_2021, f"{ANNEX} 二(三)10",
+                      goal=10),
+        author.share_target(
+            ID, "prevention_system_rate", "涉及重大危险源企业安全预防控制体系建设率", END_2022,
+            f"{ANNEX} 一、整治目标；二(一)3", rules.all_of(enterprise, rules.has("重大危险源")), "安全预防控制体系建成"),
+        author.share_target(
+            ID, "high_risk_process_automation_rate", "硝化、氯化、重氮化、过氧化工艺装置上下游配套装置自动化控制率",
+            END_2022, f"{ANNEX} 二(二)6", rules.has(HIGH_RISK_PROCESS), "上下游配套装置自动化控制"),
+        author.share_target(
+            ID, "transport_monitoring_rate", "危险货物运输车辆远程提醒监控系统安装率", END_2022, f"{ANNEX} 二(一)4",
+            rules.of_kind(VEHICLE), "远程提醒监控系统"),
+        author.target(ID, "manager_assessment_rate", "化工企业主要负责人和安全管理人员等考核达标率", END_2022,
+                      f"{ANNEX} 一、整治目标"),
+        author.target(ID, "professional_officer_share", "具有化工安全生产相关专业学历和实践经验的监管执法人员占在职人员比例",
+                      END_2022, f"{ANNEX} 一、整治目标", goal=75),
+        author.target(ID, "certified_worker_share", "从业人员取得职业资格证书或职业技能等级证书的比例", END_2022,
+                      f"{ANNEX} 二(三)10", goal=30),
     ]
 
 
-def _after(day: date, snapshot: Snapshot) -> bool:
-    return snapshot.as_of > day
-
-
-def _license_review(snapshot: Snapshot) -> Iterable[Finding]:
-    check_id = f"{ID}.license_review_red_orange"
-    if not _after(END_2020, snapshot):
-        return []
-    findings = []
-    for unit in snapshot.units():
-        if not (enterprise(unit) and rules.attribute(unit, "风险等级") in ("红", "橙")):
-            continue
-        reviewed = rules.as_date(rules.attribute(unit, "许可回头看核查日期"))
-        level = rules.attribute(unit, "风险等级")
-        if reviewed is None:
-            message = f"风险等级为“{level}”，2020年底前应完成安全生产许可“回头看”核查，至今未核查"
-            severity = "严重"
-        elif reviewed > END_2020:
-            message = f"风险等级为“{level}”，安全生产许可“回头看”于 {reviewed} 才完成，超过2020年底期限"
-            severity = "提示"
-        else:
-            continue
-        findings.append(Finding(check=check_id, campaign=ID, subject=unit.number,
-                                message=f"{rules.unit_label(unit)}：{message}", severity=severity))
-    return findings
-
-
-def _automation_not_in_use(snapshot: Snapshot) -> Iterable[Finding]:
-    if not _after(END_2020, snapshot):
-        return []
-    return rules.unit_findings(
-        f"{ID}.automation_not_in_use", ID, "严重",
-        rules.all_of(enterprise, rules.has("两重点一重大"),
-                     lambda unit: rules.attribute(unit, "自动化控制系统投用") is not True),
-        lambda unit: "涉及“两重点一重大”的装置设施自动化控制系统未实现或未投用，按要求应一律停产整改",
-    )(snapshot)
+@author.unit_rule(ID, "license_review_red_orange", "红、橙企业未在2020年底前完成安全生产许可“回头看”", "严重",
+                  f"{ANNEX} 二(一)3", after=END_2020)
+def license_review(unit, snapshot: Snapshot) -> tuple[str, str] | None:
+    level = rules.attribute(unit, "风险等级")
+    if not (enterprise(unit) and level in ("红", "橙")):
+        return None
+    reviewed = rules.as_date(rules.attribute(unit, "许可回头看核查日期"))
+    if reviewed is None:
+        return f"风险等级为“{level}”，2020年底前应完成安全生产许可“回头看”核查，至今未核查", "严重"
+    if reviewed > END_2020:
+        return f"风险等级为“{level}”，安全生产许可“回头看”于 {reviewed} 才完成，超过2020年底期限", "提示"
+    return None
 
 
 def required_registered_engineers(safety_staff: int) -> int:
@@ -287,85 +234,60 @@ def required_registered_engineers(safety_staff: int) -> int:
     return math.ceil(safety_staff * 0.15 - 1e-9)
 
 
-def _engineers_short(snapshot: Snapshot) -> Iterable[Finding]:
-    findings = []
-    for unit in snapshot.units():
-        if unit.kind not in (PRODUCER, STORAGE, TRADER):
-            continue
-        staff = rules.attribute(unit, "专职安全管理人员数")
-        if staff is None:
-            continue
-        engineers = rules.attribute(unit, "注册安全工程师人数", 0)
-        required = required_registered_engineers(int(staff))
-        if engineers < required:
-            findings.append(Finding(
-                check=f"{ID}.registered_engineers_short", campaign=ID, subject=unit.number,
-                message=f"{rules.unit_label(unit)}：专职安全管理人员 {staff} 人，应配备注册安全工程师不少于"
-                        f" {required} 名，现有 {engineers} 名",
-                severity="警告"))
-    return findings
+@author.unit_rule(ID, "registered_engineers_short", "注册安全工程师配备不足（不少于安全管理人员15%，7人以下至少1名）",
+                  "警告", f"{ANNEX} 二(三)11", kinds=(PRODUCER, STORAGE, TRADER))
+def engineers_short(unit, snapshot: Snapshot) -> str | None:
+    staff = rules.attribute(unit, "专职安全管理人员数")
+    if staff is None:
+        return None
+    engineers = rules.attribute(unit, "注册安全工程师人数", 0)
+    required = required_registered_engineers(int(staff))
+    if engineers < required:
+        return f"专职安全管理人员 {staff} 人，应配备注册安全工程师不少于 {required} 名，现有 {engineers} 名"
+    return None
 
 
-def _external_distance(snapshot: Snapshot) -> Iterable[Finding]:
-    findings = []
-    for unit in snapshot.units():
-        if rules.attribute(unit, "外部安全防护距离达标") is not False or not rules.attribute(unit, "两重点一重大"):
-            continue
-        relocating = rules.attribute(unit, "外部安全防护距离整改方式") == "搬迁"
-        due = END_2022 if relocating else END_2020
-        if snapshot.as_of <= due:
-            continue
-        what = "搬迁" if relocating else "就地整改"
-        findings.append(Finding(
-            check=f"{ID}.external_distance_overdue", campaign=ID, subject=unit.number,
-            message=f"{rules.unit_label(unit)}：外部安全防护距离不符合要求，应于 {due} 前完成{what}，"
-                    "未完成整改的一律停止使用",
-            severity="严重"))
-    return findings
-
-
-def _reaction_assessment(snapshot: Snapshot) -> Iterable[Finding]:
-    if not _after(END_2021, snapshot):
-        return []
-    return rules.unit_findings(
-        f"{ID}.reaction_assessment_missing", ID, "严重",
-        rules.all_of(rules.has("精细化工"), rules.has(HIGH_RISK_PROCESS),
-                     lambda unit: rules.attribute(unit, "反应安全风险评估完成") is not True),
-        lambda unit: "涉及硝化、氯化、重氮化、过氧化工艺的精细化工装置2021年底前未完成反应安全风险评估，一律不得生产",
-    )(snapshot)
-
-
-def _packaging_crew(snapshot: Snapshot) -> Iterable[Finding]:
-    return rules.unit_findings(
-        f"{ID}.packaging_crew_over_nine", ID, "警告",
-        lambda unit: rules.attribute(unit, "包装厂房当班操作人数", 0) > 9,
-        lambda unit: f"包装独栋厂房当班操作人员 {rules.attribute(unit, '包装厂房当班操作人数')} 人，应控制在9人以下",
-    )(snapshot)
+@author.unit_rule(ID, "external_distance_overdue", "外部安全防护距离不符合要求且逾期未整改或搬迁", "严重",
+                  f"{ANNEX} 二(二)5")
+def external_distance(unit, snapshot: Snapshot) -> str | None:
+    if rules.attribute(unit, "外部安全防护距离达标") is not False or not rules.attribute(unit, "两重点一重大"):
+        return None
+    relocating = rules.attribute(unit, "外部安全防护距离整改方式") == "搬迁"
+    due = END_2022 if relocating else END_2020
+    if snapshot.as_of <= due:
+        return None
+    what = "搬迁" if relocating else "就地整改"
+    return f"外部安全防护距离不符合要求，应于 {due} 前完成{what}，未完成整改的一律停止使用"
 
 
 @hookimpl
 def qingdan_checks() -> list[Check]:
-    def check(slug: str, title: str, severity: str, clause: str, run) -> Check:
-        return Check(id=f"{ID}.{slug}", campaign=ID, title=title, severity=severity,
-                     source=f"{ANNEX} {clause}", run=run)
-
     return [
-        check("license_review_red_orange", "红、橙企业未在2020年底前完成安全生产许可“回头看”", "严重",
-              "二(一)3", _license_review),
-        check("automation_not_in_use", "“两重点一重大”装置自动化控制系统未投用（2020年底后）", "严重",
-              "二(二)6", _automation_not_in_use),
-        check("external_distance_overdue", "外部安全防护距离不符合要求且逾期未整改或搬迁", "严重",
-              "二(二)5", _external_distance),
-        check("reaction_assessment_missing", "精细化工装置逾期未完成反应安全风险评估", "严重",
-              "二(二)7", _reaction_assessment),
-        check("registered_engineers_short", "注册安全工程师配备不足（不少于安全管理人员15%，7人以下至少1名）",
-              "警告", "二(三)11", _engineers_short),
-        check("packaging_crew_over_nine", "包装独栋厂房当班操作人员超过9人", "警告", "二(二)8",
-              _packaging_crew),
+        license_review,
+        author.unit_check(
+            ID, "automation_not_in_use", "“两重点一重大”装置自动化控制系统未投用（2020年底后）", "严重", f"{ANNEX} 二(二)6",
+            rules.all_of(enterprise, rules.has("两重点一重大"),
+                         lambda unit: rules.attribute(unit, "自动化控制系统投用") is not True),
+            lambda unit: "涉及“两重点一重大”的装置设施自动化控制系统未实现或未投用，按要求应一律停产整改",
+            after=END_2020),
+        external_distance,
+        author.unit_check(
+            ID, "reaction_assessment_missing", "精细化工装置逾期未完成反应安全风险评估", "严重", f"{ANNEX} 二(二)7",
+            rules.all_of(rules.has("精细化工"), rules.has(HIGH_RISK_PROCESS),
+                         lambda unit: rules.attribute(unit, "反应安全风险评估完成") is not True),
+            lambda unit: "涉及硝化、氯化、重氮化、过氧化工艺的精细化工装置2021年底前未完成反应安全风险评估，一律不得生产",
+            after=END_2021),
+        engineers_short,
+        author.unit_check(
+            ID, "packaging_crew_over_nine", "包装独栋厂房当班操作人员超过9人", "警告", f"{ANNEX} 二(二)8",
+            lambda unit: rules.attribute(unit, "包装厂房当班操作人数", 0) > 9,
+            lambda unit: f"包装独栋厂房当班操作人员 {rules.attribute(unit, '包装厂房当班操作人数')} 人，应控制在9人以下"),
     ]
 
 
-def _risk_distribution(snapshot: Snapshot) -> list[dict]:
+@author.projection(ID, "risk_distribution", "危险化学品企业红橙黄蓝安全风险分布",
+                   ("风险等级", "企业数", "两重点一重大", "重大危险源", "未销号隐患"))
+def risk_distribution(snapshot: Snapshot) -> list[dict]:
     units = [unit for unit in snapshot.units() if enterprise(unit)]
     open_by_unit = Counter(
         hazard.unit_number
@@ -387,12 +309,4 @@ def _risk_distribution(snapshot: Snapshot) -> list[dict]:
 
 @hookimpl
 def qingdan_projections() -> list[Projection]:
-    return [
-        Projection(
-            id=f"{ID}.risk_distribution",
-            campaign=ID,
-            title="危险化学品企业红橙黄蓝安全风险分布",
-            columns=("风险等级", "企业数", "两重点一重大", "重大危险源", "未销号隐患"),
-            build=_risk_distribution,
-        )
-    ]
+    return [risk_distribution]

@@ -9,32 +9,20 @@ titles. The annex writes “农业农村与社会事务局” and “市场监�
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
-from datetime import date
 
+from qingdan import AttributeSpec, Campaign, Check, Projection, Snapshot, Target, hookimpl
+from qingdan.core import authoring as author
 from qingdan.core import targets as rules
-from qingdan.core.hookspecs import hookimpl
-from qingdan.core.spec import (
-    AttributeSpec,
-    Campaign,
-    Check,
-    Finding,
-    Phase,
-    Projection,
-    Snapshot,
-    Target,
-    TaskSpec,
-)
+from qingdan.core.authoring import ACTION_END, ACTION_START, END_2020, END_2022
 
 ID = "road"
 ANNEX = "附件5"
-START, END = date(2020, 7, 1), date(2022, 12, 31)
-END_2020, END_2021, END_2022 = date(2020, 12, 31), date(2021, 12, 31), date(2022, 12, 31)
 
 JOINT = ("建设局", "派出所", "行政综合执法局", "经济发展局", "农业农村与社会事务局", "市场监管分局")
 
-# (number, title, departments named in the clause — jointly responsible, due, source)
-TASKS: tuple[tuple[str, str, tuple[str, ...], date | None, str], ...] = (
+# The lead column holds the departments the clause names, jointly responsible.
+TASK_COLUMNS = "number title lead due source"
+TASKS = (
     ("1", "督促落实企业主责", ("建设局",), None, f"{ANNEX} 二(一)1"),
     ("2", "构建共建共治体系：建立举报奖励制度，推行“两客一危一货”重点运输企业保险安全审计评估制度",
      JOINT, None, f"{ANNEX} 二(一)2"),
@@ -94,98 +82,68 @@ UNIT_ATTRIBUTES = (
 @hookimpl
 def qingdan_campaign() -> Campaign:
     return Campaign(
-        id=ID,
-        name="道路运输安全专项整治",
-        kind="专项",
-        lead_departments=("建设局",),
+        id=ID, name="道路运输安全专项整治", kind="专项", lead_departments=("建设局",),
         departments=("经济发展局", "农业农村和社会事业局", "安全生产监督管理局", "市场监管局"),
-        start=START,
-        end=END,
-        phases=(
-            Phase(id=f"{ID}.p1", name="集中攻坚", start=START, end=END_2020, source=f"{ANNEX} 三(一)"),
-            Phase(id=f"{ID}.p2", name="持续整治", start=date(2021, 1, 1), end=END_2021, source=f"{ANNEX} 三(二)"),
-            Phase(id=f"{ID}.p3", name="巩固提升", start=date(2022, 1, 1), end=END_2022, source=f"{ANNEX} 三(三)"),
-        ),
-        tasks=tuple(
-            TaskSpec(id=f"{ID}.{number}", campaign=ID, title=title, lead_departments=lead, due=due, source=source)
-            for number, title, lead, due, source in TASKS
-        ),
-        hazard_categories=HAZARD_CATEGORIES,
-        unit_attributes=UNIT_ATTRIBUTES,
-        source=f"{ANNEX}；总体方案 二(五)",
+        start=ACTION_START, end=ACTION_END,
+        phases=author.standard_phases(ID, ANNEX, author.CONTINUED_PHASES),
+        tasks=author.task_table(ID, TASK_COLUMNS, TASKS),
+        hazard_categories=HAZARD_CATEGORIES, unit_attributes=UNIT_ATTRIBUTES, source=f"{ANNEX}；总体方案 二(五)",
     )
 
 
 @hookimpl
 def qingdan_targets() -> list[Target]:
     return [
-        Target(id=f"{ID}.life_protection_rate", campaign=ID, title="公路安全生命防护工程建设任务完成率",
-               goal=100, unit="%", due=END_2020, source="总体方案 二(五)",
-               measure=rules.share_measure(rules.all_of(rules.of_kind(SECTION), rules.has("生命防护工程任务")),
-                                           rules.has("生命防护工程完成"))),
-        Target(id=f"{ID}.non_standard_school_buses", campaign=ID, title="在用非专用校车数量（彻底淘汰；方案未定期限，按三年行动期末）",
-               goal=0, comparator="<=", unit="辆", due=END_2022, source=f"{ANNEX} 二(二)4",
-               measure=rules.count_measure(
-                   lambda unit: unit.kind == SCHOOL_BUS and rules.attribute(unit, "专用校车") is False)),
-        Target(id=f"{ID}.major_accidents", campaign=ID, title="重特大道路运输事故起数（坚决杜绝；三年行动期末）",
-               goal=0, comparator="<=", unit="起", due=END_2022, source=f"{ANNEX} 一、整治目标"),
+        author.share_target(
+            ID, "life_protection_rate", "公路安全生命防护工程建设任务完成率", END_2020, "总体方案 二(五)",
+            rules.all_of(rules.of_kind(SECTION), rules.has("生命防护工程任务")), "生命防护工程完成"),
+        author.target(
+            ID, "non_standard_school_buses", "在用非专用校车数量（彻底淘汰；方案未定期限，按三年行动期末）", END_2022,
+            f"{ANNEX} 二(二)4",
+            rules.count_measure(lambda unit: unit.kind == SCHOOL_BUS and rules.attribute(unit, "专用校车") is False),
+            goal=0, comparator="<=", unit="辆"),
+        author.target(ID, "major_accidents", "重特大道路运输事故起数（坚决杜绝；三年行动期末）", END_2022,
+                      f"{ANNEX} 一、整治目标", goal=0, comparator="<=", unit="起"),
     ]
 
 
-def _dangerous_sections(snapshot: Snapshot) -> Iterable[Finding]:
-    findings = []
-    for unit in snapshot.units():
-        risk = rules.attribute(unit, "隐患路段类型")
-        if unit.kind not in (SECTION, BRIDGE) or risk is None or rules.attribute(unit, "改造完成") is True:
-            continue
-        priority = rules.attribute(unit, "校车公交途经") is True
-        findings.append(Finding(
-            check=f"{ID}.dangerous_section_unremedied", campaign=ID, subject=unit.number,
-            message=f"{rules.unit_label(unit)}：{risk}隐患尚未改造整治"
-                    + ("，该路段为公交车辆、校车途经路线，应优先改造" if priority else ""),
-            severity="严重" if priority else "警告"))
-    return findings
-
-
-def _life_protection_overdue(snapshot: Snapshot) -> Iterable[Finding]:
-    if snapshot.as_of <= END_2020:
-        return []
-    return rules.unit_findings(
-        f"{ID}.life_protection_overdue", ID, "警告",
-        rules.all_of(rules.of_kind(SECTION), rules.has("生命防护工程任务"),
-                     lambda unit: rules.attribute(unit, "生命防护工程完成") is not True),
-        lambda unit: "公路安全生命防护工程应于2020年完成建设任务，至今未完成",
-    )(snapshot)
+@author.unit_rule(ID, "dangerous_section_unremedied", "隐患路段和危桥未改造整治", "警告", f"{ANNEX} 二(三)6",
+                  kinds=(SECTION, BRIDGE))
+def dangerous_section(unit, snapshot: Snapshot) -> tuple[str, str] | None:
+    risk = rules.attribute(unit, "隐患路段类型")
+    if risk is None or rules.attribute(unit, "改造完成") is True:
+        return None
+    if rules.attribute(unit, "校车公交途经") is True:
+        return f"{risk}隐患尚未改造整治，该路段为公交车辆、校车途经路线，应优先改造", "严重"
+    return f"{risk}隐患尚未改造整治", "警告"
 
 
 @hookimpl
 def qingdan_checks() -> list[Check]:
     return [
-        Check(id=f"{ID}.non_standard_school_bus", campaign=ID, title="仍在使用非专用校车", severity="严重",
-              source=f"{ANNEX} 二(二)4",
-              run=rules.unit_findings(
-                  f"{ID}.non_standard_school_bus", ID, "严重",
-                  lambda unit: unit.kind == SCHOOL_BUS and rules.attribute(unit, "专用校车") is False,
-                  lambda unit: "不符合国家校车标准但仍作为校车使用，应明确退出期限、彻底淘汰")),
-        Check(id=f"{ID}.dangerous_section_unremedied", campaign=ID, title="隐患路段和危桥未改造整治",
-              severity="警告", source=f"{ANNEX} 二(三)6", run=_dangerous_sections),
-        Check(id=f"{ID}.life_protection_overdue", campaign=ID, title="公路安全生命防护工程逾期未完成（2020年）",
-              severity="警告", source="总体方案 二(五)", run=_life_protection_overdue),
-        Check(id=f"{ID}.weighing_not_networked", campaign=ID, title="货运源头单位出口称重设施未安装联网",
-              severity="提示", source=f"{ANNEX} 二(二)3",
-              run=rules.unit_findings(
-                  f"{ID}.weighing_not_networked", ID, "提示",
-                  lambda unit: unit.kind == SOURCE_SITE and rules.attribute(unit, "出口称重设施联网") is not True,
-                  lambda unit: "出口称重设施未安装或未联网运行，难以防止超限超载车辆出站出场")),
-        Check(id=f"{ID}.converted_tractor", campaign=ID, title="农村地区变型拖拉机待清理整治",
-              severity="提示", source=f"{ANNEX} 二(二)5",
-              run=rules.unit_findings(
-                  f"{ID}.converted_tractor", ID, "提示", rules.of_kind(TRACTOR),
-                  lambda unit: "变型拖拉机仍在登记使用，应清理整治、加强日常监管")),
+        author.unit_check(
+            ID, "non_standard_school_bus", "仍在使用非专用校车", "严重", f"{ANNEX} 二(二)4",
+            lambda unit: unit.kind == SCHOOL_BUS and rules.attribute(unit, "专用校车") is False,
+            lambda unit: "不符合国家校车标准但仍作为校车使用，应明确退出期限、彻底淘汰"),
+        dangerous_section,
+        author.unit_check(
+            ID, "life_protection_overdue", "公路安全生命防护工程逾期未完成（2020年）", "警告", "总体方案 二(五)",
+            rules.all_of(rules.of_kind(SECTION), rules.has("生命防护工程任务"),
+                         lambda unit: rules.attribute(unit, "生命防护工程完成") is not True),
+            lambda unit: "公路安全生命防护工程应于2020年完成建设任务，至今未完成", after=END_2020),
+        author.unit_check(
+            ID, "weighing_not_networked", "货运源头单位出口称重设施未安装联网", "提示", f"{ANNEX} 二(二)3",
+            lambda unit: unit.kind == SOURCE_SITE and rules.attribute(unit, "出口称重设施联网") is not True,
+            lambda unit: "出口称重设施未安装或未联网运行，难以防止超限超载车辆出站出场"),
+        author.unit_check(
+            ID, "converted_tractor", "农村地区变型拖拉机待清理整治", "提示", f"{ANNEX} 二(二)5",
+            rules.of_kind(TRACTOR), lambda unit: "变型拖拉机仍在登记使用，应清理整治、加强日常监管"),
     ]
 
 
-def _section_ledger(snapshot: Snapshot) -> list[dict]:
+@author.projection(ID, "section_ledger", "隐患路段和危桥台账",
+                   ("编号", "名称", "村居", "类型", "隐患路段类型", "校车公交途经", "改造完成", "生命防护工程", "未销号隐患"))
+def section_ledger(snapshot: Snapshot) -> list[dict]:
     open_hazards = Counter(
         h.unit_number for h in rules.live_hazards(snapshot, ID) if h.status != "closed" and h.unit_number
     )
@@ -210,9 +168,4 @@ def _section_ledger(snapshot: Snapshot) -> list[dict]:
 
 @hookimpl
 def qingdan_projections() -> list[Projection]:
-    return [
-        Projection(id=f"{ID}.section_ledger", campaign=ID, title="隐患路段和危桥台账",
-                   columns=("编号", "名称", "村居", "类型", "隐患路段类型", "校车公交途经", "改造完成",
-                            "生命防护工程", "未销号隐患"),
-                   build=_section_ledger)
-    ]
+    return [section_ledger]

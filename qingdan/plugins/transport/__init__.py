@@ -9,34 +9,20 @@ what the unit kind and hazard category are called.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date
-
+from qingdan import AttributeSpec, Campaign, Check, Projection, Snapshot, Target, hookimpl
+from qingdan.core import authoring as author
 from qingdan.core import targets as rules
-from qingdan.core.hookspecs import hookimpl
-from qingdan.core.spec import (
-    AttributeSpec,
-    Campaign,
-    Check,
-    Finding,
-    Phase,
-    Projection,
-    Snapshot,
-    Target,
-    TaskSpec,
-)
+from qingdan.core.authoring import ACTION_END, ACTION_START, END_2022
 
 ID = "transport"
 ANNEX = "附件6"
-START, END = date(2020, 7, 1), date(2022, 12, 31)
-END_2020, END_2021, END_2022 = date(2020, 12, 31), date(2021, 12, 31), date(2022, 12, 31)
 
 LEAD = ("农业农村和社会事业局", "建设局")
 DEPARTMENTS = ("经济发展局", "派出所", "安全生产监督管理局", "市场监管局")
 JOINT = ("建设局", "派出所", "行政综合执法局", "经济发展局", "农业农村与社会事务局", "市场监管分局")
 
-# (number, title, lead, co-operating, due, source)
-TASKS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], date | None, str], ...] = (
+TASK_COLUMNS = "number title lead departments due source"
+TASKS = (
     ("1", "健全落实安全生产责任制", JOINT, (), None, f"{ANNEX} 二(一)1"),
     ("2", "强化安全生产主体责任落实", JOINT, (), None, f"{ANNEX} 二(一)2"),
     ("3", "加快推进安全生产信用管理", JOINT, (), None, f"{ANNEX} 二(一)3"),
@@ -102,115 +88,79 @@ UNIT_ATTRIBUTES = (
 @hookimpl
 def qingdan_campaign() -> Campaign:
     return Campaign(
-        id=ID,
-        name="交通运输（铁路、邮政、水上交通）和渔业船舶安全专项整治",
-        kind="专项",
-        lead_departments=LEAD,
-        departments=DEPARTMENTS,
-        start=START,
-        end=END,
-        phases=(
-            Phase(id=f"{ID}.p1", name="集中攻坚", start=START, end=END_2020, source=f"{ANNEX} 三(一)"),
-            Phase(id=f"{ID}.p2", name="排查整治", start=date(2021, 1, 1), end=END_2021, source=f"{ANNEX} 三(二)"),
-            Phase(id=f"{ID}.p3", name="巩固提升", start=date(2022, 1, 1), end=END_2022, source=f"{ANNEX} 三(三)"),
-        ),
-        tasks=tuple(
-            TaskSpec(id=f"{ID}.{number}", campaign=ID, title=title, lead_departments=lead,
-                     departments=departments, due=due, source=source)
-            for number, title, lead, departments, due, source in TASKS
-        ),
-        hazard_categories=HAZARD_CATEGORIES,
-        unit_attributes=UNIT_ATTRIBUTES,
-        source=f"{ANNEX}；总体方案 二(六)",
+        id=ID, name="交通运输（铁路、邮政、水上交通）和渔业船舶安全专项整治", kind="专项",
+        lead_departments=LEAD, departments=DEPARTMENTS, start=ACTION_START, end=ACTION_END,
+        phases=author.standard_phases(ID, ANNEX, ("集中攻坚", "排查整治", "巩固提升")),
+        tasks=author.task_table(ID, TASK_COLUMNS, TASKS),
+        hazard_categories=HAZARD_CATEGORIES, unit_attributes=UNIT_ATTRIBUTES, source=f"{ANNEX}；总体方案 二(六)",
     )
 
 
 @hookimpl
 def qingdan_targets() -> list[Target]:
     return [
-        Target(id=f"{ID}.port_hazard_monitoring_rate", campaign=ID, title="港口重大危险源在线监测监控率",
-               goal=100, unit="%", due=END_2022, source=f"{ANNEX} 一、整治目标",
-               measure=rules.share_measure(rules.all_of(rules.of_kind(PORT), rules.has("重大危险源")),
-                                           rules.has("在线监测监控"))),
-        Target(id=f"{ID}.railway_hazard_clearance_rate", campaign=ID,
-               title="铁路沿线环境排查出的主要隐患清零（整改销号率）", goal=100, unit="%", due=END_2022,
-               source=f"{ANNEX} 一、整治目标；二(三)7",
-               measure=rules.hazard_closure_measure(ID, lambda h: h.category in RAILWAY_CATEGORIES)),
-        Target(id=f"{ID}.major_hazard_clearance_rate", campaign=ID, title="重大隐患清零行动（重大隐患整改销号率；三年行动期末）",
-               goal=100, unit="%", due=END_2022, source=f"{ANNEX} 二(二)5",
-               measure=rules.hazard_closure_measure(ID, lambda h: h.level == "重大")),
-        Target(id=f"{ID}.protection_zone_rate", campaign=ID, title="既有铁路线路安全保护区划定率（全面完成划定；方案未定期限，按三年行动期末）",
-               goal=100, unit="%", due=END_2022, source=f"{ANNEX} 二(三)7",
-               measure=rules.share_measure(rules.of_kind(RAILWAY_LINE), rules.has("安全保护区已划定"))),
+        author.share_target(
+            ID, "port_hazard_monitoring_rate", "港口重大危险源在线监测监控率", END_2022, f"{ANNEX} 一、整治目标",
+            rules.all_of(rules.of_kind(PORT), rules.has("重大危险源")), "在线监测监控"),
+        author.target(
+            ID, "railway_hazard_clearance_rate", "铁路沿线环境排查出的主要隐患清零（整改销号率）", END_2022,
+            f"{ANNEX} 一、整治目标；二(三)7",
+            rules.hazard_closure_measure(ID, lambda h: h.category in RAILWAY_CATEGORIES)),
+        author.target(
+            ID, "major_hazard_clearance_rate", "重大隐患清零行动（重大隐患整改销号率；三年行动期末）", END_2022,
+            f"{ANNEX} 二(二)5", rules.hazard_closure_measure(ID, lambda h: h.level == "重大")),
+        author.share_target(
+            ID, "protection_zone_rate", "既有铁路线路安全保护区划定率（全面完成划定；方案未定期限，按三年行动期末）",
+            END_2022, f"{ANNEX} 二(三)7", rules.of_kind(RAILWAY_LINE), "安全保护区已划定"),
     ]
 
 
 RAILWAY_BAND_METRES = 500.0
 
 
-def _light_objects(snapshot: Snapshot) -> Iterable[Finding]:
-    findings = []
-    for unit in snapshot.units():
-        distance = rules.attribute(unit, "距铁路距离米")
-        if distance is None or float(distance) > RAILWAY_BAND_METRES:
-            continue
-        if rules.attribute(unit, "轻体漂浮物") is True:
-            findings.append(Finding(
-                check=f"{ID}.railway_light_objects", campaign=ID, subject=unit.number,
-                message=f"{rules.unit_label(unit)}：距铁路 {float(distance):g} 米，存在彩钢板、防尘网等轻体漂浮物，"
-                        "大风天气可能侵入铁路限界",
-                severity="警告"))
-    return findings
+@author.unit_rule(ID, "railway_light_objects", "铁路两侧500米范围内存在轻体漂浮物", "警告", f"{ANNEX} 二(三)7")
+def light_objects(unit, snapshot: Snapshot) -> str | None:
+    distance = rules.attribute(unit, "距铁路距离米")
+    if distance is None or float(distance) > RAILWAY_BAND_METRES or rules.attribute(unit, "轻体漂浮物") is not True:
+        return None
+    return f"距铁路 {float(distance):g} 米，存在彩钢板、防尘网等轻体漂浮物，大风天气可能侵入铁路限界"
 
 
-def _fishing_vessels(snapshot: Snapshot) -> Iterable[Finding]:
-    findings = []
-    for unit in snapshot.units(kind=FISHING):
-        problems = [label for name, label in (("适航", "渔船不适航"), ("船员适任", "船员不适任"))
-                    if rules.attribute(unit, name) is False]
-        if problems:
-            findings.append(Finding(
-                check=f"{ID}.fishing_vessel_unfit", campaign=ID, subject=unit.number,
-                message=f"{rules.unit_label(unit)}：{'、'.join(problems)}，应责令船东立即整改",
-                severity="严重"))
-    return findings
+@author.unit_rule(ID, "fishing_vessel_unfit", "渔船不适航、船员不适任", "严重", f"{ANNEX} 二(五)12", kinds=(FISHING,))
+def fishing_vessel_unfit(unit, snapshot: Snapshot) -> str | None:
+    problems = [label for name, label in (("适航", "渔船不适航"), ("船员适任", "船员不适任"))
+                if rules.attribute(unit, name) is False]
+    return f"{'、'.join(problems)}，应责令船东立即整改" if problems else None
 
 
 @hookimpl
 def qingdan_checks() -> list[Check]:
     return [
-        Check(id=f"{ID}.railway_light_objects", campaign=ID, title="铁路两侧500米范围内存在轻体漂浮物",
-              severity="警告", source=f"{ANNEX} 二(三)7", run=_light_objects),
-        Check(id=f"{ID}.railway_dangerous_goods_distance", campaign=ID,
-              title="铁路沿线易燃易爆危险品场所安全防护距离不符合标准", severity="严重", source=f"{ANNEX} 二(三)7",
-              run=rules.unit_findings(
-                  f"{ID}.railway_dangerous_goods_distance", ID, "严重",
-                  lambda unit: rules.attribute(unit, "易燃易爆危险品场所") is True
-                  and rules.attribute(unit, "铁路安全防护距离达标") is False,
-                  lambda unit: "铁路沿线易燃易爆危险品场所不符合安全防护距离要求")),
-        Check(id=f"{ID}.bridge_anti_collision", campaign=ID, title="跨通航水域桥梁未按规定设置防撞设施或标准偏低",
-              severity="警告", source=f"{ANNEX} 二(四)9",
-              run=rules.unit_findings(
-                  f"{ID}.bridge_anti_collision", ID, "警告",
-                  lambda unit: unit.kind == BRIDGE and rules.attribute(unit, "跨通航水域") is True
-                  and rules.attribute(unit, "防撞设施达标") is not True,
-                  lambda unit: "未按规定设置防撞设施或防撞标准偏低，应书面通知桥梁单位限期整改")),
-        Check(id=f"{ID}.fishing_vessel_unfit", campaign=ID, title="渔船不适航、船员不适任", severity="严重",
-              source=f"{ANNEX} 二(五)12", run=_fishing_vessels),
-        Check(id=f"{ID}.three_no_vessels", campaign=ID, title="涉渔“三无”船舶未取缔", severity="严重",
-              source=f"{ANNEX} 二(五)12",
-              run=rules.unit_findings(f"{ID}.three_no_vessels", ID, "严重", rules.of_kind(THREE_NO),
-                                      lambda unit: "涉渔“三无”船舶仍在登记，应依法取缔")),
-        Check(id=f"{ID}.ais_not_on", campaign=ID, title="商渔船未按规定开启船舶自动识别系统", severity="警告",
-              source=f"{ANNEX} 二(四)11",
-              run=rules.unit_findings(
-                  f"{ID}.ais_not_on", ID, "警告",
-                  lambda unit: unit.kind in (FISHING, MERCHANT) and rules.attribute(unit, "自动识别系统开启") is False,
-                  lambda unit: "未按规定开启和使用船舶自动识别系统，存在商渔船碰撞风险")),
+        light_objects,
+        author.unit_check(
+            ID, "railway_dangerous_goods_distance", "铁路沿线易燃易爆危险品场所安全防护距离不符合标准", "严重",
+            f"{ANNEX} 二(三)7",
+            lambda unit: rules.attribute(unit, "易燃易爆危险品场所") is True
+            and rules.attribute(unit, "铁路安全防护距离达标") is False,
+            lambda unit: "铁路沿线易燃易爆危险品场所不符合安全防护距离要求"),
+        author.unit_check(
+            ID, "bridge_anti_collision", "跨通航水域桥梁未按规定设置防撞设施或标准偏低", "警告", f"{ANNEX} 二(四)9",
+            lambda unit: unit.kind == BRIDGE and rules.attribute(unit, "跨通航水域") is True
+            and rules.attribute(unit, "防撞设施达标") is not True,
+            lambda unit: "未按规定设置防撞设施或防撞标准偏低，应书面通知桥梁单位限期整改"),
+        fishing_vessel_unfit,
+        author.unit_check(
+            ID, "three_no_vessels", "涉渔“三无”船舶未取缔", "严重", f"{ANNEX} 二(五)12",
+            rules.of_kind(THREE_NO), lambda unit: "涉渔“三无”船舶仍在登记，应依法取缔"),
+        author.unit_check(
+            ID, "ais_not_on", "商渔船未按规定开启船舶自动识别系统", "警告", f"{ANNEX} 二(四)11",
+            lambda unit: unit.kind in (FISHING, MERCHANT) and rules.attribute(unit, "自动识别系统开启") is False,
+            lambda unit: "未按规定开启和使用船舶自动识别系统，存在商渔船碰撞风险"),
     ]
 
 
-def _hazards_by_domain(snapshot: Snapshot) -> list[dict]:
+@author.projection(ID, "hazards_by_domain", "交通运输和渔业船舶隐患分领域统计", ("领域", "隐患数", "重大隐患", "未销号", "逾期"))
+def hazards_by_domain(snapshot: Snapshot) -> list[dict]:
     hazards = rules.live_hazards(snapshot, ID)
     domain_of = {category: domain for domain, group in DOMAINS.items() for category in group}
     rows = []
@@ -228,7 +178,4 @@ def _hazards_by_domain(snapshot: Snapshot) -> list[dict]:
 
 @hookimpl
 def qingdan_projections() -> list[Projection]:
-    return [
-        Projection(id=f"{ID}.hazards_by_domain", campaign=ID, title="交通运输和渔业船舶隐患分领域统计",
-                   columns=("领域", "隐患数", "重大隐患", "未销号", "逾期"), build=_hazards_by_domain)
-    ]
+    return [hazards_by_domain]

@@ -9,27 +9,15 @@ taken as due by the end of November 2020 (the day is given for 2021 only).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
 
+from qingdan import AttributeSpec, Campaign, Check, Projection, Snapshot, Target, hookimpl
+from qingdan.core import authoring as author
 from qingdan.core import targets as rules
-from qingdan.core.hookspecs import hookimpl
-from qingdan.core.spec import (
-    AttributeSpec,
-    Campaign,
-    Check,
-    Finding,
-    Phase,
-    Projection,
-    Snapshot,
-    Target,
-    TaskSpec,
-)
+from qingdan.core.authoring import ACTION_END, ACTION_START, END_2022
 
 ID = "waste"
 ANNEX = "附件8"
-START, END = date(2020, 7, 1), date(2022, 12, 31)
-END_2020, END_2021, END_2022 = date(2020, 12, 31), date(2021, 12, 31), date(2022, 12, 31)
 
 ECO = "生态环境办公室"
 WASTE_PARTNERS = ("安全生产监督管理局", "经济发展局", "农业农村和社会事业局", "派出所", "自然资源所", "建设局",
@@ -37,8 +25,8 @@ WASTE_PARTNERS = ("安全生产监督管理局", "经济发展局", "农业农�
 FACILITY_JOINT = ("经济发展局", "派出所", ECO, "建设局", "安全生产监督管理局", "综合行政执法管理办公室",
                   "农业农村和社会事业局", "市场监管局")
 
-# (number, title, lead, co-operating, due, source)
-TASKS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], date | None, str], ...] = (
+TASK_COLUMNS = "number title lead departments due source"
+TASKS = (
     ("1", "全面开展危险废物排查：建立规范化清单台账、分类分区贮存、设置识别标志，鉴别属性不明的固体废物；危险废物贮存不得超过一年",
      (ECO,), WASTE_PARTNERS, END_2022, f"{ANNEX} 二(一)2(1)；一、整治目标；总体方案 二(八)"),
     ("2", "完善危险废物管理机制：申报登记、转移联单、部门联动和重大案件会商督办，形成覆盖危险废物产生、收集、贮存、"
@@ -100,39 +88,21 @@ UNIT_ATTRIBUTES = (
 @hookimpl
 def qingdan_campaign() -> Campaign:
     return Campaign(
-        id=ID,
-        name="危险废物等安全专项整治",
-        kind="专项",
-        lead_departments=(ECO,),
-        departments=WASTE_PARTNERS,
-        start=START,
-        end=END,
-        phases=(
-            Phase(id=f"{ID}.p1", name="集中攻坚", start=START, end=END_2020, source=f"{ANNEX} 三(一)"),
-            Phase(id=f"{ID}.p2", name="持续整治", start=date(2021, 1, 1), end=END_2021, source=f"{ANNEX} 三(二)"),
-            Phase(id=f"{ID}.p3", name="巩固提升", start=date(2022, 1, 1), end=END_2022, source=f"{ANNEX} 三(三)"),
-        ),
-        tasks=tuple(
-            TaskSpec(id=f"{ID}.{number}", campaign=ID, title=title, lead_departments=lead,
-                     departments=departments, due=due, source=source)
-            for number, title, lead, departments, due, source in TASKS
-        ),
-        hazard_categories=HAZARD_CATEGORIES,
-        unit_attributes=UNIT_ATTRIBUTES,
-        source=f"{ANNEX}；总体方案 二(八)",
+        id=ID, name="危险废物等安全专项整治", kind="专项", lead_departments=(ECO,), departments=WASTE_PARTNERS,
+        start=ACTION_START, end=ACTION_END,
+        phases=author.standard_phases(ID, ANNEX, author.CONTINUED_PHASES),
+        tasks=author.task_table(ID, TASK_COLUMNS, TASKS),
+        hazard_categories=HAZARD_CATEGORIES, unit_attributes=UNIT_ATTRIBUTES, source=f"{ANNEX}；总体方案 二(八)",
     )
 
 
 @hookimpl
 def qingdan_targets() -> list[Target]:
     return [
-        Target(id=f"{ID}.unknown_waste_identification_rate", campaign=ID,
-               title="企业产生的属性不明固体废物鉴别鉴定率", goal=100, unit="%", due=END_2022,
-               source=f"{ANNEX} 一、整治目标",
-               measure=rules.share_measure(rules.has("属性不明固体废物"), rules.has("固体废物鉴别完成"))),
-        Target(id=f"{ID}.facility_assessment_rate", campaign=ID, title="重点环保设施和项目安全风险评估论证率",
-               goal=100, unit="%", due=END_2022, source=f"{ANNEX} 一、整治目标",
-               measure=rules.share_measure(rules.of_kind(FACILITY), rules.has("安全风险评估论证完成"))),
+        author.share_target(ID, "unknown_waste_identification_rate", "企业产生的属性不明固体废物鉴别鉴定率", END_2022,
+                            f"{ANNEX} 一、整治目标", rules.has("属性不明固体废物"), "固体废物鉴别完成"),
+        author.share_target(ID, "facility_assessment_rate", "重点环保设施和项目安全风险评估论证率", END_2022,
+                            f"{ANNEX} 一、整治目标", rules.of_kind(FACILITY), "安全风险评估论证完成"),
     ]
 
 
@@ -141,60 +111,46 @@ def storage_days(snapshot: Snapshot, unit) -> int | None:
     return rules.days_since(snapshot, rules.attribute(unit, "贮存起始日期"))
 
 
-def _storage_over_one_year(snapshot: Snapshot) -> Iterable[Finding]:
-    findings = []
-    for unit in snapshot.units():
-        days = storage_days(snapshot, unit)
-        if days is None or days <= STORAGE_LIMIT_DAYS:
-            continue
-        since = rules.as_date(rules.attribute(unit, "贮存起始日期"))
-        findings.append(Finding(
-            check=f"{ID}.storage_over_one_year", campaign=ID, subject=unit.number,
-            message=f"{rules.unit_label(unit)}：危险废物自 {since} 起贮存已 {days} 天，超过一年期限",
-            severity="严重"))
-    return findings
+@author.unit_rule(ID, "storage_over_one_year", "危险废物贮存超过一年", "严重", f"{ANNEX} 二(一)2(1)")
+def storage_over_one_year(unit, snapshot: Snapshot) -> str | None:
+    days = storage_days(snapshot, unit)
+    if days is None or days <= STORAGE_LIMIT_DAYS:
+        return None
+    since = rules.as_date(rules.attribute(unit, "贮存起始日期"))
+    return f"危险废物自 {since} 起贮存已 {days} 天，超过一年期限"
 
 
 @hookimpl
 def qingdan_checks() -> list[Check]:
     return [
-        Check(id=f"{ID}.storage_over_one_year", campaign=ID, title="危险废物贮存超过一年", severity="严重",
-              source=f"{ANNEX} 二(一)2(1)", run=_storage_over_one_year),
-        Check(id=f"{ID}.no_management_plan", campaign=ID, title="产生危险废物的单位未制定管理计划并申报",
-              severity="警告", source=f"{ANNEX} 二(一)2(1)",
-              run=rules.unit_findings(
-                  f"{ID}.no_management_plan", ID, "警告",
-                  lambda unit: unit.kind in PRODUCER_KINDS and rules.attribute(unit, "危险废物管理计划申报") is False,
-                  lambda unit: "未制定危险废物管理计划或未向生态环境部门申报种类、产生量、流向等信息")),
-        Check(id=f"{ID}.unidentified_solid_waste", campaign=ID, title="属性不明固体废物未鉴别", severity="提示",
-              source=f"{ANNEX} 二(一)2(1)",
-              run=rules.unit_findings(
-                  f"{ID}.unidentified_solid_waste", ID, "提示",
-                  lambda unit: rules.attribute(unit, "属性不明固体废物") is True
-                  and rules.attribute(unit, "固体废物鉴别完成") is not True,
-                  lambda unit: "存在属性不明的固体废物，尚未按《固体废物鉴别标准通则》鉴别")),
-        Check(id=f"{ID}.illegal_muck_site", campaign=ID, title="非法渣土场未取缔", severity="严重",
-              source=f"{ANNEX} 二(二)2(5)",
-              run=rules.unit_findings(
-                  f"{ID}.illegal_muck_site", ID, "严重",
-                  lambda unit: unit.kind == MUCK_SITE and rules.attribute(unit, "合法") is False,
-                  lambda unit: "非法渣土场仍在使用，应依法取缔")),
-        Check(id=f"{ID}.sewage_tank_unassessed", campaign=ID, title="污水罐等环保设施未评估坍塌风险",
-              severity="警告", source=f"{ANNEX} 二(二)2(5)",
-              run=rules.unit_findings(
-                  f"{ID}.sewage_tank_unassessed", ID, "警告",
-                  lambda unit: unit.kind == SEWAGE_TANK and rules.attribute(unit, "坍塌风险评估完成") is not True,
-                  lambda unit: "未评估污水罐坍塌等安全风险及影响范围")),
-        Check(id=f"{ID}.dust_collector_unassessed", campaign=ID, title="粉尘涉爆企业除尘项目未经安全评估和审核验收",
-              severity="警告", source="总体方案 二(八)",
-              run=rules.unit_findings(
-                  f"{ID}.dust_collector_unassessed", ID, "警告",
-                  lambda unit: unit.kind == DUST and rules.attribute(unit, "除尘系统安全评估验收") is not True,
-                  lambda unit: "除尘环保项目未经安全评估和审核验收")),
+        storage_over_one_year,
+        author.unit_check(
+            ID, "no_management_plan", "产生危险废物的单位未制定管理计划并申报", "警告", f"{ANNEX} 二(一)2(1)",
+            lambda unit: unit.kind in PRODUCER_KINDS and rules.attribute(unit, "危险废物管理计划申报") is False,
+            lambda unit: "未制定危险废物管理计划或未向生态环境部门申报种类、产生量、流向等信息"),
+        author.unit_check(
+            ID, "unidentified_solid_waste", "属性不明固体废物未鉴别", "提示", f"{ANNEX} 二(一)2(1)",
+            lambda unit: rules.attribute(unit, "属性不明固体废物") is True
+            and rules.attribute(unit, "固体废物鉴别完成") is not True,
+            lambda unit: "存在属性不明的固体废物，尚未按《固体废物鉴别标准通则》鉴别"),
+        author.unit_check(
+            ID, "illegal_muck_site", "非法渣土场未取缔", "严重", f"{ANNEX} 二(二)2(5)",
+            lambda unit: unit.kind == MUCK_SITE and rules.attribute(unit, "合法") is False,
+            lambda unit: "非法渣土场仍在使用，应依法取缔"),
+        author.unit_check(
+            ID, "sewage_tank_unassessed", "污水罐等环保设施未评估坍塌风险", "警告", f"{ANNEX} 二(二)2(5)",
+            lambda unit: unit.kind == SEWAGE_TANK and rules.attribute(unit, "坍塌风险评估完成") is not True,
+            lambda unit: "未评估污水罐坍塌等安全风险及影响范围"),
+        author.unit_check(
+            ID, "dust_collector_unassessed", "粉尘涉爆企业除尘项目未经安全评估和审核验收", "警告", "总体方案 二(八)",
+            lambda unit: unit.kind == DUST and rules.attribute(unit, "除尘系统安全评估验收") is not True,
+            lambda unit: "除尘环保项目未经安全评估和审核验收"),
     ]
 
 
-def _storage_ledger(snapshot: Snapshot) -> list[dict]:
+@author.projection(ID, "storage_age_ledger", "危险废物贮存期限台账",
+                   ("编号", "单位名称", "村居", "危险废物类别", "贮存起始日期", "贮存天数", "超过一年"))
+def storage_age_ledger(snapshot: Snapshot) -> list[dict]:
     rows = []
     for unit in snapshot.units():
         days = storage_days(snapshot, unit)
@@ -214,8 +170,4 @@ def _storage_ledger(snapshot: Snapshot) -> list[dict]:
 
 @hookimpl
 def qingdan_projections() -> list[Projection]:
-    return [
-        Projection(id=f"{ID}.storage_age_ledger", campaign=ID, title="危险废物贮存期限台账",
-                   columns=("编号", "单位名称", "村居", "危险废物类别", "贮存起始日期", "贮存天数", "超过一年"),
-                   build=_storage_ledger)
-    ]
+    return [storage_age_ledger]
