@@ -110,7 +110,7 @@ def store_timer(ledger: qingdan.Ledger) -> Timed:
     """Time the writing of events: the ledger's own store step if it has one, else eventsourcing's save."""
     if hasattr(ledger, "_store"):
         return Timed(ledger, "_store")
-    return Timed(ledger.app, "save")
+    return Timed(ledger._app, "save")
 
 
 def scale_of(config: dict[str, Any]) -> Scale:
@@ -123,7 +123,7 @@ def open_ledger(config: dict[str, Any], clock: Callable[[], datetime] | None = N
 
 
 def event_count(ledger: qingdan.Ledger) -> int:
-    return ledger.app.recorder.max_notification_id() or 0
+    return ledger.event_count()
 
 
 # -- raw database access (topic mix; baseline c) -------------------------------------------------
@@ -144,7 +144,7 @@ def raw_connect(url: str) -> tuple[Any, str]:
 
 def events_table(url: str) -> str:
     ledger = qingdan.open_ledger(url)
-    name = ledger.app.recorder.events_table_name
+    name = ledger._app.recorder.events_table_name
     ledger.disconnect()
     return name
 
@@ -179,7 +179,7 @@ def step_ingest(config: dict[str, Any]) -> dict[str, Any]:
     workload = Workload(ledger.catalogue, scale_of(config), seed=config["seed"])
     run = Executor(ledger, clock)
     save = store_timer(ledger)
-    catch_up = Timed(ledger.view, "catch_up")
+    catch_up = Timed(ledger._view, "catch_up")
     ingest_seconds, generate_seconds, commands = 0.0, 0.0, 0
     batches: list[tuple[int, int]] = []
     batch_rates: list[float] = []
@@ -238,7 +238,7 @@ def step_single(config: dict[str, Any]) -> dict[str, Any]:
     workload = Workload(ledger.catalogue, SCALES["township"], seed=config["seed"])
     run = Executor(ledger, clock)
     save = store_timer(ledger)
-    catch_up = Timed(ledger.view, "catch_up")
+    catch_up = Timed(ledger._view, "catch_up")
     latencies: list[float] = []
     for _, steps in workload.months():
         for step in steps:
@@ -292,7 +292,7 @@ def batch_events(app: Any, batches: list[tuple[int, int]]) -> Iterator[list[Any]
 
 def step_baseline_a(config: dict[str, Any]) -> dict[str, Any]:
     """(a) eventsourcing's own save of the same events, in the same batches, with no projection."""
-    source = open_ledger(config).app
+    source = open_ledger(config)._app
     env, _ = persistence_env(config["bare_url"])
     bare = LedgerApplication(env=env)
     batches = [tuple(b) for b in json.loads(Path(config["batches"]).read_text())]
@@ -440,7 +440,7 @@ def step_baseline_b(config: dict[str, Any]) -> dict[str, Any]:
         for known in (None, end_of_day(d)):
             for _ in range(config["replay_repeat"]):
                 t0 = time.perf_counter()
-                folded = fold_all(ledger.app, d, known)
+                folded = fold_all(ledger._app, d, known)
                 samples.append(time.perf_counter() - t0)
             view = ledger.two_lists(as_of=d, known_at=known, include_withdrawn=True)
             agree &= [(h.number, h.status) for h in folded["hazards"]] == \
@@ -456,7 +456,7 @@ def step_baseline_b(config: dict[str, Any]) -> dict[str, Any]:
 def step_export(config: dict[str, Any]) -> dict[str, Any]:
     """Stream the event log to JSON lines, a page of notifications at a time."""
     ledger = open_ledger(config)
-    recorder = ledger.app.recorder
+    recorder = ledger._app.recorder
     path = Path(config["export_path"])
     t0 = time.perf_counter()
     count, position = 0, 0

@@ -645,15 +645,10 @@ def demo_mark(position: int, chain: str) -> str:
 
 def _mark_demo(ledger: Any, *, seed: int, scale: str) -> None:
     """Leave the marker that lets a later ``qingdan demo`` recognise (and replace) this ledger."""
-    from qingdan.core.integrity import chain_head
-
-    ledger.view.catch_up()  # chain every event, so the head names the last one
-    store = ledger.view.store
-    position = int(ledger.app.recorder.max_notification_id() or 0)
-    chained = store.query("SELECT MAX(position) FROM qd_chain")[0][0] or 0
-    if int(chained) != position:
-        raise QingdanError(f"演示台账未能封存：哈希链停在 #{chained}，事件已到 #{position}")
-    chain = chain_head(store)
+    position, chain = ledger.head()  # chains every event, so the head names the last one
+    if position != ledger.event_count():
+        raise QingdanError(f"演示台账未能封存：哈希链停在 #{position}，事件已到 #{ledger.event_count()}")
+    store = ledger._view.store  # the marker is the demo's own table, beside the ledger's
     store.execute(f"CREATE TABLE IF NOT EXISTS {DEMO_TABLE} (mark TEXT PRIMARY KEY, position BIGINT NOT NULL, "
                   "chain TEXT NOT NULL, seed BIGINT, scale TEXT, built_at TEXT)")
     store.execute(f"DELETE FROM {DEMO_TABLE}")

@@ -78,7 +78,7 @@ COMMANDS = int(os.environ.get("QINGDAN_CONCURRENT_COMMANDS", "200"))
 
 
 def event_total(ledger) -> int:
-    return sum(len(events) for events in load_streams(ledger.app).values())
+    return sum(len(events) for events in load_streams(ledger._app).values())
 
 
 def _mixed(url: str, shared: str, writer: int, queue) -> None:

@@ -89,6 +89,6 @@ def test_kill_minus_nine_loses_nothing_half_written(mode, url_factory):
             # every batch wrote 50 hazards (with 2 events each) or nothing at all
             assert all(count == 50 for count in batches.values()), batches
         with qingdan.open_ledger(url, catalogue=make_catalogue()) as ledger:
-            seen_events.append(ledger.view.max_position())
+            seen_events.append(ledger._view.max_position())
     if mode != "rebuild":
         assert seen_events[-1] > seen_events[0], "the children never got to write anything"

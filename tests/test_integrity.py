@@ -23,7 +23,7 @@ def audited(ledger, clock):
 def events_table(ledger) -> str:
     if ledger.backend == "sqlite":
         return "stored_events"
-    rows = ledger.view.store.query(
+    rows = ledger._view.store.query(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
         "AND right(table_name, 6) = 'events'")
     return rows[0][0]
@@ -36,7 +36,7 @@ def position_column(ledger) -> str:
 def raw(ledger, statement: str, params=()) -> list:
     """Run SQL directly on the database, as someone bypassing qingdan would."""
     statement = statement.replace("EVENTS", events_table(ledger)).replace("POSITION", position_column(ledger))
-    cursor = ledger.view.store.execute(statement, params)
+    cursor = ledger._view.store.execute(statement, params)
     return cursor.fetchall() if statement.lstrip().startswith("SELECT") else []
 
 
@@ -47,11 +47,11 @@ def raw_state(ledger, position: int) -> bytes:
 def test_an_untouched_ledger_verifies_and_reports_record_the_chain_head(ledger, audited):
     result = ledger.verify_integrity()
     assert result.ok, result.problems
-    assert result.events_checked == ledger.view.max_position() == 4
+    assert result.events_checked == ledger._view.max_position() == 4
     assert result.reports_checked == 1
     report = ledger.report("2020-09")
     assert report.chain != GENESIS and len(report.chain) == 64
-    chained = ledger.view.store.query("SELECT hash FROM qd_chain WHERE position = ?", (report.position,))
+    chained = ledger._view.store.query("SELECT hash FROM qd_chain WHERE position = ?", (report.position,))
     assert chained[0][0] == report.chain  # the head when the lists were computed
     assert result.chain_head != report.chain  # the submission itself was chained after
 
@@ -88,7 +88,7 @@ def test_an_event_appended_outside_qingdan_is_reported_as_unchained(ledger, audi
 
 def test_a_doctored_view_fails_the_report_digest_and_the_reference_check(ledger, audited):
     a, _ = audited
-    ledger.view.store.execute(
+    ledger._view.store.execute(
         "UPDATE qd_versions SET state = REPLACE(state, '南阳饭店', '某饭店') WHERE number = ?", (a,))
     result = ledger.verify_integrity()
     kinds = {p.kind for p in result.problems}
@@ -99,7 +99,7 @@ def test_a_doctored_view_fails_the_report_digest_and_the_reference_check(ledger,
 
 
 def test_a_rewritten_chain_contradicts_the_head_recorded_in_a_report(ledger, audited):
-    ledger.view.store.execute("UPDATE qd_chain SET hash = ? WHERE position = 3", ("f" * 64,))
+    ledger._view.store.execute("UPDATE qd_chain SET hash = ? WHERE position = 3", ("f" * 64,))
     result = ledger.verify_integrity()
     assert ("tampered", 3) in [(p.kind, p.position) for p in result.problems]
     assert any(p.kind == "report" and "哈希链" in p.message for p in result.problems)

@@ -123,12 +123,12 @@ def test_rebuild_gives_the_same_view_as_incremental_maintenance(ledger, clock, t
                  ledger.stats(as_of=a, known_at=k)) for a, k in probes]
 
     before = everything()
-    rows_before = ledger.view.store.query("SELECT COUNT(*) FROM qd_versions")[0][0]
+    rows_before = ledger._view.store.query("SELECT COUNT(*) FROM qd_versions")[0][0]
     seen = []
     applied = ledger.rebuild(progress=lambda done, total: seen.append((done, total)))
-    assert applied == ledger.view.max_position() and seen[-1][0] == seen[-1][1]
+    assert applied == ledger._view.max_position() and seen[-1][0] == seen[-1][1]
     assert everything() == before
-    assert ledger.view.store.query("SELECT COUNT(*) FROM qd_versions")[0][0] == rows_before
+    assert ledger._view.store.query("SELECT COUNT(*) FROM qd_versions")[0][0] == rows_before
 
 
 def test_two_ledger_objects_on_one_database_see_each_others_writes(ledger_url, clock, catalogue):

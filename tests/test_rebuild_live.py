@@ -70,15 +70,15 @@ def test_readers_never_see_a_half_rebuilt_view(ledger_url):
         written = {h.number for h in ledger.two_lists(campaign="hazchem").hazards}
         assert written == set(results["written"])
         assert ledger.verify_integrity().ok
-        names = {row[0] for row in ledger.view.store.query("SELECT name FROM qd_tracking")}
+        names = {row[0] for row in ledger._view.store.query("SELECT name FROM qd_tracking")}
         assert names == {"two_lists"}  # no rebuild left behind
 
 
 def test_a_rebuild_after_an_interrupted_one_starts_afresh(ledger, clock):
     clock.set("2020-09-05 10:00")
     ledger.report_hazard(campaign="fire", unit="甲", description="一", found_on=date(2020, 9, 1))
-    ledger.view.store.start_shadow()  # as a rebuild killed half-way leaves it
-    ledger.view.store.execute("INSERT INTO qd_versions_rebuild (aggregate_id, kind, number, valid_from, "
+    ledger._view.store.start_shadow()  # as a rebuild killed half-way leaves it
+    ledger._view.store.execute("INSERT INTO qd_versions_rebuild (aggregate_id, kind, number, valid_from, "
                               "recorded_from, state) VALUES ('x', 'hazard', 'H-bogus', '2020-01-01', "
                               "'2020-01-01', '{}')")
     before = ledger.two_lists()
@@ -95,10 +95,10 @@ def test_between_rebuild_batches_the_live_view_is_whole(ledger, clock, monkeypat
     clock.set("2020-09-05 10:00")
     for i in range(30):
         ledger.report_hazard(campaign="fire", unit=f"单位{i}", description="隐患", found_on=date(2020, 9, 1))
-    whole = ledger.view.states("hazard", date(2020, 9, 5), None)
+    whole = ledger._view.states("hazard", date(2020, 9, 5), None)
     seen = []
     ledger.rebuild(progress=lambda done, total: seen.append(
-        (done, ledger.view.states("hazard", date(2020, 9, 5), None) == whole)))
+        (done, ledger._view.states("hazard", date(2020, 9, 5), None) == whole)))
     assert [done for done, _ in seen] == [10, 20, 30]
     assert all(ok for _, ok in seen)
-    assert ledger.view.states("hazard", date(2020, 9, 5), None) == whole
+    assert ledger._view.states("hazard", date(2020, 9, 5), None) == whole

@@ -18,13 +18,8 @@ from tests.conftest import Clock, event_count, make_catalogue
 
 
 def log_times(ledger) -> list[tuple[int, datetime]]:
-    """(position, recorded time) of every stored event, in log order."""
-    out = []
-    position = 0
-    while batch := ledger.app.recorder.select_notifications(start=position + 1, limit=500):
-        out += [(n.id, ledger.app.mapper.to_domain_event(n).timestamp) for n in batch]
-        position = batch[-1].id
-    return out
+    """(position, recorded time) of every stored event, in log order (the event feed)."""
+    return [(e.position, e.recorded_at) for e in ledger.events()]
 
 
 def assert_time_follows_the_log(ledger) -> None:

@@ -63,7 +63,7 @@ def kinds_of(value: Any) -> Any:
 
 def assert_view_is_fold(ledger: qingdan.Ledger, as_of: date, known_at=None) -> None:
     """Every kind of row the view returns equals the fold's, value by value and type by type."""
-    expected = fold_all(ledger.app, as_of, known_at)
+    expected = fold_all(ledger._app, as_of, known_at)
     snap = ledger.snapshot(as_of=as_of, known_at=known_at)
     pairs = [
         (list(snap.all_units()), expected["units"]),

@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import qingdan
-from qingdan.core import integrity
+from qingdan.core import audit, integrity
+from qingdan.core.eventlog import StoredRow
 from qingdan.core.domain import CST
 from qingdan.core.reference import fold, fold_probes
 from tests.conftest import Clock, make_catalogue
@@ -41,14 +42,14 @@ def audited(ledger, clock):
 
 
 def events_table(ledger) -> str:
-    return ledger.app.recorder.events_table_name
+    return ledger._app.recorder.events_table_name
 
 
 def alter(ledger, statement: str, params=()) -> list:
     """Run SQL on the database as an outsider would, on a connection of its own (``EVENTS`` is the
     event table, ``POSITION`` its log position column, ``?`` the placeholder)."""
     statement = statement.replace("EVENTS", events_table(ledger))
-    env = ledger.view.store.env
+    env = ledger._view.store.env
     if ledger.backend == "sqlite":
         with closing(sqlite3.connect(env["SQLITE_DBNAME"])) as conn:
             cursor = conn.execute(statement.replace("POSITION", "rowid"), params)
@@ -138,11 +139,11 @@ def test_an_undecodable_state_is_named_even_if_the_chain_was_rewritten_to_match(
     a, _, _ = audited
     alter(ledger, "UPDATE EVENTS SET state = ? WHERE POSITION = 1", (b"not json",))
     # the outsider recomputes the whole chain over the edited log, so that every hash matches
-    scan = integrity.LogScan(ledger)
+    scan = integrity.LogScan(ledger._log, ledger._view.store)
     previous = integrity.GENESIS
-    for row in integrity.read_stored_rows(ledger, 0, 100):
+    for row in ledger._log.stored_rows(after=0, limit=100):
         _, _, originator_id = scan._decode(row)
-        previous = integrity.event_hash(previous, integrity.StoredRow(
+        previous = integrity.event_hash(previous, StoredRow(
             row.id, originator_id, row.originator_version, row.topic, row.state))
         alter(ledger, "UPDATE qd_chain SET hash = ? WHERE position = ?", (previous, row.id))
     result = verify_quietly(ledger)
@@ -208,7 +209,7 @@ def test_an_undecodable_event_appended_outside_qingdan_is_named_and_not_applied(
     [problem] = result.problems
     assert (problem.kind, problem.position, problem.number) == ("tampered", 6, a)
     assert "不在哈希链中" in problem.message
-    assert ledger.view.store.position() == 5  # the view was not made to apply it
+    assert ledger._view.store.position() == 5  # the view was not made to apply it
 
 
 def test_an_event_appended_outside_qingdan_that_reads_is_unchained_and_checked(ledger, audited):
@@ -235,7 +236,7 @@ def test_an_untouched_ledger_is_ok(ledger, audited):
 def test_a_unit_attribute_read_back_with_another_type_is_a_view_problem(ledger, audited):
     """The view giving text where the fold gives a date is a mismatch, as the snapshot would show it."""
     _, _, u = audited
-    state = ledger.view.store.query("SELECT state FROM qd_versions WHERE number = ?", (u,))[0][0]
+    state = ledger._view.store.query("SELECT state FROM qd_versions WHERE number = ?", (u,))[0][0]
     assert '["date","2020-08-01"]' in state
     alter(ledger, "UPDATE qd_versions SET state = replace(state, '[\"date\",', '[\"str\",') WHERE number = ?", (u,))
     assert ledger.units(include_closed=True)[0].attributes["贮存起始日期"] == "2020-08-01"
@@ -284,8 +285,8 @@ def test_verify_reads_the_view_a_few_times_whatever_the_number_of_reports(ledger
         ledger.report_hazard(campaign="fire", unit=f"单位{month}", description="隐患")
         ledger.submit_report(period=f"2020-{month}")
     calls = []
-    states = type(ledger.view).states
-    monkeypatch.setattr(type(ledger.view), "states", lambda self, *a, **k: calls.append(a) or states(self, *a, **k))
+    states = type(ledger._view).states
+    monkeypatch.setattr(type(ledger._view), "states", lambda self, *a, **k: calls.append(a) or states(self, *a, **k))
     result = ledger.verify_integrity()
     assert result.ok and result.reports_checked == 4
     assert len(calls) <= 10  # the reports; two probes checked against the snapshot; one two_lists
@@ -295,11 +296,11 @@ def test_verify_reads_the_view_a_few_times_whatever_the_number_of_reports(ledger
 def test_when_the_fast_path_disagrees_with_the_snapshot_the_snapshot_is_used(ledger, audited, monkeypatch, broken):
     a, _, _ = audited
     if broken == "view":  # pretend the one read of the view answered differently from the snapshot
-        monkeypatch.setattr(integrity, "_by_list", lambda items, as_of: {"hazards": [], "measures": [], "units": []})
+        monkeypatch.setattr(audit, "_by_list", lambda items, as_of: {"hazards": [], "measures": [], "units": []})
     else:  # pretend the assembled digest differs from rows_digest
-        monkeypatch.setattr(integrity.Digests, "__call__", lambda self, lists: "0" * 64)
+        monkeypatch.setattr(audit.Digests, "__call__", lambda self, lists: "0" * 64)
     assert ledger.verify_integrity().ok
-    ledger.view.store.execute(
+    ledger._view.store.execute(
         "UPDATE qd_versions SET state = REPLACE(state, '南阳饭店', '某饭店') WHERE number = ?", (a,))
     result = ledger.verify_integrity()
     assert {p.kind for p in result.problems} == {"report", "view"}
@@ -323,7 +324,7 @@ def test_fold_probes_gives_the_fold_at_every_probe(tmp_path_factory, steps, prob
         span = max(1, int((clock.current - began).total_seconds()))
         questions = [(START + timedelta(days=d), began + timedelta(seconds=span * k // 100) if known else None)
                      for d, k, known in probes]
-        scan = integrity.LogScan(ledger)
+        scan = integrity.LogScan(ledger._log, ledger._view.store)
         scan.run()
         assert not scan.problems
         for items in scan.streams.values():

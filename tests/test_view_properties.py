@@ -142,7 +142,7 @@ def _run_steps(ledger, clock: Clock, steps) -> None:
 
 
 def assert_view_matches_reference(ledger, as_of: date, known_at: datetime | None) -> None:
-    expected = fold_all(ledger.app, as_of, known_at)
+    expected = fold_all(ledger._app, as_of, known_at)
     snap = ledger.snapshot(as_of=as_of, known_at=known_at)
     assert list(snap.hazards()) == expected["hazards"]
     assert list(snap.measures()) == expected["measures"]
@@ -176,8 +176,8 @@ def test_view_equals_reference_fold(url_factory, steps, batches, probes):
         run_history(ledger, clock, steps, batches)
         stored = event_count(ledger)
         event(f"events stored: {'<10' if stored < 10 else '10-29' if stored < 30 else '30+'}")
-        kinds = {type(ledger.app.mapper.to_domain_event(n)).__name__
-                 for n in ledger.app.recorder.select_notifications(start=1, limit=10_000)}
+        kinds = {type(ledger._app.mapper.to_domain_event(n)).__name__
+                 for n in ledger._app.recorder.select_notifications(start=1, limit=10_000)}
         for kind in ("Corrected", "Reopened", "Withdrawn", "ExtensionDecided", "AttributesSet"):
             if kind in kinds:
                 event(f"has {kind}")

@@ -14,12 +14,9 @@ import typer
 from qingdan.cli.common import AsOf, Campaign, KnownAt, open_ledger, settings
 from qingdan.cli.output import message, to_json
 from qingdan.cli.views import names
-from qingdan.core.domain import CST
-from qingdan.core.ledger import COMMON_FIELDS
 from qingdan.io.atomic import atomic_write, check_output_path
 from qingdan.io.writer import two_lists_sheets, write_csv, write_workbook
 
-PAGE = 500
 
 
 class ExportFormat(StrEnum):
@@ -28,25 +25,10 @@ class ExportFormat(StrEnum):
     csv = "csv"
 
 
-def event_records(ledger: Any, page: int = PAGE) -> Any:
-    """Every stored event, in recording order, as a dict; read page by page, never all at once."""
-    app = ledger.app
-    numbers: dict[Any, str] = {}
-    position = 0
-    while True:
-        batch = app.recorder.select_notifications(start=position + 1, limit=page)
-        if not batch:
-            return
-        for notification in batch:
-            event = app.mapper.to_domain_event(notification)
-            data = {k: v for k, v in vars(event).items() if k not in COMMON_FIELDS}
-            number = data.get("number") or numbers.get(event.originator_id)
-            numbers.setdefault(event.originator_id, number)
-            yield {"position": notification.id, "number": number, "type": type(event).__qualname__,
-                   "version": event.originator_version, "on": event.on,
-                   "recorded_at": event.timestamp.astimezone(CST), "actor": event.actor,
-                   "note": event.note, "data": data}
-        position = batch[-1].id
+def event_records(ledger: Any) -> Any:
+    """Every stored event, in log order, as a dict; read page by page, never all at once."""
+    for event in ledger.events():
+        yield event.model_dump()
 
 
 def write_jsonl(ledger: Any, stream: IO[str]) -> int:

@@ -8,15 +8,19 @@ unless rows were deleted outside qingdan.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .base import aggregate_id
 
 
 class EventLog:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, *, query: Callable[..., list[Any]] | None = None,
+                 backend: str = "sqlite") -> None:
         self._app = app
+        self.query = query  # raw SQL on the ledger's database, for reading rows as stored
+        self.backend = backend
 
     @property
     def recorder(self) -> Any:
@@ -52,3 +56,45 @@ class EventLog:
 
     def record_by_id(self, originator_id: Any, *, upto: int | None = None) -> list[Any]:
         return list(self._app.events.get(originator_id, lte=upto))
+
+    def stored_rows(self, *, after: int, limit: int) -> list[StoredRow]:
+        """The stored event rows after log position ``after``, in log order, values as stored."""
+        recorder = self._app.recorder
+        table = '"' + recorder.events_table_name.replace('"', '""') + '"'
+        if self.query is None:
+            raise RuntimeError("this event log was opened without SQL access")
+        if self.backend == "sqlite":
+            columns = ", ".join(f"typeof({c}), CASE typeof({c}) WHEN 'integer' THEN {c} WHEN 'real' THEN {c} END, "
+                                f"CAST({c} AS BLOB)"
+                                for c in ("originator_id", "originator_version", "topic", "state"))
+            rows = self.query(f"SELECT rowid, {columns} FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                               (after, limit))
+            return [StoredRow(r[0], *(_sqlite_value(*r[i:i + 3]) for i in range(1, 13, 3))) for r in rows]
+        schema = '"' + recorder.datastore.schema.replace('"', '""') + '"'
+        rows = self.query(
+            f"SELECT notification_id, originator_id, originator_version, topic, state FROM {schema}.{table} "
+            "WHERE notification_id > ? ORDER BY notification_id LIMIT ?", (after, limit))
+        return [StoredRow(*r) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRow:
+    """One row of the events table as stored, whatever its values' types (the recorder's names)."""
+
+    id: int
+    originator_id: Any
+    originator_version: Any
+    topic: Any
+    state: Any
+
+
+def _sqlite_value(kind: str, number: Any, raw: Any) -> Any:
+    """A SQLite value from ``typeof(c)``, ``c`` if numeric and ``CAST(c AS BLOB)`` — read that way so
+    that text which is not UTF-8 can be named instead of failing the read."""
+    if kind == "null":
+        return None
+    if kind in ("integer", "real"):
+        return number
+    if kind == "text":
+        return bytes(raw).decode("utf-8", "replace")
+    return bytes(raw)

@@ -18,13 +18,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from . import audit
 from . import commands as cmd
+from .audit import VerifyReport
+from .chain import chain_head
 from .clock import as_known_at, end_of_day, system_now  # noqa: F401  (their old home)
 from .errors import QingdanError
 from .eventlog import EventLog
 from .handlers import HazardCommands, MeasureCommands, ReportCommands, TaskCommands, UnitCommands
-from .integrity import VerifyReport, chain_head
-from .integrity import verify as verify_ledger
 from .kinds import kind_of_class
 from .policy import Authoriser, load_policy
 from .queries import LedgerSnapshot, ReportDiff, Stats
@@ -109,8 +110,9 @@ class Ledger:
         self.actor = actor or os.environ.get("QINGDAN_ACTOR") or _default_actor()
         self.policy = load_policy(policy if policy is not None else os.environ.get("QINGDAN_POLICY") or None)
         self._catalogue = catalogue
-        self._log = EventLog(self._app)
-        self._view = View(self._log, ViewStore(env, self.backend))
+        store = ViewStore(env, self.backend)
+        self._log = EventLog(self._app, query=store.query, backend=self.backend)
+        self._view = View(self._log, store)
         self._uow = UnitOfWork(self._app, self._view, actor=self.actor, clock=clock or system_now,
                                policy=self.policy, departments=self._departments_of)
         self._queries = Queries(self._log, self._view, lambda: self.catalogue, self.today)
@@ -181,15 +183,6 @@ class Ledger:
     def evaluation_errors(self) -> list[EvaluationError]:
         """The plugin failures of the last ``targets()`` or ``findings()``."""
         return self._queries.evaluation_errors
-
-    # Transitional: the audit still reaches the event store and the view directly.
-    @property
-    def app(self) -> Any:
-        return self._app
-
-    @property
-    def view(self) -> View:
-        return self._view
 
     def event_count(self) -> int:
         """How many events the ledger holds (the position of the last one)."""
@@ -472,7 +465,9 @@ class Ledger:
         view against the reference fold (today, each report's date, and ``dates``). ``.ok`` is
         False and ``.problems`` names each problem when anything is wrong."""
         self.forget_snapshots()  # read the view afresh: the point is to catch it being wrong
-        return verify_ledger(self, dates=dates)
+        return audit.verify(audit.Sources(log=self._log, view=self._view, catalogue=self.catalogue,
+                                          snapshot=self.snapshot, two_lists=self.two_lists,
+                                          today=self.today), dates=dates)
 
 
 def _default_actor() -> str:

@@ -4,8 +4,9 @@ The state of an aggregate as of ``(D, T)`` is the fold, in recording order, of i
 or before ``T`` whose effective date is on or before ``D``. Every projection must agree with
 :func:`fold`; the property tests compare them on random histories.
 
-The row builders here (``hazard_row`` …) turn a folded aggregate into the public row models; the
-materialised view uses the same builders, so there is one definition of every derived field.
+The row builders (``hazard_row`` …, in :mod:`qingdan.core.kinds`) turn a folded aggregate into the
+public row models; the materialised view uses the same builders, so there is one definition of every
+derived field.
 """
 
 from __future__ import annotations
@@ -15,8 +16,16 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import Any
 
-from .domain import Hazard, Indicator, Measure, Record, Task, Unit
-from .rows import HazardRow, IndicatorReading, MeasureRow, UnitRow
+from .base import Record
+from .eventlog import EventLog
+from .kinds import (  # noqa: F401  (the row builders' old home)
+    hazard_row,
+    indicator_reading,
+    kind_of,
+    measure_row,
+    task_state,
+    unit_row,
+)
 
 
 def fold(events: Iterable[Record.Event], as_of: date | None = None,
@@ -43,106 +52,40 @@ def fold(events: Iterable[Record.Event], as_of: date | None = None,
     return aggregate
 
 
-def hazard_row(h: Hazard, as_of: date) -> HazardRow:
-    missing = h.missing_parts()
-    return HazardRow(
-        number=h.number, campaign=h.campaign, unit=h.unit, unit_number=h.unit_number,
-        village=h.village, location=h.location, category=h.category, level=h.level,
-        source=h.source, found_on=h.found_on, inspectors=tuple(h.inspectors),
-        description=h.description, responsible_unit=h.responsible_unit,
-        responsible_person=h.responsible_person, measures=h.measures, funds=h.funds,
-        deadline=h.deadline, contingency=h.contingency, escalated=h.escalated,
-        escalation_level=h.escalation_level, supervisor=h.supervisor,
-        escalation_doc_no=h.escalation_doc_no, extension_pending=h.extension_pending,
-        status=h.status, overdue=h.is_overdue(as_of), five_in_place=not missing,
-        missing_parts=missing, completed_on=h.completed_on, cost=h.cost,
-        verified_on=h.verified_on, closed_on=h.closed_on, withdrawn_on=h.withdrawn_on,
-        reopened=h.reopened, note=h.note,
-    )
+def load_streams(source: Any) -> dict[Any, list[Any]]:
+    """Every record's events, read page by page from the log (the naive path: all in memory).
 
-
-def measure_row(m: Measure, as_of: date) -> MeasureRow:
-    return MeasureRow(
-        number=m.number, campaign=m.campaign, title=m.title, kind=m.kind,
-        department=m.department, due=m.due, added_on=m.added_on, status=m.status,
-        doc_no=m.doc_no, issued_on=m.issued_on, implemented_on=m.implemented_on,
-        repealed_on=m.repealed_on, revisions=m.revisions, overdue=m.is_overdue(as_of),
-    )
-
-
-def unit_row(u: Unit) -> UnitRow:
-    return UnitRow(
-        number=u.number, name=u.name, kind=u.kind, village=u.village,
-        credit_code=u.credit_code, attributes=dict(u.attributes),
-        registered_on=u.registered_on, closed_on=u.closed_on,
-    )
-
-
-def task_state(t: Task | None) -> dict[str, Any]:
-    """The ledger part of a task row (the plugin supplies title, departments and due)."""
-    if t is None:
-        return {"status": "not_started"}
-    return {
-        "status": t.status, "percent": t.percent, "last_progress": t.last_progress,
-        "last_progress_on": t.last_progress_on, "completed_on": t.completed_on,
-    }
-
-
-def indicator_reading(i: Indicator | None) -> IndicatorReading | None:
-    if i is None:
-        return None
-    latest = i.latest()
-    if latest is None:
-        return None
-    on, value, recorded_at, actor = latest
-    return IndicatorReading(target_id=i.number, value=value, on=on, recorded_at=recorded_at,
-                            actor=actor)
-
-
-
-def load_streams(app: Any) -> dict[Any, list[Any]]:
-    """Every record's events, read page by page from the log (the naive path: all in memory)."""
+    ``source``: an :class:`~qingdan.core.eventlog.EventLog`, or an eventsourcing application.
+    """
+    log = source if isinstance(source, EventLog) else EventLog(source)
     streams: dict[Any, list[Any]] = {}
-    position = 0
-    while True:
-        batch = app.recorder.select_notifications(start=position + 1, limit=1000)
-        if not batch:
-            break
-        for notification in batch:
-            streams.setdefault(notification.originator_id, []).append(
-                app.mapper.to_domain_event(notification))
-        position = batch[-1].id
+    for notification, event in log.events():
+        streams.setdefault(notification.originator_id, []).append(event)
     for events in streams.values():
         events.sort(key=lambda e: e.originator_version)
     return streams
+
+
+#: How :func:`fold_streams` names each kind's list.
+LISTS = {"hazard": "hazards", "measure": "measures", "unit": "units", "task": "tasks",
+         "indicator": "indicators", "report": "reports"}
 
 
 def fold_streams(streams: dict[Any, list[Any]], as_of: date,
                  known_at: datetime | None = None) -> dict[str, list[Any]]:
     """Fold every record as of ``(as_of, known_at)`` into rows by kind: hazards, measures, units
     (including closed), tasks (ledger state by task id), indicators (readings), reports."""
-    from .view import report_rows
-
-    out: dict[str, list[Any]] = {"hazards": [], "measures": [], "units": [], "tasks": [],
-                                 "indicators": [], "reports": []}
+    out: dict[str, list[Any]] = {name: [] for name in LISTS.values()}
     for events in streams.values():
         aggregate = fold(events, as_of, known_at)
         if aggregate is None:
             continue
-        if isinstance(aggregate, Hazard):
-            out["hazards"].append(hazard_row(aggregate, as_of))
-        elif isinstance(aggregate, Measure):
-            out["measures"].append(measure_row(aggregate, as_of))
-        elif isinstance(aggregate, Unit):
-            out["units"].append(unit_row(aggregate))
-        elif isinstance(aggregate, Task):
-            out["tasks"].append((aggregate.number, task_state(aggregate)))
-        elif isinstance(aggregate, Indicator):
-            reading = indicator_reading(aggregate)
-            if reading is not None:
-                out["indicators"].append(reading)
-        else:
-            out["reports"].extend(report_rows(aggregate))
+        kind = kind_of(aggregate)
+        row = kind.row(aggregate, as_of)
+        if kind.name == "report":
+            out["reports"].extend(row)
+        elif row is not None:  # an indicator with no reading yet has none
+            out[LISTS[kind.name]].append(row)
     for rows in out.values():
         rows.sort(key=lambda r: r[0] if isinstance(r, tuple) else getattr(r, "number", getattr(r, "target_id", "")))
     return out

@@ -28,8 +28,8 @@ from typing import Any
 from uuid import UUID
 
 from .base import Record
+from .chain import chain_batch
 from .eventlog import EventLog
-from .integrity import chain_batch
 from .kinds import (  # noqa: F401  (REPORT_ROWS, encode_typed, decode_typed: their old home)
     REPORT_ROWS,
     decode_typed,

@@ -8,8 +8,8 @@ from datetime import date, datetime
 from eventsourcing.persistence import IntegrityError
 
 from .. import commands as cmd
+from ..chain import chain_head
 from ..errors import Conflict, InvalidCommand, QingdanError
-from ..integrity import chain_head
 from ..queries import LedgerSnapshot, rows_digest, two_lists
 from ..records import Report, report_number
 from ..rows import TwoLists

@@ -1,0 +1,179 @@
+"""One pass over the stored event log for ``verify``: the hash chain re-computed and compared with
+``qd_chain``, and every event decoded — or named as a problem when it cannot be.
+
+The rows are read as stored (:meth:`qingdan.core.eventlog.EventLog.stored_rows`), not through
+eventsourcing's recorder, so that a row edited into something the recorder cannot even return — text
+instead of bytes, NULL, a version that is not a number, a record id that is not a UUID — is named as
+a problem like any other edit, never an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from .chain import GENESIS, event_hash
+from .eventlog import EventLog, StoredRow
+
+SCAN_PAGE = 5000
+BROKEN = ("tampered", "missing", "inserted")  # the log itself is not what qingdan wrote
+
+
+class Problem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: str  # tampered | missing | inserted | unchained | report | view
+    message: str
+    position: int | None = None
+    number: str | None = None
+
+
+def brief(error: BaseException, width: int = 160) -> str:
+    """An error in a line, by its cause when it wraps one (eventsourcing's mapper wraps the decoder's)."""
+    error = error.__cause__ or error
+    text = f"{type(error).__name__}: {error}"
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+class LogScan:
+    """One pass over the stored event log: the hash chain re-computed and compared with ``qd_chain``,
+    and every event decoded, or named as a problem when it cannot be (``streams``: each record's
+    decoded events with their positions)."""
+
+    def __init__(self, log: EventLog, store: Any) -> None:
+        self.log = log
+        self.store = store
+        self.position = 0  # everything up to here has been checked
+        self.previous = GENESIS
+        self.checked = 0
+        self.problems: list[Problem] = []
+        self.streams: dict[Any, list[tuple[int, Any]]] = {}
+        self._numbers: dict[str, str] | None = None
+
+    def run(self) -> None:
+        """Check the log from where the last run stopped to its end."""
+        self._numbers = None  # the view may know more records than at the last run
+        chained_up_to = self.store.query("SELECT MAX(position) FROM qd_chain")[0][0] or 0
+        while True:
+            rows = self.log.stored_rows(after=self.position, limit=SCAN_PAGE)
+            upper = max(rows[-1].id if rows else chained_up_to, self.position)
+            chain = dict(self.store.query("SELECT position, hash FROM qd_chain WHERE position > ? AND position <= ?",
+                                          (self.position, upper)))
+            events = {r.id: r for r in rows}
+            self.checked += len(rows)
+            for position in sorted(events.keys() | chain.keys()):
+                self._check(position, events.get(position), chain.get(position), chained_up_to)
+            self.position = upper
+            if not rows:
+                return
+
+    def number(self, originator_id: Any) -> str | None:
+        """The record number of a record id, as the view knows it (None when it does not)."""
+        if self._numbers is None:
+            self._numbers = dict(self.store.query(
+                "SELECT aggregate_id, MIN(number) FROM qd_versions GROUP BY aggregate_id"))
+        found = self._numbers.get(str(originator_id))
+        if found is None:
+            try:
+                found = self._numbers.get(str(UUID(str(originator_id))))
+            except ValueError:
+                pass
+        return found
+
+    def _check(self, position: int, row: StoredRow | None, recorded: str | None, chained_up_to: int) -> None:
+        if row is None:
+            self.problems.append(Problem(kind="missing", position=position,
+                                         message=f"事件 #{position} 已在哈希链中，但事件记录不见了：被删除"))
+            self.previous = recorded
+            return
+        event, unreadable, originator_id = self._decode(row)
+        # Hashed as the recorder returns it (SQLite stores a UUID as its hex; the chain hashes the UUID).
+        digest = event_hash(self.previous, row if originator_id is row.originator_id
+                            else replace(row, originator_id=originator_id))
+        if event is not None:
+            self.streams.setdefault(event.originator_id, []).append((position, event))
+        if unreadable is not None or recorded != digest:
+            number = self.number(row.originator_id)
+            who = number or row.originator_id
+            label = number or (None if row.originator_id is None else str(row.originator_id))
+            if unreadable is not None:
+                chained = ("，且不在哈希链中" if recorded is None
+                           else "，且与哈希链不符" if digest != recorded else "")
+                self.problems.append(Problem(
+                    kind="tampered", position=position, number=label,
+                    message=f"事件 #{position}（{who} 第 {row.originator_version} 个事件）无法读取：{unreadable}"
+                            f"{chained}：记录被改动"))
+            elif recorded is None and position > chained_up_to:
+                self.problems.append(Problem(
+                    kind="unchained", position=position, number=label,
+                    message=f"事件 #{position} 尚未纳入哈希链（写入后视图未更新，或在 qingdan 之外追加）"))
+            elif recorded is None:
+                self.problems.append(Problem(
+                    kind="inserted", position=position, number=label,
+                    message=f"事件 #{position}（{who}）不在哈希链中：在 qingdan 之外插入"))
+            else:
+                self.problems.append(Problem(
+                    kind="tampered", position=position, number=label,
+                    message=f"事件 #{position}（{who} 第 {row.originator_version} 个事件）内容与哈希链不符：记录被改动"))
+        if recorded is not None:
+            self.previous = recorded  # judge each later event on its own, against the chained hash
+        elif position > chained_up_to:
+            self.previous = digest
+
+    def _decode(self, row: StoredRow) -> tuple[Any, str | None, Any]:
+        """The domain event a stored row holds, or None and what makes it unreadable; and its record
+        id as the recorder reads it."""
+        from eventsourcing.persistence import Notification
+
+        from .base import Record
+
+        wrong = []
+        originator_id = row.originator_id
+        if isinstance(originator_id, str):
+            convert = getattr(self.log.recorder, "convert_originator_id", UUID)
+            try:
+                originator_id = convert(originator_id)
+            except (ValueError, TypeError):
+                wrong.append(f"记录标识 {originator_id!r} 不是 UUID")
+            else:
+                if isinstance(originator_id, UUID) and originator_id.hex != row.originator_id:
+                    wrong.append(f"记录标识 {row.originator_id!r} 不是 qingdan 写入的形式")
+        elif not isinstance(originator_id, UUID):
+            wrong.append(f"记录标识为 {originator_id!r}")
+        version = row.originator_version
+        if not isinstance(version, int) or isinstance(version, bool):
+            wrong.append(f"版本号 {version!r} 不是整数")
+        if not isinstance(row.topic, str):
+            wrong.append("事件类型为空" if row.topic is None else f"事件类型 {row.topic!r} 不是文本")
+        state = row.state
+        if state is None:
+            wrong.append("内容为空（NULL）")
+        elif isinstance(state, str):
+            wrong.append("内容以文本而非字节存储")
+        elif not isinstance(state, bytes | bytearray | memoryview):
+            wrong.append(f"内容为 {state!r}")
+        if wrong:
+            return None, "；".join(wrong), originator_id
+        try:
+            event = self.log.decode(Notification(
+                id=row.id, originator_id=originator_id, originator_version=version, topic=row.topic,
+                state=bytes(state)))
+        except Exception as error:
+            return None, f"无法解码（{brief(error)}）", originator_id
+        if not isinstance(event, Record.Event):
+            return None, f"事件类型 {row.topic} 不是台账的事件", originator_id
+        on, stamp = getattr(event, "on", None), getattr(event, "timestamp", None)
+        if not isinstance(on, date) or not isinstance(stamp, datetime) or stamp.tzinfo is None:
+            return None, "缺少有效的日期或登记时间", originator_id
+        return event, None, originator_id
+
+
+def check_chain(log: EventLog, store: Any) -> tuple[int, list[Problem]]:
+    """Recompute the hash chain from the stored events and compare it with ``qd_chain``."""
+    scan = LogScan(log, store)
+    scan.run()
+    return scan.checked, scan.problems
