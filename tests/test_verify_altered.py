@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 import qingdan
 from qingdan.core import audit, integrity
-from qingdan.core.eventlog import StoredRow
 from qingdan.core.domain import CST
+from qingdan.core.eventlog import StoredRow
 from qingdan.core.reference import fold, fold_probes
 from tests.conftest import Clock, make_catalogue
 from tests.test_view_properties import START, _state, run_history, step

@@ -18,7 +18,6 @@ from qingdan.io.atomic import atomic_write, check_output_path
 from qingdan.io.writer import two_lists_sheets, write_csv, write_workbook
 
 
-
 class ExportFormat(StrEnum):
     jsonl = "jsonl"
     xlsx = "xlsx"
