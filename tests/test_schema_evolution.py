@@ -24,3 +24,68 @@ def test_events_stored_under_the_first_topics_still_load(tmp_path, clock, catalo
         assert ledger.measure(number, as_of=date(2020, 9, 1)).title == "值班制度"
         assert ledger.unit(unit, as_of=date(2020, 9, 1)).name == "南阳化工"
         assert [e.type for e in ledger.history(number)] == ["Added"]
+
+
+def _rewrite_state(path: str, number_like: str, change) -> None:
+    """Rewrite a stored event's JSON as an older qingdan would have written it."""
+    import json as _json
+
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT rowid, state FROM stored_events WHERE topic LIKE ?", (number_like,)).fetchall()
+        for rowid, state in rows:
+            data = _json.loads(state)
+            change(data)
+            conn.execute("UPDATE stored_events SET state = ? WHERE rowid = ?",
+                         (_json.dumps(data).encode(), rowid))
+
+
+def test_a_submission_stored_before_digests_named_their_fields_is_upcast(tmp_path, clock, catalogue):
+    """Report events of class version 1 have no ``digest_fields``: they load as having hashed the
+    fields the rows had then (DIGEST_FIELDS_V1), and a resubmission of version 1 has no reason."""
+    from qingdan.core.rows import DIGEST_FIELDS_V1
+
+    path = str(tmp_path / "old.db")
+    clock.set("2020-09-25 10:00")
+    with qingdan.open_ledger(path, clock=clock, catalogue=catalogue) as ledger:
+        ledger.report_hazard(campaign="fire", unit="甲", description="乙", found_on=date(2020, 9, 1))
+        ledger.submit_report(period="2020-09")
+        ledger.submit_report(period="2020-09", resubmit_reason="补报")
+
+    def to_v1(data):
+        data.pop("digest_fields", None)
+        data.pop("reason", None)
+        data.pop("class_version", None)
+
+    _rewrite_state(path, "%Report.%", to_v1)
+    with sqlite3.connect(path) as conn:
+        assert all(b"digest_fields" not in bytes(s) for (s,) in conn.execute(
+            "SELECT state FROM stored_events WHERE topic LIKE '%Report.%'"))
+    with qingdan.open_ledger(path, clock=clock, catalogue=catalogue) as ledger:
+        history = ledger.history("R-2020-09")
+        assert [e.type for e in history] == ["Submitted", "Resubmitted"]
+        assert all({k: tuple(v) for k, v in e.data["digest_fields"].items()} == DIGEST_FIELDS_V1
+                   for e in history)
+        assert history[1].data["reason"] is None
+
+
+def test_a_field_added_to_the_rows_never_makes_a_past_submission_look_altered(ledger, clock):
+    """A later release adds a field to the hazard rows (say a photo count). The submission recorded
+    which fields it hashed, so its digest is recomputed over those and still matches."""
+    from qingdan.core.queries import rows_digest
+    from qingdan.core.rows import HazardRow, TwoLists
+
+    clock.set("2020-09-25 10:00")
+    ledger.report_hazard(campaign="fire", unit="甲", description="乙", found_on=date(2020, 9, 1))
+    ledger.submit_report(period="2020-09")
+    report = ledger.report("2020-09")
+
+    class NewHazardRow(HazardRow):
+        photos: int = 0
+
+    then = ledger.two_lists(as_of=report.as_of, known_at=report.known_at)
+    later = TwoLists(as_of=then.as_of, known_at=then.known_at, measures=then.measures,
+                     hazards=tuple(NewHazardRow(**h.model_dump(), photos=2) for h in then.hazards))
+    assert rows_digest(later, report.digest_fields) == report.digest
+    assert rows_digest(later, {"hazards": (*report.digest_fields["hazards"], "photos"),
+                               "measures": report.digest_fields["measures"]}) != report.digest
+    assert report.digest_fields["hazards"] == tuple(HazardRow.model_fields)

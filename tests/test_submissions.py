@@ -117,18 +117,6 @@ def test_a_second_submission_needs_a_reason_and_keeps_the_original_comparable(le
     assert ledger.verify_integrity().ok
 
 
-def test_an_old_resubmission_event_without_a_reason_is_upcast(ledger, clock):
-    """Resubmitted events stored before reasons were required (class version 1) still load."""
-    from qingdan.core.domain import Report
-
-    state = {"as_of": "2020-09-25", "known_at": "2020-09-26T01:00:00+00:00", "position": 1,
-             "chain": "0" * 64, "digest": "x", "hazard_count": 0, "measure_count": 0}
-    upcast = dict(state)
-    Report.Resubmitted.upcast_v1_v2(upcast)
-    assert upcast == {**state, "reason": None}
-    assert Report.Resubmitted.class_version == 2
-
-
 # -- concurrency with skewed clocks -------------------------------------------------------------
 
 WRITERS = 8

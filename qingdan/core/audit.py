@@ -311,18 +311,23 @@ class Digests:
     (the same text ``rows_digest`` hashes: its payload's JSON, assembled from its rows')."""
 
     def __init__(self) -> None:
-        self._texts: dict[int, tuple[Any, str]] = {}
+        self._texts: dict[tuple[int, frozenset[str]], tuple[Any, str]] = {}
 
-    def _text(self, row: Any) -> str:
-        found = self._texts.get(id(row))
+    def _text(self, row: Any, fields: frozenset[str]) -> str:
+        found = self._texts.get((id(row), fields))
         if found is None:
-            found = self._texts[id(row)] = (row, json.dumps(row.model_dump(mode="json"), ensure_ascii=False,
-                                                            sort_keys=True, separators=(",", ":")))
+            found = self._texts[(id(row), fields)] = (row, json.dumps(
+                row.model_dump(mode="json", include=set(fields)), ensure_ascii=False, sort_keys=True,
+                separators=(",", ":")))
         return found[1]
 
-    def __call__(self, lists: Any) -> str:
-        text = (f'{{"hazards":[{",".join(map(self._text, lists.hazards))}],'
-                f'"measures":[{",".join(map(self._text, lists.measures))}]}}')
+    def __call__(self, lists: Any, fields: Any = None) -> str:
+        from .rows import digest_fields
+
+        fields = fields or digest_fields()
+        hazards, measures = frozenset(fields["hazards"]), frozenset(fields["measures"])
+        text = (f'{{"hazards":[{",".join(self._text(r, hazards) for r in lists.hazards)}],'
+                f'"measures":[{",".join(self._text(r, measures) for r in lists.measures)}]}}')
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -483,7 +488,7 @@ def verify(src: Sources, *, dates: list[date] | None = None) -> VerifyReport:
                 lists = _two_lists(answers[index_of[(report.as_of, report.known_at)]], report)
             else:
                 lists = src.two_lists(as_of=report.as_of, known_at=report.known_at, campaign=report.campaign)
-            digest = None if lists is None else digests(lists) if fast_digest else rows_digest(lists)
+            digest = None if lists is None else digests(lists, report.digest_fields) if fast_digest else rows_digest(lists, report.digest_fields)
         except Exception:
             digest = None
         if digest != report.digest:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from .rows import (
     TaskRow,
     TwoLists,
     UnitRow,
+    digest_fields,
 )
 from .spec import Snapshot
 from .view import View
@@ -174,11 +175,17 @@ def stats(snapshot: LedgerSnapshot, campaign: str | None = None) -> Stats:
     )
 
 
-def rows_digest(lists: TwoLists) -> str:
-    """A digest of the rows handed in: sha256 of their canonical JSON, hazards then measures."""
+def rows_digest(lists: TwoLists, fields: Mapping[str, Sequence[str]] | None = None) -> str:
+    """A digest of the rows handed in: sha256 of their canonical JSON, hazards then measures.
+
+    ``fields``: the fields of each list to hash (default: all of today's, :func:`digest_fields`); a
+    submission records them, so its digest is recomputed over the same fields whatever is added later.
+    """
+    fields = fields or digest_fields()
+    hazards, measures = set(fields["hazards"]), set(fields["measures"])
     payload = {
-        "hazards": [h.model_dump(mode="json") for h in lists.hazards],
-        "measures": [m.model_dump(mode="json") for m in lists.measures],
+        "hazards": [h.model_dump(mode="json", include=hazards) for h in lists.hazards],
+        "measures": [m.model_dump(mode="json", include=measures) for m in lists.measures],
     }
     text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

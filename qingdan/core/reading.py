@@ -248,5 +248,5 @@ class Queries:
             ]
             differences.append(RowDifference(list=name, number=number, change=change,
                                              fields=tuple(fields), events=tuple(causes)))
-        return ReportDiff(report=report, digest_matches=rows_digest(then) == report.digest,
+        return ReportDiff(report=report, digest_matches=rows_digest(then, report.digest_fields) == report.digest,
                           differences=tuple(differences))

@@ -13,6 +13,7 @@ from typing import Any
 from .base import Record, aggregate_id, measure_overdue
 from .errors import InvalidCommand
 from .labels import MEASURE_STATUS_LABELS
+from .rows import DIGEST_FIELDS_V1
 
 # --------------------------------------------------------------------------------------------
 # Measure 制度措施
@@ -309,10 +310,14 @@ class Report(Record):
     resubmission says why (``reason``); the earlier submissions stay comparable.
     """
 
-    SUBMISSION_FIELDS = ("as_of", "known_at", "position", "chain", "digest", "hazard_count",
-                         "measure_count")
+    SUBMISSION_FIELDS = ("as_of", "known_at", "position", "chain", "digest", "digest_fields",
+                         "hazard_count", "measure_count")
 
     class Submitted(Record.Created):
+        # Version 2 added ``digest_fields``: which fields of the rows the digest hashed, so a field
+        # added to the rows later never makes a past submission look altered.
+        class_version = 2
+
         number: str
         period: str
         campaign: str | None
@@ -321,8 +326,13 @@ class Report(Record):
         position: int
         chain: str
         digest: str
+        digest_fields: dict[str, Any]
         hazard_count: int
         measure_count: int
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["digest_fields"] = {k: list(v) for k, v in DIGEST_FIELDS_V1.items()}
 
         def apply(self, r: Report) -> None:
             r.number = self.number
@@ -337,13 +347,15 @@ class Report(Record):
 
     class Resubmitted(Record.Event):
         # Version 2 added ``reason``: a resubmission must say why (version 1 events have none).
-        class_version = 2
+        # Version 3 added ``digest_fields`` (see ``Submitted``).
+        class_version = 3
 
         as_of: date
         known_at: datetime
         position: int
         chain: str
         digest: str
+        digest_fields: dict[str, Any]
         hazard_count: int
         measure_count: int
         reason: str | None
@@ -351,6 +363,10 @@ class Report(Record):
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["reason"] = None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            Report.Submitted.upcast_v1_v2(state)
 
         def apply(self, r: Report) -> None:
             r.submissions = (*r.submissions, Report.Submitted.submission(self, self.reason))  # type: ignore[arg-type]

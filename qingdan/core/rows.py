@@ -185,6 +185,25 @@ class TargetStatus(Row):
     source: str = ""
 
 
+#: The fields of each list a report digest hashed when digests were first recorded (version 1 of
+#: the Report events, which did not say). Frozen: a field added to the rows later is not in it.
+DIGEST_FIELDS_V1: dict[str, tuple[str, ...]] = {
+    "hazards": ("number", "campaign", "unit", "unit_number", "village", "location", "category", "level",
+                "source", "found_on", "inspectors", "description", "responsible_unit",
+                "responsible_person", "measures", "funds", "deadline", "contingency", "escalated",
+                "escalation_level", "supervisor", "escalation_doc_no", "extension_pending", "status",
+                "overdue", "five_in_place", "missing_parts", "completed_on", "cost", "verified_on",
+                "closed_on", "withdrawn_on", "reopened", "note"),
+    "measures": ("number", "campaign", "title", "kind", "department", "due", "added_on", "status",
+                 "doc_no", "issued_on", "implemented_on", "repealed_on", "revisions", "overdue"),
+}
+
+
+def digest_fields() -> dict[str, tuple[str, ...]]:
+    """The fields a new submission's digest hashes (and records that it hashed): all of today's."""
+    return {"hazards": tuple(HazardRow.model_fields), "measures": tuple(MeasureRow.model_fields)}
+
+
 class ReportRow(Row):
     """One 两个清单 submission for a period: what was handed in, when, by whom, and its digest.
 
@@ -208,4 +227,6 @@ class ReportRow(Row):
     hazard_count: int
     measure_count: int
     known_at: datetime
+    #: the fields of each list the digest hashed, as the submission recorded them
+    digest_fields: dict[str, tuple[str, ...]] = Field(default_factory=lambda: dict(DIGEST_FIELDS_V1))
     resubmissions: int = 0

@@ -12,7 +12,7 @@ from ..chain import chain_head
 from ..errors import Conflict, InvalidCommand, QingdanError
 from ..queries import LedgerSnapshot, rows_digest, two_lists
 from ..records import Report, report_number
-from ..rows import TwoLists
+from ..rows import TwoLists, digest_fields
 from ..writes import RETRIES, LogMoved
 from .base import Handler
 
@@ -49,7 +49,8 @@ class ReportCommands(Handler):
             if prepare is not None:
                 prepare(lists)
             fields = {"as_of": as_of, "known_at": known_at or uow.now(), "position": position,
-                      "chain": chain, "digest": rows_digest(lists), "hazard_count": len(lists.hazards),
+                      "chain": chain, "digest": rows_digest(lists), "digest_fields": digest_fields(),
+                      "hazard_count": len(lists.hazards),
                       "measure_count": len(lists.measures)}
             with uow.clocked():
                 if existing is None:
