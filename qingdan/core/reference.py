@@ -43,12 +43,17 @@ def fold(events: Iterable[Record.Event], as_of: date | None = None,
             if aggregate is None:
                 return None
             continue
-        if aggregate is None:
-            aggregate = event.mutate(None)
-        else:
-            event.apply(aggregate)
-            aggregate._version = event.originator_version
-            aggregate._modified_on = event.timestamp
+        aggregate = step(aggregate, event)
+    return aggregate
+
+
+def step(aggregate: Any, event: Any) -> Any:
+    """The state after one more event (the first event creates it), as eventsourcing folds it."""
+    if aggregate is None:
+        return event.mutate(None)
+    event.apply(aggregate)
+    aggregate._version = event.originator_version
+    aggregate._modified_on = event.timestamp
     return aggregate
 
 
@@ -146,12 +151,6 @@ def fold_probes(events: list[Any], probes: list[tuple[date, datetime | None]]
         else:
             aggregate, fresh = None, included
         for i in fresh:
-            event = events[i]
-            if aggregate is None:
-                aggregate = event.mutate(None)
-            else:
-                event.apply(aggregate)
-                aggregate._version = event.originator_version
-                aggregate._modified_on = event.timestamp
+            aggregate = step(aggregate, events[i])
         applied = included
         yield aggregate, groups[key]

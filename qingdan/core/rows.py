@@ -143,20 +143,6 @@ class TwoLists(Row):
     measures: tuple[MeasureRow, ...] = ()
 
 
-class LoggedEvent(Row):
-    """One stored event in log order, as the event feed and ``export --format jsonl`` give it."""
-
-    position: int
-    number: str | None
-    version: int
-    type: str
-    on: date
-    recorded_at: datetime
-    actor: str | None = None
-    note: str | None = None
-    data: dict[str, Any] = Field(default_factory=dict)
-
-
 class HistoryEntry(Row):
     """One stored event as a person reads it."""
 
@@ -168,6 +154,14 @@ class HistoryEntry(Row):
     actor: str | None = None
     note: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
+
+
+class LoggedEvent(HistoryEntry):
+    """One stored event in log order, as the event feed and ``export --format jsonl`` give it:
+    a history entry with its log ``position`` (``number`` None for a record whose number is unknown)."""
+
+    number: str | None  # type: ignore[assignment]
+    position: int
 
 
 class TargetStatus(Row):
