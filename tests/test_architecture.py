@@ -1,5 +1,5 @@
 """The shape of the code, checked: the import contract, sizes a newcomer can read, and a facade whose
-methods show their real parameters — the names of the public API (DESIGN §5 and §9)."""
+methods show their real parameters — the names of the public API."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from qingdan.core.ledger import Ledger
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 COMMON = ["on", "actor", "note"]
 
-# The public command API: (subject, keyword parameters) — DESIGN §5, with §9's resubmit_reason.
+# The public command API: (subject, keyword parameters), as docs/architecture.md lists it.
 COMMANDS = {
     "report_hazard": (None, ["campaign", "unit", "description", "level", "found_on", "category",
                              "village", "location", "source", "inspectors", "unit_number"]),

@@ -1,4 +1,4 @@
-"""Every rule of DESIGN §3–4 rejects the command with a message a clerk can act on, writing nothing."""
+"""Every command rule rejects the command with a message a clerk can act on, writing nothing."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Hypothesis generates command histories with back-dated effective dates, corrections, reopenings,
 withdrawals, extensions, unit attribute changes and indicator readings, recorded over a moving clock.
-For random ``(as_of, known_at)`` pairs every query must equal what the reference fold of DESIGN §3
+For random ``(as_of, known_at)`` pairs every query must equal what the reference fold
 gives over all records. Rejected commands are part of the game: they must write nothing.
 """
 

@@ -30,7 +30,7 @@ def aggregate_id(number: str) -> uuid.UUID:
 
 
 def hazard_overdue(status: str, deadline: date | None, as_of: date) -> bool:
-    """Not completed and its deadline passed before ``as_of`` (DESIGN §4)."""
+    """Not completed and its deadline passed before ``as_of``."""
     return status in OPEN_STATUSES and deadline is not None and deadline < as_of
 
 

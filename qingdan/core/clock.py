@@ -1,4 +1,4 @@
-"""Time: the two axes of DESIGN's bitemporal model, and the clock of the write in progress.
+"""Time: the two axes of the bitemporal model, and the clock of the write in progress.
 
 Effective dates (业务日期) are calendar days in China Standard Time; recorded times (登记时间) are aware
 datetimes, stored in UTC and shown in Asia/Shanghai. A bare date given as ``known_at`` means the end

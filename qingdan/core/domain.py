@@ -1,4 +1,4 @@
-"""The domain: aggregates and their events (DESIGN §4), and the 问题隐患 itself.
+"""The domain: aggregates and their events, and the 问题隐患 itself.
 
 Each aggregate's events carry ``on`` (the effective date), ``actor`` and ``note``. An event's
 ``apply`` is the one definition of how it changes state; it is deliberately permissive (it never

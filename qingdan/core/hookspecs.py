@@ -1,4 +1,4 @@
-"""The hooks a qingdan campaign plugin implements (DESIGN §6).
+"""The hooks a qingdan campaign plugin implements (docs/plugin-guide.md).
 
 Every hook takes no arguments and is called once per plugin when the plugin catalogue is built
 (:func:`qingdan.core.plugins.get_catalogue`), lazily, the first time a command or query needs the

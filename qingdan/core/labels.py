@@ -8,7 +8,7 @@ of the vocabulary too: the command models and the importer take them from here.
 
 from __future__ import annotations
 
-# -- the allowed words of the domain (DESIGN §4) --------------------------------------------------
+# -- the allowed words of the domain ---------------------------------------------------------------
 
 LEVELS = ("一般", "重大")
 SOURCES = ("自查", "检查", "督查", "督导组移交", "举报", "其他")

@@ -1,4 +1,4 @@
-"""The ledger: the public API of DESIGN §5, a thin facade over the layers of :mod:`qingdan.core`.
+"""The ledger: the public API (docs/architecture.md, "The public API"), a thin facade over the layers of :mod:`qingdan.core`.
 
 Commands take keyword arguments, validated at the boundary into the command models of
 :mod:`qingdan.core.commands` (their fields are each method's parameters, as ``help()`` shows), and go

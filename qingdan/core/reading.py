@@ -1,4 +1,4 @@
-"""The read side of a ledger: every query of DESIGN §5 as of ``(as_of, known_at)``.
+"""The read side of a ledger: every query as of ``(as_of, known_at)``.
 
 Lists come from the materialised view (:class:`~qingdan.core.queries.LedgerSnapshot`), caught up
 before each read; one record's state, and its history, come from folding its own events with the

@@ -1,4 +1,4 @@
-"""Measures, tasks, units, indicator readings and report submissions (DESIGN §4).
+"""Measures, tasks, units, indicator readings and report submissions.
 
 Their events were defined in :mod:`qingdan.core.domain` until the core was split into layers; that
 module still exports them, so events stored under the old topics (``qingdan.core.domain:Measure.Added``)

@@ -1,4 +1,4 @@
-"""The reference semantics of DESIGN §3, kept small so it is obviously right.
+"""The reference semantics of the two time axes (docs/architecture.md, "Time"), kept small so it is obviously right.
 
 The state of an aggregate as of ``(D, T)`` is the fold, in recording order, of its events recorded at
 or before ``T`` whose effective date is on or before ``D``. Every projection must agree with

@@ -1,6 +1,6 @@
 """Read models: the rows queries return and plugins read from a :class:`Snapshot`.
 
-Field names are the public contract of DESIGN §5; they are what JSON output and host systems see.
+Field names are the public contract; they are what JSON output and host systems see.
 """
 
 from __future__ import annotations

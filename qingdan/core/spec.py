@@ -1,4 +1,4 @@
-"""What a campaign plugin contributes: the models of the plugin contract (DESIGN §6).
+"""What a campaign plugin contributes: the models of the plugin contract (docs/plugin-guide.md).
 
 A campaign plugin is data first: its phases, tasks, targets and categories read like the clauses of
 the seed, each carrying a ``source`` citation (``附件3 一、整治目标``). Code appears only where a rule
