@@ -51,3 +51,15 @@ def test_full_demo_from_the_command_line(tmp_path):
         assert {m.status for m in lists.measures} >= {"planned", "issued", "implemented"}
     workbook = load_workbook(tmp_path / "demo.xlsx", read_only=True)
     assert workbook.sheetnames == ["问题隐患清单", "制度措施清单"]
+
+
+def test_verify_passes_on_the_demo_ledger_make_demo_builds(tmp_path):
+    """The ledger `make demo` builds (default seed and scale) is sound by `verify`: no false alarm
+    (unit dates, reports submitted by the story, resubmissions) on an untouched ledger."""
+    result = build_demo(str(tmp_path / "demo.db"))
+    assert result.rejected == []
+    with qingdan.open_ledger(str(tmp_path / "demo.db")) as ledger:
+        report = ledger.verify_integrity()
+        assert report.ok, report.problems[:5]
+        assert report.reports_checked == len(ledger.reports()) > 100
+        assert report.events_checked == ledger.event_count() > 5000
