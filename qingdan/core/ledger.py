@@ -110,7 +110,7 @@ class Ledger:
         self.actor = actor or os.environ.get("QINGDAN_ACTOR") or _default_actor()
         self.policy = load_policy(policy if policy is not None else os.environ.get("QINGDAN_POLICY") or None)
         self._catalogue = catalogue
-        store = ViewStore(env, self.backend)
+        store = ViewStore.for_backend(env, self.backend)
         self._log = EventLog(self._app, query=store.query, backend=self.backend)
         self._view = View(self._log, store)
         self._uow = UnitOfWork(self._app, self._view, actor=self.actor, clock=clock or system_now,

@@ -19,10 +19,9 @@ reference fold at each distinct effective date of X's events — so the view agr
 
 from __future__ import annotations
 
-import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -38,35 +37,19 @@ from .kinds import (  # noqa: F401  (REPORT_ROWS, encode_typed, decode_typed: th
     serialise,
 )
 from .reference import fold
+from .viewstore import (  # noqa: F401  (VIEW_NAME, ViewStore: their old home)
+    COLUMNS,
+    LIVE,
+    SHADOW,
+    SHADOW_TRACKING,
+    VIEW_NAME,
+    ViewStore,
+)
 
-VIEW_NAME = "two_lists"
-LIVE = "qd_versions"
-#: Where ``rebuild`` replays the log while readers go on reading the live view.
-SHADOW, SHADOW_TRACKING = "qd_versions_rebuild", "two_lists_rebuild"
-COLUMNS = ("aggregate_id, kind, number, campaign, status, village, department, level, valid_from, "
-           "valid_to, recorded_from, state, recorded_to")
 BATCH = 500
 REBUILD_BATCH = 2000  # fewer, larger transactions when replaying the whole log
 STATISTICS_FROM = 10_000
 EVENT_CACHE = 4_000
-
-def versions_table(name: str, serial: str) -> str:
-    return f"""CREATE TABLE IF NOT EXISTS {name} (
-                id {serial},
-                aggregate_id TEXT NOT NULL,
-                kind TEXT NOT NULL,
-                number TEXT NOT NULL,
-                campaign TEXT,
-                status TEXT,
-                village TEXT,
-                department TEXT,
-                level TEXT,
-                valid_from TEXT NOT NULL,
-                valid_to TEXT,
-                recorded_from TEXT NOT NULL,
-                recorded_to TEXT,
-                state TEXT NOT NULL)"""
-
 
 def stamp(moment: datetime) -> str:
     """Recorded times as fixed-width UTC text, so text order is time order on every backend."""
@@ -108,155 +91,31 @@ def fold_at(events: list[Record.Event], breaks: list[date]) -> Iterator[tuple[da
         yield start, aggregate
 
 
-class ViewStore:
-    """SQL access to the view tables, the same statements on SQLite and PostgreSQL."""
+@dataclass(slots=True)
+class Version:
+    """One row of the view: a record's state for effective dates ``[valid_from, valid_to)`` as known
+    for recorded times ``[recorded_from, recorded_to)``; ``id`` None until it is written."""
 
-    def __init__(self, env: dict[str, str], backend: str) -> None:
-        self.backend = backend
-        self.env = env
-        self._conn: Any = None
+    id: int | None
+    aggregate_id: str
+    kind: str
+    number: str
+    campaign: str | None
+    status: str | None
+    village: str | None
+    department: str | None
+    level: str | None
+    valid_from: str
+    valid_to: str | None
+    recorded_from: str
+    state: str
+    recorded_to: str | None = None
 
-    # -- connection ------------------------------------------------------------------------
-
-    def connect(self) -> Any:
-        if self._conn is None:
-            if self.backend == "sqlite":
-                path = self.env["SQLITE_DBNAME"]
-                conn = sqlite3.connect(path, timeout=float(self.env.get("SQLITE_LOCK_TIMEOUT", 30)),
-                                       isolation_level=None, uri=path.startswith("file:"),
-                                       check_same_thread=False)
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")
-            else:
-                import psycopg
-
-                conn = psycopg.connect(
-                    dbname=self.env["POSTGRES_DBNAME"], host=self.env["POSTGRES_HOST"],
-                    port=self.env["POSTGRES_PORT"], user=self.env["POSTGRES_USER"],
-                    password=self.env.get("POSTGRES_PASSWORD") or None, autocommit=True,
-                    connect_timeout=int(self.env.get("POSTGRES_CONNECT_TIMEOUT", 5)),
-                )
-                schema = self.env.get("POSTGRES_SCHEMA")
-                if schema:
-                    conn.execute(f'SET search_path TO "{schema}"')
-            self._conn = conn
-            self._create_tables()
-        return self._conn
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
-    def _sql(self, statement: str) -> str:
-        return statement if self.backend == "sqlite" else statement.replace("?", "%s")
-
-    def execute(self, statement: str, params: Sequence[Any] = ()) -> Any:
-        return self.connect().execute(self._sql(statement), params)
-
-    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
-        if not rows:
-            return
-        conn = self.connect()
-        if self.backend == "sqlite":
-            conn.executemany(statement, rows)
-        else:
-            with conn.cursor() as cur:
-                cur.executemany(self._sql(statement), rows)
-
-    def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return list(self.execute(statement, params).fetchall())
-
-    @contextmanager
-    def read_snapshot(self) -> Iterator[None]:
-        """One read transaction: every query inside sees the view as of one commit."""
-        conn = self.connect()
-        if self.backend == "sqlite":
-            conn.execute("BEGIN")  # deferred: a WAL read snapshot from the first read on
-        else:
-            conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        try:
-            yield
-        finally:
-            conn.execute("COMMIT")
-
-    @contextmanager
-    def write_lock(self) -> Iterator[None]:
-        """One transaction holding the view's write lock (serialises catch-ups across processes)."""
-        conn = self.connect()
-        if self.backend == "sqlite":
-            conn.execute("BEGIN IMMEDIATE")
-        else:
-            conn.execute("BEGIN")
-            conn.execute("SELECT position FROM qd_tracking WHERE name = %s FOR UPDATE", (VIEW_NAME,))
-        try:
-            yield
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-
-    @property
-    def serial(self) -> str:
-        return "INTEGER PRIMARY KEY AUTOINCREMENT" if self.backend == "sqlite" else "BIGSERIAL PRIMARY KEY"
-
-    def _create_tables(self) -> None:
-        conn = self._conn
-        serial = self.serial
-        statements = [
-            "CREATE TABLE IF NOT EXISTS qd_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)",
-            "CREATE TABLE IF NOT EXISTS qd_chain (position BIGINT PRIMARY KEY, hash TEXT NOT NULL)",
-            versions_table(LIVE, serial),
-            # Lists are read in number order, a page at a time: walk the rows of one campaign (or
-            # all) by number and test the two intervals from the index, never sort.
-            "DROP INDEX IF EXISTS qd_versions_current",
-            "DROP INDEX IF EXISTS qd_versions_known",
-            "CREATE INDEX IF NOT EXISTS qd_versions_now_by_campaign ON qd_versions "
-            "(kind, campaign, number, valid_from, valid_to) WHERE recorded_to IS NULL",
-            "CREATE INDEX IF NOT EXISTS qd_versions_now_by_number ON qd_versions "
-            "(kind, number, valid_from, valid_to) WHERE recorded_to IS NULL",
-            "CREATE INDEX IF NOT EXISTS qd_versions_then ON qd_versions "
-            "(kind, campaign, number, recorded_from)",
-            "CREATE INDEX IF NOT EXISTS qd_versions_record ON qd_versions "
-            "(aggregate_id, recorded_to)",
-        ]
-        if self.backend == "sqlite":
-            for statement in statements:
-                conn.execute(statement)
-            conn.execute("INSERT OR IGNORE INTO qd_tracking (name, position) VALUES (?, 0)", (VIEW_NAME,))
-        else:
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(7420371)")  # one creator at a time
-                for statement in statements:
-                    conn.execute(statement)
-                conn.execute("INSERT INTO qd_tracking (name, position) VALUES (%s, 0) "
-                             "ON CONFLICT (name) DO NOTHING", (VIEW_NAME,))
-
-    def position(self, tracking: str = VIEW_NAME) -> int:
-        rows = self.query("SELECT position FROM qd_tracking WHERE name = ?", (tracking,))
-        return int(rows[0][0]) if rows else 0
-
-    def start_shadow(self) -> None:
-        """An empty table beside the live view for ``rebuild`` to fill (a crashed rebuild's is dropped)."""
-        with self.write_lock():
-            self.execute(f"DROP TABLE IF EXISTS {SHADOW}")
-            self.execute(versions_table(SHADOW, self.serial))
-            self.execute(f"CREATE INDEX {SHADOW}_record ON {SHADOW} (aggregate_id, recorded_to)")
-            self.execute("DELETE FROM qd_tracking WHERE name = ?", (SHADOW_TRACKING,))
-            self.execute("INSERT INTO qd_tracking (name, position) VALUES (?, 0)", (SHADOW_TRACKING,))
-
-    def swap_in_shadow(self) -> None:
-        """Within the write lock: the live view becomes the shadow's rows, in one transaction.
-
-        Copied rather than renamed, so the live table keeps its indexes and readers never find it
-        missing: until the commit they read the old rows, after it the new ones.
-        """
-        self.execute(f"DELETE FROM {LIVE}")
-        self.execute(f"INSERT INTO {LIVE} ({COLUMNS}) SELECT {COLUMNS} FROM {SHADOW} ORDER BY id")
-        self.execute("UPDATE qd_tracking SET position = ? WHERE name = ?",
-                     (self.position(SHADOW_TRACKING), VIEW_NAME))
-        self.execute("DELETE FROM qd_tracking WHERE name = ?", (SHADOW_TRACKING,))
-        self.execute(f"DROP TABLE {SHADOW}")
+    def values(self) -> tuple[Any, ...]:
+        """The columns of ``COLUMNS``, in order."""
+        return (self.aggregate_id, self.kind, self.number, self.campaign, self.status, self.village,
+                self.department, self.level, self.valid_from, self.valid_to, self.recorded_from,
+                self.state, self.recorded_to)
 
 
 class View:
@@ -386,27 +245,23 @@ class View:
         for i in range(0, len(keys), 400):
             chunk = keys[i:i + 400]
             rows = self.store.query(
-                "SELECT id, aggregate_id, kind, number, campaign, status, village, department, level, "
-                f"valid_from, valid_to, recorded_from, state FROM {self.table} "
+                f"SELECT id, {COLUMNS} FROM {self.table} "
                 f"WHERE recorded_to IS NULL AND aggregate_id IN ({', '.join('?' * len(chunk))})", chunk)
             for row in rows:
-                self._open[row[1]].append([*row, None])
+                self._open[row[1]].append(Version(*row))
 
     def _flush(self) -> None:
         """Write what :meth:`_apply` decided: rows closed, rows added (one statement each)."""
         self.store.executemany(f"UPDATE {self.table} SET recorded_to = ? WHERE id = ?", self._closed)
         self.store.executemany(
             f"INSERT INTO {self.table} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [tuple(r[1:]) for r in self._added])
+            [row.values() for row in self._added])
         self._reset()
 
     def _reset(self) -> None:
-        # Current rows by record, as lists [id | None, aggregate_id, kind, number, campaign, status,
-        # village, department, level, valid_from, valid_to, recorded_from, state, recorded_to];
-        # id None means the row is added by this catch-up and not written yet.
-        self._open: dict[str, list[list[Any]]] = {}
+        self._open: dict[str, list[Version]] = {}  # current rows by record
         self._closed: list[tuple[str, int]] = []
-        self._added: list[list[Any]] = []
+        self._added: list[Version] = []
 
     def _apply(self, group: list[Record.Event]) -> None:
         """Apply a run of one record's events that share a recorded time (one command or batch).
@@ -419,35 +274,35 @@ class View:
         day = earliest.isoformat()
         recorded = stamp(group[-1].timestamp)
         key = str(group[0].originator_id)
-        current = self._open[key]
-        kept: list[list[Any]] = []
-        for row in current:
-            if row[10] is not None and row[10] <= day:
+        kept: list[Version] = []
+        for row in self._open[key]:
+            if row.valid_to is not None and row.valid_to <= day:
                 kept.append(row)  # ends before the earliest new date: unchanged
                 continue
-            if row[0] is None:
-                row[13] = recorded  # added earlier in this catch-up: close it before writing
+            if row.id is None:
+                row.recorded_to = recorded  # added earlier in this catch-up: close it before writing
             else:
-                self._closed.append((recorded, row[0]))
-            if row[9] < day:  # the part before the earliest new date is unchanged
-                kept.append(self._add([None, key, *row[2:9], row[9], day, recorded, row[12], None]))
+                self._closed.append((recorded, row.id))
+            if row.valid_from < day:  # the part before the earliest new date is unchanged
+                kept.append(self._add(replace(row, id=None, valid_to=day, recorded_from=recorded,
+                                              recorded_to=None)))
         breaks = sorted({e.on for e in events if e.on >= earliest})
-        previous: list[Any] | None = None
+        previous: Version | None = None
         for index, (start, aggregate) in enumerate(fold_at(events, breaks)):
             if aggregate is None:
                 continue
             kind, cols, state = serialise(aggregate, start)
             end = breaks[index + 1].isoformat() if index + 1 < len(breaks) else None
-            if previous is not None and previous[12] == state and previous[10] == start.isoformat():
-                previous[10] = end  # same state as the interval before: extend it
+            if previous is not None and previous.state == state and previous.valid_to == start.isoformat():
+                previous.valid_to = end  # same state as the interval before: extend it
                 continue
-            previous = self._add([None, key, kind, aggregate.number, cols["campaign"],
-                                  cols["status"], cols["village"], cols["department"], cols["level"],
-                                  start.isoformat(), end, recorded, state, None])
+            previous = self._add(Version(None, key, kind, aggregate.number, **cols,
+                                         valid_from=start.isoformat(), valid_to=end,
+                                         recorded_from=recorded, state=state))
             kept.append(previous)
         self._open[key] = kept
 
-    def _add(self, row: list[Any]) -> list[Any]:
+    def _add(self, row: Version) -> Version:
         self._added.append(row)
         return row
 

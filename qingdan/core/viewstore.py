@@ -1,0 +1,238 @@
+"""The view's tables and their SQL, one class per backend in the manner of eventsourcing's recorders.
+
+:class:`ViewStore` holds the statements both backends share (tables, indexes, tracking, the rebuild's
+shadow table); :class:`SQLiteViewStore` and :class:`PostgresViewStore` say how each connects,
+spells a parameter, takes the write lock and opens a read snapshot. Statements are written with
+``?`` placeholders.
+"""
+
+from __future__ import annotations
+
+import abc
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+VIEW_NAME = "two_lists"
+LIVE = "qd_versions"
+#: Where ``rebuild`` replays the log while readers go on reading the live view.
+SHADOW, SHADOW_TRACKING = "qd_versions_rebuild", "two_lists_rebuild"
+COLUMNS = ("aggregate_id, kind, number, campaign, status, village, department, level, valid_from, "
+           "valid_to, recorded_from, state, recorded_to")
+
+
+def versions_table(name: str, serial: str) -> str:
+    return f"""CREATE TABLE IF NOT EXISTS {name} (
+                id {serial},
+                aggregate_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                number TEXT NOT NULL,
+                campaign TEXT,
+                status TEXT,
+                village TEXT,
+                department TEXT,
+                level TEXT,
+                valid_from TEXT NOT NULL,
+                valid_to TEXT,
+                recorded_from TEXT NOT NULL,
+                recorded_to TEXT,
+                state TEXT NOT NULL)"""
+
+
+class ViewStore(abc.ABC):
+    """SQL access to the view tables (``qd_versions``, ``qd_tracking``, ``qd_chain``)."""
+
+    backend: str
+    #: the id column of ``qd_versions``
+    serial: str
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self._conn: Any = None
+
+    @staticmethod
+    def for_backend(env: dict[str, str], backend: str) -> ViewStore:
+        return (SQLiteViewStore if backend == "sqlite" else PostgresViewStore)(env)
+
+    # -- what each backend does its own way --------------------------------------------------------
+
+    @abc.abstractmethod
+    def _open(self) -> Any:
+        """A new connection in autocommit mode."""
+
+    @abc.abstractmethod
+    def _sql(self, statement: str) -> str:
+        """The statement with this backend's parameter placeholders."""
+
+    @abc.abstractmethod
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+    @abc.abstractmethod
+    def _begin_read(self, conn: Any) -> None: ...
+
+    @abc.abstractmethod
+    def _begin_write(self, conn: Any) -> None:
+        """Begin a transaction holding the view's write lock (serialises catch-ups across processes)."""
+
+    @abc.abstractmethod
+    def _run_creation(self, conn: Any, statements: list[str]) -> None: ...
+
+    # -- shared --------------------------------------------------------------------------------
+
+    def connect(self) -> Any:
+        if self._conn is None:
+            self._conn = self._open()
+            self._create_tables()
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        return self.connect().execute(self._sql(statement), params)
+
+    def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return list(self.execute(statement, params).fetchall())
+
+    @contextmanager
+    def read_snapshot(self) -> Iterator[None]:
+        """One read transaction: every query inside sees the view as of one commit."""
+        conn = self.connect()
+        self._begin_read(conn)
+        try:
+            yield
+        finally:
+            conn.execute("COMMIT")
+
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """One transaction holding the view's write lock."""
+        conn = self.connect()
+        self._begin_write(conn)
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _create_tables(self) -> None:
+        self._run_creation(self._conn, [
+            "CREATE TABLE IF NOT EXISTS qd_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS qd_chain (position BIGINT PRIMARY KEY, hash TEXT NOT NULL)",
+            versions_table(LIVE, self.serial),
+            # Lists are read in number order, a page at a time: walk the rows of one campaign (or
+            # all) by number and test the two intervals from the index, never sort.
+            "DROP INDEX IF EXISTS qd_versions_current",
+            "DROP INDEX IF EXISTS qd_versions_known",
+            "CREATE INDEX IF NOT EXISTS qd_versions_now_by_campaign ON qd_versions "
+            "(kind, campaign, number, valid_from, valid_to) WHERE recorded_to IS NULL",
+            "CREATE INDEX IF NOT EXISTS qd_versions_now_by_number ON qd_versions "
+            "(kind, number, valid_from, valid_to) WHERE recorded_to IS NULL",
+            "CREATE INDEX IF NOT EXISTS qd_versions_then ON qd_versions "
+            "(kind, campaign, number, recorded_from)",
+            "CREATE INDEX IF NOT EXISTS qd_versions_record ON qd_versions "
+            "(aggregate_id, recorded_to)",
+        ])
+
+    def position(self, tracking: str = VIEW_NAME) -> int:
+        rows = self.query("SELECT position FROM qd_tracking WHERE name = ?", (tracking,))
+        return int(rows[0][0]) if rows else 0
+
+    def start_shadow(self) -> None:
+        """An empty table beside the live view for ``rebuild`` to fill (a crashed rebuild's is dropped)."""
+        with self.write_lock():
+            self.execute(f"DROP TABLE IF EXISTS {SHADOW}")
+            self.execute(versions_table(SHADOW, self.serial))
+            self.execute(f"CREATE INDEX {SHADOW}_record ON {SHADOW} (aggregate_id, recorded_to)")
+            self.execute("DELETE FROM qd_tracking WHERE name = ?", (SHADOW_TRACKING,))
+            self.execute("INSERT INTO qd_tracking (name, position) VALUES (?, 0)", (SHADOW_TRACKING,))
+
+    def swap_in_shadow(self) -> None:
+        """Within the write lock: the live view becomes the shadow's rows, in one transaction.
+
+        Copied rather than renamed, so the live table keeps its indexes and readers never find it
+        missing: until the commit they read the old rows, after it the new ones.
+        """
+        self.execute(f"DELETE FROM {LIVE}")
+        self.execute(f"INSERT INTO {LIVE} ({COLUMNS}) SELECT {COLUMNS} FROM {SHADOW} ORDER BY id")
+        self.execute("UPDATE qd_tracking SET position = ? WHERE name = ?",
+                     (self.position(SHADOW_TRACKING), VIEW_NAME))
+        self.execute("DELETE FROM qd_tracking WHERE name = ?", (SHADOW_TRACKING,))
+        self.execute(f"DROP TABLE {SHADOW}")
+
+
+class SQLiteViewStore(ViewStore):
+    backend = "sqlite"
+    serial = "INTEGER PRIMARY KEY AUTOINCREMENT"
+
+    def _open(self) -> Any:
+        path = self.env["SQLITE_DBNAME"]
+        conn = sqlite3.connect(path, timeout=float(self.env.get("SQLITE_LOCK_TIMEOUT", 30)),
+                               isolation_level=None, uri=path.startswith("file:"), check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+    def _sql(self, statement: str) -> str:
+        return statement
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self.connect().executemany(statement, rows)
+
+    def _begin_read(self, conn: Any) -> None:
+        conn.execute("BEGIN")  # deferred: a WAL read snapshot from the first read on
+
+    def _begin_write(self, conn: Any) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+
+    def _run_creation(self, conn: Any, statements: list[str]) -> None:
+        for statement in statements:
+            conn.execute(statement)
+        conn.execute("INSERT OR IGNORE INTO qd_tracking (name, position) VALUES (?, 0)", (VIEW_NAME,))
+
+
+class PostgresViewStore(ViewStore):
+    backend = "postgres"
+    serial = "BIGSERIAL PRIMARY KEY"
+
+    def _open(self) -> Any:
+        import psycopg
+
+        conn = psycopg.connect(
+            dbname=self.env["POSTGRES_DBNAME"], host=self.env["POSTGRES_HOST"],
+            port=self.env["POSTGRES_PORT"], user=self.env["POSTGRES_USER"],
+            password=self.env.get("POSTGRES_PASSWORD") or None, autocommit=True,
+            connect_timeout=int(self.env.get("POSTGRES_CONNECT_TIMEOUT", 5)),
+        )
+        schema = self.env.get("POSTGRES_SCHEMA")
+        if schema:
+            conn.execute(f'SET search_path TO "{schema}"')
+        return conn
+
+    def _sql(self, statement: str) -> str:
+        return statement.replace("?", "%s")
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            with self.connect().cursor() as cur:
+                cur.executemany(self._sql(statement), rows)
+
+    def _begin_read(self, conn: Any) -> None:
+        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+
+    def _begin_write(self, conn: Any) -> None:
+        conn.execute("BEGIN")
+        conn.execute("SELECT position FROM qd_tracking WHERE name = %s FOR UPDATE", (VIEW_NAME,))
+
+    def _run_creation(self, conn: Any, statements: list[str]) -> None:
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(7420371)")  # one creator at a time
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute("INSERT INTO qd_tracking (name, position) VALUES (%s, 0) "
+                         "ON CONFLICT (name) DO NOTHING", (VIEW_NAME,))
