@@ -29,6 +29,13 @@ def aggregate_id(number: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, number)
 
 
+def no_future(on: date, today: date, what: str = "业务", subject: str | None = None) -> None:
+    """The one rule against future facts: an effective date is never after today."""
+    if on > today:
+        prefix = f"{subject}：" if subject else ""
+        raise InvalidCommand(f"{prefix}{what}日期 {on} 晚于今天 {today}，不能登记未来的事实")
+
+
 def hazard_overdue(status: str, deadline: date | None, as_of: date) -> bool:
     """Not completed and its deadline passed before ``as_of``."""
     return status in OPEN_STATUSES and deadline is not None and deadline < as_of
@@ -69,9 +76,7 @@ class Record(Aggregate):
 
     # Rules shared by every aggregate.
     def _check_on(self, on: date, earliest: date, what: str, earliest_label: str) -> None:
-        today = current_clock.get()().astimezone(CST).date()
-        if on > today:
-            raise InvalidCommand(f"{self.number}：{what}日期 {on} 晚于今天 {today}，不能登记未来的事实")
+        no_future(on, current_clock.get()().astimezone(CST).date(), what, self.number)
         if on < earliest:
             raise InvalidCommand(
                 f"{self.number}：{what}日期 {on} 早于{earliest_label} {earliest}"

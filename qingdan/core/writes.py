@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, Notification, Recording
 
-from .base import Record, aggregate_id
+from .base import Record, aggregate_id, no_future
 from .clock import CST, current_clock
 from .commands import Command
 from .errors import Conflict, InvalidCommand, NotFound, PermissionDenied
@@ -83,9 +83,7 @@ class UnitOfWork:
         return {"on": c.on or self.today(), "actor": c.actor or self.actor, "note": c.note}
 
     def check_future(self, on: date) -> None:
-        today = self.today()
-        if on > today:
-            raise InvalidCommand(f"业务日期 {on} 晚于今天 {today}，不能登记未来的事实")
+        no_future(on, self.today())
 
     # -- batches -------------------------------------------------------------------------------
 

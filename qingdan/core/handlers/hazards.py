@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import commands as cmd
+from ..base import no_future
 from ..domain import HAZARD_CORRECTABLE, Hazard
 from ..errors import InvalidCommand
 from ..records import Unit
@@ -18,9 +19,7 @@ class HazardCommands(Handler):
         self.check_category(campaign, c.category)
         common = self.uow.common(c)
         found_on = c.found_on or common["on"]
-        today = self.uow.today()
-        if found_on > today:
-            raise InvalidCommand(f"排查日期 {found_on} 晚于今天 {today}，不能登记未来的事实")
+        no_future(found_on, self.uow.today(), "排查")
         if c.on is not None and c.on != found_on:
             raise InvalidCommand(f"隐患登记的业务日期即排查日期：on={c.on} 与 found_on={found_on} 不一致")
         if c.unit_number is not None:
