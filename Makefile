@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml $(wildcard examples/*/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,web]'
 	@for ex in examples/*/; do [ -f "$$ex/pyproject.toml" ] && $(BIN)/python -m pip install --quiet -e "$$ex" || true; done
 	touch $(STAMP)
 

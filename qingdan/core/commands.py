@@ -21,6 +21,7 @@ from .labels import (
     MEASURE_KINDS,
     SOURCES,
     VERIFY_METHODS,
+    describe_schema,
 )
 
 FIELD_LABELS = COMMAND_FIELD_LABELS
@@ -48,7 +49,8 @@ def _check_date(value: date) -> None:
 
 
 class Command(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True,
+                              json_schema_extra=describe_schema)
 
     on: date | None = None
     actor: str | None = Field(default=None, max_length=100)
@@ -116,7 +118,7 @@ class PlanRectification(Command):
 
 class Escalate(Command):
     supervisor: str = Field(min_length=1, max_length=200)
-    level: Literal[ESCALATION_LEVELS] = "镇"  # type: ignore[valid-type]
+    level: Literal[ESCALATION_LEVELS] = Field("镇", description="督办级别")  # type: ignore[valid-type]
     doc_no: str | None = Field(default=None, max_length=100)
 
 
@@ -234,10 +236,23 @@ def validate(model: type[Command], **kwargs: Any) -> Any:
 
 
 def describe(error: ValidationError) -> str:
+    model = globals().get(error.title)
+    return describe_errors(error.errors(), model if isinstance(model, type) else None)
+
+
+def describe_errors(errors: Any, model: type[BaseModel] | None = None) -> str:
+    """pydantic's error items (from a command model, or from a web request) as one Chinese line.
+
+    A field is named by its own description on ``model`` when it has one (``Escalate.level`` is the
+    督办级别, not the 隐患等级), else by the label of its name."""
     problems = []
-    for item in error.errors():
-        name = str(item["loc"][0]) if item["loc"] else ""
-        label = FIELD_LABELS.get(name, name)
+    for item in errors:
+        names = [str(part) for part in item["loc"] if not isinstance(part, int)
+                 and part not in ("body", "query", "path", "header")]
+        name = names[0] if names else ""
+        field = model.model_fields.get(name) if model is not None else None
+        label = (field.description if field is not None and field.description else None) \
+            or FIELD_LABELS.get(name, name)
         given = _show(item.get("input"))
         kind = item["type"]
         if kind == "extra_forbidden":
@@ -246,7 +261,7 @@ def describe(error: ValidationError) -> str:
             reason = "必须填写"
         elif kind == "literal_error":
             expected = item.get("ctx", {}).get("expected", "")
-            reason = f"应为 {expected.replace(' or ', '、').replace(chr(39), '')} 之一，收到“{given}”"
+            reason = f"应为 {expected.replace(' or ', '、').replace(', ', '、').replace(chr(39), '')} 之一，收到“{given}”"
         elif kind.startswith("date") or kind.startswith("datetime"):
             reason = f"不是有效日期：“{given}”（应为 YYYY-MM-DD）"
         elif kind in ("string_too_short", "value_error") and not str(item.get("input") or "x").strip():

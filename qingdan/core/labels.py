@@ -113,6 +113,35 @@ COMMAND_FIELD_LABELS = {
 }
 
 
+EXTRA_FIELD_LABELS = {
+    "id": "编号", "period": "报送期次", "submission": "第几次报送", "submitted_on": "报送日期",
+    "submitted_at": "报送登记时间", "known_at": "按此时登记", "position": "事件位置", "chain": "哈希链头",
+    "digest": "清单摘要", "digest_fields": "摘要所含字段", "hazard_count": "问题隐患条数",
+    "measure_count": "制度措施项数", "resubmissions": "重报次数", "version": "事件序号", "type": "事件类型",
+    "recorded_at": "登记时间", "data": "事件内容", "value": "数值", "goal": "目标值", "comparator": "比较方式",
+    "state": "状态", "source": "依据", "lead_departments": "牵头部门", "departments": "配合部门",
+    "percent": "完成百分比", "last_progress": "最近进展", "last_progress_on": "最近进展日期",
+    "target_id": "目标编号", "hazards": "问题隐患清单", "measures": "制度措施清单",
+}
+
+
+def field_label(name: str) -> str | None:
+    """What a clerk calls a field of a row or a command (None when it has no label)."""
+    for table in (COMMAND_FIELD_LABELS, HAZARD_FIELD_LABELS, MEASURE_FIELD_LABELS, UNIT_FIELD_LABELS,
+                  EXTRA_FIELD_LABELS):
+        if name in table:
+            return table[name]
+    return None
+
+
+def describe_schema(schema: dict) -> None:
+    """Give each property of a JSON schema its Chinese label as description (OpenAPI, hosts)."""
+    for name, prop in schema.get("properties", {}).items():
+        label = field_label(name)
+        if label and "description" not in prop:
+            prop["description"] = label
+
+
 def status_label(status: str) -> str:
     """A hazard, measure or task status as a clerk reads it (the code itself when unknown)."""
     return (HAZARD_STATUS_LABELS.get(status) or MEASURE_STATUS_LABELS.get(status)

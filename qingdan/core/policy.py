@@ -22,12 +22,14 @@ single-clerk township); every event still records its actor.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import InvalidCommand, PermissionDenied
 from .labels import KIND_LABELS
@@ -105,6 +107,8 @@ class Grant(BaseModel):
 
     role: Role
     department: str | None = None
+    #: sha256 (hex) of the bearer token this actor signs in with over HTTP (``qingdan token create``)
+    token_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
 
 class Policy:
@@ -133,8 +137,22 @@ class Policy:
             except ValidationError as error:
                 problems = "；".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
                 raise InvalidCommand(f"权限配置 {path} 中“{actor}”有误：{problems}"
-                                     "（role 应为 admin、department、inspector、viewer 之一）") from None
+                                     "（role 应为 admin、department、inspector、viewer 之一；"
+                                     "token_sha256 为 64 位十六进制）") from None
         return cls(grants)
+
+    def actor_for_token(self, token: str) -> str | None:
+        """The actor whose ``token_sha256`` is this token's sha256 (None when none is)."""
+        digest = hashlib.sha256(token.encode("utf-8")).hexdigest()
+        found = None
+        for actor, grant in self.grants.items():  # compare every entry, in constant time each
+            if grant.token_sha256 is not None and hmac.compare_digest(grant.token_sha256, digest):
+                found = actor
+        return found
+
+    @property
+    def has_tokens(self) -> bool:
+        return any(g.token_sha256 for g in self.grants.values())
 
     def authorise(self, request: AccessRequest) -> None:
         grant = self.grants.get(request.actor)

@@ -16,11 +16,12 @@ from .labels import (  # noqa: F401  (re-exported: their old home)
     HAZARD_STATUS_LABELS,
     MEASURE_STATUS_LABELS,
     TASK_STATUS_LABELS,
+    describe_schema,
 )
 
 
 class Row(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=describe_schema)
 
 
 class HazardRow(Row):

@@ -1,0 +1,54 @@
+"""Every error as ``{"error": {"type": …, "message": …}}`` with the library's Chinese message; no
+stack trace ever reaches a response (it goes to the server's log)."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from qingdan.core.commands import describe_errors
+from qingdan.core.errors import Conflict, InvalidCommand, NotFound, PermissionDenied, QingdanError
+
+log = logging.getLogger("qingdan.web")
+
+STATUS = {InvalidCommand: 422, NotFound: 404, Conflict: 409, PermissionDenied: 403}
+HTTP_MESSAGES = {404: "没有这个地址", 405: "这个地址不接受该请求方法", 413: "请求内容过大"}
+
+
+def error(status: int, kind: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"type": kind, "message": message}}, status_code=status)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    from qingdan.web.identity import Unauthenticated
+
+    @app.exception_handler(QingdanError)
+    async def qingdan_error(request: Request, exc: QingdanError) -> JSONResponse:
+        if isinstance(exc, Unauthenticated):
+            response = error(401, "Unauthenticated", str(exc))
+            response.headers["WWW-Authenticate"] = "Bearer"
+            return response
+        for kind, status in STATUS.items():
+            if isinstance(exc, kind):
+                return error(status, kind.__name__, str(exc))
+        return error(500, type(exc).__name__, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        route = request.scope.get("route")
+        model = getattr(getattr(route, "endpoint", None), "command_model", None)
+        return error(422, "InvalidCommand", describe_errors(exc.errors(), model) or "请求格式不对")
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        message = HTTP_MESSAGES.get(exc.status_code) or str(exc.detail)
+        return error(exc.status_code, "HTTPError", message)
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        return error(500, "InternalError", "服务内部错误，已记入服务日志；请联系管理员")

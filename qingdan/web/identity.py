@@ -1,0 +1,57 @@
+"""Who is calling: a bearer token mapped to a policy actor, or — without a policy, on loopback only —
+the actor a host names in ``X-Qingdan-Actor`` (percent-encoded UTF-8, as HTTP headers are ASCII)."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from fastapi import Request
+
+from qingdan.core.errors import QingdanError
+from qingdan.core.policy import Authoriser, Policy
+
+
+class Unauthenticated(QingdanError):
+    """Raised when a request that needs an identity has none, or an unknown one (HTTP 401)."""
+
+
+class Identity:
+    def __init__(self, authoriser: Authoriser) -> None:
+        self.authoriser = authoriser
+        self.tokens = isinstance(authoriser, Policy)
+
+    def actor(self, request: Request) -> str | None:
+        """The caller's actor, None when the request names none; an unknown token is refused."""
+        header = request.headers.get("authorization")
+        if header is not None:
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise Unauthenticated("Authorization 应为 “Bearer 令牌”")
+            if not self.tokens:
+                raise Unauthenticated("本服务未配置权限与令牌，请不要发送 Authorization；写入请用 X-Qingdan-Actor 写明操作人")
+            actor = self.authoriser.actor_for_token(token.strip())  # type: ignore[attr-defined]
+            if actor is None:
+                raise Unauthenticated("令牌无效：权限配置中没有与之对应的操作人")
+            return actor
+        named = request.headers.get("x-qingdan-actor")
+        if named is not None and not self.tokens:
+            actor = unquote(named).strip()
+            if actor:
+                return actor
+        return None
+
+
+def writer(request: Request) -> str:
+    """The actor of a write; a write without one is refused (401)."""
+    identity: Identity = request.app.state.identity
+    actor = identity.actor(request)
+    if actor is None:
+        if identity.tokens:
+            raise Unauthenticated("写入须登录：请在 Authorization 中提供令牌（Bearer …）")
+        raise Unauthenticated("写入须写明操作人：请在 X-Qingdan-Actor 中写明（UTF-8 百分号编码）")
+    return actor
+
+
+def reader(request: Request) -> str | None:
+    """The actor of a read, if any (reads need none; a wrong token is still refused)."""
+    return request.app.state.identity.actor(request)
