@@ -48,14 +48,14 @@ FEED_LIMIT = 1000
 class LedgerPool:
     """A few ledgers on one database, lent to one request at a time."""
 
-    def __init__(self, url: str | None, policy: Authoriser, size: int = POOL) -> None:
-        self.url, self.policy, self.size = url, policy, size
+    def __init__(self, url: str | None, policy: Authoriser, size: int = POOL, catalogue: Any = None) -> None:
+        self.url, self.policy, self.size, self.catalogue = url, policy, size, catalogue
         self._idle: queue.LifoQueue[Ledger] = queue.LifoQueue()
         self._all: list[Ledger] = []
         self._idle.put(self._open())  # open one now: a database that cannot be opened fails at start
 
     def _open(self) -> Ledger:
-        ledger = qingdan.open_ledger(self.url, policy=self.policy)
+        ledger = qingdan.open_ledger(self.url, policy=self.policy, catalogue=self.catalogue)
         self._all.append(ledger)
         return ledger
 
@@ -115,17 +115,18 @@ TAGS = {"hazards": "问题隐患", "measures": "制度措施", "tasks": "重点�
 
 
 def create_app(url: str | None = None, *, policy: Authoriser | str | os.PathLike[str] | None = None,
-               pool: int = POOL, max_body: int = MAX_BODY) -> FastAPI:
+               pool: int = POOL, max_body: int = MAX_BODY, catalogue: Any = None) -> FastAPI:
     """An ASGI app serving the ledger at ``url`` (default ``$QINGDAN_DB`` or ``./qingdan.db``).
 
     ``policy``: who may do what (a TOML file, an authoriser object; default ``$QINGDAN_POLICY``).
     With a policy, identity comes from ``Authorization: Bearer TOKEN`` (``token_sha256`` in the
-    policy); without one, writes name their actor in ``X-Qingdan-Actor``.
+    policy); without one, writes name their actor in ``X-Qingdan-Actor``. ``catalogue``: the
+    campaigns to use instead of the installed plugins (as for :func:`qingdan.open_ledger`).
     """
     from fastapi_offline import FastAPIOffline  # Swagger UI served from the package, no CDN
 
     authoriser = load_policy(policy if policy is not None else os.environ.get("QINGDAN_POLICY") or None)
-    ledgers = LedgerPool(url, authoriser, pool)
+    ledgers = LedgerPool(url, authoriser, pool, catalogue)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
