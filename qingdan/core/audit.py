@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from . import reference
 from .chain import chain_head
 from .eventlog import EventLog
 from .logscan import BROKEN, LogScan, Problem, brief
@@ -55,7 +56,8 @@ class VerifyReport(BaseModel):
 
 # A probe is one ``(as_of, known_at)`` question put to both the view and the reference fold.
 Probe = tuple[date, datetime | None]
-LISTS = {"hazard": "hazards", "measure": "measures", "unit": "units"}  # view kind -> list compared
+#: the lists the view is compared with the fold on, by kind
+LISTS = {kind: reference.LISTS[kind] for kind in ("hazard", "measure", "unit")}
 Overdue = Callable[[Any, date], bool]
 
 
