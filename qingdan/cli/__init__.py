@@ -27,7 +27,9 @@ from . import (
     measure,
     rebuild,
     report,
+    serve,
     task,
+    token,
     unit,
     verify,
 )
@@ -92,6 +94,7 @@ app.add_typer(task.app, name="task", help="重点任务：进展与完成 — th
 app.add_typer(unit.app, name="unit", help="监管对象：企业、场所、船舶、路段 — regulated units.")
 app.add_typer(indicator.app, name="indicator", help="指标填报 — reported target values.")
 app.add_typer(report.app, name="report", help="两个清单报送与回头看 — monthly submission and look-back.")
+app.add_typer(token.app, name="token", help="HTTP API 令牌 — bearer tokens for the HTTP API (qingdan serve).")
 lists.register(app)
 importer.register(app)
 export.register(app)
@@ -99,6 +102,7 @@ rebuild.register(app)
 verify.register(app)
 catalogue.register(app)
 demo.register(app)
+serve.register(app)
 
 
 def main() -> None:
