@@ -108,12 +108,12 @@ def main() -> None:
                 for step in steps:
                     run(step)
         profile.disable()
-        title = f"batch ingest, {args.scale} ({ledger.event_count():,} events)"
+        title = f"batch ingest, {args.scale} ({ledger.last_position():,} events)"
     else:
         ledger = qingdan.open_ledger(args.url, actor="bench",
                                      clock=lambda: datetime(2023, 1, 1, 8, tzinfo=CST))
         ledger.catch_up()
-        events = ledger.event_count()
+        events = ledger.last_position()
         if args.what == "rebuild":
             t0 = time.perf_counter()
             profile.enable()

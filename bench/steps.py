@@ -123,7 +123,7 @@ def open_ledger(config: dict[str, Any], clock: Callable[[], datetime] | None = N
 
 
 def event_count(ledger: qingdan.Ledger) -> int:
-    return ledger.event_count()
+    return ledger.last_position()
 
 
 # -- raw database access (topic mix; baseline c) -------------------------------------------------

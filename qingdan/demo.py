@@ -646,8 +646,8 @@ def demo_mark(position: int, chain: str) -> str:
 def _mark_demo(ledger: Any, *, seed: int, scale: str) -> None:
     """Leave the marker that lets a later ``qingdan demo`` recognise (and replace) this ledger."""
     position, chain = ledger.head()  # chains every event, so the head names the last one
-    if position != ledger.event_count():
-        raise QingdanError(f"演示台账未能封存：哈希链停在 #{position}，事件已到 #{ledger.event_count()}")
+    if position != ledger.last_position():
+        raise QingdanError(f"演示台账未能封存：哈希链停在 #{position}，事件已到 #{ledger.last_position()}")
     store = ledger._view.store  # the marker is the demo's own table, beside the ledger's
     store.execute(f"CREATE TABLE IF NOT EXISTS {DEMO_TABLE} (mark TEXT PRIMARY KEY, position BIGINT NOT NULL, "
                   "chain TEXT NOT NULL, seed BIGINT, scale TEXT, built_at TEXT)")

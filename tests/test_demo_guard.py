@@ -179,12 +179,12 @@ def test_postgres_a_real_ledger_is_refused_and_a_demo_replaced(pg_schema):
         hazards = ledger.two_lists(as_of=date(2022, 12, 31), include_withdrawn=True).hazards
         assert len(hazards) == again.hazards  # replaced, not doubled
         ledger.register_unit(name="恒达五金厂", kind="企业", village="南阳村", on=date(2022, 9, 1))
-        events = ledger.event_count()
+        events = ledger.last_position()
     with pytest.raises(NotADemoLedger) as refused:
         build_demo(pg_schema, scale="small", catalogue=catalogue)
     assert "建成后又登记了 1 个事件" in str(refused.value) and "schema" in str(refused.value)
     with qingdan.open_ledger(pg_schema, catalogue=catalogue) as ledger:
-        assert ledger.event_count() == events
+        assert ledger.last_position() == events
 
 
 def test_postgres_a_ledger_that_is_not_a_demo_is_refused(pg_schema):

@@ -293,7 +293,7 @@ def test_concurrent_clients_then_sigterm(ledger_url: str, tmp_path: Path) -> Non
         stored = {h.description: h.number for h in ledger.two_lists(as_of=date(2020, 12, 31)).hazards}
         history = ledger.history(shared)
         positions = [e.position for e in ledger.events()]
-        last = ledger.event_count()
+        last = ledger.last_position()
         verified = ledger.verify_integrity()
     accepted = {"共享隐患": shared, **tally.hazards}
     missing = {d: n for d, n in accepted.items() if stored.get(d) != n}

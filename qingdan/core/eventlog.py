@@ -2,8 +2,9 @@
 
 Everything that reads the log — the view's catch-up, ``verify``, the reference fold over the whole
 ledger, ``export --format jsonl``, a host system following the ledger — reads it through this class,
-so "position" means one thing everywhere: eventsourcing's notification id, from 1, without gaps
-unless rows were deleted outside qingdan.
+so "position" means one thing everywhere: eventsourcing's notification id, increasing along the log.
+On SQLite positions run 1, 2, 3 …; on PostgreSQL a sequence gives them and a write that is retried
+(two writers raced) leaves gaps, so count events by reading them, not by subtracting positions.
 """
 
 from __future__ import annotations

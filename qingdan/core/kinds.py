@@ -19,6 +19,7 @@ from uuid import UUID
 from pydantic import TypeAdapter
 
 from .base import Record
+from .clock import CST
 from .domain import Hazard
 from .labels import KIND_LABELS
 from .records import Indicator, Measure, Report, Task, Unit
@@ -87,8 +88,10 @@ def report_rows(r: Report) -> list[ReportRow]:
     """Every submission of a report record, the original first."""
     return [ReportRow(
         number=r.number, period=r.period, campaign=r.campaign, submission=index,
-        submitted_on=s["on"], submitted_at=s["recorded_at"], actor=s["actor"],
-        resubmit_reason=s["reason"], **{name: s[name] for name in Report.SUBMISSION_FIELDS},
+        submitted_on=s["on"], submitted_at=s["recorded_at"].astimezone(CST), actor=s["actor"],
+        resubmit_reason=s["reason"],
+        **{name: s[name] for name in Report.SUBMISSION_FIELDS if name != "known_at"},
+        known_at=s["known_at"].astimezone(CST),
         resubmissions=len(r.submissions) - 1,
     ) for index, s in enumerate(r.submissions, 1)]
 

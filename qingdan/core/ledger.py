@@ -184,8 +184,9 @@ class Ledger:
         """The plugin failures of the last ``targets()`` or ``findings()``."""
         return self._queries.evaluation_errors
 
-    def event_count(self) -> int:
-        """How many events the ledger holds (the position of the last one)."""
+    def last_position(self) -> int:
+        """The log position of the last event (0 for an empty ledger). Positions increase along the
+        log; on PostgreSQL they may have gaps, so this is not a count of events."""
         return self._log.max_position()
 
     def events(self, *, after: int = 0, limit: int | None = None) -> Iterator[LoggedEvent]:
