@@ -26,6 +26,7 @@ from . import (
     lists,
     measure,
     rebuild,
+    remind,
     report,
     serve,
     task,
@@ -96,6 +97,7 @@ app.add_typer(indicator.app, name="indicator", help="指标填报 — reported t
 app.add_typer(report.app, name="report", help="两个清单报送与回头看 — monthly submission and look-back.")
 app.add_typer(token.app, name="token", help="HTTP API 令牌 — bearer tokens for the HTTP API (qingdan serve).")
 lists.register(app)
+remind.register(app)
 importer.register(app)
 export.register(app)
 rebuild.register(app)

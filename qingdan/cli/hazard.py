@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -21,12 +23,38 @@ from qingdan.cli.common import (
 )
 from qingdan.cli.output import OutputFormat
 from qingdan.cli.views import emit_history, emit_record
-from qingdan.core.domain import HAZARD_CORRECTABLE
+from qingdan.core.domain import FIVE_PART_LABELS, HAZARD_CORRECTABLE
 
 app = typer.Typer(no_args_is_help=True)
 
-Deadline = Annotated[date | None, typer.Option(
-    "--deadline", parser=clerk_date, metavar="DATE", help="整改期限 — deadline of the rectification")]
+WORKING_DAYS = re.compile(r"^\s*(\d{1,3})\s*个?\s*工作日\s*$")
+
+
+@dataclass(frozen=True)
+class DeadlineGiven:
+    """``--deadline`` as typed: a date, or a number of working days (``15工作日``, ``15个工作日``)."""
+
+    date: date | None = None
+    working_days: int | None = None
+
+    def keywords(self) -> dict[str, Any]:
+        return {"deadline": self.date, "deadline_working_days": self.working_days}
+
+
+def clerk_deadline(value: Any) -> DeadlineGiven | None:
+    """Option parser: ``2020-10-21`` (any date form clerks type) or ``15工作日`` / ``15个工作日``."""
+    if value is None or isinstance(value, DeadlineGiven):
+        return value
+    found = WORKING_DAYS.match(str(value))
+    if found:
+        return DeadlineGiven(working_days=int(found.group(1)))
+    return DeadlineGiven(date=clerk_date(value))
+
+
+Deadline = Annotated[DeadlineGiven | None, typer.Option(
+    "--deadline", parser=clerk_deadline, metavar="DATE|N个工作日",
+    help="整改期限：日期，或自业务日期起的工作日数（如 15个工作日，按法定节假日和调休计算）"
+         " — deadline: a date, or working days after --on")]
 
 
 @app.command("report")
@@ -75,11 +103,12 @@ def plan(
     with open_ledger(ctx) as ledger:
         ledger.plan_rectification(number, responsible_unit=responsible_unit,
                                   responsible_person=responsible_person, measures=measures,
-                                  funds=funds, deadline=deadline, contingency=contingency, on=on,
-                                  note=note)
-        row = ledger.hazard(number)
-    missing = "、".join(row.missing_parts) if row.missing_parts else ""
-    done(number, f"已记录 {number} 的整改方案" + (f"；五到位尚缺：{missing}" if missing else "；五到位已齐"))
+                                  funds=funds, contingency=contingency, on=on, note=note,
+                                  **(deadline or DeadlineGiven()).keywords())
+        row = ledger.hazard(number, as_of=on)
+    missing = "、".join(FIVE_PART_LABELS.get(p, p) for p in row.missing_parts)
+    until = f"；整改期限 {row.deadline_rule}" if deadline and deadline.working_days and row.deadline_rule else ""
+    done(number, f"已记录 {number} 的整改方案{until}" + (f"；五到位尚缺：{missing}" if missing else "；五到位已齐"))
 
 
 @app.command("escalate")
@@ -102,16 +131,20 @@ def escalate(
 def extend(
     ctx: typer.Context,
     number: Number,
-    deadline: Annotated[date, typer.Option("--deadline", parser=clerk_date, metavar="DATE",
-                                           help="申请延至 — the new deadline asked for")],
+    deadline: Annotated[DeadlineGiven, typer.Option(
+        "--deadline", parser=clerk_deadline, metavar="DATE|N个工作日",
+        help="申请延至的日期，或自现有整改期限起延期的工作日数（如 10个工作日）"
+             " — the new deadline, or working days after the current one")],
     reason: Annotated[str, typer.Option("--reason", help="延期理由 — reason")],
     on: On = None,
     note: Note = None,
 ) -> None:
     """申请延期 — request a later deadline."""
     with open_ledger(ctx) as ledger:
-        ledger.request_extension(number, deadline=deadline, reason=reason, on=on, note=note)
-    done(number, f"{number} 已申请延期至 {deadline}，待审批")
+        ledger.request_extension(number, reason=reason, on=on, note=note, **deadline.keywords())
+        asked = ledger.hazard(number, as_of=on).extension_pending if deadline.working_days else deadline.date
+    days = f"{deadline.working_days}个工作日，" if deadline.working_days else ""
+    done(number, f"{number} 已申请延期{days}至 {asked}，待审批")
 
 
 @app.command("decide-extension")

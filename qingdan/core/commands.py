@@ -10,7 +10,7 @@ import unicodedata
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import InvalidCommand
 from .errors import show as _show
@@ -104,16 +104,33 @@ class ReportHazard(Command):
     number: str | None = Field(default=None, max_length=60)  # keep an existing number (import)
 
 
+def _whole_days(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError(f"应为工作日数（整数），收到“{value}”")
+    return value
+
+
+def _one_deadline(command: Any) -> Any:
+    if command.deadline is not None and command.deadline_working_days is not None:
+        raise ValueError("整改期限只能填写日期或工作日数中的一项，不能同时填写")
+    return command
+
+
 class PlanRectification(Command):
     responsible_unit: str | None = Field(default=None, max_length=200)
     responsible_person: str | None = Field(default=None, max_length=100)
     measures: str | None = Field(default=None, max_length=2000)
     funds: float | None = Field(default=None, ge=0, le=1_000_000)
     deadline: date | None = None
+    #: the deadline as working days after ``on`` (instead of ``deadline``); recorded with its rule
+    deadline_working_days: int | None = Field(
+        default=None, ge=1, le=250, description="整改期限（工作日数）")
     contingency: str | None = Field(default=None, max_length=2000)
 
     _blank = field_validator("responsible_unit", "responsible_person", "measures", "contingency")(
         _nonblank)
+    _days = field_validator("deadline_working_days", mode="before")(_whole_days)
+    _one = model_validator(mode="after")(_one_deadline)
 
 
 class Escalate(Command):
@@ -123,8 +140,20 @@ class Escalate(Command):
 
 
 class RequestExtension(Command):
-    deadline: date
+    deadline: date | None = None
+    #: the new deadline as working days after the deadline in force (instead of ``deadline``)
+    deadline_working_days: int | None = Field(
+        default=None, ge=1, le=250, description="延期工作日数")
     reason: str = Field(min_length=1, max_length=2000)
+
+    _days = field_validator("deadline_working_days", mode="before")(_whole_days)
+
+    @model_validator(mode="after")
+    def _one(self) -> RequestExtension:
+        _one_deadline(self)
+        if self.deadline is None and self.deadline_working_days is None:
+            raise ValueError("延期须填写延至的日期或延期的工作日数")
+        return self
 
 
 class DecideExtension(Command):

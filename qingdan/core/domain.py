@@ -21,6 +21,8 @@ from .base import (  # noqa: F401  (the domain's public names, all importable fr
     measure_overdue,
     task_overdue,
 )
+from .calendar import add_working_days
+from .calendar import rule as working_days_rule
 from .clock import CST, current_clock  # noqa: F401
 from .clock import system_now as _system_now  # noqa: F401
 from .errors import InvalidCommand
@@ -74,10 +76,10 @@ class Hazard(Record):
             h.note = self.note
             h.responsible_unit = h.responsible_person = h.measures = h.contingency = None
             h.funds = None
-            h.deadline = None
+            h.deadline = h.deadline_rule = None
             h.escalated = False
-            h.escalation_level = h.supervisor = h.escalation_doc_no = None
-            h.extension_pending = None
+            h.escalated_on = h.escalation_level = h.supervisor = h.escalation_doc_no = None
+            h.extension_pending = h.extension_pending_rule = None
             h.extension_requested_on = None
             h.status = "reported"
             h.completed_on = h.verified_on = h.closed_on = h.withdrawn_on = None
@@ -86,15 +88,24 @@ class Hazard(Record):
             h.verification_passed = False
             h.reopened = 0
             h.last_step_on = self.found_on
-            h.last_progress = None
+            h.last_progress = h.last_progress_on = None
 
     class RectificationPlanned(Record.Event):
+        # Version 2 added ``deadline_rule``: how a deadline given in working days was counted
+        # ({"working_days", "from", "calendar"}); None for a deadline given as a date.
+        class_version = 2
+
         responsible_unit: str | None
         responsible_person: str | None
         measures: str | None
         funds: float | None
         deadline: date | None
+        deadline_rule: dict[str, Any] | None
         contingency: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["deadline_rule"] = None
 
         def apply(self, h: Hazard) -> None:
             for name in ("responsible_unit", "responsible_person", "measures", "contingency"):
@@ -105,6 +116,7 @@ class Hazard(Record):
                 h.funds = self.funds
             if self.deadline is not None:
                 h.deadline = self.deadline
+                h.deadline_rule = self.deadline_rule
             if h.status == "reported":
                 h.status = "rectifying"
                 h.last_step_on = max(h.last_step_on, self.on)
@@ -115,17 +127,29 @@ class Hazard(Record):
         doc_no: str | None
 
         def apply(self, h: Hazard) -> None:
+            if not h.escalated:
+                h.escalated_on = self.on
             h.escalated = True
             h.escalation_level = self.level
             h.supervisor = self.supervisor
             h.escalation_doc_no = self.doc_no
 
     class ExtensionRequested(Record.Event):
+        # Version 2 added ``deadline_rule`` (see ``RectificationPlanned``): working days counted
+        # from the deadline in force.
+        class_version = 2
+
         deadline: date
+        deadline_rule: dict[str, Any] | None
         reason: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["deadline_rule"] = None
 
         def apply(self, h: Hazard) -> None:
             h.extension_pending = self.deadline
+            h.extension_pending_rule = self.deadline_rule
             h.extension_requested_on = self.on
 
     class ExtensionDecided(Record.Event):
@@ -135,7 +159,8 @@ class Hazard(Record):
         def apply(self, h: Hazard) -> None:
             if self.approved and self.deadline is not None:
                 h.deadline = self.deadline
-            h.extension_pending = None
+                h.deadline_rule = h.extension_pending_rule  # the request this decides
+            h.extension_pending = h.extension_pending_rule = None
             h.extension_requested_on = None
 
     class ProgressReported(Record.Event):
@@ -143,6 +168,8 @@ class Hazard(Record):
 
         def apply(self, h: Hazard) -> None:
             h.last_progress = self.text
+            if h.last_progress_on is None or self.on > h.last_progress_on:
+                h.last_progress_on = self.on
 
     class RectificationCompleted(Record.Event):
         cost: float | None
@@ -205,6 +232,8 @@ class Hazard(Record):
             value = self.value
             if self.field == "inspectors":
                 value = tuple(value or ())
+            elif self.field == "deadline":
+                h.deadline_rule = None  # a corrected date is a date, no longer counted by a rule
             setattr(h, self.field, value)
 
     class Withdrawn(Record.Event):
@@ -252,21 +281,25 @@ class Hazard(Record):
                 f"（当前状态：{HAZARD_STATUS_LABELS[self.status]}）"
             )
 
-    def plan(self, *, on: date, actor: str | None, note: str | None, **parts: Any) -> None:
+    def plan(self, *, on: date, actor: str | None, note: str | None,
+             deadline_working_days: int | None = None, **parts: Any) -> None:
+        """The 五到位 plan; a deadline in working days is counted from ``on`` and recorded with its rule."""
         given = {k: v for k, v in parts.items() if v is not None}
-        if not given:
+        if not given and deadline_working_days is None:
             raise InvalidCommand(f"{self.number}：整改方案至少要填写五到位中的一项（责任、措施、资金、时限、预案）")
         if self.status == "closed":
             raise InvalidCommand(f"{self.number} 已销号，如需重新整改请先反销号")
         self._guard(on, "制定整改方案", step=self.status == "reported")
-        deadline = given.get("deadline")
+        parts["deadline"], rule = _deadline(parts.get("deadline"), deadline_working_days, on)
+        deadline = parts["deadline"]
         if deadline is not None and deadline < self.found_on:
             raise InvalidCommand(f"{self.number}：整改期限 {deadline} 早于排查日期 {self.found_on}")
         if given.get("funds") is not None and given["funds"] < 0:
             raise InvalidCommand(f"{self.number}：整改资金不能为负数（{given['funds']} 万元）")
         full = {k: parts.get(k) for k in (
             "responsible_unit", "responsible_person", "measures", "funds", "deadline", "contingency")}
-        self.trigger_event(self.RectificationPlanned, on=on, actor=actor, note=note, **full)
+        self.trigger_event(self.RectificationPlanned, on=on, actor=actor, note=note, deadline_rule=rule,
+                           **full)
 
     def escalate(self, *, on: date, actor: str | None, note: str | None, supervisor: str,
                  level: str, doc_no: str | None) -> None:
@@ -277,7 +310,9 @@ class Hazard(Record):
                            supervisor=supervisor, doc_no=doc_no)
 
     def request_extension(self, *, on: date, actor: str | None, note: str | None,
-                          deadline: date, reason: str) -> None:
+                          deadline: date | None, reason: str,
+                          deadline_working_days: int | None = None) -> None:
+        """A later deadline: a date, or working days counted from the deadline in force."""
         self._guard(on, "申请延期")
         if self.status not in OPEN_STATUSES:
             raise InvalidCommand(
@@ -289,12 +324,15 @@ class Hazard(Record):
             raise InvalidCommand(
                 f"{self.number} 已有待审批的延期申请（延至 {self.extension_pending}），请先审批"
             )
+        deadline, rule = _deadline(deadline, deadline_working_days, self.deadline)
+        if deadline is None:
+            raise InvalidCommand(f"{self.number}：请填写延期后的期限（日期或工作日数）")
         if deadline <= self.deadline:
             raise InvalidCommand(
                 f"{self.number}：延期后的期限 {deadline} 应晚于现有整改期限 {self.deadline}"
             )
         self.trigger_event(self.ExtensionRequested, on=on, actor=actor, note=note,
-                           deadline=deadline, reason=reason)
+                           deadline=deadline, deadline_rule=rule, reason=reason)
 
     def decide_extension(self, *, on: date, actor: str | None, note: str | None, approved: bool) -> None:
         self._guard(on, "审批延期")
@@ -375,6 +413,16 @@ class Hazard(Record):
     def withdraw(self, *, on: date, actor: str | None, note: str | None, reason: str) -> None:
         self._guard(on, "撤销", step=True)
         self.trigger_event(self.Withdrawn, on=on, actor=actor, note=note, reason=reason)
+
+
+def _deadline(deadline: date | None, working_days: int | None,
+              start: date) -> tuple[date | None, dict[str, Any] | None]:
+    """A deadline given as a date (no rule), or as working days after ``start`` (with its rule)."""
+    if working_days is None:
+        return deadline, None
+    if deadline is not None:
+        raise InvalidCommand("整改期限只能填写日期或工作日数中的一项")
+    return add_working_days(start, working_days), working_days_rule(working_days, start)
 
 
 # Defined beside the other records; exported here so events stored under their first topics

@@ -21,7 +21,7 @@ from pydantic import TypeAdapter
 from .base import Record
 from .clock import CST
 from .domain import Hazard
-from .labels import KIND_LABELS
+from .labels import KIND_LABELS, deadline_rule_label
 from .records import Indicator, Measure, Report, Task, Unit
 from .rows import HazardRow, IndicatorReading, MeasureRow, ReportRow, UnitRow
 
@@ -36,13 +36,14 @@ def hazard_row(h: Hazard, as_of: date) -> HazardRow:
         source=h.source, found_on=h.found_on, inspectors=tuple(h.inspectors),
         description=h.description, responsible_unit=h.responsible_unit,
         responsible_person=h.responsible_person, measures=h.measures, funds=h.funds,
-        deadline=h.deadline, contingency=h.contingency, escalated=h.escalated,
+        deadline=h.deadline, deadline_rule=deadline_rule_label(h.deadline_rule, h.deadline),
+        contingency=h.contingency, escalated=h.escalated, escalated_on=h.escalated_on,
         escalation_level=h.escalation_level, supervisor=h.supervisor,
         escalation_doc_no=h.escalation_doc_no, extension_pending=h.extension_pending,
         status=h.status, overdue=h.is_overdue(as_of), five_in_place=not missing,
         missing_parts=missing, completed_on=h.completed_on, cost=h.cost,
         verified_on=h.verified_on, closed_on=h.closed_on, withdrawn_on=h.withdrawn_on,
-        reopened=h.reopened, note=h.note,
+        reopened=h.reopened, last_progress_on=h.last_progress_on, note=h.note,
     )
 
 

@@ -8,6 +8,9 @@ of the vocabulary too: the command models and the importer take them from here.
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 # -- the allowed words of the domain ---------------------------------------------------------------
 
 LEVELS = ("一般", "重大")
@@ -69,12 +72,14 @@ HAZARD_FIELD_LABELS = {
     "village": "村（居）", "location": "隐患部位", "category": "隐患类别", "level": "隐患等级",
     "source": "隐患来源", "found_on": "排查日期", "inspectors": "检查人员", "description": "隐患描述",
     "responsible_unit": "整改责任单位", "responsible_person": "责任人", "measures": "整改措施",
-    "funds": "整改资金（万元）", "deadline": "整改期限", "contingency": "应急预案",
-    "escalated": "挂牌督办", "escalation_level": "督办级别", "supervisor": "督办单位",
+    "funds": "整改资金（万元）", "deadline": "整改期限", "deadline_rule": "期限计算",
+    "contingency": "应急预案", "escalated": "挂牌督办", "escalated_on": "挂牌日期",
+    "escalation_level": "督办级别", "supervisor": "督办单位",
     "escalation_doc_no": "督办文号", "extension_pending": "待批延期至", "status": "整改状态",
     "overdue": "是否超期", "five_in_place": "五到位", "missing_parts": "五到位缺项",
     "completed_on": "完成日期", "cost": "实际整改费用（万元）", "verified_on": "验收日期",
-    "closed_on": "销号日期", "withdrawn_on": "撤销日期", "reopened": "反销号次数", "note": "备注",
+    "closed_on": "销号日期", "withdrawn_on": "撤销日期", "reopened": "反销号次数",
+    "last_progress_on": "最近进展日期", "note": "备注",
 }
 
 #: The hazard fields a ``correct`` may change (the rest follow from events).
@@ -109,7 +114,7 @@ COMMAND_FIELD_LABELS = {
     "percent": "完成百分比", "name": "名称", "credit_code": UNIT_FIELD_LABELS["credit_code"],
     "attributes": UNIT_FIELD_LABELS["attributes"], "period": "报送期间", "as_of": "截至日期",
     "resubmit_reason": "重新报送原因", "on": "业务日期", "actor": "操作人", "note": "备注",
-    "number": "编号",
+    "number": "编号", "deadline_working_days": "整改期限（工作日数）",
 }
 
 
@@ -122,7 +127,36 @@ EXTRA_FIELD_LABELS = {
     "state": "状态", "source": "依据", "lead_departments": "牵头部门", "departments": "配合部门",
     "percent": "完成百分比", "last_progress": "最近进展", "last_progress_on": "最近进展日期",
     "target_id": "目标编号", "hazards": "问题隐患清单", "measures": "制度措施清单",
+    "days_left": "剩余天数", "working_days_left": "剩余工作日", "within_days": "提前天数",
+    "overdue_items": "已逾期", "due_items": "即将到期", "text": "通知正文",
 }
+
+#: What a 时限规则 (``DeadlineRule.what``) asks to be done within its working days.
+DEADLINE_WHAT_LABELS = {
+    "five_in_place": "落实整改责任、措施、资金、时限和预案“五到位”",
+    "progress": "报告一次整改进展",
+}
+
+#: By the kind of a 到期事项 (``DueItem.kind``).
+DUE_KIND_LABELS = {"hazard": "问题隐患", "task": "重点任务", "measure": "制度措施"}
+
+
+def deadline_rule_label(rule: dict[str, Any] | None, deadline: date | None) -> str | None:
+    """How a deadline was counted, as a clerk reads it: ``15个工作日（至2020-10-21）``; None for a
+    deadline given as a date."""
+    if not rule or deadline is None:
+        return None
+    return f"{rule['working_days']}个工作日（至{deadline.isoformat()}）"
+
+
+def days_label(days_left: int, working_days_left: int | None) -> str:
+    """``还有3天（2个工作日）`` / ``今天到期`` / ``已逾期5天（3个工作日）``."""
+    working = "" if working_days_left is None else f"（{abs(working_days_left)}个工作日）"
+    if days_left > 0:
+        return f"还有{days_left}天{working}"
+    if days_left == 0:
+        return "今天到期"
+    return f"已逾期{-days_left}天{working}"
 
 
 def field_label(name: str) -> str | None:

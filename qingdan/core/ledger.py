@@ -32,6 +32,7 @@ from .queries import LedgerSnapshot, ReportDiff, Stats
 from .reading import COMMON_FIELDS, Queries  # noqa: F401  (COMMON_FIELDS: its old home)
 from .records import report_number
 from .rows import (
+    DueItem,
     HazardRow,
     HistoryEntry,
     IndicatorReading,
@@ -401,6 +402,12 @@ class Ledger:
         """Hazards not completed whose deadline passed before ``as_of``."""
         lists = self.two_lists(as_of=as_of, known_at=known_at, campaign=campaign)
         return [h for h in lists.hazards if h.overdue]
+
+    def due_soon(self, *, within_days: int = 7, as_of: date | None = None,
+                 known_at: date | datetime | None = None) -> list[DueItem]:
+        """Open hazards' deadlines, unfinished 重点任务 and planned 制度措施 falling due within
+        ``within_days`` after ``as_of`` — and those already overdue (negative ``days_left``) — by date."""
+        return self._queries.due_soon(within_days, as_of, known_at)
 
     def stats(self, *, as_of: date | None = None, known_at: date | datetime | None = None,
               campaign: str | None = None) -> Stats:

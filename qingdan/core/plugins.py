@@ -25,12 +25,14 @@ import pluggy
 
 from . import hookspecs
 from .errors import InvalidCommand, NotFound, PluginError, show
-from .spec import AttributeSpec, Campaign, Check, Projection, Target, TaskSpec
+from .rows import ReminderNotice
+from .spec import AttributeSpec, Campaign, Check, DeadlineRule, Projection, Target, TaskSpec
 
 ENTRY_POINT_GROUP = "qingdan"
 LOAD_PLUGINS_ENV = "QINGDAN_LOAD_PLUGINS"
 HOOK_PREFIX = "qingdan_"
-HOOK_NAMES = ("qingdan_campaign", "qingdan_targets", "qingdan_checks", "qingdan_projections")
+HOOK_NAMES = ("qingdan_campaign", "qingdan_targets", "qingdan_checks", "qingdan_projections",
+              "qingdan_deadline_rules", "qingdan_reminders")
 
 _UNSET: Any = object()
 
@@ -210,6 +212,7 @@ _KINDS = {
     "target": "整治目标",
     "check": "检查规则",
     "projection": "专题表",
+    "deadline_rule": "时限规则",
 }
 
 
@@ -226,11 +229,14 @@ class Catalogue:
     targets: dict[str, Target] = field(default_factory=dict)
     checks: dict[str, Check] = field(default_factory=dict)
     projections: dict[str, Projection] = field(default_factory=dict)
+    deadline_rules: dict[str, DeadlineRule] = field(default_factory=dict)
     tasks: dict[str, TaskSpec] = field(default_factory=dict)
     owners: dict[tuple[str, str], str] = field(default_factory=dict)
     errors: list[PluginProblem] = field(default_factory=list)
     plugins: list[PluginInfo] = field(default_factory=list)
     _attribute_specs: dict[str, AttributeSpec] | None = field(default=None, repr=False, compare=False)
+    #: the plugin manager it was built from (``send_reminders`` calls its plugins); None when built by hand
+    manager: pluggy.PluginManager | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_plugin_manager(cls, pm: pluggy.PluginManager) -> Catalogue:
@@ -250,6 +256,7 @@ class Catalogue:
             ("qingdan_targets", "target", Target, catalogue.targets),
             ("qingdan_checks", "check", Check, catalogue.checks),
             ("qingdan_projections", "projection", Projection, catalogue.projections),
+            ("qingdan_deadline_rules", "deadline_rule", DeadlineRule, catalogue.deadline_rules),
         ):
             for impl in _impls(pm, hook):
                 result = catalogue._call(pm, impl, hook)
@@ -264,6 +271,9 @@ class Catalogue:
                         catalogue._problem(name, hook, f"列表中有非 {model.__name__} 对象：{item!r}")
                         continue
                     catalogue._add(kind, item.id, item, store, name)
+                    if isinstance(item, DeadlineRule):  # a rule is enforced as the check of its id
+                        catalogue._add("check", item.id, item.check(), catalogue.checks, name)
+        catalogue.manager = pm
         campaign_of = {owner: key for (kind, key), owner in catalogue.owners.items() if kind == "campaign"}
         catalogue.plugins = list_plugins(pm, campaign_of=campaign_of)
         return catalogue
@@ -287,10 +297,30 @@ class Catalogue:
         self.owners[(kind, key)] = plugin
         store[key] = item
 
+    def send_reminders(self, notices: Sequence[ReminderNotice]) -> tuple[list[tuple[str, str]], list[PluginProblem]]:
+        """Hand ``notices`` to every plugin's ``qingdan_reminders``; (plugin, what it says it sent) for
+        each that sent something, and the problems of those that raised (the others still send)."""
+        sent: list[tuple[str, str]] = []
+        problems: list[PluginProblem] = []
+        if self.manager is None:
+            return sent, problems
+        for impl in _impls(self.manager, "qingdan_reminders"):
+            name = plugin_display_name(self.manager, impl.plugin)
+            try:
+                # pluggy lets an implementation take fewer arguments than the spec
+                result = impl.function(**({"notices": list(notices)} if "notices" in impl.argnames else {}))
+            except Exception as exc:
+                problems.append(PluginProblem(name, "qingdan_reminders", f"{type(exc).__name__}: {exc}"))
+                continue
+            if result is not None:
+                sent.append((name, str(result)))
+        return sent, problems
+
     # -- look-ups -------------------------------------------------------------------------------
 
     def owner(self, kind: str, key: str) -> str | None:
-        """The plugin that declared ``key`` (kind: campaign, task, target, check, projection)."""
+        """The plugin that declared ``key`` (kind: campaign, task, target, check, projection,
+        deadline_rule)."""
         return self.owners.get((kind, key))
 
     def campaign(self, campaign_id: str) -> Campaign:

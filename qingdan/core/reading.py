@@ -7,17 +7,19 @@ reference semantics (:func:`qingdan.core.reference.fold`), which is cheap for on
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import date, datetime
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from .base import Record
+from .base import OPEN_STATUSES, Record
+from .calendar import CalendarUnknown, working_days_between
 from .clock import CST, as_known_at
 from .domain import Hazard
 from .errors import InvalidCommand, NotFound
 from .errors import show as _show
 from .eventlog import EventLog
 from .kinds import hazard_row, indicator_reading, kind_label, measure_row, unit_row
+from .labels import DUE_KIND_LABELS, days_label
 from .queries import (
     LedgerSnapshot,
     ReportDiff,
@@ -31,11 +33,13 @@ from .queries import (
 from .records import Measure, Unit, report_number
 from .reference import fold
 from .rows import (
+    DueItem,
     HazardRow,
     HistoryEntry,
     IndicatorReading,
     LoggedEvent,
     MeasureRow,
+    ReminderNotice,
     ReportRow,
     TargetStatus,
     TaskRow,
@@ -132,6 +136,12 @@ class Queries:
         snap = self.snapshot(as_of=as_of, known_at=known_at)
         found, self.evaluation_errors = run_checks(self.catalogue.checks_of(), snap)
         return [f for f in found if campaign is None or f.campaign == campaign]
+
+    def due_soon(self, within_days: int, as_of: date | None,
+                 known_at: date | datetime | None) -> list[DueItem]:
+        if isinstance(within_days, bool) or not isinstance(within_days, int) or not 0 <= within_days <= 3660:
+            raise InvalidCommand(f"提前天数应为 0 至 3660 之间的整数，收到“{_show(within_days)}”")
+        return due_items(self.snapshot(as_of=as_of, known_at=known_at), within_days)
 
     def projection(self, projection_id: str, as_of: date | None,
                    known_at: date | datetime | None) -> list[dict[str, Any]]:
@@ -250,3 +260,68 @@ class Queries:
                                              fields=tuple(fields), events=tuple(causes)))
         return ReportDiff(report=report, digest_matches=rows_digest(then, report.digest_fields) == report.digest,
                           differences=tuple(differences))
+
+
+# -- what falls due ------------------------------------------------------------------------------
+
+_KIND_ORDER = {"hazard": 0, "task": 1, "measure": 2}
+_DUE_WORDS = {"hazard": "整改期限", "task": "完成时限", "measure": "完成时限"}
+NO_DEPARTMENT = "未明确责任单位"
+
+
+def _item(kind: str, number: str, campaign: str, title: str, department: str | None, due: date,
+          as_of: date, status: str, level: str | None = None) -> DueItem:
+    try:
+        working = working_days_between(as_of, due)
+    except CalendarUnknown:  # a year whose holidays are not known: say nothing rather than guess
+        working = None
+    return DueItem(kind=kind, number=number, campaign=campaign, title=title, department=department or None,
+                   due=due, days_left=(due - as_of).days, working_days_left=working, status=status,
+                   level=level)
+
+
+def due_items(snapshot: LedgerSnapshot, within_days: int) -> list[DueItem]:
+    """Open hazards with a deadline, unfinished 重点任务 and planned 制度措施 with a due date, whose
+    date is at most ``within_days`` after the snapshot's date (overdue ones included), by date."""
+    as_of = snapshot.as_of
+    last = as_of + timedelta(days=within_days)
+    items = [_item("hazard", h.number, h.campaign, f"{h.unit}：{h.description}", h.responsible_unit,
+                   h.deadline, as_of, h.status, h.level)
+             for h in snapshot.hazards() if h.status in OPEN_STATUSES and h.deadline and h.deadline <= last]
+    items += [_item("task", t.id, t.campaign, t.title, "、".join(t.lead_departments), t.due, as_of, t.status)
+              for t in snapshot.tasks() if t.status != "done" and t.due and t.due <= last]
+    items += [_item("measure", m.number, m.campaign, m.title, m.department, m.due, as_of, m.status)
+              for m in snapshot.measures() if m.status == "planned" and m.due and m.due <= last]
+    return sorted(items, key=lambda i: (i.due, _KIND_ORDER[i.kind], i.number))
+
+
+def _line(index: int, item: DueItem) -> str:
+    kind = DUE_KIND_LABELS[item.kind] + (f"·{item.level}" if item.level == "重大" else "")
+    return (f"{index}. 【{kind}】{item.number} {item.title} — {_DUE_WORDS[item.kind]} {item.due}，"
+            f"{days_label(item.days_left, item.working_days_left)}")
+
+
+def reminder_notices(items: Iterable[DueItem], *, as_of: date, within_days: int,
+                     sender: str = "安委会办公室") -> list[ReminderNotice]:
+    """One notice per responsible department (by name; items without one under “未明确责任单位”):
+    what is overdue and what falls due within ``within_days``, with the text a 安委办 sends."""
+    by_department: dict[str, list[DueItem]] = {}
+    for item in items:
+        by_department.setdefault(item.department or NO_DEPARTMENT, []).append(item)
+    notices = []
+    for department in sorted(by_department):
+        group = by_department[department]
+        overdue = tuple(i for i in group if i.days_left < 0)
+        soon = tuple(i for i in group if i.days_left >= 0)
+        lines = ["关于抓紧办理到期事项的提醒", "", f"{department}：", "",
+                 f"截至 {as_of}，贵单位负责的以下事项已逾期或将于 {within_days} 日内到期，请抓紧办理，"
+                 "办结后及时在台账中登记；确需延期的，请按程序申请延期。", ""]
+        for heading, part in (("已逾期", overdue), ("即将到期", soon)):
+            if part:
+                lines.append(f"{'一' if heading == '已逾期' or not overdue else '二'}、{heading}（{len(part)} 项）")
+                lines += [_line(n, i) for n, i in enumerate(part, 1)]
+                lines.append("")
+        lines += [sender, str(as_of)]
+        notices.append(ReminderNotice(department=department, as_of=as_of, within_days=within_days,
+                                      overdue_items=overdue, due_items=soon, text="\n".join(lines) + "\n"))
+    return notices

@@ -44,8 +44,11 @@ class HazardRow(Row):
     measures: str | None = None
     funds: float | None = None
     deadline: date | None = None
+    #: how the deadline was counted, when in working days: ``15个工作日（至2020-10-21）``
+    deadline_rule: str | None = None
     contingency: str | None = None
     escalated: bool = False
+    escalated_on: date | None = None
     escalation_level: str | None = None
     supervisor: str | None = None
     escalation_doc_no: str | None = None
@@ -60,6 +63,7 @@ class HazardRow(Row):
     closed_on: date | None = None
     withdrawn_on: date | None = None
     reopened: int = 0
+    last_progress_on: date | None = None
     note: str | None = None
 
     @property
@@ -178,6 +182,39 @@ class TargetStatus(Row):
     due: date
     state: str
     source: str = ""
+
+
+class DueItem(Row):
+    """Something with a date by which it must be done, as of a date: an open hazard's 整改期限, a
+    重点任务's or a planned 制度措施's 完成时限. ``days_left`` and ``working_days_left`` are negative
+    once it is overdue; ``working_days_left`` is None where the calendar does not know the years."""
+
+    kind: str  # hazard | task | measure
+    number: str  # the task id for a task
+    campaign: str
+    title: str
+    department: str | None = None
+    due: date
+    days_left: int
+    working_days_left: int | None = None
+    status: str
+    level: str | None = None  # a hazard's 隐患等级
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_left < 0
+
+
+class ReminderNotice(Row):
+    """The notice a 安委办 sends one responsible department: what is overdue and what falls due
+    within ``within_days`` as of ``as_of``, with the text to send."""
+
+    department: str
+    as_of: date
+    within_days: int
+    overdue_items: tuple[DueItem, ...] = ()
+    due_items: tuple[DueItem, ...] = ()
+    text: str
 
 
 #: The fields of each list a report digest hashed when digests were first recorded (version 1 of

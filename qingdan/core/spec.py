@@ -3,23 +3,27 @@
 A campaign plugin is data first: its phases, tasks, targets and categories read like the clauses of
 the seed, each carrying a ``source`` citation (``附件3 一、整治目标``). Code appears only where a rule
 needs computing: a target's ``measure``, a check's ``run``, a projection's ``build``; each receives a
-read-only :class:`Snapshot`.
+read-only :class:`Snapshot`. A :class:`DeadlineRule` (so many working days from a date of the hazard)
+is data too: the catalogue makes it a check.
 """
 
 from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .calendar import CalendarUnknown, add_working_days, supported_years, working_days_between
+from .labels import DEADLINE_WHAT_LABELS, FIVE_PART_LABELS, HAZARD_FIELD_LABELS
 from .rows import HazardRow, IndicatorReading, MeasureRow, TaskRow, UnitRow
 
 Comparator = Literal[">=", "<=", "=="]
 Severity = Literal["提示", "警告", "严重"]
 AttributeType = Literal["bool", "int", "float", "str", "date", "choice"]
+DeadlineWhat = Literal["five_in_place", "progress"]
 
 
 class Spec(BaseModel):
@@ -161,6 +165,120 @@ class Check(Spec):
     run: Callable[[Snapshot], Iterable[Finding]]
 
 
+#: The hazard statuses in which a rectification is still under way (``base.OPEN_STATUSES``, which
+#: this layer cannot import).
+_UNDER_WAY = ("reported", "rectifying")
+_DATE_FIELDS = tuple(name for name, f in HazardRow.model_fields.items() if f.annotation in (date, date | None))
+
+
+class DeadlineRule(Spec):
+    """A 时限规则: what must be done within ``working_days`` working days (法定节假日和调休 counted by
+    :mod:`qingdan.core.calendar`) of a date of the hazard.
+
+    ``applies_to(hazard)`` chooses the hazards (e.g. ``level == "重大"``); ``from_field`` is the date
+    field of :class:`HazardRow` the period runs from (``found_on``, ``escalated_on`` …; a hazard
+    without that date is not yet bound). ``what``:
+
+    * ``five_in_place`` — the 五到位 plan complete, while the hazard is not closed or withdrawn;
+    * ``progress`` — a progress report (整改进展) every ``working_days``, counted from the later of
+      ``from_field`` and the last report, while the rectification is under way.
+
+    ``inferred``: why the number of days is inferred, when the cited clause does not state it (say so
+    in the title too). ``every_campaign``: judge every campaign's hazards (the 总体方案's rules), each
+    finding carrying the hazard's campaign. The catalogue turns each rule into the :class:`Check` of
+    the same id that :meth:`check` returns.
+    """
+
+    id: str
+    campaign: str
+    title: str
+    source: str
+    applies_to: Callable[[HazardRow], bool]
+    working_days: int = Field(ge=1, le=250)
+    from_field: str
+    what: DeadlineWhat
+    severity: Severity = "警告"
+    every_campaign: bool = False
+    inferred: str = ""
+
+    @model_validator(mode="after")
+    def _date_field(self) -> DeadlineRule:
+        if self.from_field not in _DATE_FIELDS:
+            raise ValueError(f"deadline rule {self.id}: from_field {self.from_field!r} is not a date field "
+                             f"of HazardRow ({', '.join(_DATE_FIELDS)})")
+        return self
+
+    def start(self, hazard: HazardRow) -> date | None:
+        """The day the period runs from (not counted), or None when the rule does not bind yet."""
+        start = getattr(hazard, self.from_field)
+        if start is not None and self.what == "progress" and hazard.last_progress_on is not None:
+            start = max(start, hazard.last_progress_on)
+        return start
+
+    def pending(self, hazard: HazardRow) -> bool:
+        """Whether the hazard is bound by the rule and what it asks is not done."""
+        if self.what == "five_in_place":
+            pending = hazard.status not in ("closed", "withdrawn") and not hazard.five_in_place
+        else:
+            pending = hazard.status in _UNDER_WAY
+        return pending and self.start(hazard) is not None and bool(self.applies_to(hazard))
+
+    def due(self, hazard: HazardRow) -> date | None:
+        """The last day to do it (may raise :class:`~qingdan.core.calendar.CalendarUnknown`)."""
+        start = self.start(hazard)
+        return None if start is None else add_working_days(start, self.working_days)
+
+    def breached(self, hazard: HazardRow, as_of: date) -> bool:
+        """Pending, and its last day was before ``as_of``; only the days up to ``as_of`` are counted,
+        so a period reaching into a year the calendar does not know yet is judged all the same.
+        Raises :class:`~qingdan.core.calendar.CalendarUnknown` when ``as_of`` itself is unknown."""
+        if not self.pending(hazard):
+            return False
+        start = self.start(hazard)
+        assert start is not None
+        if (as_of - start).days <= self.working_days:  # n working days never take fewer than n days
+            return False
+        return working_days_between(start, as_of - timedelta(days=1)) >= self.working_days
+
+    def message(self, hazard: HazardRow) -> str:
+        start, due = self.start(hazard), self.due(hazard)
+        since = f"{HAZARD_FIELD_LABELS.get(self.from_field, self.from_field)} {getattr(hazard, self.from_field)}"
+        if self.what == "progress":
+            last = f"最近一次进展 {hazard.last_progress_on}" if hazard.last_progress_on else "尚未报告进展"
+            return (f"自{since}起每 {self.working_days} 个工作日应{DEADLINE_WHAT_LABELS[self.what]}，"
+                    f"{last}，应于 {due} 前报告，已逾期（自 {start} 起计）")
+        missing = "、".join(FIVE_PART_LABELS.get(p, p) for p in hazard.missing_parts)
+        return (f"自{since}起 {self.working_days} 个工作日内（至 {due}）应{DEADLINE_WHAT_LABELS[self.what]}，"
+                f"已逾期，尚缺：{missing}")
+
+    def run(self, snapshot: Snapshot) -> Iterable[Finding]:
+        """The findings of the rule as of the snapshot's date."""
+        hazards = snapshot.hazards() if self.every_campaign else [
+            h for h in snapshot.hazards(campaign=self.campaign) if h.campaign == self.campaign]
+        unknown = 0
+        for hazard in hazards:
+            try:
+                if not self.breached(hazard, snapshot.as_of):
+                    continue
+                text = self.message(hazard)
+            except CalendarUnknown:
+                unknown += 1
+                continue
+            yield Finding(check=self.id, campaign=hazard.campaign if self.every_campaign else self.campaign,
+                          subject=hazard.number, message=f"{hazard.number} {hazard.unit}：{text}",
+                          severity=self.severity)
+        if unknown:
+            first, last = supported_years()
+            yield Finding(check=self.id, campaign=self.campaign, subject=self.id, severity="提示",
+                          message=f"{unknown} 条隐患无法按工作日判断：截至 {snapshot.as_of} 的期限超出已知的"
+                                  f"节假日安排（{first}—{last} 年），请升级 chinesecalendar")
+
+    def check(self) -> Check:
+        """The rule as a check of the same id, title, severity and source."""
+        return Check(id=self.id, campaign=self.campaign, title=self.title, severity=self.severity,
+                     source=self.source, run=self.run)
+
+
 class Projection(Spec):
     """A campaign-specific table built from a snapshot (e.g. 红橙黄蓝 distribution of units)."""
 
@@ -202,5 +320,5 @@ class Snapshot(abc.ABC):
         """Report submissions recorded with ``as_of`` on or before the snapshot date."""
 
 
-for _model in (Target, Check, Projection):
+for _model in (Target, Check, DeadlineRule, Projection):
     _model.model_rebuild()

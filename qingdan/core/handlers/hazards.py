@@ -42,7 +42,8 @@ class HazardCommands(Handler):
                             doc_no=c.doc_no)
 
     def request_extension(self, number: str, c: cmd.RequestExtension) -> str:
-        return self.uow.act(Hazard, number, "request_extension", c, deadline=c.deadline, reason=c.reason)
+        return self.uow.act(Hazard, number, "request_extension", c, deadline=c.deadline,
+                            deadline_working_days=c.deadline_working_days, reason=c.reason)
 
     def decide_extension(self, number: str, c: cmd.DecideExtension) -> str:
         return self.uow.act(Hazard, number, "decide_extension", c, approved=c.approved)

@@ -4,18 +4,28 @@ Its hazard and task checks read every campaign's rows (the main plan's rules bin
 each finding carries the campaign of the hazard or task it is about, so a 专项 clerk sees it in his own
 list. The monthly 两个清单 check reads the township-wide submissions (campaign ``None`` or ``general``).
 The plan gives its two targets no date: “五到位” is due at the campaign's end, and the 督导组 transfers
-(“立即整改销号”) at the end of 三(二)1 集中攻坚（2020年）; both titles say so.
+(“立即整改销号”) at the end of 三(二)1 集中攻坚（2020年）; both titles say so. Its two 时限规则 (五到位
+of a 重大隐患, progress of a 挂牌督办 hazard) count working days the plan does not state: each says
+why its number is what it is (``inferred``), and its title says it is inferred.
+
+Reminders: with ``QINGDAN_REMINDER_DIR`` set, ``qingdan remind --send`` writes each department's
+notice into that folder (a host's mail or SMS job picks them up); unset, this plugin sends nothing.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import re
 from datetime import date
+from pathlib import Path
 
 from qingdan import Campaign, Check, Finding, Projection, Snapshot, Target, hookimpl
 from qingdan.core import authoring as author
 from qingdan.core import targets as rules
 from qingdan.core.authoring import ACTION_END, ACTION_START
-from qingdan.core.rows import FIVE_PART_LABELS
+from qingdan.core.rows import FIVE_PART_LABELS, ReminderNotice
+from qingdan.core.spec import DeadlineRule
 
 ID = "general"
 PLAN = "总体方案"
@@ -150,6 +160,74 @@ def qingdan_checks() -> list[Check]:
         author.check(ID, "summary_report", "专项整治三年行动总结报告2022年11月10日前报送", "严重", f"{PLAN} 三(二)",
                      _summary_report),
     ]
+
+
+# -- 时限规则 -------------------------------------------------------------------------------------
+
+MAJOR_FIVE_IN_PLACE_DAYS = 15
+ESCALATED_PROGRESS_DAYS = 20
+
+DEADLINE_RULES = (
+    DeadlineRule(
+        id=f"{ID}.major_five_in_place_within",
+        campaign=ID,
+        title=f"重大隐患排查后{MAJOR_FIVE_IN_PLACE_DAYS}个工作日内落实“五到位”（天数为推定）",
+        source=f"{PLAN} 四(三)；三(一)3",
+        applies_to=lambda h: h.level == "重大",
+        working_days=MAJOR_FIVE_IN_PLACE_DAYS, from_field="found_on", what="five_in_place",
+        severity="严重", every_campaign=True,
+        inferred="四(三)要求对排查发现的问题隐患“从严从快立查立改”、确保“五到位”，未规定天数；"
+                 "按15个工作日（三周）推定：短于两个清单按月报送的周期（三(一)2），方案能在下一次报送前到位",
+    ),
+    DeadlineRule(
+        id=f"{ID}.escalated_progress_every",
+        campaign=ID,
+        title=f"挂牌督办的隐患每{ESCALATED_PROGRESS_DAYS}个工作日报告一次整改进展（频次为推定）",
+        source=f"{PLAN} 三(一)3；三(二)2",
+        applies_to=lambda h: h.escalated,
+        working_days=ESCALATED_PROGRESS_DAYS, from_field="escalated_on", what="progress",
+        severity="警告", every_campaign=True,
+        inferred="三(一)3、三(二)2要求对重大隐患“跟踪督办、闭环整改”，未规定报告频次；"
+                 "按20个工作日（约一个月）推定，与两个清单每月25日前报送（三(一)2）的节奏一致",
+    ),
+)
+
+
+@hookimpl
+def qingdan_deadline_rules() -> list[DeadlineRule]:
+    return list(DEADLINE_RULES)
+
+
+# -- reminders -------------------------------------------------------------------------------------
+
+REMINDER_DIR_ENV = "QINGDAN_REMINDER_DIR"
+
+
+def _file_name(text: str) -> str:
+    return re.sub(r'[\\/:*?"<>|\s]+', "_", text).strip("._")[:60] or "未明确责任单位"
+
+
+def _write(path: Path, text: str) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+
+
+@hookimpl
+def qingdan_reminders(notices: list[ReminderNotice]) -> str | None:
+    """With ``QINGDAN_REMINDER_DIR`` set, one ``<日期>-<部门>.txt`` per notice and all of them as
+    ``<日期>-reminders.json``; otherwise nothing."""
+    folder = os.environ.get(REMINDER_DIR_ENV)
+    if not folder or not notices:
+        return None
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    day = notices[0].as_of.isoformat()
+    for notice in notices:
+        _write(path / f"{day}-{_file_name(notice.department)}.txt", notice.text)
+    _write(path / f"{day}-reminders.json",
+           json.dumps([n.model_dump(mode="json") for n in notices], ensure_ascii=False, indent=2) + "\n")
+    return f"已将 {len(notices)} 份提醒通知写入 {path}"
 
 
 @author.projection(ID, "two_lists_by_campaign", "各专项两个清单汇总",
