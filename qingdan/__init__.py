@@ -35,6 +35,7 @@ from qingdan.core.spec import (
     AttributeSpec,
     Campaign,
     Check,
+    DeadlineRule,
     Finding,
     Phase,
     Projection,
@@ -46,7 +47,7 @@ from qingdan.core.spec import (
 __all__ = [
     "open_ledger", "Ledger", "hookimpl",
     "Campaign", "Phase", "TaskSpec", "AttributeSpec", "Target", "Check", "Finding", "Projection",
-    "Snapshot",
+    "Snapshot", "DeadlineRule",
     "phases", "standard_phases", "task_table", "target", "share_target", "check", "unit_check",
     "unit_rule", "hazard_rule", "task_rule", "monthly_two_lists_check", "projection",
     "HazardRow", "MeasureRow", "TaskRow", "UnitRow", "IndicatorReading", "TwoLists", "HistoryEntry",
