@@ -24,6 +24,7 @@ from qingdan.core.ledger import Ledger
 from qingdan.core.policy import Authoriser, load_policy
 from qingdan.core.queries import ReportDiff, Stats
 from qingdan.core.rows import (
+    DueItem,
     HazardRow,
     HistoryEntry,
     IndicatorReading,
@@ -242,6 +243,12 @@ def _add_queries(app: FastAPI, ledger_dep: Any) -> None:
     def overdue(ledger: L, as_of: AsOf = None, known_at: KnownAt = None, campaign: CampaignQ = None) -> Any:
         return ledger.overdue(as_of=as_of, known_at=known_at_param(known_at), campaign=campaign)
 
+    @get("/api/due-soon", response_model=list[DueItem], tags=["两个清单"],
+         summary="即将到期与已超期：问题隐患、重点任务、制度措施（含工作日）")
+    def due_soon(ledger: L, within_days: Annotated[int, Query(ge=0, le=366)] = 7, as_of: AsOf = None,
+                 known_at: KnownAt = None) -> Any:
+        return ledger.due_soon(within_days=within_days, as_of=as_of, known_at=known_at_param(known_at))
+
     @get("/api/stats", response_model=Stats, tags=["两个清单"], summary="统计：整改率、重大隐患、各状态数量")
     def stats(ledger: L, as_of: AsOf = None, known_at: KnownAt = None, campaign: CampaignQ = None) -> Any:
         return ledger.stats(as_of=as_of, known_at=known_at_param(known_at), campaign=campaign)
@@ -284,5 +291,5 @@ def _add_queries(app: FastAPI, ledger_dep: Any) -> None:
         return {"events": [e.model_dump(mode="json") for e in items],
                 "last": items[-1].position if items else after}
 
-    _ = (two_lists, units, tasks, task_history, indicator, overdue, stats, targets, findings, projection,
+    _ = (two_lists, due_soon, units, tasks, task_history, indicator, overdue, stats, targets, findings, projection,
          campaigns, reports, report_diff, verify, events)
