@@ -204,6 +204,7 @@ def test_every_command_route_and_every_query(api, ledger_url, own_catalogue):
             "/api/indicators/fire-officers": lib.indicator("fire-officers"),
             "/api/indicators/fire-computed": None,  # a computed target has no readings
             "/api/overdue": lib.overdue(),
+            "/api/due-soon?within_days=30&as_of=2020-10-01": lib.due_soon(within_days=30, as_of=date(2020, 10, 1)),
             "/api/stats": lib.stats(),
             "/api/stats?as_of=2020-10-12&campaign=fire": lib.stats(as_of=date(2020, 10, 12), campaign="fire"),
             "/api/targets": lib.targets(),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, computed_field
 
 from . import reference
 from .chain import chain_head
@@ -47,8 +47,10 @@ class VerifyReport(BaseModel):
     dates_checked: tuple[date, ...]
     problems: tuple[Problem, ...]
 
+    @computed_field  # type: ignore[prop-decorator]  # shown in JSON too
     @property
     def ok(self) -> bool:
+        """Nothing wrong was found."""
         return not self.problems
 
 

@@ -288,6 +288,10 @@ def describe_errors(errors: Any, model: type[BaseModel] | None = None) -> str:
             reason = "不是这个命令的参数"
         elif kind == "missing":
             reason = "必须填写"
+        elif kind == "json_invalid":
+            reason = "请求内容不是有效的 JSON"
+        elif kind in ("model_attributes_type", "dict_type", "model_type"):
+            reason = "请求内容应为 JSON 对象（{…}）"
         elif kind == "literal_error":
             expected = item.get("ctx", {}).get("expected", "")
             reason = f"应为 {expected.replace(' or ', '、').replace(', ', '、').replace(chr(39), '')} 之一，收到“{given}”"

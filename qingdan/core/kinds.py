@@ -81,7 +81,7 @@ def indicator_reading(i: Indicator | None) -> IndicatorReading | None:
     if latest is None:
         return None
     on, value, recorded_at, actor = latest
-    return IndicatorReading(target_id=i.number, value=value, on=on, recorded_at=recorded_at,
+    return IndicatorReading(target_id=i.number, value=value, on=on, recorded_at=recorded_at.astimezone(CST),
                             actor=actor)
 
 

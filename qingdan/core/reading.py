@@ -58,6 +58,22 @@ COMMON_FIELDS = {"originator_id", "originator_version", "timestamp", "originator
 SNAPSHOTS = 4  # decoded snapshots kept for repeated reads at the same (as_of, known_at)
 
 
+#: The recorded times a question may name (a ledger holds nothing outside them).
+EARLIEST_KNOWN, LATEST_KNOWN = datetime(1990, 1, 1, tzinfo=CST), datetime(2200, 1, 1, tzinfo=CST)
+
+
+def known(value: date | datetime | None) -> datetime | None:
+    """``known_at`` as an aware datetime, refused when it is outside any ledger's recorded times."""
+    try:
+        moment = as_known_at(value)
+        if moment is not None and not EARLIEST_KNOWN <= moment <= LATEST_KNOWN:
+            raise OverflowError
+    except (OverflowError, ValueError):
+        raise InvalidCommand(f"按此时登记（known_at）{_show(value)} 超出可用范围"
+                             f"（{EARLIEST_KNOWN.year} 年至 {LATEST_KNOWN.year} 年）") from None
+    return moment
+
+
 def _known_label(known_at: date | datetime | None) -> str:
     return f"（按 {known_at} 时的登记）" if known_at is not None else ""
 
@@ -81,7 +97,7 @@ class Queries:
     def snapshot(self, *, as_of: date | None = None,
                  known_at: date | datetime | None = None) -> LedgerSnapshot:
         self.view.catch_up()  # before every read, so other processes' writes are seen too
-        key = (as_of or self.today(), as_known_at(known_at))
+        key = (as_of or self.today(), known(known_at))
         position = self.view.position()
         cached = self._snapshots.get(key)
         if cached is not None and cached[0] == position:
@@ -102,8 +118,10 @@ class Queries:
                   limit: int | None, offset: int) -> TwoLists:
         if campaign is not None:
             self.catalogue.campaign(campaign)
-        if limit is not None and (limit < 0 or offset < 0):
+        if (limit is not None and limit < 0) or offset < 0:
             raise InvalidCommand("分页参数不能为负数")
+        if offset and limit is None:
+            limit = 2**62  # an offset alone still skips rows
         return two_lists(self.snapshot(as_of=as_of, known_at=known_at), campaign=campaign,
                          department=department, village=village, include_withdrawn=include_withdrawn,
                          limit=limit, offset=offset)
@@ -160,7 +178,7 @@ class Queries:
         if not events:
             raise NotFound(f"台账中没有 {_show(number)}")
         as_of = as_of or self.today()
-        aggregate = fold(events, as_of, as_known_at(known_at))
+        aggregate = fold(events, as_of, known(known_at))
         if aggregate is None:
             raise NotFound(f"截至 {as_of}{_known_label(known_at)}，台账中还没有 {_show(number)}")
         if not isinstance(aggregate, cls):
@@ -185,7 +203,7 @@ class Queries:
         events = self._events("indicator:" + target_id)
         if not events:
             return None
-        return indicator_reading(fold(events, as_of or self.today(), as_known_at(known_at)))
+        return indicator_reading(fold(events, as_of or self.today(), known(known_at)))
 
     def history(self, number: str) -> list[HistoryEntry]:
         events: list[Record.Event] = []

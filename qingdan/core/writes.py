@@ -253,12 +253,13 @@ class UnitOfWork:
         self.policy.authorise(AccessRequest(actor=actor, kind=cls.__name__, command=action,
                                             number=number, record=record, departments=departments))
 
-    def track(self, cls: type[A], key: str, number: str, campaign: Any) -> None:
-        """Start the ledger's record of a plugin-defined task or target (once; idempotent)."""
+    def track(self, cls: type[A], key: str, number: str, campaign: Any, actor: str) -> None:
+        """Start the ledger's record of a plugin-defined task or target (once; idempotent), in the
+        name of whoever's command needs it."""
         if not self.exists(key):
             with self.clocked():
                 record = cls.track(number=number, campaign=campaign.id, start=campaign.start,
-                                   actor=self.actor)
+                                   actor=actor)
             try:
                 self.save(record)
             except IntegrityError:

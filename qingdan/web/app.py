@@ -17,8 +17,10 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, Path, Query
+from pydantic import BaseModel, Field
 
 import qingdan
+from qingdan.core.audit import VerifyReport
 from qingdan.core.errors import InvalidCommand
 from qingdan.core.ledger import Ledger
 from qingdan.core.policy import Authoriser, load_policy
@@ -37,9 +39,17 @@ from qingdan.core.rows import (
     UnitRow,
 )
 from qingdan.core.spec import Campaign, Finding
-from qingdan.web.errors import install_error_handlers
+from qingdan.web.errors import ERROR_RESPONSES, install_error_handlers
 from qingdan.web.identity import Identity, reader, writer
 from qingdan.web.limits import BodyLimit
+
+
+class EventsPage(BaseModel):
+    """A page of the event feed: follow it by passing ``last`` as the next ``after``."""
+
+    events: list[LoggedEvent] = Field(description="事件，按位置顺序")
+    last: int = Field(description="本页最后一个事件的位置（没有新事件时即 after）：下次请求的 after")
+
 
 POOL = 4  # ledgers (each with its own connections) serving requests at once
 MAX_BODY = 1_000_000  # bytes; a command is a few hundred
@@ -88,7 +98,24 @@ def known_at_param(value: str | None) -> date | datetime | None:
                              f"2020-09-25T16:00:00+08:00），收到“{qingdan.core.errors.show(value)}”") from None
 
 
-AsOf = Annotated[date | None, Query(description="截至日期（该日结束时的情况），默认今天")]
+def as_of_param(value: str | None) -> date | None:
+    """``as_of`` as a calendar day written YYYY-MM-DD (not a number of seconds)."""
+    if value is None or value == "":
+        return None
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value)
+    except ValueError:
+        pass
+    raise InvalidCommand(f"as_of（截至日期）应为 YYYY-MM-DD（如 2020-09-25），收到“{qingdan.core.errors.show(value)}”")
+
+
+def _as_of(as_of: Annotated[str | None, Query(description="截至日期 YYYY-MM-DD（该日结束时的情况），默认今天")] = None
+           ) -> date | None:
+    return as_of_param(as_of)
+
+
+AsOf = Annotated[date | None, Depends(_as_of)]
 KnownAt = Annotated[str | None, Query(description="按此时登记：只看此时之前登记的事实；只写日期表示该日结束；默认现在")]
 CampaignQ = Annotated[str | None, Query(description="专项编号（如 fire）")]
 
@@ -139,7 +166,8 @@ def create_app(url: str | None = None, *, policy: Authoriser | str | os.PathLike
         description="问题隐患清单与制度措施清单：每个命令一个 POST，每个查询一个 GET（as_of / known_at 同 Python 库）。"
                     "错误统一为 {\"error\": {\"type\", \"message\"}}。",
         openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None,
-        static_url="/api/docs-static", lifespan=lifespan, dependencies=[Depends(reader)])
+        static_url="/api/docs-static", lifespan=lifespan, dependencies=[Depends(reader)],
+        responses=ERROR_RESPONSES)
     app.state.ledgers = ledgers
     app.state.identity = Identity(authoriser)
     app.add_middleware(BodyLimit, limit=max_body)
@@ -154,7 +182,28 @@ def create_app(url: str | None = None, *, policy: Authoriser | str | os.PathLike
     for path, name, subject in COMMANDS:
         _add_command(app, path, name, subject, LedgerDep)
     _add_queries(app, LedgerDep)
+    _document_identity(app)
     return app
+
+
+def _document_identity(app: FastAPI) -> None:
+    """The OpenAPI document says how callers identify themselves (the app checks it itself)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "token": {"type": "http", "scheme": "bearer",
+                          "description": "权限配置中的操作人令牌（qingdan token create）"},
+                "actor": {"type": "apiKey", "in": "header", "name": "X-Qingdan-Actor",
+                          "description": "未配置权限时（仅本机）：操作人姓名，UTF-8 百分号编码"},
+            }
+            schema["security"] = [{"token": []}, {"actor": []}, {}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _add_command(app: FastAPI, path: str, name: str, subject: str | None, ledger_dep: Any) -> None:
@@ -199,17 +248,17 @@ def _add_queries(app: FastAPI, ledger_dep: Any) -> None:
     get = app.get
 
     @get("/api/two-lists", response_model=TwoLists, tags=["两个清单"], summary="两个清单（截至某日，按某时登记）")
-    def two_lists(ledger: L, as_of: AsOf = None, known_at: KnownAt = None, campaign: CampaignQ = None,
+    def two_lists(ledger: L, as_of: AsOf, known_at: KnownAt = None, campaign: CampaignQ = None,
                   department: str | None = None, village: str | None = None,
                   limit: Annotated[int | None, Query(ge=0, le=10_000)] = None,
-                  offset: Annotated[int, Query(ge=0)] = 0) -> TwoLists:
+                  offset: Annotated[int, Query(ge=0, le=10**9)] = 0) -> TwoLists:
         return ledger.two_lists(as_of=as_of, known_at=known_at_param(known_at), campaign=campaign,
                                 department=department, village=village, limit=limit, offset=offset)
 
     def record_routes(noun: str, tag: str, fetch: Callable[..., Any], row: Any) -> None:
         @get(f"/api/{noun}/{{number}}", response_model=row, tags=[tag], summary=f"{tag}（截至某日）",
              operation_id=f"get_{noun}")
-        def one(number: str, ledger: L, as_of: AsOf = None, known_at: KnownAt = None) -> Any:
+        def one(number: str, ledger: L, as_of: AsOf, known_at: KnownAt = None) -> Any:
             return fetch(ledger)(number, as_of=as_of, known_at=known_at_param(known_at))
 
         @get(f"/api/{noun}/{{number}}/history", response_model=list[HistoryEntry], tags=[tag],
@@ -226,44 +275,44 @@ def _add_queries(app: FastAPI, ledger_dep: Any) -> None:
         return ledger.history(task_id)
 
     @get("/api/units", response_model=list[UnitRow], tags=["监管对象"], summary="监管对象（截至某日）")
-    def units(ledger: L, as_of: AsOf = None, known_at: KnownAt = None, kind: str | None = None,
+    def units(ledger: L, as_of: AsOf, known_at: KnownAt = None, kind: str | None = None,
               include_closed: bool = False) -> list[UnitRow]:
         return ledger.units(as_of=as_of, known_at=known_at_param(known_at), kind=kind,
                             include_closed=include_closed)
 
     @get("/api/tasks", response_model=list[TaskRow], tags=["重点任务"], summary="重点任务及进展")
-    def tasks(ledger: L, as_of: AsOf = None, known_at: KnownAt = None, campaign: CampaignQ = None) -> list[TaskRow]:
+    def tasks(ledger: L, as_of: AsOf, known_at: KnownAt = None, campaign: CampaignQ = None) -> list[TaskRow]:
         return ledger.tasks(as_of=as_of, known_at=known_at_param(known_at), campaign=campaign)
 
     @get("/api/indicators/{target_id}", response_model=IndicatorReading | None, tags=["指标"], summary="指标的最近填报")
-    def indicator(target_id: str, ledger: L, as_of: AsOf = None, known_at: KnownAt = None) -> Any:
+    def indicator(target_id: str, ledger: L, as_of: AsOf, known_at: KnownAt = None) -> Any:
         return ledger.indicator(target_id, as_of=as_of, known_at=known_at_param(known_at))
 
     @get("/api/overdue", response_model=list[HazardRow], tags=["两个清单"], summary="超期未整改的问题隐患")
-    def overdue(ledger: L, as_of: AsOf = None, known_at: KnownAt = None, campaign: CampaignQ = None) -> Any:
+    def overdue(ledger: L, as_of: AsOf, known_at: KnownAt = None, campaign: CampaignQ = None) -> Any:
         return ledger.overdue(as_of=as_of, known_at=known_at_param(known_at), campaign=campaign)
 
     @get("/api/due-soon", response_model=list[DueItem], tags=["两个清单"],
          summary="即将到期与已超期：问题隐患、重点任务、制度措施（含工作日）")
-    def due_soon(ledger: L, within_days: Annotated[int, Query(ge=0, le=366)] = 7, as_of: AsOf = None,
+    def due_soon(ledger: L, as_of: AsOf, within_days: Annotated[int, Query(ge=0, le=366)] = 7,
                  known_at: KnownAt = None) -> Any:
         return ledger.due_soon(within_days=within_days, as_of=as_of, known_at=known_at_param(known_at))
 
     @get("/api/stats", response_model=Stats, tags=["两个清单"], summary="统计：整改率、重大隐患、各状态数量")
-    def stats(ledger: L, as_of: AsOf = None, known_at: KnownAt = None, campaign: CampaignQ = None) -> Any:
+    def stats(ledger: L, as_of: AsOf, known_at: KnownAt = None, campaign: CampaignQ = None) -> Any:
         return ledger.stats(as_of=as_of, known_at=known_at_param(known_at), campaign=campaign)
 
     @get("/api/targets", response_model=list[TargetStatus], tags=["整治目标"], summary="整治目标及进度")
-    def targets(ledger: L, as_of: AsOf = None, known_at: KnownAt = None, campaign: CampaignQ = None) -> Any:
+    def targets(ledger: L, as_of: AsOf, known_at: KnownAt = None, campaign: CampaignQ = None) -> Any:
         return ledger.targets(as_of=as_of, known_at=known_at_param(known_at), campaign=campaign)
 
     @get("/api/findings", response_model=list[Finding], tags=["整治目标"], summary="各专项检查发现的问题")
-    def findings(ledger: L, as_of: AsOf = None, known_at: KnownAt = None, campaign: CampaignQ = None) -> Any:
+    def findings(ledger: L, as_of: AsOf, known_at: KnownAt = None, campaign: CampaignQ = None) -> Any:
         return ledger.findings(as_of=as_of, known_at=known_at_param(known_at), campaign=campaign)
 
     @get("/api/projections/{projection_id}", response_model=list[dict[str, Any]], tags=["整治目标"],
          summary="专项自有的统计表")
-    def projection(projection_id: str, ledger: L, as_of: AsOf = None, known_at: KnownAt = None) -> Any:
+    def projection(projection_id: str, ledger: L, as_of: AsOf, known_at: KnownAt = None) -> Any:
         return ledger.projection(projection_id, as_of=as_of, known_at=known_at_param(known_at))
 
     @get("/api/campaigns", response_model=list[Campaign], tags=["专项"], summary="已加载的专项（插件）")
@@ -279,17 +328,15 @@ def _add_queries(app: FastAPI, ledger_dep: Any) -> None:
                     submission: Annotated[int | None, Query(ge=1, description="第几次报送，默认最近一次")] = None) -> Any:
         return ledger.report_diff(period, campaign=campaign, submission=submission)
 
-    @get("/api/verify", tags=["核验"], summary="核验：哈希链、报送记录与视图")
-    def verify(ledger: L) -> dict[str, Any]:
-        result = ledger.verify_integrity()
-        return {"ok": result.ok, **result.model_dump(mode="json")}
+    @get("/api/verify", response_model=VerifyReport, tags=["核验"], summary="核验：哈希链、报送记录与视图")
+    def verify(ledger: L) -> Any:
+        return ledger.verify_integrity()
 
-    @get("/api/events", tags=["事件"], summary="事件流：按位置顺序，从 after 之后开始")
-    def events(ledger: L, after: Annotated[int, Query(ge=0, description="上次读到的位置")] = 0,
-               limit: Annotated[int, Query(ge=1, le=FEED_LIMIT)] = 100) -> dict[str, Any]:
+    @get("/api/events", response_model=EventsPage, tags=["事件"], summary="事件流：按位置顺序，从 after 之后开始")
+    def events(ledger: L, after: Annotated[int, Query(ge=0, le=2**62, description="上次读到的位置")] = 0,
+               limit: Annotated[int, Query(ge=1, le=FEED_LIMIT)] = 100) -> Any:
         items: list[LoggedEvent] = list(ledger.events(after=after, limit=limit))
-        return {"events": [e.model_dump(mode="json") for e in items],
-                "last": items[-1].position if items else after}
+        return EventsPage(events=items, last=items[-1].position if items else after)
 
     _ = (two_lists, due_soon, units, tasks, task_history, indicator, overdue, stats, targets, findings, projection,
          campaigns, reports, report_diff, verify, events)

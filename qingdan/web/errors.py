@@ -8,6 +8,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from qingdan.core.commands import describe_errors
@@ -16,7 +17,27 @@ from qingdan.core.errors import Conflict, InvalidCommand, NotFound, PermissionDe
 log = logging.getLogger("qingdan.web")
 
 STATUS = {InvalidCommand: 422, NotFound: 404, Conflict: 409, PermissionDenied: 403}
-HTTP_MESSAGES = {404: "没有这个地址", 405: "这个地址不接受该请求方法", 413: "请求内容过大"}
+HTTP_MESSAGES = {400: "请求内容无法解析（应为 UTF-8 编码的 JSON）", 404: "没有这个地址",
+                 405: "这个地址不接受该请求方法", 413: "请求内容过大"}
+
+
+class ErrorDetail(BaseModel):
+    type: str = Field(description="错误类型：InvalidCommand、NotFound、Conflict、PermissionDenied、Unauthenticated …")
+    message: str = Field(description="给办事人员看的中文说明")
+
+
+class ErrorBody(BaseModel):
+    """Every error response of the API."""
+
+    error: ErrorDetail
+
+
+#: The error responses every route documents (the app answers every error in this one shape).
+ERROR_RESPONSES: dict[int | str, dict] = {
+    status: {"model": ErrorBody, "description": text} for status, text in (
+        (401, "未登录或令牌无效（Unauthenticated）"), (403, "无权进行此操作（PermissionDenied）"),
+        (404, "没有这条记录或这个地址（NotFound）"), (409, "与他人同时的操作冲突（Conflict）"),
+        (413, "请求内容过大"), (422, "命令或参数不符合规则（InvalidCommand）"))}
 
 
 def error(status: int, kind: str, message: str) -> JSONResponse:
@@ -45,6 +66,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # a body the framework could not even parse: a bad command
+            return error(422, "InvalidCommand", HTTP_MESSAGES[400])
         message = HTTP_MESSAGES.get(exc.status_code) or str(exc.detail)
         return error(exc.status_code, "HTTPError", message)
 

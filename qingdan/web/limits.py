@@ -7,7 +7,11 @@ from typing import Any
 
 
 class BodyLimit:
-    """ASGI middleware: a body over ``limit`` bytes is answered 413 before the app reads it whole."""
+    """ASGI middleware: a body over ``limit`` bytes is answered 413 and never reaches the app.
+
+    The body (at most ``limit`` bytes: commands are small) is read here first and handed on whole,
+    so a chunked upload without a ``Content-Length`` is refused the same way as a declared one.
+    """
 
     def __init__(self, app: Any, limit: int) -> None:
         self.app = app
@@ -21,21 +25,28 @@ class BodyLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             await self._refuse(send)
             return
-        seen = 0
-
-        async def counting() -> dict:
-            nonlocal seen
+        chunks, size = [], 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge
-            return message
+            if message["type"] != "http.request":
+                break  # the client went away: let the app see it
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.limit:
+                await self._refuse(send)
+                return
+            if not message.get("more_body"):
+                break
+        body, delivered = b"".join(chunks), False
 
-        try:
-            await self.app(scope, counting, send)
-        except _TooLarge:
-            await self._refuse(send)
+        async def replay() -> dict:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     async def _refuse(self, send: Any) -> None:
         body = json.dumps({"error": {"type": "PayloadTooLarge",
@@ -44,7 +55,3 @@ class BodyLimit:
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
-
-
-class _TooLarge(Exception):
-    pass

@@ -15,7 +15,7 @@ class TaskCommands(Handler):
         self.uow.check_future(common["on"])
         self.uow.authorise(Task, action, common["actor"], task_id,
                            departments=spec.lead_departments + spec.departments)
-        self.uow.track(Task, "task:" + task_id, task_id, campaign)
+        self.uow.track(Task, "task:" + task_id, task_id, campaign, common["actor"])
 
     def report_progress(self, task_id: str, c: cmd.ReportTaskProgress) -> str:
         self._tracked_task(task_id, c, "report_progress")
@@ -34,6 +34,6 @@ class TaskCommands(Handler):
         common = self.uow.common(c)
         self.uow.check_future(common["on"])
         self.uow.authorise(Indicator, "record", common["actor"], target_id)
-        self.uow.track(Indicator, "indicator:" + target_id, target_id, campaign)
+        self.uow.track(Indicator, "indicator:" + target_id, target_id, campaign, common["actor"])
         return self.uow.act(Indicator, target_id, "record", c, key="indicator:" + target_id,
                             value=c.value)
