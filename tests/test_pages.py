@@ -381,6 +381,19 @@ def test_everything_is_served_locally(client: object) -> None:
     assert client.get("/api/nope").headers["content-type"].startswith("application/json")  # type: ignore[attr-defined]
 
 
+def test_every_page_of_an_empty_ledger(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    with TestClient(make_app(tmp_path / "empty.db"), headers=HTML) as c:
+        for url in ("/", "/lists", "/lists?list=measures", "/lists.xlsx", "/lists.csv", "/hazards/new",
+                    "/measures/new", "/tasks", "/targets", "/reports", "/login"):
+            assert c.get(url).status_code == 200, url
+        assert "截至该日尚无问题隐患" in c.get("/").text
+        assert "尚未报送过两个清单" in c.get("/reports").text
+        wrong = c.get("/?known_at=1900-01-01T00:00")  # the library refuses it: a page says why
+        assert wrong.status_code == 422 and "超出可用范围" in wrong.text and "<html" in wrong.text
+
+
 def test_header_without_a_township(db: Path) -> None:
     from fastapi.testclient import TestClient
 
@@ -511,6 +524,37 @@ def test_pages_in_a_real_browser(db: Path, tmp_path: Path) -> None:
             small.screenshot(path=str(shots / "phone-hazard-new.png"), full_page=True)
             assert not failures, failures
             assert not external, external
+        finally:
+            browser.close()
+    # token login in the browser: the cookie is HttpOnly, a viewer gets no forms
+    policy = Policy({"镇安委办 王明": Grant(role="admin", token_sha256=hashlib.sha256(b"admin-token").hexdigest()),
+                     "查看 赵六": Grant(role="viewer", token_sha256=hashlib.sha256(b"viewer-token").hexdigest())})
+    with Server(make_app(db, policy=policy)) as base, sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=binary, args=["--no-sandbox", "--lang=zh-CN"])
+        try:
+            context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+            page = context.new_page()
+            page.goto(f"{base}/hazards/{number}")
+            assert page.locator("details.step").count() == 0
+            page.click("a.login-link")
+            page.fill("#f-login-token", "wrong")
+            page.click("button[type=submit]")
+            assert "令牌：无效" in page.locator('[data-field="token"] .field-error').inner_text()
+            page.screenshot(path=str(shots / "desktop-login-policy.png"))
+            page.fill("#f-login-token", "admin-token")
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{base}/hazards/{number}")
+            assert "镇安委办 王明" in page.locator(".who").inner_text()
+            assert page.locator("#step-escalate").count() == 1
+            assert [c["httpOnly"] for c in context.cookies() if c["name"] == "qingdan_token"] == [True]
+            assert page.evaluate("document.cookie").find("qingdan_token") == -1
+            page.click(".who button")  # 退出
+            page.goto(f"{base}/login")
+            page.fill("#f-login-token", "viewer-token")
+            page.click("button[type=submit]")
+            page.goto(f"{base}/hazards/{number}")
+            assert "只读" in page.locator(".who").inner_text() and page.locator("details.step").count() == 0
+            page.screenshot(path=str(shots / "desktop-hazard-viewer.png"))
         finally:
             browser.close()
     assert len(list(shots.glob("*.png"))) >= 2 * len(pages)

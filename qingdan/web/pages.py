@@ -43,6 +43,7 @@ from qingdan.core.commands import Command
 from qingdan.core.errors import InvalidCommand, NotFound, PermissionDenied, QingdanError
 from qingdan.core.labels import (
     COMMAND_FIELD_LABELS,
+    DUE_KIND_LABELS,
     FIVE_PART_LABELS,
     FIVE_PARTS,
     HAZARD_CORRECTABLE,
@@ -54,6 +55,7 @@ from qingdan.core.labels import (
     MEASURE_STATUS_LABELS,
     TARGET_STATE_LABELS,
     TASK_STATUS_LABELS,
+    days_label,
     field_label,
     status_label,
 )
@@ -109,11 +111,11 @@ HAZARD_SECTIONS = (
     ("基本情况", ("number", "campaign", "unit", "unit_number", "village", "location", "category",
                   "level", "source", "found_on", "inspectors", "description")),
     ("整改方案（五到位）", ("responsible_unit", "responsible_person", "measures", "funds", "deadline",
-                         "contingency", "five_in_place", "missing_parts")),
-    ("挂牌督办与延期", ("escalated", "escalation_level", "supervisor", "escalation_doc_no",
+                         "deadline_rule", "contingency", "five_in_place", "missing_parts")),
+    ("挂牌督办与延期", ("escalated", "escalated_on", "escalation_level", "supervisor", "escalation_doc_no",
                        "extension_pending")),
-    ("整改进度", ("status", "overdue", "completed_on", "cost", "verified_on", "closed_on",
-                  "withdrawn_on", "reopened", "note")),
+    ("整改进度", ("status", "overdue", "last_progress_on", "completed_on", "cost", "verified_on",
+                  "closed_on", "withdrawn_on", "reopened", "note")),
 )
 HAZARD_COLUMNS = ("number", "unit", "village", "description", "level", "status", "deadline",
                   "missing_parts")
@@ -639,7 +641,7 @@ def bullet(value: float | None, goal: float, comparator: str, state: str) -> Mar
     def x(v: float) -> float:
         return 2 + (width - 4) * v / high
 
-    parts = [f'<svg class="bullet" viewBox="0 0 {width} {height}" role="img" '
+    parts = [f'<svg class="bullet" viewBox="0 0 {width} {height}" preserveAspectRatio="none" role="img" '
              f'aria-label="当前值 {show("", value)}，目标 {comparator}{goal:g}">',
              f'<rect class="track" x="2" y="5" width="{width - 4}" height="12" rx="3"/>']
     if value is not None and value > 0:
@@ -691,7 +693,7 @@ def install_pages(app: FastAPI, *, township: str | None = None) -> None:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
     env.globals.update(
-        show=show, moment=moment, number=number, comparators=COMPARATORS, status_label=status_label, event_title=event_title,
+        show=show, moment=moment, days_label=days_label, DUE_KIND_LABELS=DUE_KIND_LABELS, number=number, comparators=COMPARATORS, status_label=status_label, event_title=event_title,
         HAZARD_FIELD_LABELS=HAZARD_FIELD_LABELS, MEASURE_FIELD_LABELS=MEASURE_FIELD_LABELS,
         HAZARD_STATUS_LABELS=HAZARD_STATUS_LABELS, MEASURE_STATUS_LABELS=MEASURE_STATUS_LABELS,
         TASK_STATUS_LABELS=TASK_STATUS_LABELS, TARGET_STATE_LABELS=TARGET_STATE_LABELS,
@@ -720,6 +722,21 @@ def _html_errors(app: FastAPI, pages: Pages) -> None:
 
     if original is not None:
         app.add_exception_handler(StarletteHTTPException, http_error)
+
+    from qingdan.web.errors import STATUS
+
+    original_error = app.exception_handlers.get(QingdanError)
+
+    async def qingdan_error(request: Request, exc: QingdanError) -> Response:
+        if pages.is_page_request(request):
+            status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
+            return pages.render(request, "error.html", status=status, title="无法显示", message=str(exc),
+                                viewer=None)
+        assert original_error is not None
+        return await original_error(request, exc)
+
+    if original_error is not None:
+        app.add_exception_handler(QingdanError, qingdan_error)
 
 
 class Pages:
@@ -837,6 +854,7 @@ class Pages:
             lists = ledger.two_lists(as_of=when.as_of, known_at=when.known_at, include_withdrawn=True)
             stats = ledger.stats(as_of=when.as_of, known_at=when.known_at)
             targets = ledger.targets(as_of=when.as_of, known_at=when.known_at)
+            due = ledger.due_soon(within_days=DUE_SOON_DAYS, as_of=when.as_of, known_at=when.known_at)
             hazards = list(lists.hazards)
             live = [h for h in hazards if h.status != "withdrawn"]
             ends = month_ends(min(h.found_on for h in hazards), when.as_of) if hazards else []
@@ -850,10 +868,8 @@ class Pages:
         table = [(cid, names.get(cid, cid), by_campaign[cid]) for cid in names if cid in by_campaign]
         totals: Counter[str] = sum((c for _, _, c in table), Counter())
         overdue = sorted((h for h in live if h.overdue), key=lambda h: (h.deadline or date.max, h.number))
-        soon_end = when.as_of + timedelta(days=DUE_SOON_DAYS)
-        due_soon = sorted((h for h in live if h.status in OPEN_STATUSES and h.deadline is not None
-                           and when.as_of <= h.deadline <= soon_end),
-                          key=lambda h: (h.deadline, h.number))
+        due_soon = [i for i in due if i.days_left >= 0 and i.kind == "hazard"]
+        due_others = Counter(i.kind for i in due if i.days_left >= 0 and i.kind != "hazard")
         month_start = when.as_of.replace(day=1)
         new = [h for h in live if month_start <= h.found_on <= when.as_of]
         closed = [h for h in live if h.closed_on is not None and month_start <= h.closed_on <= when.as_of]
@@ -878,7 +894,7 @@ class Pages:
                 stacked=False, label="每月新增与销号的问题隐患", width=width, css=css)
         return self.render(request, "overview.html", viewer=viewer, when=when, names=names, stats=stats,
                            statuses=statuses, table=table, totals=totals, overdue=overdue,
-                           due_soon=due_soon, new=new, closed=closed, at_risk=at_risk, charts=charts,
+                           due_soon=due_soon, due_others=due_others, new=new, closed=closed, at_risk=at_risk, charts=charts,
                            month_start=month_start, soon_days=DUE_SOON_DAYS, nav="overview")
 
     # -- 两个清单 -----------------------------------------------------------------------------
@@ -1065,34 +1081,58 @@ class Pages:
                 sections.append((heading, [(k, HAZARD_FIELD_LABELS.get(k, k), show(k, data[k], names))
                                            for k in keys if k in data]))
         parts = five_parts(row, history, when)
-        forms = self._hazard_forms(ledger, viewer, current, history, failed)
+        completed_by = next((e.actor for e in reversed(history) if e.type == "RectificationCompleted"), None)
+        forms = self.offered_forms(ledger, viewer, HAZARD_STEPS,
+                                   SimpleNamespace(completed_by=completed_by, **current.model_dump()), number,
+                                   tuple(d for d in (current.responsible_unit,) if d),
+                                   f"/hazards/{quote(number)}", failed)
         timeline = self._timeline(history, when, names)
         return self.render(request, "hazard.html", status=422 if failed else 200, viewer=viewer, when=when,
                            number=number, row=row, current=current, missing=missing, sections=sections,
                            parts=parts, timeline=timeline, forms=forms, names=names, nav="lists",
                            errors=when.errors)
 
-    def _hazard_forms(self, ledger: Ledger, viewer: Viewer, current: HazardRow, history: list[HistoryEntry],
-                      failed: FormState | None) -> list[FormState]:
-        completed_by = next((e.actor for e in reversed(history) if e.type == "RectificationCompleted"), None)
-        record = SimpleNamespace(completed_by=completed_by, **current.model_dump())
-        departments = tuple(d for d in (current.responsible_unit,) if d)
+    @staticmethod
+    def offered_forms(ledger: Ledger, viewer: Viewer, steps: Sequence[Step], record: Any, number: str,
+                      departments: tuple[str, ...], base: str, failed: FormState | None) -> list[FormState]:
+        """The forms of the steps the record's state allows and the policy grants (a rejected one
+        as it was filled in)."""
         forms = []
-        for step in HAZARD_STEPS:
-            if not step.offered(current):
-                continue
-            if not viewer.may(step.kind, step.command, number=current.number, record=record,
-                              departments=departments):
+        for step in steps:
+            if not step.offered(record) or not viewer.may(step.kind, step.command, number=number, record=record,
+                                                          departments=departments):
                 continue
             if failed is not None and failed.step.slug == step.slug:
                 forms.append(failed)
                 continue
-            state = FormState(step, form_fields(step, ledger, viewer, ledger.today()),
-                              f"/hazards/{quote(current.number)}/{step.slug}")
+            state = FormState(step, form_fields(step, ledger, viewer, ledger.today()), f"{base}/{step.slug}")
             if viewer.named and viewer.actor:
                 state.values["actor"] = viewer.actor
             forms.append(state)
         return forms
+
+    async def post_step(self, request: Request, steps: Sequence[Step], subject: str, slug: str,
+                        page: Callable[..., HTMLResponse], base: str, done: str) -> Response:
+        """A lifecycle form posted: run it and redirect (POST-redirect-GET), or show the page again
+        with the messages beside the fields."""
+        values = await self.form(request)
+
+        def work() -> Response:
+            viewer = who(request)
+            refusal = self.refuse_write(request, viewer)
+            if refusal is not None:
+                return refusal
+            step = next((s for s in steps if s.slug == slug), None)
+            if step is None:
+                return self.error(request, viewer, 404, f"没有这个操作：{slug}")
+            with self.lend(request) as ledger:
+                state = FormState(step, form_fields(step, ledger, viewer, ledger.today()), f"{base}/{slug}", values)
+                if self.run_step(ledger, state, (subject,), viewer) is None:
+                    return page(request, ledger, viewer, subject, failed=state)
+            return self.redirect(done, f"已记录：{step.title}（{subject}）",
+                                 actor=values.get("actor") if viewer.named else None)
+
+        return await run_in_threadpool(work)
 
     @staticmethod
     def _timeline(history: list[HistoryEntry], when: When, names: dict[str, str]) -> list[dict[str, Any]]:
@@ -1111,24 +1151,8 @@ class Pages:
         return out
 
     async def post_hazard_step(self, request: Request, number: str, slug: str) -> Response:
-        values = await self.form(request)
-        return await run_in_threadpool(self._do_hazard_step, request, number, slug, values)
-
-    def _do_hazard_step(self, request: Request, number: str, slug: str, values: dict[str, str]) -> Response:
-        viewer = who(request)
-        refusal = self.refuse_write(request, viewer)
-        if refusal is not None:
-            return refusal
-        step = next((s for s in HAZARD_STEPS if s.slug == slug), None)
-        if step is None:
-            return self.error(request, viewer, 404, f"没有这个操作：{slug}")
-        with self.lend(request) as ledger:
-            state = FormState(step, form_fields(step, ledger, viewer, ledger.today()),
-                              f"/hazards/{quote(number)}/{slug}", values)
-            if self.run_step(ledger, state, (number,), viewer) is None:
-                return self._hazard_page(request, ledger, viewer, number, failed=state)
-        return self.redirect(f"/hazards/{quote(number)}#timeline", f"已记录：{step.title}（{number}）",
-                             actor=values.get("actor") if viewer.named else None)
+        base = f"/hazards/{quote(number)}"
+        return await self.post_step(request, HAZARD_STEPS, number, slug, self._hazard_page, base, f"{base}#timeline")
 
     # -- 一项制度措施 ---------------------------------------------------------------------------
 
@@ -1154,43 +1178,16 @@ class Pages:
         fields = []
         if row is not None:
             fields = [(k, MEASURE_FIELD_LABELS.get(k, k), show(k, v, names)) for k, v in row.model_dump().items()]
-        forms = []
-        for step in MEASURE_STEPS:
-            if not step.offered(current) or not viewer.may(step.kind, step.command, number=number,
-                                                           record=current, departments=(current.department,)):
-                continue
-            if failed is not None and failed.step.slug == step.slug:
-                forms.append(failed)
-                continue
-            state = FormState(step, form_fields(step, ledger, viewer, ledger.today()),
-                              f"/measures/{quote(number)}/{step.slug}")
-            if viewer.named and viewer.actor:
-                state.values["actor"] = viewer.actor
-            forms.append(state)
+        forms = self.offered_forms(ledger, viewer, MEASURE_STEPS, current, number, (current.department,),
+                                   f"/measures/{quote(number)}", failed)
         return self.render(request, "measure.html", status=422 if failed else 200, viewer=viewer, when=when,
                            number=number, row=row, current=current, missing=missing, fields=fields,
                            timeline=self._timeline(history, when, names), forms=forms, nav="lists",
                            errors=when.errors)
 
     async def post_measure_step(self, request: Request, number: str, slug: str) -> Response:
-        values = await self.form(request)
-        return await run_in_threadpool(self._do_measure_step, request, number, slug, values)
-
-    def _do_measure_step(self, request: Request, number: str, slug: str, values: dict[str, str]) -> Response:
-        viewer = who(request)
-        refusal = self.refuse_write(request, viewer)
-        if refusal is not None:
-            return refusal
-        step = next((s for s in MEASURE_STEPS if s.slug == slug), None)
-        if step is None:
-            return self.error(request, viewer, 404, f"没有这个操作：{slug}")
-        with self.lend(request) as ledger:
-            state = FormState(step, form_fields(step, ledger, viewer, ledger.today()),
-                              f"/measures/{quote(number)}/{slug}", values)
-            if self.run_step(ledger, state, (number,), viewer) is None:
-                return self._measure_page(request, ledger, viewer, number, failed=state)
-        return self.redirect(f"/measures/{quote(number)}#timeline", f"已记录：{step.title}（{number}）",
-                             actor=values.get("actor") if viewer.named else None)
+        base = f"/measures/{quote(number)}"
+        return await self.post_step(request, MEASURE_STEPS, number, slug, self._measure_page, base, f"{base}#timeline")
 
     # -- 重点任务 -----------------------------------------------------------------------------
 
@@ -1199,8 +1196,8 @@ class Pages:
         with self.lend(request) as ledger:
             return self._tasks_page(request, ledger, viewer)
 
-    def _tasks_page(self, request: Request, ledger: Ledger, viewer: Viewer, failed: FormState | None = None,
-                    failed_task: str | None = None) -> HTMLResponse:
+    def _tasks_page(self, request: Request, ledger: Ledger, viewer: Viewer, task_id: str | None = None,
+                    failed: FormState | None = None) -> HTMLResponse:
         when = read_when(request, ledger.today())
         names = campaign_names(ledger)
         campaign = request.query_params.get("campaign", "").strip() or None
@@ -1214,25 +1211,14 @@ class Pages:
         groups: dict[str, list[Any]] = {}
         for t in shown:
             groups.setdefault(t.campaign, []).append(t)
-        selected = failed_task or request.query_params.get("task")
+        selected = task_id or request.query_params.get("task")
         forms: list[FormState] = []
         task = next((t for t in rows if t.id == selected), None)
         if selected and task is None:
             task = next((t for t in ledger.tasks() if t.id == selected), None)
         if task is not None:
-            departments = (*task.lead_departments, *task.departments)
-            for step in TASK_STEPS:
-                if not step.offered(task) or not viewer.may(step.kind, step.command, number=task.id,
-                                                            record=task, departments=departments):
-                    continue
-                if failed is not None and failed.step.slug == step.slug:
-                    forms.append(failed)
-                    continue
-                state = FormState(step, form_fields(step, ledger, viewer, ledger.today()),
-                                  f"/tasks/{quote(task.id)}/{step.slug}")
-                if viewer.named and viewer.actor:
-                    state.values["actor"] = viewer.actor
-                forms.append(state)
+            forms = self.offered_forms(ledger, viewer, TASK_STEPS, task, task.id,
+                                       (*task.lead_departments, *task.departments), f"/tasks/{quote(task.id)}", failed)
         may_report = {t.id for t in shown if t.status != "done" and viewer.may(
             "Task", "report_progress", number=t.id, record=t, departments=(*t.lead_departments, *t.departments))}
         return self.render(request, "tasks.html", status=422 if failed else 200, viewer=viewer, when=when,
@@ -1241,25 +1227,8 @@ class Pages:
                            may_report=may_report, errors=when.errors, nav="tasks")
 
     async def post_task_step(self, request: Request, task_id: str, slug: str) -> Response:
-        values = await self.form(request)
-        return await run_in_threadpool(self._do_task_step, request, task_id, slug, values)
-
-    def _do_task_step(self, request: Request, task_id: str, slug: str, values: dict[str, str]) -> Response:
-        viewer = who(request)
-        refusal = self.refuse_write(request, viewer)
-        if refusal is not None:
-            return refusal
-        step = next((s for s in TASK_STEPS if s.slug == slug), None)
-        if step is None:
-            return self.error(request, viewer, 404, f"没有这个操作：{slug}")
-        with self.lend(request) as ledger:
-            state = FormState(step, form_fields(step, ledger, viewer, ledger.today()),
-                              f"/tasks/{quote(task_id)}/{slug}", values)
-            if self.run_step(ledger, state, (task_id,), viewer) is None:
-                return self._tasks_page(request, ledger, viewer, failed=state, failed_task=task_id)
-        return self.redirect(f"/tasks?task={quote(task_id)}#task-{quote(task_id)}",
-                             f"已记录：{step.title}（任务 {task_id}）",
-                             actor=values.get("actor") if viewer.named else None)
+        return await self.post_step(request, TASK_STEPS, task_id, slug, self._tasks_page, f"/tasks/{quote(task_id)}",
+                                    f"/tasks?task={quote(task_id)}#task-{quote(task_id)}")
 
     # -- 整治目标 -----------------------------------------------------------------------------
 
