@@ -31,7 +31,6 @@ from qingdan.core.labels import FIVE_PART_LABELS, HAZARD_FIELD_LABELS, HAZARD_ST
 from qingdan.core.policy import Grant, Policy  # noqa: E402
 from qingdan.demo import build_demo  # noqa: E402
 from qingdan.web import create_app  # noqa: E402
-from qingdan.web.pages import install_pages  # noqa: E402
 
 HTML = {"accept": "text/html"}
 ACTOR = "镇安监局 王明"
@@ -53,9 +52,7 @@ def db(demo_db: Path, tmp_path: Path) -> Path:
 
 
 def make_app(db: Path, policy: object = None, township: str | None = "南阳镇") -> object:
-    app = create_app(str(db), policy=policy)  # type: ignore[arg-type]
-    install_pages(app, township=township)
-    return app
+    return create_app(str(db), policy=policy, township=township)  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -143,13 +143,16 @@ TAGS = {"hazards": "问题隐患", "measures": "制度措施", "tasks": "重点�
 
 
 def create_app(url: str | None = None, *, policy: Authoriser | str | os.PathLike[str] | None = None,
-               pool: int = POOL, max_body: int = MAX_BODY, catalogue: Any = None) -> FastAPI:
+               pool: int = POOL, max_body: int = MAX_BODY, catalogue: Any = None,
+               township: str | None = None, pages: bool = True) -> FastAPI:
     """An ASGI app serving the ledger at ``url`` (default ``$QINGDAN_DB`` or ``./qingdan.db``).
 
     ``policy``: who may do what (a TOML file, an authoriser object; default ``$QINGDAN_POLICY``).
     With a policy, identity comes from ``Authorization: Bearer TOKEN`` (``token_sha256`` in the
     policy); without one, writes name their actor in ``X-Qingdan-Actor``. ``catalogue``: the
     campaigns to use instead of the installed plugins (as for :func:`qingdan.open_ledger`).
+    ``pages``: also serve the web pages for clerks (``/``, ``/lists``, ``/hazards/…``; see
+    docs/web.md), with ``township`` in their header (default ``$QINGDAN_TOWNSHIP``).
     """
     from fastapi_offline import FastAPIOffline  # Swagger UI served from the package, no CDN
 
@@ -183,6 +186,10 @@ def create_app(url: str | None = None, *, policy: Authoriser | str | os.PathLike
         _add_command(app, path, name, subject, LedgerDep)
     _add_queries(app, LedgerDep)
     _document_identity(app)
+    if pages:
+        from qingdan.web.pages import install_pages
+
+        install_pages(app, township=township)
     return app
 
 
