@@ -42,7 +42,7 @@ def test_root_and_every_noun_have_help(db):
     assert "两个清单" in qd(db, "--help").stdout
     for noun in ("hazard", "measure", "task", "unit", "indicator", "report"):
         out = qd(db, noun, "--help").stdout
-        assert "Usage" in out
+        assert "用法：" in out and "Usage" not in out
     for command in ("lists", "overdue", "stats", "targets", "check", "import", "export", "rebuild",
                     "verify", "campaigns", "plugins", "demo", "projection"):
         assert "--" in qd(db, command, "--help").stdout

@@ -1,18 +1,22 @@
 """The ``qingdan`` command line: one typer app, one module per noun.
 
 Errors: a :class:`~qingdan.QingdanError` (a rejected command) becomes one line ``错误：…`` on stderr
-and exit 1; any other failure one line and exit 1; usage errors exit 2 (typer). Tracebacks only with
-``QINGDAN_DEBUG=1``.
+and exit 1; any other failure one line and exit 1; a usage error (an option missing or mistyped) three
+lines in Chinese and exit 2 (:func:`show_usage_error`); click's and typer's own words in help are
+Chinese too (:func:`chinese_help`). Tracebacks only with ``QINGDAN_DEBUG=1``.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer._click import exceptions as ce
+from typer._click.utils import PacifyFlushWrapper
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from qingdan.core.errors import QingdanError
 
@@ -41,14 +45,214 @@ def _debug() -> bool:
     return os.environ.get("QINGDAN_DEBUG") == "1"
 
 
+# -- usage errors and help in Chinese ---------------------------------------------------------------
+
+#: click's and typer's own words (help panels, the help option, defaults), as a clerk reads them.
+CLICK_WORDS = {
+    "Show this message and exit.": "显示本帮助并退出 — show this message and exit.",
+    "Usage:": "用法：",
+    "Options": "选项 Options",
+    "Commands": "命令 Commands",
+    "Arguments": "参数 Arguments",
+    "Positional arguments": "参数",
+    "Error": "错误",
+    "Aborted!": "已取消。",
+    "Aborted.": "已取消。",
+    "[default: {}]": "[默认：{}]",
+    "[env var: {}]": "[环境变量：{}]",
+    "[required]": "[必填]",
+    "default: {default}": "默认：{default}",
+    "env var: {var}": "环境变量：{var}",
+    "required": "必填",
+    "(deprecated) ": "（已停用）",
+    "Try [blue]'{command_path} {help_option}'[/] for help.": "查看帮助：[blue]{command_path} {help_option}[/]",
+}
+
+_installed = False
+
+
+def _zh(message: str) -> str:
+    return CLICK_WORDS.get(message, message)
+
+
+def chinese_help() -> None:
+    """Put :data:`CLICK_WORDS` into the help typer prints (once per process).
+
+    typer carries its own copy of click (``typer._click``) whose help option and usage prefix are
+    fixed English strings: the help option gets a Chinese ``help`` and the usage line ``用法：``.
+    """
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    from typer import rich_utils
+    from typer._click import core, formatting
+
+    english = {"ARGUMENTS_PANEL_TITLE": "Arguments", "OPTIONS_PANEL_TITLE": "Options",
+               "COMMANDS_PANEL_TITLE": "Commands", "ERRORS_PANEL_TITLE": "Error",
+               "ABORTED_TEXT": "Aborted.", "RICH_HELP": "Try [blue]'{command_path} {help_option}'[/] for help.",
+               "DEFAULT_STRING": "[default: {}]", "ENVVAR_STRING": "[env var: {}]",
+               "REQUIRED_LONG_STRING": "[required]", "DEPRECATED_STRING": "(deprecated) "}
+    for name, words in english.items():
+        setattr(rich_utils, name, CLICK_WORDS[words])
+    help_option = core.Command.get_help_option
+
+    def chinese_help_option(self: Any, ctx: Any) -> Any:
+        option = help_option(self, ctx)
+        if option is not None:
+            option.help = CLICK_WORDS["Show this message and exit."]
+        return option
+
+    write_usage = formatting.HelpFormatter.write_usage
+
+    def chinese_usage(self: Any, prog: str, args: str = "", prefix: str | None = None) -> None:
+        write_usage(self, prog, _usage_words(args), "用法：" if prefix is None else prefix)
+
+    core.Command.get_help_option = chinese_help_option  # type: ignore[method-assign]
+    formatting.HelpFormatter.write_usage = chinese_usage  # type: ignore[method-assign]
+
+
+def _usage_words(usage: str) -> str:
+    """``[OPTIONS] {NUMBER}`` → ``[选项] NUMBER``."""
+    usage = re.sub(r"\{([A-Za-z_|]+)\}", r"\1", usage).replace("[OPTIONS]", "[选项]")
+    return usage.replace("COMMAND [ARGS]...", "命令 [参数]...")
+
+
+def _option_name(param: Any) -> str:
+    if param is None:
+        return ""
+    if isinstance(param, TyperOption):
+        return max(param.opts, key=len)
+    return (param.metavar or param.name or "").strip("{}").upper()
+
+
+def _option_label(param: Any) -> str:
+    """The Chinese half of an option's help: ``验收人 — inspector`` → ``验收人``."""
+    text = re.split(r"\s*—\s*", getattr(param, "help", None) or "", maxsplit=1)[0]
+    text = re.split(r"[：:，,]", text, maxsplit=1)[0].strip()
+    return text if text and re.search(r"[\u4e00-\u9fff]", text) else ""
+
+
+def _named(param: Any) -> str:
+    label = _option_label(param)
+    return f"{_option_name(param)}（{label}）" if label else _option_name(param)
+
+
+#: pydantic's reasons (typer converts option values with it), by error type.
+VALUE_REASONS = {
+    "float_parsing": "应填数字，如 1.5", "float_type": "应填数字，如 1.5",
+    "int_parsing": "应填整数，如 8", "int_type": "应填整数，如 8", "int_from_float": "应填整数，如 8",
+    "bool_parsing": "应填 是/否（true/false）", "date_parsing": "应填日期，如 2020-09-01",
+    "date_from_datetime_parsing": "应填日期，如 2020-09-01",
+    "finite_number": "应填有限的数字", "greater_than_equal": "数值太小", "less_than_equal": "数值太大",
+}
+
+_CLICK_REASONS = (
+    (re.compile(r"^Option '(.+)' requires an argument\.?$"), "选项 {0} 后面要写一个值"),
+    (re.compile(r"^Option '(.+)' requires (\d+) arguments\.?$"), "选项 {0} 后面要写 {1} 个值"),
+    (re.compile(r"^Option '(.+)' does not take a value\.?$"), "选项 {0} 后面不写值"),
+    (re.compile(r"^Got unexpected extra argument(?:s|\(s\))? \((.+)\)$"), "多余的参数：{0}（含空格的文字请加引号）"),
+    (re.compile(r"^No such command '(.+)'\. Did you mean '(.+)'\?$"), "没有命令 {0}；是不是 {1}？"),
+    (re.compile(r"^No such command '(.+)'\.?$"), "没有命令 {0}"),
+    (re.compile(r"^Missing command\.?$"), "缺少命令"),
+    (re.compile(r"^'(.+)' is not one of (.+)\.$"), "“{0}”不在可选值中"),
+    (re.compile(r"^'(.+)' is not (.+)\.$"), "“{0}”不是 {1}"),
+    (re.compile(r"^(.+) is not a valid (.+)\.?$"), "{0} 不是有效的 {1}"),
+)
+
+
+def _reason(error: ce.ClickException) -> str:
+    """What is wrong, in Chinese."""
+
+    if isinstance(error, ce.MissingParameter):
+        kind = "参数" if isinstance(error.param, TyperArgument) else "选项"
+        return f"缺少{kind} {_named(error.param)}"
+    if isinstance(error, ce.NoSuchOption):
+        hint = f"；是不是 {'、'.join(sorted(error.possibilities))}？" if error.possibilities else ""
+        return f"没有选项 {error.option_name}{hint}"
+    if isinstance(error, ce.BadParameter):
+        cause = error.__cause__
+        if cause is not None and hasattr(cause, "errors"):
+            first = (cause.errors() or [{}])[0]
+            kind = first.get("type", "")
+            if kind == "enum":
+                expected = str(first.get("ctx", {}).get("expected", "")).replace("'", "")
+                reason = f"应为以下之一：{expected.replace(' or ', '、').replace(', ', '、')}"
+            else:
+                reason = VALUE_REASONS.get(kind) or _translate(
+                    str(first.get("msg", error.message)).removeprefix("Value error, "))
+            given = first.get("input")
+            if given is not None:
+                if reason.startswith("应"):
+                    reason = f"“{given}”不对，{reason}"
+        else:
+            reason = _translate(error.message)
+        return f"{_named(error.param)}的值无效：{reason}" if error.param else reason
+    return _translate(error.format_message())
+
+
+def _translate(message: str) -> str:
+    for pattern, chinese in _CLICK_REASONS:
+        found = pattern.match(message.strip())
+        if found:
+            text = chinese.format(*found.groups())
+            if "不在可选值中" in text:
+                text += "，应为 " + "、".join(re.findall(r"'([^']*)'", found.group(2))) + " 之一"
+            return text
+    return message
+
+
+def show_usage_error(error: ce.ClickException) -> None:
+    """``用法：…`` / ``用法错误：…`` / ``查看帮助：… --help`` on stderr (no rich panel, no English)."""
+
+    if isinstance(error, ce.NoArgsIsHelpError):
+        chinese_help()
+        error.show()
+        return
+    if not isinstance(error, ce.UsageError):
+        typer.echo(f"错误：{_translate(error.format_message())}", err=True)
+        return
+    ctx = error.ctx
+    if ctx is not None:
+        usage = ctx.get_usage().replace("Usage:", "用法：").replace("用法： ", "用法：")
+        usage = _usage_words(usage)
+        typer.echo(usage, err=True)
+    typer.echo(f"用法错误：{_reason(error)}", err=True)
+    if ctx is not None and ctx.command.get_help_option(ctx) is not None:
+        typer.echo(f"查看帮助：{ctx.command_path} --help", err=True)
+
+
 class QingdanGroup(TyperGroup):
     """The root group: turns errors into one clerk-readable line and an exit status."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        """Usage errors in Chinese: ``用法：…`` / ``用法错误：缺少选项 --inspector（验收人）`` / ``查看帮助：…``."""
+        chinese_help()
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except ce.ClickException as error:
+            if not standalone_mode:
+                raise
+            show_usage_error(error)
+            sys.exit(error.exit_code)
+        except typer.Abort:
+            if not standalone_mode:
+                raise
+            typer.echo("已取消。", err=True)
+            sys.exit(1)
+        if not standalone_mode:
+            return result
+        sys.exit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException, KeyboardInterrupt):
             raise
+        except BrokenPipeError:  # ``qingdan lists | head``: the reader has gone; nothing to say
+            sys.stdout = PacifyFlushWrapper(sys.stdout)  # type: ignore[assignment]
+            raise typer.Exit(1) from None
         except QingdanError as error:
             if _debug():
                 raise
