@@ -33,6 +33,7 @@ COMMANDS = {
     "verify": ("number", ["passed", "inspector", "method"]),
     "close": ("number", []),
     "reopen": ("number", ["reason"]),
+    "recheck": ("number", ["passed", "inspector", "method"]),
     "correct": ("number", ["field", "value", "reason"]),
     "withdraw": ("number", ["reason"]),
     "add_measure": (None, ["campaign", "title", "department", "kind", "due"]),
@@ -40,8 +41,8 @@ COMMANDS = {
     "implement_measure": ("number", []),
     "revise_measure": ("number", ["reason", "title", "doc_no"]),
     "repeal_measure": ("number", ["reason"]),
-    "report_task_progress": ("task_id", ["text", "percent"]),
-    "complete_task": ("task_id", []),
+    "report_task_progress": ("task_id", ["text", "percent", "period"]),
+    "complete_task": ("task_id", ["period"]),
     "register_unit": (None, ["name", "kind", "village", "credit_code", "attributes"]),
     "set_unit_attributes": ("number", ["attributes"]),
     "close_unit": ("number", ["reason"]),
@@ -58,6 +59,7 @@ QUERIES = {
 }
 DEFAULTS = {("report_hazard", "level"): "一般", ("report_hazard", "source"): "自查",
             ("escalate", "level"): "镇", ("verify", "method"): "政府验收", ("add_measure", "kind"): "制度",
+            ("recheck", "method"): "现场复查",
             ("report_hazard", "inspectors"): ()}
 
 

@@ -90,6 +90,7 @@ def test_seed_facts_of_annex_2():
         "enterprise.s3": y2020,    # 企业诚信体系建设制度
         "enterprise.s5.1": y2021,  # 安责险管理平台
         "enterprise.s5.2": y2022,  # 承保保险机构在线监测
+        "enterprise.report": date(2022, 11, 10),  # 三年行动报告（日期按总体方案 二(一)）
     }
     assert {t.id: (t.goal, t.comparator, t.unit, t.due) for t in TARGETS.values()} == {
         "enterprise.hazard_system_rate": (100, ">=", "%", y2020),

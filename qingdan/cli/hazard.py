@@ -22,7 +22,7 @@ from qingdan.cli.common import (
     open_ledger,
 )
 from qingdan.cli.output import OutputFormat
-from qingdan.cli.views import emit_history, emit_record
+from qingdan.cli.views import emit_history, emit_record, names
 from qingdan.core.domain import FIVE_PART_LABELS, HAZARD_CORRECTABLE
 
 app = typer.Typer(no_args_is_help=True)
@@ -271,7 +271,8 @@ def show(ctx: typer.Context, number: Number, as_of: AsOf = None, known_at: Known
     """查看一条隐患（截至某日）— show a hazard as of a date."""
     with open_ledger(ctx) as ledger:
         row = ledger.hazard(number, as_of=as_of, known_at=known_at)
-    emit_record(fmt, output, f"{number}（截至 {as_of or '今天'}）", row)
+        campaigns = names(ledger.catalogue)
+    emit_record(fmt, output, f"{number}（截至 {as_of or '今天'}）", row, campaigns)
 
 
 @app.command("history")
@@ -280,4 +281,21 @@ def history(ctx: typer.Context, number: Number, fmt: Format = OutputFormat.table
     """全部记录：业务日期、登记时间、操作人 — every event of the hazard."""
     with open_ledger(ctx) as ledger:
         entries = ledger.history(number)
-    emit_history(fmt, output, number, entries)
+        campaigns = names(ledger.catalogue)
+    emit_history(fmt, output, number, entries, campaigns)
+
+
+@app.command("recheck")
+def recheck(
+    ctx: typer.Context,
+    number: Number,
+    passed: Annotated[bool, typer.Option("--passed/--failed", help="回头看复查通过或不通过 — passed or failed")],
+    inspector: Annotated[str, typer.Option("--inspector", help="复查人 — inspector")],
+    method: Annotated[str, typer.Option("--method", help="复查方式：现场复查 | 资料复查 | 暗查暗访 — method")] = "现场复查",
+    on: On = None,
+    note: Note = None,
+) -> None:
+    """回头看复查 — re-inspect a closed hazard (a failed one is reopened, 整改中 again)."""
+    with open_ledger(ctx) as ledger:
+        ledger.recheck(number, passed=passed, inspector=inspector, method=method, on=on, note=note)
+    done(number, f"{number} 回头看复查{'通过' if passed else '不通过，已反销号退回整改中'}")

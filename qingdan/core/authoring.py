@@ -134,7 +134,8 @@ def standard_phases(
 
 # -- tasks --------------------------------------------------------------------------------------------
 
-TASK_COLUMNS = ("number", "title", "lead", "departments", "due", "clause", "source")
+TASK_COLUMNS = ("number", "title", "lead", "responsible", "departments", "due", "recurrence", "due_in_period",
+                "inferred", "clause", "source")
 
 
 def task_table(
@@ -144,14 +145,20 @@ def task_table(
     *,
     cite: str = "",
     lead: Sequence[str] = (),
+    responsible: Sequence[str] = (),
     departments: Sequence[str] = (),
     due: date | None = None,
+    recurrence: str | None = None,
+    due_in_period: str = "end",
+    inferred: str | None = None,
 ) -> tuple[TaskSpec, ...]:
     """The 重点任务 of a table whose rows read like the plan's list, one :class:`TaskSpec` a row.
 
     ``columns`` names the rows' columns in order, separated by spaces, from :data:`TASK_COLUMNS`:
     ``number`` (the id is ``<campaign>.<number>``) and ``title`` are required; ``lead`` (牵头),
-    ``departments`` (配合) and ``due`` default to the keyword arguments of the same names; the source is
+    ``responsible`` (负责 / 按职责分工负责), ``departments`` (配合), ``due``, ``recurrence``
+    (``yearly`` …, see :class:`~qingdan.core.spec.TaskSpec`), ``due_in_period`` and ``inferred`` (why a
+    date or lead is inferred) default to the keyword arguments of the same names; the source is
     ``f"{cite} {clause}"`` for a ``clause`` column, or a ``source`` column taken as written::
 
         task_table("fire", "number title lead due clause", [
@@ -175,8 +182,12 @@ def task_table(
             campaign=campaign,
             title=value["title"],
             lead_departments=tuple(value.get("lead", lead)),
+            responsible_departments=tuple(value.get("responsible", responsible)),
             departments=tuple(value.get("departments", departments)),
             due=value.get("due", due),
+            recurrence=value.get("recurrence", recurrence),
+            due_in_period=value.get("due_in_period", due_in_period),
+            inferred=value.get("inferred", inferred),
             source=value["source"] if "source" in value else f"{cite} {value['clause']}".strip(),
         ))
     return tuple(tasks)
@@ -197,6 +208,7 @@ def target(
     unit: str = "%",
     comparator: Comparator = ">=",
     start: date | None = None,
+    inferred: str | None = None,
 ) -> Target:
     """An 整治目标: by default a percentage to reach 100 by ``due``.
 
@@ -204,7 +216,8 @@ def target(
     ``comparator`` say what is counted otherwise (``goal=0, comparator="<=", unit="起"``).
     """
     return Target(id=f"{campaign}.{slug}", campaign=campaign, title=title, goal=goal,
-                  comparator=comparator, unit=unit, due=due, source=source, start=start, measure=measure)
+                  comparator=comparator, unit=unit, due=due, source=source, start=start, measure=measure,
+                  inferred=inferred)
 
 
 def share_target(

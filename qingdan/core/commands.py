@@ -19,6 +19,7 @@ from .labels import (
     ESCALATION_LEVELS,
     LEVELS,
     MEASURE_KINDS,
+    RECHECK_METHODS,
     SOURCES,
     VERIFY_METHODS,
     describe_schema,
@@ -182,6 +183,12 @@ class Reopen(Command):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class Recheck(Command):
+    passed: bool
+    inspector: str = Field(min_length=1, max_length=100)
+    method: Literal[RECHECK_METHODS] = "现场复查"  # type: ignore[valid-type]
+
+
 class Correct(Command):
     field: str
     value: Any
@@ -219,13 +226,18 @@ class RepealMeasure(Command):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+#: a period of a recurring task: 2021, 2021-H1, 2021-Q3, 2021-05
+TASK_PERIOD = r"^\d{4}(-H[12]|-Q[1-4]|-(0[1-9]|1[0-2]))?$"
+
+
 class ReportTaskProgress(Command):
     text: str = Field(min_length=1, max_length=2000)
     percent: float | None = Field(default=None, ge=0, le=100)
+    period: str | None = Field(default=None, pattern=TASK_PERIOD, description="周期（每年/每半年/每季度/每月的任务）")
 
 
 class CompleteTask(Command):
-    pass
+    period: str | None = Field(default=None, pattern=TASK_PERIOD, description="周期（每年/每半年/每季度/每月的任务）")
 
 
 class RegisterUnit(Command):

@@ -87,6 +87,7 @@ class Hazard(Record):
             h.cost = None
             h.verification_passed = False
             h.reopened = 0
+            h.rechecked_on = None
             h.last_step_on = self.found_on
             h.last_progress = h.last_progress_on = None
 
@@ -221,6 +222,23 @@ class Hazard(Record):
             h.closed_on = h.completed_on = h.verified_on = None
             h.verification_passed = False
             h.last_step_on = max(h.last_step_on, self.on)
+
+    class Rechecked(Record.Event):  # 回头看: passed, recorded; failed, reopened (counted in ``reopened``)
+        passed: bool
+        inspector: str
+        method: str
+
+        def apply(self, h: Hazard) -> None:
+            if h.status != "closed":
+                return
+            h.last_step_on = max(h.last_step_on, self.on)
+            if self.passed:
+                h.rechecked_on = self.on
+                return
+            h.status = "rectifying"
+            h.reopened += 1
+            h.closed_on = h.completed_on = h.verified_on = h.rechecked_on = None
+            h.verification_passed = False
 
     class Corrected(Record.Event):
         field: str
@@ -396,6 +414,16 @@ class Hazard(Record):
                 f"{self.number} 当前状态为{HAZARD_STATUS_LABELS[self.status]}，只有已销号的隐患可以反销号"
             )
         self.trigger_event(self.Reopened, on=on, actor=actor, note=note, reason=reason)
+
+    def recheck(self, *, on: date, actor: str | None, note: str | None, passed: bool,
+                inspector: str, method: str) -> None:
+        self._guard(on, "回头看复查", step=True)
+        if self.status != "closed":
+            raise InvalidCommand(
+                f"{self.number} 当前状态为{HAZARD_STATUS_LABELS[self.status]}，只有已销号的隐患可以回头看复查"
+            )
+        self.trigger_event(self.Rechecked, on=on, actor=actor, note=note, passed=passed,
+                           inspector=inspector, method=method)
 
     def correct(self, *, on: date, actor: str | None, note: str | None, field: str, value: Any,
                 reason: str) -> None:

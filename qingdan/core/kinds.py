@@ -44,6 +44,7 @@ def hazard_row(h: Hazard, as_of: date) -> HazardRow:
         missing_parts=missing, completed_on=h.completed_on, cost=h.cost,
         verified_on=h.verified_on, closed_on=h.closed_on, withdrawn_on=h.withdrawn_on,
         reopened=h.reopened, last_progress_on=h.last_progress_on, note=h.note,
+        rechecked_on=getattr(h, "rechecked_on", None),
     )
 
 
@@ -61,6 +62,7 @@ def unit_row(u: Unit) -> UnitRow:
         number=u.number, name=u.name, kind=u.kind, village=u.village,
         credit_code=u.credit_code, attributes=dict(u.attributes),
         registered_on=u.registered_on, closed_on=u.closed_on,
+        closed_reason=getattr(u, "closed_reason", None) if u.closed_on else None,
     )
 
 
@@ -204,8 +206,8 @@ def _columns(campaign: Any = None, status: Any = None, village: Any = None, depa
 
 
 def _task_departments(record: Any, catalogue: Any) -> tuple[str, ...]:
-    spec = catalogue.tasks.get(record.number)
-    return tuple(spec.lead_departments) + tuple(spec.departments) if spec else ()
+    spec = catalogue.tasks.get(record.number.split("@")[0])
+    return spec.all_departments if spec else ()
 
 
 KINDS: tuple[Kind, ...] = (

@@ -17,6 +17,8 @@ LEVELS = ("一般", "重大")
 SOURCES = ("自查", "检查", "督查", "督导组移交", "举报", "其他")
 ESCALATION_LEVELS = ("镇", "市", "省")
 VERIFY_METHODS = ("自评", "专家", "政府验收")
+#: How a 回头看 re-inspection of a closed hazard was made.
+RECHECK_METHODS = ("现场复查", "资料复查", "暗查暗访")
 MEASURE_KINDS = ("制度", "机制", "方案", "标准", "其他")
 
 # -- statuses --------------------------------------------------------------------------------------
@@ -79,7 +81,7 @@ HAZARD_FIELD_LABELS = {
     "overdue": "是否超期", "five_in_place": "五到位", "missing_parts": "五到位缺项",
     "completed_on": "完成日期", "cost": "实际整改费用（万元）", "verified_on": "验收日期",
     "closed_on": "销号日期", "withdrawn_on": "撤销日期", "reopened": "反销号次数",
-    "last_progress_on": "最近进展日期", "note": "备注",
+    "last_progress_on": "最近进展日期", "note": "备注", "rechecked_on": "回头看复查日期",
 }
 
 #: The hazard fields a ``correct`` may change (the rest follow from events).
@@ -129,7 +131,11 @@ EXTRA_FIELD_LABELS = {
     "target_id": "目标编号", "hazards": "问题隐患清单", "measures": "制度措施清单",
     "days_left": "剩余天数", "working_days_left": "剩余工作日", "within_days": "提前天数",
     "overdue_items": "已逾期", "due_items": "即将到期", "text": "通知正文",
+    "responsible_departments": "负责部门", "inferred": "推定说明", "recurrence": "周期",
 }
+
+#: How often a recurring 重点任务 is due (``TaskSpec.recurrence``).
+RECURRENCE_LABELS = {"yearly": "每年", "half-yearly": "每半年", "quarterly": "每季度", "monthly": "每月"}
 
 #: What a 时限规则 (``DeadlineRule.what``) asks to be done within its working days.
 DEADLINE_WHAT_LABELS = {

@@ -247,6 +247,12 @@ class Ledger:
         """Reopen (反销号) a closed hazard found not fixed, e.g. at 回头看."""
         return self._hazards.reopen(number, c)
 
+    @command(cmd.Recheck)
+    def recheck(self, number: str, c: cmd.Recheck) -> str:
+        """Record a 回头看 re-inspection of a closed hazard: passed, ``rechecked_on`` is set; failed,
+        the hazard is reopened (counted in ``reopened``)."""
+        return self._hazards.recheck(number, c)
+
     @command(cmd.Correct)
     def correct(self, number: str, c: cmd.Correct) -> str:
         """Correct a wrongly recorded field; ``on`` defaults to the hazard's found date."""
@@ -288,12 +294,15 @@ class Ledger:
 
     @command(cmd.ReportTaskProgress, subject="task_id")
     def report_task_progress(self, task_id: str, c: cmd.ReportTaskProgress) -> str:
-        """Report progress on a 重点任务 (optionally with a percentage)."""
+        """Report progress on a 重点任务 (optionally with a percentage); ``period`` (``2021``,
+        ``2021-H1``, ``2021-Q3``, ``2021-05``) is required for a recurring task and refused for a
+        one-off. Returns the task's record number (``fire.9`` or ``fire.9@2021``)."""
         return self._tasks.report_progress(task_id, c)
 
     @command(cmd.CompleteTask, subject="task_id")
     def complete_task(self, task_id: str, c: cmd.CompleteTask) -> str:
-        """Record that a 重点任务 is done."""
+        """Record that a 重点任务 is done (a recurring one: in ``period``, as for
+        :meth:`report_task_progress`)."""
         return self._tasks.complete(task_id, c)
 
     @command(cmd.RegisterUnit, subject=None)

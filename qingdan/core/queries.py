@@ -88,12 +88,21 @@ class LedgerSnapshot(Snapshot):
             progress = dict(self._rows("task", campaign))
             rows = []
             for spec in self.catalogue.tasks_of(campaign):
-                data = progress.get(spec.id, {"status": "not_started"})
-                rows.append(TaskRow(
-                    id=spec.id, campaign=spec.campaign, title=spec.title,
-                    lead_departments=spec.lead_departments, departments=spec.departments,
-                    due=spec.due, source=spec.source, **data,
-                    overdue=task_overdue(data["status"], spec.due, self.as_of)))
+                if spec.recurrence is None:
+                    periods: list[tuple[str | None, Any]] = [(None, spec.due)]
+                else:
+                    of = self.catalogue.campaigns[spec.campaign]
+                    periods = list(spec.periods(of.start, of.end, self.as_of))
+                for period, due in periods:
+                    number = spec.id if period is None else f"{spec.id}@{period}"
+                    data = progress.get(number, {"status": "not_started"})
+                    rows.append(TaskRow(
+                        id=spec.id, campaign=spec.campaign, title=spec.title,
+                        lead_departments=spec.lead_departments, departments=spec.departments,
+                        responsible_departments=spec.responsible_departments, inferred=spec.inferred,
+                        recurrence=spec.recurrence, period=period,
+                        due=due, source=spec.source, **data,
+                        overdue=task_overdue(data["status"], due, self.as_of)))
             self._cache[key] = tuple(rows)
         return self._cache[key]
 

@@ -237,6 +237,7 @@ class Unit(Record):
 
         def apply(self, u: Unit) -> None:
             u.closed_on = self.on
+            u.closed_reason = self.reason
 
     @classmethod
     def register(cls, *, number: str, on: date, actor: str | None, note: str | None, **fields: Any) -> Unit:

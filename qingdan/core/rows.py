@@ -65,6 +65,8 @@ class HazardRow(Row):
     reopened: int = 0
     last_progress_on: date | None = None
     note: str | None = None
+    #: the day a 回头看 re-inspection of the closed hazard passed (``Ledger.recheck``)
+    rechecked_on: date | None = None
 
     @property
     def status_label(self) -> str:
@@ -102,8 +104,13 @@ class TaskRow(Row):
     title: str
     lead_departments: tuple[str, ...] = ()
     departments: tuple[str, ...] = ()
+    responsible_departments: tuple[str, ...] = ()
     due: date | None = None
     source: str = ""
+    inferred: str | None = None
+    recurrence: str | None = None
+    #: the period of a recurring task (``2021``, ``2021-H1``, ``2021-Q3``, ``2021-05``); None for a one-off
+    period: str | None = None
     status: str = "not_started"
     percent: float | None = None
     last_progress: str | None = None
@@ -123,6 +130,8 @@ class UnitRow(Row):
     attributes: dict[str, Any] = Field(default_factory=dict)
     registered_on: date
     closed_on: date | None = None
+    #: why it was closed (注销/关停 …), when it is
+    closed_reason: str | None = None
 
     @property
     def active(self) -> bool:

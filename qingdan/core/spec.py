@@ -10,6 +10,7 @@ is data too: the catalogue makes it a check.
 from __future__ import annotations
 
 import abc
+import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -46,16 +47,121 @@ class Phase(Spec):
         return self
 
 
+Recurrence = Literal["yearly", "half-yearly", "quarterly", "monthly"]
+_MONTHS = {"yearly": 12, "half-yearly": 6, "quarterly": 3, "monthly": 1}
+
+
+def _month_end(year: int, month: int) -> date:
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
+def period_label(recurrence: Recurrence, day: date) -> str:
+    """The period of ``recurrence`` that contains ``day``: ``2021``, ``2021-H1``, ``2021-Q3``, ``2021-05``."""
+    if recurrence == "yearly":
+        return str(day.year)
+    if recurrence == "half-yearly":
+        return f"{day.year}-H{(day.month - 1) // 6 + 1}"
+    if recurrence == "quarterly":
+        return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    return f"{day.year}-{day.month:02d}"
+
+
+def period_bounds(recurrence: Recurrence, label: str) -> tuple[date, date]:
+    """The first and last day of the period ``label`` (``ValueError`` if it is not one of ``recurrence``)."""
+    patterns = {"yearly": r"(\d{4})", "half-yearly": r"(\d{4})-H([12])", "quarterly": r"(\d{4})-Q([1-4])",
+                "monthly": r"(\d{4})-(0[1-9]|1[0-2])"}
+    match = re.fullmatch(patterns[recurrence], label or "")
+    if match is None:
+        raise ValueError(label)
+    year, index = int(match.group(1)), int(match.group(2)) if match.lastindex == 2 else 1
+    months = _MONTHS[recurrence]
+    first = (index - 1) * months + 1
+    return date(year, first, 1), _month_end(year, first + months - 1)
+
+
 class TaskSpec(Spec):
-    """A numbered 重点任务 of a campaign as the seed states it."""
+    """A numbered 重点任务 of a campaign as the seed states it.
+
+    Departments as each clause's parenthetical says: ``lead_departments`` 牵头, ``responsible_departments``
+    负责 / 按职责分工负责, ``departments`` 配合. ``inferred``: why a date or a lead department is inferred
+    when the clause does not state it.
+
+    A one-off task has a ``due`` date. A recurring duty (``每年至少开展一次`` …) has a ``recurrence`` and
+    no ``due``: it is one task per period, from the period containing ``start`` (default: the campaign's
+    start) to the one containing ``end`` (default: the campaign's end), each due on ``due_in_period``:
+
+    * ``"end"`` (the default) — the last day of the period;
+    * yearly: ``"MM-DD"``, a day of the year (``"12-31"``, ``"06-30"``);
+    * half-yearly and quarterly: ``"M-DD"``, a day of the period's ``M``-th month (``"3-31"``: the
+      period's third month, day 31 or that month's last day);
+    * monthly: ``"DD"``, a day of the month (the month's last day if it is shorter).
+    """
 
     id: str
     campaign: str
     title: str
     lead_departments: tuple[str, ...]
     departments: tuple[str, ...] = ()
+    responsible_departments: tuple[str, ...] = ()
     due: date | None = None
     source: str
+    inferred: str | None = None
+    recurrence: Recurrence | None = None
+    due_in_period: str = "end"
+    start: date | None = None
+    end: date | None = None
+
+    @model_validator(mode="after")
+    def _recurring(self) -> TaskSpec:
+        if self.recurrence is None:
+            if self.due_in_period != "end" or self.start or self.end:
+                raise ValueError(f"task {self.id}: due_in_period, start and end are for recurring tasks")
+            return self
+        if self.due is not None:
+            raise ValueError(f"task {self.id}: a recurring task has a due day in each period, not a due date")
+        label = period_label(self.recurrence, date(2021, 1, 1))
+        self.period_due(label)  # raises on a malformed due_in_period
+        return self
+
+    @property
+    def all_departments(self) -> tuple[str, ...]:
+        """牵头, 负责 and 配合 departments, each once."""
+        return tuple(dict.fromkeys((*self.lead_departments, *self.responsible_departments, *self.departments)))
+
+    def period_due(self, label: str) -> date:
+        """The due day of the period ``label`` of a recurring task."""
+        assert self.recurrence is not None
+        first, last = period_bounds(self.recurrence, label)
+        spec = self.due_in_period
+        try:
+            if spec == "end":
+                return last
+            if self.recurrence == "yearly":
+                month, day = (int(x) for x in spec.split("-"))
+            elif self.recurrence == "monthly":
+                month, day = 1, int(spec)
+            else:
+                month, day = (int(x) for x in spec.split("-"))
+            if not 1 <= month <= _MONTHS[self.recurrence] or not 1 <= day <= 31:
+                raise ValueError(spec)
+            month = first.month + month - 1
+            return min(date(first.year, month, 1) + timedelta(days=day - 1), _month_end(first.year, month))
+        except ValueError:
+            raise ValueError(f"task {self.id}: due_in_period {spec!r} is not valid for {self.recurrence}") from None
+
+    def periods(self, start: date, end: date, as_of: date) -> list[tuple[str, date]]:
+        """The periods begun by ``as_of`` (``start``/``end``: the campaign's, unless the task has its
+        own), each with its due day."""
+        assert self.recurrence is not None
+        first, last = self.start or start, min(self.end or end, as_of)
+        out: list[tuple[str, date]] = []
+        day = first
+        while day <= last:
+            label = period_label(self.recurrence, day)
+            out.append((label, self.period_due(label)))
+            day = period_bounds(self.recurrence, label)[1] + timedelta(days=1)
+        return out
 
 
 class AttributeSpec(Spec):
@@ -142,6 +248,7 @@ class Target(Spec):
     source: str
     start: date | None = None
     measure: Callable[[Snapshot], float | None] | None = None
+    inferred: str | None = None
 
 
 class Finding(Spec):
@@ -310,6 +417,11 @@ class Snapshot(abc.ABC):
     @abc.abstractmethod
     def units(self, kind: str | None = None, **attributes: Any) -> Sequence[UnitRow]:
         """Units registered and not closed as of the date, filtered by kind and attribute values."""
+
+    def all_units(self) -> Sequence[UnitRow]:
+        """Units registered by the date, those closed by then included (with ``closed_on`` and
+        ``closed_reason``)."""
+        return self.units()
 
     @abc.abstractmethod
     def indicator(self, target_id: str) -> IndicatorReading | None:

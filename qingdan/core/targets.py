@@ -259,11 +259,19 @@ def share_measure(among: UnitPredicate, done: UnitPredicate) -> Callable[[Snapsh
     return measure
 
 
-def count_measure(among: UnitPredicate) -> Callable[[Snapshot], float | None]:
-    """A target ``measure`` counting active units matching ``among`` (0 is a real value)."""
+def count_measure(among: UnitPredicate, *,
+                  population: UnitPredicate | None = None) -> Callable[[Snapshot], float | None]:
+    """A target ``measure`` counting active units matching ``among``.
+
+    0 is a real value only when some unit of ``population`` (default: any unit) is registered;
+    otherwise ``None`` (no data): a count of nothing is not a goal of 0 met.
+    """
 
     def measure(snapshot: Snapshot) -> float | None:
-        return float(sum(1 for unit in snapshot.units() if among(unit)))
+        units = [unit for unit in snapshot.units() if population is None or population(unit)]
+        if not units:
+            return None
+        return float(sum(1 for unit in units if among(unit)))
 
     return measure
 

@@ -125,6 +125,7 @@ COMMANDS: list[tuple[str, str, str | None]] = [
     *((f"/api/hazards/{{number}}/{name.replace('_', '-')}", name, "number") for name in (
         "plan_rectification", "escalate", "request_extension", "decide_extension", "report_progress",
         "complete_rectification", "verify", "close", "reopen", "correct", "withdraw")),
+    ("/api/hazards/{number}/recheck", "recheck", "number"),
     ("/api/measures", "add_measure", None),
     ("/api/measures/{number}/issue", "issue_measure", "number"),
     ("/api/measures/{number}/implement", "implement_measure", "number"),

@@ -1,5 +1,5 @@
 """问题隐患: report, the 五到位 plan, 挂牌督办, extensions, progress, completion, 验收, 销号, 反销号,
-corrections and withdrawal."""
+回头看 re-inspection, corrections and withdrawal."""
 
 from __future__ import annotations
 
@@ -63,6 +63,10 @@ class HazardCommands(Handler):
 
     def reopen(self, number: str, c: cmd.Reopen) -> str:
         return self.uow.act(Hazard, number, "reopen", c, reason=c.reason)
+
+    def recheck(self, number: str, c: cmd.Recheck) -> str:
+        return self.uow.act(Hazard, number, "recheck", c, passed=c.passed, inspector=c.inspector,
+                            method=c.method)
 
     def correct(self, number: str, c: cmd.Correct) -> str:
         if c.field == "found_on":

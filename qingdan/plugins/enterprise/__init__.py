@@ -9,7 +9,7 @@ department and carries the 专题's lead; 四(五)'s two name “各地应急管
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from qingdan import AttributeSpec, Campaign, Check, Projection, Snapshot, Target, hookimpl
 from qingdan.core import authoring as author
@@ -48,6 +48,20 @@ TASKS = (
     ("19", "二(五)19", "严格事故报告和应急处置", None),
     ("20", "二(五)20", "强化举一反三整改落实", None),
 )
+#: 二(二)8 “每年组织全员安全生产责任制落实情况考核” (企业的义务，专题牵头部门督促), and 三、时间安排
+#: “要总结形成本专题年度工作报告和三年行动报告” (the sibling 专题 附件1 has the same deliverables).
+RECURRING_COLUMNS = "number clause title recurrence due_in_period inferred"
+RECURRING = (
+    ("8.y", "二(二)8", "企业每年组织全员安全生产责任制落实情况考核", "yearly", "12-31",
+     "方案只说“每年”，未定日期：按每年年底；考核由企业组织，专题牵头部门督促"),
+    ("report.y", "三、时间安排；总体方案 二(一)", "总结形成本专题年度工作报告，报市安委会办公室", "yearly", "12-31",
+     "总体方案 二(一)：年度安全生产专项整治工作情况报告“于年底前”报镇安委会办公室；专题未另定日期"),
+)
+DATED_COLUMNS = "number clause title due inferred"
+DATED = (
+    ("report", "三、时间安排；总体方案 二(一)", "总结形成本专题三年行动报告，报市安委会办公室", date(2022, 11, 10),
+     "总体方案 二(一)：专项整治三年行动总结报告“于2022年11月10日前”报镇安委会办公室；专题未另定日期"),
+)
 # 四、保障措施 sets dated deliverables too.
 SUPPORT_COLUMNS = "number title lead due clause"
 SUPPORT_TASKS = (
@@ -80,7 +94,9 @@ def qingdan_campaign() -> Campaign:
         start=ACTION_START, end=ACTION_END,
         phases=author.standard_phases(ID, ANNEX),
         tasks=(*author.task_table(ID, TASK_COLUMNS, TASKS, cite=ANNEX, lead=LEAD, departments=PARTNERS),
-               *author.task_table(ID, SUPPORT_COLUMNS, SUPPORT_TASKS, cite=ANNEX)),
+               *author.task_table(ID, SUPPORT_COLUMNS, SUPPORT_TASKS, cite=ANNEX),
+               *author.task_table(ID, DATED_COLUMNS, DATED, cite=ANNEX, lead=LEAD),
+               *author.task_table(ID, RECURRING_COLUMNS, RECURRING, cite=ANNEX, lead=LEAD, departments=PARTNERS)),
         hazard_categories=(
             "第一责任人责任",
             "安全管理机构和人员配备",

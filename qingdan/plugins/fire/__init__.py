@@ -58,6 +58,20 @@ TASKS = (
     ("27", "提升综合应急救援能力：建立政府专职消防队，督促企业建立专职消防队或微型消防站", COMMITTEE, None, "二(七)27"),
 )
 
+#: The yearly duties of 二(三)11 (“2020年起，每年…列入实事工程、民生工程申报内容，每年督办整改一批老旧场所火灾隐患问题”)
+#: and 二(三)12 (彩钢板房“每年依法组织整改一批、拆除一批”), led by the departments each clause names.
+RECURRING_COLUMNS = "number title lead recurrence due_in_period inferred clause"
+_YEAR_END = "方案只说“每年”，未定日期：按每年年底"
+RECURRING = (
+    ("11.y1", "将老旧场所消防风险治理列入实事工程、民生工程申报内容（每年）",
+     ("建设局", "政法和社会管理局", "安监所", "派出所"), "yearly", "12-31", _YEAR_END + "；部门按本条任务 11", "二(三)11"),
+    ("11.y2", "督办整改一批老旧场所火灾隐患问题（每年）",
+     ("建设局", "政法和社会管理局", "安监所", "派出所"), "yearly", "12-31", _YEAR_END + "；部门按本条任务 11", "二(三)11"),
+    ("12.y", "对人员密集场所、施工现场违规搭建、违规采用易燃可燃材料的彩钢板房依法组织整改一批、拆除一批（每年）",
+     ("派出所", "国土所", "建设局", "综合执法局"), "yearly", "12-31",
+     _YEAR_END + "；条文写“公安、自然资源、建设、综合执法等有关部门”，按镇对应部门", "二(三)12"),
+)
+
 HIGH_RISE, UNDERGROUND, COMPLEX, SHARED_RENTAL = "高层建筑", "人员密集地下空间", "大型商业综合体", "群租房"
 PUBLIC_BUILDING, ESTATE, OLD_ESTATE, VILLAGE, SOCIAL_UNIT = "公共建筑", "住宅小区", "老旧小区", "村（居）", "社会单位"
 
@@ -113,7 +127,8 @@ def qingdan_campaign() -> Campaign:
         departments=("消防中队", "自然资源所", "建设局", "农业农村和社会事业局", "党群工作局", "财政局", "市场监管局"),
         start=ACTION_START, end=ACTION_END,
         phases=author.standard_phases(ID, ANNEX, author.CONTINUED_PHASES),
-        tasks=author.task_table(ID, TASK_COLUMNS, TASKS, cite=ANNEX),
+        tasks=(*author.task_table(ID, TASK_COLUMNS, TASKS, cite=ANNEX),
+               *author.task_table(ID, RECURRING_COLUMNS, RECURRING, cite=ANNEX)),
         hazard_categories=HAZARD_CATEGORIES, unit_attributes=UNIT_ATTRIBUTES, source=f"{ANNEX}；总体方案 二(四)",
     )
 

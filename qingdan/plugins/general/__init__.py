@@ -130,7 +130,8 @@ def five_parts_missing(hazard, snapshot: Snapshot) -> str | None:
 @author.task_rule(ID, "task_overdue", "重点任务逾期未完成", "警告", f"{PLAN} 四(五)", every_campaign=True)
 def task_overdue(task, snapshot: Snapshot) -> str | None:
     if task.status != "done" and task.due is not None and task.due < snapshot.as_of:
-        return f"应于 {task.due} 前完成，尚未完成（牵头：{'、'.join(task.lead_departments)}）"
+        period = f"{task.period} 年度/周期" if task.period else ""
+        return f"{period}应于 {task.due} 前完成，尚未完成（牵头：{'、'.join(task.lead_departments)}）"
     return None
 
 
@@ -159,6 +160,9 @@ def qingdan_checks() -> list[Check]:
         task_overdue,
         author.check(ID, "summary_report", "专项整治三年行动总结报告2022年11月10日前报送", "严重", f"{PLAN} 三(二)",
                      _summary_report),
+        not_rechecked,
+        xiaozao_2020_open,
+        major_not_shut_down,
     ]
 
 
@@ -277,3 +281,62 @@ def monthly_report_register(snapshot: Snapshot) -> list[dict]:
 @hookimpl
 def qingdan_projections() -> list[Projection]:
     return [two_lists_by_campaign, monthly_report_register]
+
+
+# -- 回头看, 一年小灶 and 关停 (总体方案 三(二)1, 三(一)2, 四(三)) ---------------------------------------
+
+RECHECK_INFERRED = ("三(二)1 把“回头看”列在集中攻坚（2020年）阶段，未定期限：2020年销号的应于2020年底前复查，"
+                    "此后销号的按销号当年年底")
+
+
+def recheck_due(hazard) -> date | None:
+    """The last day for the 回头看 of a closed 督导组移交 or 督办 hazard (see :data:`RECHECK_INFERRED`)."""
+    if hazard.closed_on is None:
+        return None
+    return date(max(hazard.closed_on.year, 2020), 12, 31)
+
+
+@author.hazard_rule(ID, "not_rechecked", "督导组移交、督办问题隐患销号后未“回头看”复查（期限为推定：见说明）", "警告",
+                    f"{PLAN} 三(二)1", every_campaign=True)
+def not_rechecked(hazard, snapshot: Snapshot) -> str | None:
+    if hazard.status != "closed" or not (hazard.source == "督导组移交" or hazard.escalated):
+        return None
+    due = recheck_due(hazard)
+    if due is None or snapshot.as_of <= due or (hazard.rechecked_on is not None):
+        return None
+    what = "督导组移交" if hazard.source == "督导组移交" else "挂牌督办"
+    return f"{what}问题隐患于 {hazard.closed_on} 销号，应于 {due} 前“回头看”复查，尚未复查（{RECHECK_INFERRED}）"
+
+
+XIAOZAO_END = date(2020, 12, 31)
+
+
+@author.hazard_rule(ID, "xiaozao_2020_open", "2020年排查的问题隐患未在当年完成“一年小灶”整改", "警告",
+                    f"{PLAN} 三(一)2", every_campaign=True, after=XIAOZAO_END)
+def xiaozao_2020_open(hazard, snapshot: Snapshot) -> str | None:
+    if hazard.found_on.year != 2020 or hazard.status == "withdrawn":
+        return None
+    if hazard.closed_on is not None and hazard.closed_on <= XIAOZAO_END:
+        return None
+    if hazard.status == "closed":
+        return f"2020年排查发现，{hazard.closed_on} 才销号，晚于2020年底的“一年小灶”期限"
+    return "2020年排查发现，2020年底前未完成“一年小灶”整改，至今未销号"
+
+
+def _shut_down(hazard, snapshot: Snapshot) -> bool:
+    if hazard.unit_number is None:
+        return False
+    unit = next((u for u in snapshot.all_units() if u.number == hazard.unit_number), None)
+    return unit is not None and unit.closed_on is not None and "关停" in (unit.closed_reason or "")
+
+
+SHUTDOWN_INFERRED = "“难以整改到位”推定为：重大隐患已过整改期限仍未销号（方案未定义）"
+
+
+@author.hazard_rule(ID, "major_not_shut_down", "重大隐患难以整改到位却既未销号也未依法关停（“难以整改到位”为推定）",
+                    "严重", f"{PLAN} 四(三)", every_campaign=True)
+def major_not_shut_down(hazard, snapshot: Snapshot) -> str | None:
+    if hazard.level != "重大" or not _open(hazard) or not hazard.overdue or _shut_down(hazard, snapshot):
+        return None
+    return (f"重大隐患整改期限 {hazard.deadline} 已过仍未整改到位，未销号，所属单位也未依法关停"
+            f"（{SHUTDOWN_INFERRED}）")

@@ -110,6 +110,19 @@ TASKS = (
     ("r3y", "2022年形成三年行动报告并及时报市安委会办公室", (SAFETY,), (), END_2022, "三、时间安排"),
 )
 
+#: The yearly duties of 二(三)10 and 二(五)15, with the departments of their parentheticals (负责).
+RECURRING_COLUMNS = "number title lead responsible recurrence due_in_period inferred clause"
+_LEAD_INFERRED = "方案只说“每年”，未定日期：按每年年底；括注只写“按职责分工负责”，牵头部门按本专项牵头部门"
+RECURRING = (
+    ("10.y1", "配合上级部门对一二级重大危险源的危险化学品企业主要负责人集中开展警示教育（每年至少一次）",
+     (SAFETY,), ("交管所", SAFETY), "yearly", "12-31", _LEAD_INFERRED, "二(三)10"),
+    ("10.y2", "对企业主要负责人开展安全生产管理知识考核（每年至少一次；考核和补考均不合格的不得担任主要负责人）",
+     (SAFETY,), ("交管所", SAFETY), "yearly", "12-31", _LEAD_INFERRED, "二(三)10"),
+    ("15.y", "危险化学品安全监管在职人员复训（每年不少于2周）",
+     (SAFETY,), (SAFETY,), "yearly", "12-31", "方案只说“每年”，未定日期：按每年年底；括注为“安全生产监督管理局负责”",
+     "二(五)15"),
+)
+
 UNIT_ATTRIBUTES = (
     AttributeSpec(name="两重点一重大", type="bool", unit_kinds=ENTERPRISES,
                   description="涉及重点监管危险化工工艺、重点监管危险化学品和重大危险源", source=f"{ANNEX} 一、整治目标"),
@@ -161,7 +174,8 @@ def qingdan_campaign() -> Campaign:
         id=ID, name="危险化学品安全专项整治", kind="专项", lead_departments=(SAFETY,), departments=PARTNERS,
         start=ACTION_START, end=ACTION_END,
         phases=author.standard_phases(ID, ANNEX, author.CONTINUED_PHASES),
-        tasks=author.task_table(ID, TASK_COLUMNS, TASKS, cite=ANNEX),
+        tasks=(*author.task_table(ID, TASK_COLUMNS, TASKS, cite=ANNEX),
+               *author.task_table(ID, RECURRING_COLUMNS, RECURRING, cite=ANNEX)),
         hazard_categories=HAZARD_CATEGORIES, unit_attributes=UNIT_ATTRIBUTES, source=f"{ANNEX}；总体方案 二(三)",
     )
 

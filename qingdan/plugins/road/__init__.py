@@ -100,8 +100,9 @@ def qingdan_targets() -> list[Target]:
         author.target(
             ID, "non_standard_school_buses", "在用非专用校车数量（彻底淘汰；方案未定期限，按三年行动期末）", END_2022,
             f"{ANNEX} 二(二)4",
-            rules.count_measure(lambda unit: unit.kind == SCHOOL_BUS and rules.attribute(unit, "专用校车") is False),
-            goal=0, comparator="<=", unit="辆"),
+            rules.count_measure(lambda unit: unit.kind == SCHOOL_BUS and rules.attribute(unit, "专用校车") is False,
+                                population=rules.of_kind(SCHOOL_BUS)),
+            goal=0, comparator="<=", unit="辆", inferred="方案未定期限，按三年行动期末（2022年底）"),
         author.target(ID, "major_accidents", "重特大道路运输事故起数（坚决杜绝；三年行动期末）", END_2022,
                       f"{ANNEX} 一、整治目标", goal=0, comparator="<=", unit="起"),
     ]

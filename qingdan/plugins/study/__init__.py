@@ -9,6 +9,8 @@ The closing report task names no department; it carries the main plan's lead (�
 
 from __future__ import annotations
 
+from datetime import date
+
 from qingdan import AttributeSpec, Campaign, Check, Projection, Snapshot, Target, hookimpl
 from qingdan.core import authoring as author
 from qingdan.core import targets as rules
@@ -51,7 +53,22 @@ TASKS = (
     ("17", "三(六)17", "开展表彰奖励", (PARTY, SAFETY), ()),
     ("18", "三(七)18", "完善执法监督机制：人大常委会听取专项工作报告、检查法律法规实施情况和专题询问", ("党政办公室", PARTY), ()),
     ("19", "三(七)19", "强化社会共治：建立安全生产人民监督员制度，健全有奖举报制度", (SAFETY,), ()),
-    ("report", "四；总体方案 二(一)", "总结形成本专题年度工作报告和三年行动报告，报市安委会办公室", (SAFETY,), ()),
+)
+#: 四 “总结形成本专题…三年行动报告”, dated by the main plan.
+DATED_COLUMNS = "number clause title lead due inferred"
+DATED = (
+    ("report", "四；总体方案 二(一)", "总结形成本专题三年行动报告，报市安委会办公室", (SAFETY,), date(2022, 11, 10),
+     "总体方案 二(一)：专项整治三年行动总结报告“于2022年11月10日前”报镇安委会办公室；专题未另定日期"),
+)
+
+#: 三(一)2 “每年组织开展安全监管干部轮训”（党群工作局、安全生产监督管理局牵头，镇安委会成员单位按职责分工负责）
+#: and 四 “要总结形成本专题年度工作报告”: duties of every year of the action.
+RECURRING_COLUMNS = "number clause title lead responsible recurrence due_in_period inferred"
+RECURRING = (
+    ("2.y", "三(一)2", "每年组织开展安全监管干部轮训", (PARTY, SAFETY), TOWN_MEMBERS, "yearly", "12-31",
+     "方案只说“每年”，未定日期：按每年年底"),
+    ("report.y", "四；总体方案 二(一)", "总结形成本专题年度工作报告，报市安委会办公室", (SAFETY,), (), "yearly", "12-31",
+     "总体方案 二(一)：年度安全生产专项整治工作情况报告“于年底前”报镇安委会办公室；专题未另定日期"),
 )
 
 ABOVE, BELOW = "规模以上工业企业", "规模以下工业企业"
@@ -64,7 +81,9 @@ def qingdan_campaign() -> Campaign:
         departments=(PARTY, "安委会有关成员单位"), start=ACTION_START, end=ACTION_END,
         phases=author.standard_phases(ID, ANNEX, ("动员部署", "组织实施", "重点推动", "完善提升"), clauses="四",
                                       second_from=ACTION_START),
-        tasks=author.task_table(ID, TASK_COLUMNS, TASKS, cite=ANNEX),
+        tasks=(*author.task_table(ID, TASK_COLUMNS, TASKS, cite=ANNEX),
+               *author.task_table(ID, DATED_COLUMNS, DATED, cite=ANNEX),
+               *author.task_table(ID, RECURRING_COLUMNS, RECURRING, cite=ANNEX)),
         hazard_categories=tuple(SECTIONS.values()),
         unit_attributes=(
             AttributeSpec(name="宣传教育全覆盖", type="bool", unit_kinds=(ABOVE, BELOW),
