@@ -6,7 +6,7 @@ from datetime import date
 
 import qingdan.plugins.general as general
 from qingdan.core.targets import build_projection
-from qingdan.testing import StaticReport, StaticSnapshot, make_hazard, make_task
+from qingdan.testing import StaticReport, StaticSnapshot, make_hazard, make_task, make_unit
 
 CHECKS = {c.id: c for c in general.qingdan_checks()}
 TARGETS = {t.id: t for t in general.qingdan_targets()}
@@ -130,3 +130,54 @@ def test_seed_facts_of_the_main_plan():
     }
     assert "三年行动期末" in TARGETS["general.five_in_place_rate"].title
     assert "集中攻坚阶段末" in TARGETS["general.inspection_transfer_closure_rate"].title
+
+
+# -- no target is met without data (an empty denominator or no readings is no_data) -----------------
+
+
+def test_no_target_of_any_campaign_is_met_without_data():
+    from qingdan.core.plugins import get_catalogue
+    from qingdan.core.targets import evaluate_target
+
+    catalogue = get_catalogue()
+    unrelated = make_unit("无关单位", "U-00001")
+    for snapshot in (StaticSnapshot(date(2021, 6, 1)), StaticSnapshot(date(2023, 1, 1), units=[unrelated])):
+        for target in catalogue.targets.values():
+            status = evaluate_target(target, snapshot, catalogue.campaigns[target.campaign])
+            assert status.state == "no_data", (target.id, status.value)
+
+
+def test_each_kind_of_target_is_no_data_without_its_population():
+    from qingdan.core import targets as rules
+    from qingdan.core.authoring import share_target, target
+    from qingdan.core.targets import evaluate_target
+
+    day = date(2021, 6, 1)
+    other = make_unit("其他", "U-00002")
+    school_bus = make_unit("校车", "U-00003", 专用校车=True)
+    # a share of units
+    share = share_target("t", "share", "率", date(2022, 12, 31), "s", rules.of_kind("校车"), "专用校车")
+    assert evaluate_target(share, StaticSnapshot(day, units=[other])).state == "no_data"
+    assert evaluate_target(share, StaticSnapshot(day, units=[school_bus])).state == "met"
+    # a count of units with a goal of 0: nothing registered is not 0 met
+    count = target("t", "count", "数", date(2022, 12, 31), "s",
+                   rules.count_measure(rules.has("专用校车", False), population=rules.of_kind("校车")),
+                   goal=0, comparator="<=", unit="辆")
+    assert evaluate_target(count, StaticSnapshot(day, units=[other])).state == "no_data"
+    assert evaluate_target(count, StaticSnapshot(day, units=[school_bus])).state == "met"
+    bare = target("t", "bare", "数", date(2022, 12, 31), "s", rules.count_measure(rules.of_kind("校车")),
+                  goal=0, comparator="<=", unit="辆")
+    assert evaluate_target(bare, StaticSnapshot(day)).state == "no_data"
+    # a closure rate of hazards
+    closure = target("t", "closure", "销号率", date(2022, 12, 31), "s", rules.hazard_closure_measure("fire"))
+    assert evaluate_target(closure, StaticSnapshot(day, hazards=[make_hazard("hazchem", "H-hazchem-2020-0001")])
+                           ).state == "no_data"
+    # a reported indicator with no reading, or only a later one
+    reported = target("t", "reported", "起数", date(2022, 12, 31), "s", goal=0, comparator="<=", unit="起")
+    assert evaluate_target(reported, StaticSnapshot(day)).state == "no_data"
+    assert evaluate_target(reported, StaticSnapshot(day, indicators={"t.reported": 0})).state == "met"
+    # the general plan's own rates
+    assert evaluate_target(TARGETS["general.five_in_place_rate"], StaticSnapshot(day)).state == "no_data"
+    assert evaluate_target(TARGETS["general.inspection_transfer_closure_rate"],
+                           StaticSnapshot(day, hazards=[make_hazard("fire", "H-fire-2020-0001", source="检查")])
+                           ).state == "no_data"
