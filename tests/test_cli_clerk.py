@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,44 @@ def test_help_is_chinese_first(db):
 def test_rejected_command_is_one_line_exit_1(db):
     result = qd(db, "hazard", "show", "H-fire-2020-0009", code=1)
     assert result.stderr.strip() == "错误：台账中没有 H-fire-2020-0009"
+
+
+# -- 2. no English in Chinese output ----------------------------------------------------------------
+
+def test_plan_names_the_missing_parts_in_chinese(db):
+    number = report(db)
+    err = qd(db, "hazard", "plan", number, "--responsible-unit", "农贸市场", "--responsible-person", "张建国",
+             "--deadline", "2020-09-30", "--on", "2020-09-02").stderr
+    assert "五到位尚缺：措施、资金、预案" in err
+    assert "measures" not in err and "funds" not in err
+
+
+def test_history_reads_in_chinese(db):
+    number = report(db, "--level", "重大")
+    qd(db, "hazard", "plan", number, "--deadline", "2020-09-30", "--on", "2020-09-02")
+    qd(db, "hazard", "escalate", number, "--supervisor", "镇安委会", "--on", "2020-09-03")
+    qd(db, "hazard", "correct", number, "--field", "village", "--value", "东港村", "--reason", "登记错误")
+    out = runner.invoke(app, ["--db", db, "hazard", "history", number], env={"COLUMNS": "160"}).stdout
+    for english in ("Reported", "RectificationPlanned", "Escalated", "Corrected", "=", "campaign", "：fire"):
+        assert english not in out, english
+    for chinese in ("登记", "整改方案", "挂牌督办", "更正", "专项：消防安全专项整治", "隐患等级：重大",
+                    "督办级别：镇", "更正字段：村（居）", "更正为：东港村", "整改期限：2020-09-30"):
+        assert chinese in out, chinese
+    entries = json.loads(qd(db, "hazard", "history", number, "-f", "json").stdout)
+    assert entries[0]["type"] == "Reported" and entries[0]["data"]["campaign"] == "fire"  # JSON keeps the codes
+
+
+def test_show_names_the_campaign_and_says_yes_or_no(db):
+    number = report(db)
+    out = runner.invoke(app, ["--db", db, "hazard", "show", number], env={"COLUMNS": "120"}).stdout
+    assert "消防安全专项整治" in out and "False" not in out and "True" not in out
+    assert json.loads(qd(db, "hazard", "show", number, "-f", "json").stdout)["campaign"] == "fire"
+
+
+def test_unit_attributes_say_yes_or_no(db):
+    qd(db, "unit", "add", "-n", "恒达化工有限公司", "-k", "危险化学品生产企业", "-a", "风险等级=红",
+       "-a", "重大危险源=是", "--on", "2020-01-01")
+    out = runner.invoke(app, ["--db", db, "unit", "list"], env={"COLUMNS": "160"}).stdout
+    assert "重大危险源：是" in out and "True" not in out
+    out = runner.invoke(app, ["--db", db, "unit", "show", "U-00001"], env={"COLUMNS": "160"}).stdout
+    assert "重大危险源：是" in out and "True" not in out

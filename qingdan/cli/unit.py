@@ -8,7 +8,7 @@ import typer
 
 from qingdan.cli.common import AsOf, Format, KnownAt, Note, Number, On, Output, done, open_ledger
 from qingdan.cli.output import OutputFormat, columns, emit, records_sheet
-from qingdan.cli.views import emit_record
+from qingdan.cli.views import emit_record, plain
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -91,8 +91,8 @@ def list_units(
         # the ledger coerces each value to the attribute's type (a bad one: 错误：…, exit 1)
         rows = ledger.units(as_of=as_of, known_at=known_at, kind=kind, include_closed=include_closed,
                             **parse_attributes(attr))
-    emit(fmt, output, [records_sheet("units", f"监管对象（截至 {as_of or '今天'}）", UNIT_COLUMNS,
-                                     [r.model_dump() for r in rows])],
+    records = [r.model_dump() | {"attributes": plain(r.attributes)} for r in rows]  # 重大危险源：是
+    emit(fmt, output, [records_sheet("units", f"监管对象（截至 {as_of or '今天'}）", UNIT_COLUMNS, records)],
          [r.model_dump(mode="json") for r in rows])
 
 
