@@ -16,7 +16,7 @@ def test_nineteen_numbered_tasks_with_the_seeds_leads():
     tasks = {t.id: t for t in study.qingdan_campaign().tasks}
     assert {f"study.{n}" for n in range(1, 20)} <= set(tasks)
     assert tasks["study.6"].lead_departments == ("镇宣传办", "镇安全生产监督管理局")
-    assert tasks["study.7"].departments == ("农业农村和社会事业局", "党群工作局")
+    assert tasks["study.7"].responsible_departments == ("农业农村和社会事业局", "党群工作局")  # 按职责分工负责
     assert tasks["study.18"].source == "附件1 三(七)18"
 
 
@@ -70,7 +70,10 @@ def test_seed_facts_of_annex_1():
         16: (("农业农村和社会事业局", safety), ()), 17: (both, ()), 18: (("党政办公室", party), ()),
         19: ((safety,), ()),
     }
-    assert {n: (t.lead_departments, t.departments) for n, t in numbered.items()} == expected
+    assert {n: (t.lead_departments, t.responsible_departments) for n, t in numbered.items()} == {
+        **expected, 12: (("安委会相关成员单位",), ("安委会相关成员单位",))}  # 只写“按职责分工负责”
+    assert all(t.departments == () for t in numbered.values()), "the annex names no 配合 department"
+    assert numbered[12].inferred and "牵头" in numbered[12].inferred
     assert all(t.due is None for t in numbered.values()), "the annex dates none of its tasks"
     assert [t.source for t in numbered.values()][::6] == ["附件1 三(一)1", "附件1 三(三)7", "附件1 三(五)13",
                                                          "附件1 三(七)19"]

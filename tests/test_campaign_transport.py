@@ -86,8 +86,9 @@ def test_seed_facts_of_annex_6():
     assert set(numbered) == {str(n) for n in range(1, 15)}
     joint = ("建设局", "派出所", "行政综合执法局", "经济发展局", "农业农村与社会事务局", "市场监管分局")
     for n, task in numbered.items():  # 1–6 carry the annex's two parentheticals, 7–14 the main plan's
-        expected = (joint, ()) if int(n) <= 6 else (lead, partners)
-        assert (task.lead_departments, task.departments) == expected, n
+        expected = (joint, joint) if int(n) <= 6 else (lead, partners)  # 按职责分工负责, not 配合
+        assert (task.lead_departments, task.responsible_departments, task.departments) == (*expected, ()), n
+        assert bool(task.inferred) == (int(n) <= 6), n  # 1–6 name no 牵头
     assert all(t.due is None for t in tasks.values()), "the annex dates none of its tasks"
     y2022 = date(2022, 12, 31)
     assert {t.id: (t.goal, t.comparator, t.unit, t.due) for t in TARGETS.values()} == {

@@ -86,10 +86,11 @@ def test_seed_facts_of_annex_8():
     ]
     tasks = {t.id.removeprefix("waste."): t for t in campaign.tasks}
     for n in ("1", "2", "3"):
-        assert (tasks[n].lead_departments, tasks[n].departments, tasks[n].due) == (
+        assert (tasks[n].lead_departments, tasks[n].responsible_departments, tasks[n].due) == (
             ("生态环境办公室",), partners, date(2022, 12, 31)), n
     for n in ("4", "5", "m1", "m2"):
-        assert (tasks[n].lead_departments, tasks[n].departments) == (joint, ()), n
+        assert (tasks[n].lead_departments, tasks[n].responsible_departments, tasks[n].departments) == (
+            joint, joint, ()), n
     assert tasks["4"].due == tasks["5"].due == date(2022, 12, 31)
     assert tasks["4"].source.startswith("附件8 二(二)2(4)")
     assert {t.id: (t.goal, t.comparator, t.unit, t.due, t.source) for t in TARGETS.values()} == {

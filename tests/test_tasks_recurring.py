@@ -118,3 +118,22 @@ def test_missing_deliverables_are_dated_tasks():
         assert tasks[f"{campaign}.report"].due == date(2022, 11, 10)
         assert "2022年11月10日" in tasks[f"{campaign}.report"].inferred
         assert tasks[f"{campaign}.report.y"].recurrence == "yearly"
+
+
+def test_responsible_departments_as_each_parenthetical_says():
+    tasks = get_catalogue().tasks
+    # “（A牵头，B按职责分工负责）”: A leads, B is responsible, nobody is merely 配合
+    assert (tasks["study.4"].lead_departments, tasks["study.4"].responsible_departments) == (
+        ("安全生产监督管理局",), ("镇安委会成员单位",))
+    assert tasks["enterprise.1"].responsible_departments == ("负有安全生产监管职责的安委会有关成员单位",)
+    assert tasks["transport.7"].responsible_departments == ("经济发展局", "派出所", "安全生产监督管理局", "市场监管局")
+    # “（A、B按职责分工负责）” / “（A负责）”, no 牵头: responsible, and the lead is said to be inferred
+    for task_id in ("hazchem.2", "hazchem.15", "fire.9", "road.1", "general.8", "waste.4", "transport.1"):
+        task = tasks[task_id]
+        assert task.responsible_departments == task.lead_departments, task_id
+        assert "未写牵头部门" in (task.inferred or ""), task_id
+    assert tasks["hazchem.15"].responsible_departments == ("安全生产监督管理局",)  # “（安全生产监督管理局负责）”
+    # “（安全生产监督管理局牵头负责）”: a lead, not inferred
+    assert tasks["hazchem.12"].responsible_departments == () and tasks["hazchem.12"].inferred is None
+    # the task rows and the department index carry them
+    assert set(tasks["study.2.y"].all_departments) == {"党群工作局", "安全生产监督管理局", "镇安委会成员单位"}

@@ -49,7 +49,7 @@ from .targets import (
 
 __all__ = [
     "ACTION_START", "ACTION_END", "END_2020", "END_2021", "END_2022", "STANDARD_PHASES", "CONTINUED_PHASES",
-    "phases", "standard_phases", "TASK_COLUMNS", "task_table",
+    "phases", "standard_phases", "TASK_COLUMNS", "task_table", "responsible_only", "RESPONSIBLE_AS_LEAD",
     "target", "share_target",
     "check", "unit_check", "unit_rule", "hazard_rule", "task_rule", "monthly_two_lists_check",
     "projection",
@@ -191,6 +191,30 @@ def task_table(
             source=value["source"] if "source" in value else f"{cite} {value['clause']}".strip(),
         ))
     return tuple(tasks)
+
+
+#: Why the lead departments of a task are inferred when its clause names only departments that are
+#: responsible (“（A、B按职责分工负责）”, “（A负责）”) and none that leads (牵头).
+RESPONSIBLE_AS_LEAD = "括注只写“负责”，未写牵头部门：牵头部门按负责部门记"
+
+
+def responsible_only(
+    tasks: Iterable[TaskSpec], *numbers: str, inferred: str = RESPONSIBLE_AS_LEAD
+) -> tuple[TaskSpec, ...]:
+    """The tasks, those numbered ``numbers`` (all if none given) marked as their clause's parenthetical
+    reads when it names departments 负责 and none 牵头: their departments become
+    ``responsible_departments`` too, and ``inferred`` says that the lead is inferred from them."""
+    wanted = set(numbers)
+    out = []
+    for task in tasks:
+        if not wanted or task.id.split(".", 1)[1] in wanted:
+            why = "；".join(x for x in (task.inferred, inferred) if x)
+            task = task.model_copy(update={"responsible_departments": task.lead_departments, "inferred": why})
+        out.append(task)
+    unknown = wanted - {t.id.split(".", 1)[1] for t in out}
+    if unknown:
+        raise ValueError(f"responsible_only: no task numbered {sorted(unknown)}")
+    return tuple(out)
 
 
 # -- targets ------------------------------------------------------------------------------------------

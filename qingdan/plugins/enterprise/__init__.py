@@ -93,10 +93,10 @@ def qingdan_campaign() -> Campaign:
         id=ID, name="落实企业安全生产主体责任专题", kind="专题", lead_departments=LEAD, departments=PARTNERS,
         start=ACTION_START, end=ACTION_END,
         phases=author.standard_phases(ID, ANNEX),
-        tasks=(*author.task_table(ID, TASK_COLUMNS, TASKS, cite=ANNEX, lead=LEAD, departments=PARTNERS),
+        tasks=(*author.task_table(ID, TASK_COLUMNS, TASKS, cite=ANNEX, lead=LEAD, responsible=PARTNERS),
                *author.task_table(ID, SUPPORT_COLUMNS, SUPPORT_TASKS, cite=ANNEX),
                *author.task_table(ID, DATED_COLUMNS, DATED, cite=ANNEX, lead=LEAD),
-               *author.task_table(ID, RECURRING_COLUMNS, RECURRING, cite=ANNEX, lead=LEAD, departments=PARTNERS)),
+               *author.task_table(ID, RECURRING_COLUMNS, RECURRING, cite=ANNEX, lead=LEAD, responsible=PARTNERS)),
         hazard_categories=(
             "第一责任人责任",
             "安全管理机构和人员配备",

@@ -58,6 +58,10 @@ TASKS = (
     ("27", "提升综合应急救援能力：建立政府专职消防队，督促企业建立专职消防队或微型消防站", COMMITTEE, None, "二(七)27"),
 )
 
+#: 二(一)5 and every clause after it end “（…等部门按职责分工负责）”: departments responsible, none 牵头.
+RESPONSIBLE_ONLY = ("5", "7", "7.1", "7.2", "8", "8.1", "8.2", "9", "10", "11", "12", "13", "14", "15", "16", "17",
+                    "17.1", "18", "19", "20", "21", "22", "23", "27", "11.y1", "11.y2", "12.y")
+
 #: The yearly duties of 二(三)11 (“2020年起，每年…列入实事工程、民生工程申报内容，每年督办整改一批老旧场所火灾隐患问题”)
 #: and 二(三)12 (彩钢板房“每年依法组织整改一批、拆除一批”), led by the departments each clause names.
 RECURRING_COLUMNS = "number title lead recurrence due_in_period inferred clause"
@@ -127,8 +131,10 @@ def qingdan_campaign() -> Campaign:
         departments=("消防中队", "自然资源所", "建设局", "农业农村和社会事业局", "党群工作局", "财政局", "市场监管局"),
         start=ACTION_START, end=ACTION_END,
         phases=author.standard_phases(ID, ANNEX, author.CONTINUED_PHASES),
-        tasks=(*author.task_table(ID, TASK_COLUMNS, TASKS, cite=ANNEX),
-               *author.task_table(ID, RECURRING_COLUMNS, RECURRING, cite=ANNEX)),
+        tasks=author.responsible_only(
+            (*author.task_table(ID, TASK_COLUMNS, TASKS, cite=ANNEX),
+             *author.task_table(ID, RECURRING_COLUMNS, RECURRING, cite=ANNEX)),
+            *RESPONSIBLE_ONLY),
         hazard_categories=HAZARD_CATEGORIES, unit_attributes=UNIT_ATTRIBUTES, source=f"{ANNEX}；总体方案 二(四)",
     )
 

@@ -66,7 +66,7 @@ def qingdan_campaign() -> Campaign:
         departments=("镇安全生产监督管理局办公室", "各村（居）", "各有关部门和单位"),
         start=ACTION_START, end=ACTION_END,
         phases=author.standard_phases(ID, PLAN, clauses=("三(一)1", "三(一)2", "三(一)3", "三(一)4")),
-        tasks=author.task_table(ID, TASK_COLUMNS, TASKS, cite=PLAN),
+        tasks=author.responsible_only(author.task_table(ID, TASK_COLUMNS, TASKS, cite=PLAN), "8", "9", "10", "11"),
         hazard_categories=("督导组移交问题隐患", "区域性行业性共性问题", "其他"),
         source=f"{PLAN}（南委发〔2020〕78号）",
     )

@@ -110,6 +110,11 @@ TASKS = (
     ("r3y", "2022年形成三年行动报告并及时报市安委会办公室", (SAFETY,), (), END_2022, "三、时间安排"),
 )
 
+#: Clauses whose parentheticals name departments “负责” / “按职责分工负责” and none 牵头 (二(一)4、5 and
+#: 二(三)10, 二(五)16、17 mix 牵头负责 and 负责 sentences and keep their leads as written).
+RESPONSIBLE_ONLY = ("1", "2", "3", "3.1", "3.2", "3.3", "6", "6.1", "6.2", "6.3", "6.4", "7", "7.1", "7.2", "8",
+                    "9", "11", "13", "15", "16.1", "16.2", "18")
+
 #: The yearly duties of 二(三)10 and 二(五)15, with the departments of their parentheticals (负责).
 RECURRING_COLUMNS = "number title lead responsible recurrence due_in_period inferred clause"
 _LEAD_INFERRED = "方案只说“每年”，未定日期：按每年年底；括注只写“按职责分工负责”，牵头部门按本专项牵头部门"
@@ -174,7 +179,7 @@ def qingdan_campaign() -> Campaign:
         id=ID, name="危险化学品安全专项整治", kind="专项", lead_departments=(SAFETY,), departments=PARTNERS,
         start=ACTION_START, end=ACTION_END,
         phases=author.standard_phases(ID, ANNEX, author.CONTINUED_PHASES),
-        tasks=(*author.task_table(ID, TASK_COLUMNS, TASKS, cite=ANNEX),
+        tasks=(*author.responsible_only(author.task_table(ID, TASK_COLUMNS, TASKS, cite=ANNEX), *RESPONSIBLE_ONLY),
                *author.task_table(ID, RECURRING_COLUMNS, RECURRING, cite=ANNEX)),
         hazard_categories=HAZARD_CATEGORIES, unit_attributes=UNIT_ATTRIBUTES, source=f"{ANNEX}；总体方案 二(三)",
     )

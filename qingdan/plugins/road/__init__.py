@@ -86,7 +86,7 @@ def qingdan_campaign() -> Campaign:
         departments=("经济发展局", "农业农村和社会事业局", "安全生产监督管理局", "市场监管局"),
         start=ACTION_START, end=ACTION_END,
         phases=author.standard_phases(ID, ANNEX, author.CONTINUED_PHASES),
-        tasks=author.task_table(ID, TASK_COLUMNS, TASKS),
+        tasks=author.responsible_only(author.task_table(ID, TASK_COLUMNS, TASKS), "1", "2", "3", "4", "5", "6"),
         hazard_categories=HAZARD_CATEGORIES, unit_attributes=UNIT_ATTRIBUTES, source=f"{ANNEX}；总体方案 二(五)",
     )
 

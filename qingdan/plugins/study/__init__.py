@@ -32,7 +32,7 @@ SECTIONS = {
     "七": "健全完善体制机制",
 }
 
-TASK_COLUMNS = "number clause title lead departments"
+TASK_COLUMNS = "number clause title lead responsible"  # 括注“…牵头，…按职责分工负责”
 TASKS = (
     ("1", "三(一)1", "强化理论武装：组织观看《生命重于泰山》专题片，召开理论学习中心组安全生产专题学习交流会", (PARTY, SAFETY), ()),
     ("2", "三(一)2", "抓好教育培训：纳入干部在线学习和日常教育培训，每年组织开展安全监管干部轮训", (PARTY, SAFETY), TOWN_MEMBERS),
@@ -81,7 +81,7 @@ def qingdan_campaign() -> Campaign:
         departments=(PARTY, "安委会有关成员单位"), start=ACTION_START, end=ACTION_END,
         phases=author.standard_phases(ID, ANNEX, ("动员部署", "组织实施", "重点推动", "完善提升"), clauses="四",
                                       second_from=ACTION_START),
-        tasks=(*author.task_table(ID, TASK_COLUMNS, TASKS, cite=ANNEX),
+        tasks=(*author.responsible_only(author.task_table(ID, TASK_COLUMNS, TASKS, cite=ANNEX), "12"),
                *author.task_table(ID, DATED_COLUMNS, DATED, cite=ANNEX),
                *author.task_table(ID, RECURRING_COLUMNS, RECURRING, cite=ANNEX)),
         hazard_categories=tuple(SECTIONS.values()),

@@ -21,7 +21,7 @@ LEAD = ("农业农村和社会事业局", "建设局")
 DEPARTMENTS = ("经济发展局", "派出所", "安全生产监督管理局", "市场监管局")
 JOINT = ("建设局", "派出所", "行政综合执法局", "经济发展局", "农业农村与社会事务局", "市场监管分局")
 
-TASK_COLUMNS = "number title lead departments due source"
+TASK_COLUMNS = "number title lead responsible due source"  # 括注“…按职责分工负责”
 TASKS = (
     ("1", "健全落实安全生产责任制", JOINT, (), None, f"{ANNEX} 二(一)1"),
     ("2", "强化安全生产主体责任落实", JOINT, (), None, f"{ANNEX} 二(一)2"),
@@ -91,7 +91,7 @@ def qingdan_campaign() -> Campaign:
         id=ID, name="交通运输（铁路、邮政、水上交通）和渔业船舶安全专项整治", kind="专项",
         lead_departments=LEAD, departments=DEPARTMENTS, start=ACTION_START, end=ACTION_END,
         phases=author.standard_phases(ID, ANNEX, ("集中攻坚", "排查整治", "巩固提升")),
-        tasks=author.task_table(ID, TASK_COLUMNS, TASKS),
+        tasks=author.responsible_only(author.task_table(ID, TASK_COLUMNS, TASKS), "1", "2", "3", "4", "5", "6"),
         hazard_categories=HAZARD_CATEGORIES, unit_attributes=UNIT_ATTRIBUTES, source=f"{ANNEX}；总体方案 二(六)",
     )
 

@@ -25,7 +25,7 @@ WASTE_PARTNERS = ("安全生产监督管理局", "经济发展局", "农业农�
 FACILITY_JOINT = ("经济发展局", "派出所", ECO, "建设局", "安全生产监督管理局", "综合行政执法管理办公室",
                   "农业农村和社会事业局", "市场监管局")
 
-TASK_COLUMNS = "number title lead departments due source"
+TASK_COLUMNS = "number title lead responsible due source"  # 括注“…按职责分工负责”
 TASKS = (
     ("1", "全面开展危险废物排查：建立规范化清单台账、分类分区贮存、设置识别标志，鉴别属性不明的固体废物；危险废物贮存不得超过一年",
      (ECO,), WASTE_PARTNERS, END_2022, f"{ANNEX} 二(一)2(1)；一、整治目标；总体方案 二(八)"),
@@ -91,7 +91,7 @@ def qingdan_campaign() -> Campaign:
         id=ID, name="危险废物等安全专项整治", kind="专项", lead_departments=(ECO,), departments=WASTE_PARTNERS,
         start=ACTION_START, end=ACTION_END,
         phases=author.standard_phases(ID, ANNEX, author.CONTINUED_PHASES),
-        tasks=author.task_table(ID, TASK_COLUMNS, TASKS),
+        tasks=author.responsible_only(author.task_table(ID, TASK_COLUMNS, TASKS), "4", "5", "m1", "m2"),
         hazard_categories=HAZARD_CATEGORIES, unit_attributes=UNIT_ATTRIBUTES, source=f"{ANNEX}；总体方案 二(八)",
     )
 
