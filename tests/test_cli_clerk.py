@@ -139,3 +139,79 @@ def test_unit_attributes_say_yes_or_no(db):
     assert "重大危险源：是" in out and "True" not in out
     out = runner.invoke(app, ["--db", db, "unit", "show", "U-00001"], env={"COLUMNS": "160"}).stdout
     assert "重大危险源：是" in out and "True" not in out
+
+
+# -- 3. one vocabulary ------------------------------------------------------------------------------
+
+def shown(db: str, number: str) -> dict:
+    return json.loads(qd(db, "hazard", "show", number, "-f", "json").stdout)
+
+
+def test_campaign_by_name_or_part_of_it(db):
+    by_name = report(db)
+    other = qd(db, "hazard", "report", "-c", "消防", "-u", "东港村卫生室", "-d", "灭火器过期",
+               "--found-on", "2020-09-01").stdout.strip()
+    full = qd(db, "hazard", "report", "-c", "消防安全专项整治", "-u", "东港村卫生室", "-d", "通道堵塞",
+              "--found-on", "2020-09-01").stdout.strip()
+    assert by_name.startswith("H-fire-") and other.startswith("H-fire-") and full.startswith("H-fire-")
+    ambiguous = qd(db, "hazard", "report", "-c", "专项", "-u", "x", "-d", "y", code=2).stderr
+    assert "可指多个专项" in ambiguous and "消防安全专项整治（fire）" in ambiguous
+    assert "未知的专项“水务”" in qd(db, "hazard", "report", "-c", "水务", "-u", "x", "-d", "y", code=2).stderr
+    assert "H-fire-" in qd(db, "lists", "-c", "消防", "-f", "csv").stdout
+
+
+def test_level_source_and_escalation_words_as_the_importer_reads_them(db):
+    number = report(db, "--level", "重大隐患", "--source", "执法检查")
+    row = shown(db, number)
+    assert (row["level"], row["source"]) == ("重大", "检查")
+    qd(db, "hazard", "escalate", number, "--supervisor", "县安委办", "--level", "市级", "--on", "2020-09-02")
+    assert shown(db, number)["escalation_level"] == "市"
+    err = qd(db, "hazard", "report", "-c", "fire", "-u", "x", "-d", "y", "--level", "特大", code=2).stderr
+    assert "无法识别的隐患等级“特大”，可填：一般" in err
+
+
+def test_verify_method_and_measure_kind_words(db):
+    number = report(db)
+    qd(db, "hazard", "complete", number, "--on", "2020-09-05")
+    qd(db, "hazard", "verify", number, "--passed", "--inspector", "李强", "--method", "专家验收",
+       "--on", "2020-09-06")
+    history = json.loads(qd(db, "hazard", "history", number, "-f", "json").stdout)
+    assert history[-1]["data"]["method"] == "专家"
+    measure = qd(db, "measure", "add", "-c", "消防", "-t", "网格化管理制度", "--department", "消防站",
+                 "--kind", "管理制度", "--on", "2020-09-01").stdout.strip()
+    assert json.loads(qd(db, "measure", "show", measure, "-f", "json").stdout)["kind"] == "制度"
+
+
+def test_correct_takes_the_chinese_column_name(db):
+    number = report(db)
+    qd(db, "hazard", "correct", number, "--field", "单位名称", "--value", "南阳农贸市场", "--reason", "简称")
+    qd(db, "hazard", "correct", number, "--field", "所在村", "--value", "东港村", "--reason", "登记错误")
+    qd(db, "hazard", "correct", number, "--field", "隐患等级", "--value", "重大隐患", "--reason", "定级")
+    row = shown(db, number)
+    assert (row["unit"], row["village"], row["level"]) == ("南阳农贸市场", "东港村", "重大")
+    err = qd(db, "hazard", "correct", number, "--field", "整改状态", "--value", "x", "--reason", "y", code=2).stderr
+    assert "不能更正“整改状态”；可更正：单位名称" in err
+
+
+@pytest.mark.parametrize("word, days", [("今天", 0), ("昨天", -1), ("前天", -2)])
+def test_day_words(db, word, days):
+    from datetime import datetime, timedelta
+
+    from qingdan.io.dates import CST
+
+    number = qd(db, "hazard", "report", "-c", "fire", "-u", "x", "-d", "y", "--found-on", word).stdout.strip()
+    assert shown(db, number)["found_on"] == (datetime.now(CST).date() + timedelta(days=days)).isoformat()
+
+
+@pytest.mark.parametrize("typed", ["2020-09-03", "2020/9/3", "2020.9.3", "2020年9月3日", "20200903", "44077"])
+def test_every_date_form_the_importer_reads(db, typed):
+    number = qd(db, "hazard", "report", "-c", "fire", "-u", "x", "-d", "y", "--found-on", typed).stdout.strip()
+    assert shown(db, number)["found_on"] == "2020-09-03"
+
+
+def test_tomorrow_is_a_deadline_not_a_found_date(db):
+    from qingdan.cli.common import clerk_date
+
+    assert clerk_date("明天") > clerk_date("今天") > clerk_date("昨天") > clerk_date("前天")
+    assert qd(db, "hazard", "report", "-c", "fire", "-u", "x", "-d", "y", "--found-on", "明天",
+              code=1).stderr.startswith("错误：")

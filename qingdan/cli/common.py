@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,7 +14,8 @@ import typer
 
 import qingdan
 from qingdan.cli.output import OutputFormat
-from qingdan.io.dates import FORMATS_HELP, parse_date, parse_datetime
+from qingdan.core.labels import MEASURE_KINDS, VERIFY_METHODS
+from qingdan.io.dates import CST, FORMATS_HELP, parse_date, parse_datetime
 
 DEFAULT_DB = "qingdan.db"
 
@@ -44,14 +45,100 @@ def open_ledger(ctx: typer.Context, **kwargs: Any) -> Iterator[qingdan.Ledger]:
         yield ledger
 
 
+#: Day words beyond the importer's 今天/昨天 (qingdan.io.dates), counted from today in China.
+DAY_WORDS = {"前天": -2, "明天": 1, "明日": 1, "后天": 2}
+
+
 def clerk_date(value: Any) -> date | None:
-    """Option parser: a date as clerks type it; a usage error (exit 2) otherwise."""
+    """Option parser: a date as clerks type it (every form the importer reads, and 今天、昨天、前天、
+    明天、后天); a usage error (exit 2) otherwise."""
     if value is None or isinstance(value, date):
         return value
+    word = str(value).strip()
+    if word in DAY_WORDS:
+        return datetime.now(CST).date() + timedelta(days=DAY_WORDS[word])
     try:
         return parse_date(value)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
+
+
+def _word(value: Any, words: Mapping[str, str], what: str) -> str | None:
+    """``value`` in the vocabulary ``words`` (synonym → the word the ledger takes), or a usage error."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    found = words.get(text) or words.get(text.lower())
+    if found is None:
+        choices = "、".join(dict.fromkeys(k for k in words if not k.isascii()))
+        raise typer.BadParameter(f"无法识别的{what}“{text}”，可填：{choices}")
+    return found
+
+
+def clerk_level(value: Any) -> str | None:
+    """``--level``: 一般/重大 and the importer's synonyms (重大隐患、一般事故隐患 …)."""
+    from qingdan.io.importer import LEVELS
+
+    return _word(value, LEVELS, "隐患等级")
+
+
+def clerk_source(value: Any) -> str | None:
+    """``--source``: 自查/检查/督查/督导组移交/举报/其他 and the importer's synonyms (执法检查 …)."""
+    from qingdan.io.importer import SOURCES
+
+    return _word(value, SOURCES | {"其它": "其他"}, "隐患来源")
+
+
+def clerk_escalation_level(value: Any) -> str | None:
+    """``escalate --level``: 镇/市/省 or 镇级/市级/省级 (the importer's words)."""
+    from qingdan.io.importer import ESCALATION_WORDS
+
+    return _word(value, ESCALATION_WORDS, "督办级别")
+
+
+#: 验收方式 as clerks write them. TODO(labels): beside VERIFY_METHODS in qingdan/core/labels.py.
+VERIFY_METHOD_WORDS = {**{m: m for m in VERIFY_METHODS}, "自评验收": "自评", "企业自评": "自评",
+                       "专家验收": "专家", "专家评审": "专家", "政府": "政府验收", "部门验收": "政府验收"}
+
+
+def clerk_method(value: Any) -> str | None:
+    return _word(value, VERIFY_METHOD_WORDS, "验收方式")
+
+
+def clerk_measure_kind(value: Any) -> str | None:
+    """``--kind`` of a measure: 制度/机制/方案/标准/其他 (也可写 管理制度、工作机制、实施方案 …)."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    words = {k: k for k in MEASURE_KINDS} | {"其它": "其他"}
+    if text not in words:
+        ends = [k for k in MEASURE_KINDS if k != "其他" and text.endswith(k)]
+        if len(ends) == 1:
+            return ends[0]
+    return _word(text, words, "类型")
+
+
+def clerk_campaign(value: Any) -> str | None:
+    """``--campaign``: an id (``fire``) or a name (``消防安全专项整治``, or a part of it: ``消防``)."""
+    if value is None:
+        return None
+    from qingdan.core.plugins import get_catalogue
+
+    text = str(value).strip()
+    campaigns = get_catalogue().campaigns
+    if text in campaigns:
+        return text
+    for cid, c in campaigns.items():
+        if text == c.name:
+            return cid
+    found = [cid for cid, c in campaigns.items() if text and (text in c.name or c.name in text)]
+    if len(found) == 1:
+        return found[0]
+    known = "、".join(f"{c.name}（{cid}）" for cid, c in campaigns.items())
+    if found:
+        raise typer.BadParameter(f"“{text}”可指多个专项：" + "、".join(
+            f"{campaigns[cid].name}（{cid}）" for cid in found) + "，请写全称或 id")
+    raise typer.BadParameter(f"未知的专项“{text}”；可用：{known}")
 
 
 def clerk_datetime(value: Any) -> date | datetime | None:
@@ -63,7 +150,7 @@ def clerk_datetime(value: Any) -> date | datetime | None:
         raise typer.BadParameter(f"{error}；时间可写作 2020-12-25T18:00 或 2020-12-25") from None
 
 
-DATE_HELP = f"可写作 {FORMATS_HELP}"
+DATE_HELP = f"可写作 {FORMATS_HELP}、今天、昨天、前天"
 
 AsOf = Annotated[date | None, typer.Option(
     "--as-of", parser=clerk_date, metavar="DATE",
@@ -76,7 +163,8 @@ On = Annotated[date | None, typer.Option(
     help=f"业务日期，默认今天 — effective date ({DATE_HELP})")]
 Note = Annotated[str | None, typer.Option("--note", help="备注 — a note kept with the event")]
 Campaign = Annotated[str | None, typer.Option(
-    "--campaign", "-c", help="专项 id（见 qingdan campaigns）— campaign id, e.g. fire")]
+    "--campaign", "-c", parser=clerk_campaign, metavar="专项",
+    help="专项：id 或名称，如 fire 或 消防（见 qingdan campaigns）— campaign id or name")]
 Format = Annotated[OutputFormat, typer.Option(
     "--format", "-f", case_sensitive=False,
     help="输出格式 — output format: table (表格) | json | csv | xlsx | md")]

@@ -17,7 +17,12 @@ from qingdan.cli.common import (
     Number,
     On,
     Output,
+    clerk_campaign,
     clerk_date,
+    clerk_escalation_level,
+    clerk_level,
+    clerk_method,
+    clerk_source,
     done,
     open_ledger,
 )
@@ -41,6 +46,23 @@ class DeadlineGiven:
         return {"deadline": self.date, "deadline_working_days": self.working_days}
 
 
+def clerk_field(value: Any) -> str:
+    """``correct --field``: the English name (``village``), the 台账 column (``村（居）``) or any header
+    the importer reads for it (``所在村``、``企业名称`` …)."""
+    from qingdan.io.layout import HAZARD_HEADERS, normalise_header
+
+    text = str(value).strip()
+    if text in HAZARD_CORRECTABLE:
+        return text
+    for key, label in HAZARD_CORRECTABLE.items():
+        if text == label:
+            return key
+    column = HAZARD_HEADERS.get(normalise_header(text))
+    if column is not None and column.key in HAZARD_CORRECTABLE:
+        return column.key
+    raise typer.BadParameter(f"不能更正“{text}”；可更正：" + "、".join(HAZARD_CORRECTABLE.values()))
+
+
 def clerk_deadline(value: Any) -> DeadlineGiven | None:
     """Option parser: ``2020-10-21`` (any date form clerks type) or ``15工作日`` / ``15个工作日``."""
     if value is None or isinstance(value, DeadlineGiven):
@@ -60,17 +82,22 @@ Deadline = Annotated[DeadlineGiven | None, typer.Option(
 @app.command("report")
 def report(
     ctx: typer.Context,
-    campaign: Annotated[str, typer.Option("--campaign", "-c", help="专项 id — campaign id, e.g. fire")],
+    campaign: Annotated[str, typer.Option(
+        "--campaign", "-c", parser=clerk_campaign, metavar="专项",
+        help="专项：id 或名称，如 fire 或 消防 — campaign id or name")],
     unit: Annotated[str, typer.Option("--unit", "-u", help="单位名称 — the unit (enterprise, place …)")],
     description: Annotated[str, typer.Option("--description", "-d", help="隐患描述 — what was found")],
-    level: Annotated[str, typer.Option("--level", help="隐患等级：一般 | 重大 — level")] = "一般",
+    level: Annotated[str, typer.Option(
+        "--level", parser=clerk_level, metavar="等级",
+        help="隐患等级：一般 | 重大（也可写 重大隐患、一般事故隐患）— level")] = "一般",
     found_on: Annotated[date | None, typer.Option(
         "--found-on", parser=clerk_date, metavar="DATE", help="排查日期，默认今天 — date found")] = None,
     category: Annotated[str | None, typer.Option("--category", help="隐患类别（见专项）— category")] = None,
     village: Annotated[str | None, typer.Option("--village", help="村（居）— village")] = None,
     location: Annotated[str | None, typer.Option("--location", help="隐患部位 — where in the unit")] = None,
     source: Annotated[str, typer.Option(
-        "--source", help="隐患来源：自查|检查|督查|督导组移交|举报|其他 — source")] = "自查",
+        "--source", parser=clerk_source, metavar="来源",
+        help="隐患来源：自查|检查|督查|督导组移交|举报|其他（也可写 执法检查、群众举报 …）— source")] = "自查",
     inspector: Annotated[list[str] | None, typer.Option(
         "--inspector", help="检查人员，可多次给出 — inspector (repeatable)")] = None,
     unit_number: Annotated[str | None, typer.Option(
@@ -116,7 +143,9 @@ def escalate(
     ctx: typer.Context,
     number: Number,
     supervisor: Annotated[str, typer.Option("--supervisor", help="督办单位 — supervising body")],
-    level: Annotated[str, typer.Option("--level", help="督办级别：镇 | 市 | 省 — level")] = "镇",
+    level: Annotated[str, typer.Option(
+        "--level", parser=clerk_escalation_level, metavar="级别",
+        help="督办级别：镇 | 市 | 省（也可写 镇级、市级、省级）— level")] = "镇",
     doc_no: Annotated[str | None, typer.Option("--doc-no", help="督办文号 — document number")] = None,
     on: On = None,
     note: Note = None,
@@ -195,7 +224,9 @@ def verify(
     number: Number,
     passed: Annotated[bool, typer.Option("--passed/--failed", help="验收通过或不通过 — passed or failed")],
     inspector: Annotated[str, typer.Option("--inspector", help="验收人 — inspector")],
-    method: Annotated[str, typer.Option("--method", help="验收方式：自评 | 专家 | 政府验收 — method")] = "政府验收",
+    method: Annotated[str, typer.Option(
+        "--method", parser=clerk_method, metavar="方式",
+        help="验收方式：自评 | 专家 | 政府验收（也可写 专家验收、企业自评）— method")] = "政府验收",
     on: On = None,
     note: Note = None,
 ) -> None:
@@ -231,8 +262,10 @@ def reopen(
 def correct(
     ctx: typer.Context,
     number: Number,
-    field: Annotated[str, typer.Option("--field", help="更正字段：" + "、".join(
-        f"{k}（{v}）" for k, v in HAZARD_CORRECTABLE.items()) + " — field to correct")],
+    field: Annotated[str, typer.Option(
+        "--field", parser=clerk_field, metavar="字段",
+        help="更正字段，中文列名或英文名：" + "、".join(
+            f"{v}（{k}）" for k, v in HAZARD_CORRECTABLE.items()) + " — field to correct")],
     value: Annotated[str, typer.Option("--value", help="正确的值（空串表示清空）— the right value")],
     reason: Annotated[str, typer.Option("--reason", help="更正理由 — reason")],
     on: Annotated[date | None, typer.Option(
@@ -244,6 +277,15 @@ def correct(
     parsed: object = value if value != "" else None
     if field == "deadline" and parsed is not None:
         parsed = clerk_date(value)
+    elif field == "level" and parsed is not None:
+        parsed = clerk_level(value)
+    elif field == "source" and parsed is not None:
+        parsed = clerk_source(value)
+    elif field == "funds" and parsed is not None:
+        try:
+            parsed = float(value)
+        except ValueError:
+            raise typer.BadParameter(f"“{value}”不是数字", param_hint="--value") from None
     elif field == "inspectors":
         parsed = [p for p in value.replace("，", "、").replace(",", "、").split("、") if p]
     with open_ledger(ctx) as ledger:

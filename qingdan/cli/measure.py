@@ -15,7 +15,9 @@ from qingdan.cli.common import (
     Number,
     On,
     Output,
+    clerk_campaign,
     clerk_date,
+    clerk_measure_kind,
     done,
     open_ledger,
 )
@@ -28,10 +30,14 @@ app = typer.Typer(no_args_is_help=True)
 @app.command("add")
 def add(
     ctx: typer.Context,
-    campaign: Annotated[str, typer.Option("--campaign", "-c", help="专项 id — campaign id")],
+    campaign: Annotated[str, typer.Option(
+        "--campaign", "-c", parser=clerk_campaign, metavar="专项",
+        help="专项：id 或名称，如 fire 或 消防 — campaign id or name")],
     title: Annotated[str, typer.Option("--title", "-t", help="制度措施名称 — title")],
     department: Annotated[str, typer.Option("--department", help="责任部门 — responsible department")],
-    kind: Annotated[str, typer.Option("--kind", help="类型：制度|机制|方案|标准|其他 — kind")] = "制度",
+    kind: Annotated[str, typer.Option(
+        "--kind", parser=clerk_measure_kind, metavar="类型",
+        help="类型：制度|机制|方案|标准|其他（管理制度、实施方案也可）— kind")] = "制度",
     due: Annotated[date | None, typer.Option("--due", parser=clerk_date, metavar="DATE",
                                              help="完成时限 — due date")] = None,
     on: On = None,
