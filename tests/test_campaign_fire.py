@@ -115,14 +115,17 @@ def test_seed_facts_of_annex_4():
         ("巩固提升", date(2022, 1, 1), date(2022, 12, 31)),
     ]
     tasks = {t.id.removeprefix("fire."): t for t in campaign.tasks}
-    numbered = {n for n in tasks if "." not in n}
+    numbered = {n for n in tasks if "." not in n and not n.startswith("g")}
     assert numbered == {str(n) for n in (*range(1, 6), *range(7, 24), 27)}, "the seed skips 6 and 24–26"
     y2020, y2021, y2022 = date(2020, 12, 31), date(2021, 12, 31), date(2022, 12, 31)
     assert {n: t.due for n, t in tasks.items() if t.due is not None} == {
         "2": y2020, "3": y2022, "3.1": y2020, "5": y2020, "7": y2022, "7.1": y2020, "7.2": y2021,
         "8": y2022, "8.1": y2020, "8.2": y2021, "9": y2022, "11": y2022, "12": y2022, "14": y2022,
         "17": y2022, "17.1": y2020, "18": y2022, "19": y2022, "23": y2022,
+        "g1": y2022, "g2": y2022,  # 一、整治目标: dated aims without figures, as dated tasks
     }
+    assert tasks["g3.y"].recurrence == "yearly" and "连年下降" in tasks["g3.y"].title
+    assert all("派出所牵头" in tasks[n].inferred for n in ("g1", "g2", "g3.y"))
     leads = {n: t.lead_departments for n, t in tasks.items()}
     assert leads["1"] == ("党群局", "政法和社会管理局", "派出所")
     assert leads["5"] == ("综合执法局", "建设局", "国土所", "派出所")

@@ -3,8 +3,9 @@
 The annex numbers its tasks 1–5, 7–23 and 27 (6 and 24–26 are absent in the seed); the ids keep the
 seed's numbers so that a clerk can find each clause. The dated deliverables of 一、整治目标 and of
 总体方案 二(四) are folded into the task they belong to (18: 单位消防安全标准化管理, 19: 消防大数据库和火灾风险
-监测预警机制, all 2022年底前). The 整治目标's other dated aims (镇村重大消防安全风险明显减少, 全民消防安全
-意识明显提升, 火灾总量和亡人数量连年下降) state no figure and are not encoded as targets.
+监测预警机制, all 2022年底前). The 整治目标's other dated aims state no figure, so they are dated tasks, not
+targets: g1 镇村重大消防安全风险明显减少 and g2 全民消防安全意识明显提升 (2022年底前), and g3.y 火灾总量和亡人数量
+连年下降 (2020年至2022年, a yearly review).
 """
 
 from __future__ import annotations
@@ -56,6 +57,16 @@ TASKS = (
     ("22", "普及消防安全常识", COMMITTEE, None, "二(七)22"),
     ("23", "加强重点人群分级分类培训，实现全覆盖培训", COMMITTEE, END_2022, "二(七)23"),
     ("27", "提升综合应急救援能力：建立政府专职消防队，督促企业建立专职消防队或微型消防站", COMMITTEE, None, "二(七)27"),
+)
+
+#: 一、整治目标: dated aims with no figure, each a dated task of the 专项's lead (the aims name no department).
+_AIM_LEAD = "整治目标未写部门：按本专项牵头部门（总体方案 二(四) 派出所牵头）"
+AIM_COLUMNS = "number title lead due recurrence inferred clause"
+AIMS = (
+    ("g1", "镇村重大消防安全风险明显减少", ("派出所",), END_2022, None, _AIM_LEAD, "一、整治目标"),
+    ("g2", "实现全民消防安全意识和自防自救能力明显提升", ("派出所",), END_2022, None, _AIM_LEAD, "一、整治目标"),
+    ("g3.y", "火灾总量和亡人数量保持连年下降态势（每年对照上年）", ("派出所",), None, "yearly",
+     _AIM_LEAD + "；“2020年至2022年…连年下降”未定日期：按每年年底", "一、整治目标"),
 )
 
 #: 二(一)5 and every clause after it end “（…等部门按职责分工负责）”: departments responsible, none 牵头.
@@ -134,7 +145,7 @@ def qingdan_campaign() -> Campaign:
         tasks=author.responsible_only(
             (*author.task_table(ID, TASK_COLUMNS, TASKS, cite=ANNEX),
              *author.task_table(ID, RECURRING_COLUMNS, RECURRING, cite=ANNEX)),
-            *RESPONSIBLE_ONLY),
+            *RESPONSIBLE_ONLY) + author.task_table(ID, AIM_COLUMNS, AIMS, cite=ANNEX),
         hazard_categories=HAZARD_CATEGORIES, unit_attributes=UNIT_ATTRIBUTES, source=f"{ANNEX}；总体方案 二(四)",
     )
 
