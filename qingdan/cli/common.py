@@ -68,32 +68,39 @@ def _word(value: Any, words: Mapping[str, str], what: str) -> str | None:
     if value is None:
         return None
     text = str(value).strip()
-    found = words.get(text) or words.get(text.lower())
+    found = words.get(text) or words.get("".join(text.split()).lower())
     if found is None:
         choices = "、".join(dict.fromkeys(k for k in words if not k.isascii()))
         raise typer.BadParameter(f"无法识别的{what}“{text}”，可填：{choices}")
     return found
 
 
+def _importer_words(name: str, old: str) -> Mapping[str, str]:
+    """The importer's table of synonyms: ``qingdan.io.vocabulary.<name>`` (or, before that module,
+    ``qingdan.io.importer.<old>``) — one vocabulary for import and the command line."""
+    try:
+        from qingdan.io import vocabulary
+
+        return getattr(vocabulary, name)
+    except (ImportError, AttributeError):
+        from qingdan.io import importer
+
+        return getattr(importer, old)
+
+
 def clerk_level(value: Any) -> str | None:
     """``--level``: 一般/重大 and the importer's synonyms (重大隐患、一般事故隐患 …)."""
-    from qingdan.io.importer import LEVELS
-
-    return _word(value, LEVELS, "隐患等级")
+    return _word(value, _importer_words("LEVEL_WORDS", "LEVELS"), "隐患等级")
 
 
 def clerk_source(value: Any) -> str | None:
     """``--source``: 自查/检查/督查/督导组移交/举报/其他 and the importer's synonyms (执法检查 …)."""
-    from qingdan.io.importer import SOURCES
-
-    return _word(value, SOURCES | {"其它": "其他"}, "隐患来源")
+    return _word(value, {**_importer_words("SOURCE_WORDS", "SOURCES"), "其它": "其他"}, "隐患来源")
 
 
 def clerk_escalation_level(value: Any) -> str | None:
     """``escalate --level``: 镇/市/省 or 镇级/市级/省级 (the importer's words)."""
-    from qingdan.io.importer import ESCALATION_WORDS
-
-    return _word(value, ESCALATION_WORDS, "督办级别")
+    return _word(value, _importer_words("ESCALATION_WORDS", "ESCALATION_WORDS"), "督办级别")
 
 
 #: 验收方式 as clerks write them. TODO(labels): beside VERIFY_METHODS in qingdan/core/labels.py.
@@ -111,6 +118,12 @@ def clerk_measure_kind(value: Any) -> str | None:
         return None
     text = str(value).strip()
     words = {k: k for k in MEASURE_KINDS} | {"其它": "其他"}
+    try:
+        from qingdan.io.vocabulary import MEASURE_KIND_WORDS
+
+        words |= MEASURE_KIND_WORDS
+    except ImportError:
+        pass
     if text not in words:
         ends = [k for k in MEASURE_KINDS if k != "其他" and text.endswith(k)]
         if len(ends) == 1:
