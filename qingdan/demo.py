@@ -361,7 +361,8 @@ class Story:
             return
         if rng.random() < 0.04:  # 回头看: found not fixed
             reopened = closed + timedelta(days=rng.randint(60, 200))
-            if step(reopened, lambda led: led.reopen(h.number, reason="回头看发现问题反弹", on=reopened), "反销号"):
+            if step(reopened, lambda led: led.recheck(h.number, passed=False, inspector=inspectors[1], on=reopened,
+                                                      note="回头看发现问题反弹"), "回头看复查不通过"):
                 again = reopened + timedelta(days=rng.randint(10, 30))
                 verified = again + timedelta(days=rng.randint(2, 6))
                 if step(again, lambda led: led.complete_rectification(h.number, on=again), "再次整改完成"):
@@ -436,13 +437,15 @@ class Story:
                 while day <= END and (finish is None or day < finish):
                     percent = min(95.0, percent + rng.randint(10, 30))
                     moment = _at(day, rng) if last is None else max(_at(day, rng), last + timedelta(minutes=1))
-                    last = self.add(moment, lambda led, t=task.id, p=percent, d=day:
-                                    led.report_task_progress(t, text=f"已推进 {p:.0f}%", percent=p, on=d),
+                    last = self.add(moment, lambda led, t=task, p=percent, d=day:
+                                    led.report_task_progress(t.id, text=f"已推进 {p:.0f}%", percent=p, on=d,
+                                                             period=_period(t, d)),
                                     "任务进展")
                     day += timedelta(days=rng.randint(60, 150))
                 if finish is not None and finish <= END and finish >= begin:
                     moment = _at(finish, rng) if last is None else max(_at(finish, rng), last + timedelta(minutes=1))
-                    self.add(moment, lambda led, t=task.id, d=finish: led.complete_task(t, on=d), "任务完成")
+                    self.add(moment, lambda led, t=task, d=finish:
+                             led.complete_task(t.id, on=d, period=_period(t, d)), "任务完成")
 
     def plan_indicators(self) -> None:
         wanted = {c.id for c in self.campaigns}
@@ -816,3 +819,10 @@ def _make_self_contained(path: Path) -> None:
         if leftover.exists() and leftover.stat().st_size:
             raise QingdanError(f"演示台账未能写完：{leftover} 仍有未并入的内容")
         leftover.unlink(missing_ok=True)
+
+
+def _period(task: Any, day: date) -> str | None:
+    """The period of a recurring task that ``day`` falls in (None for a one-off task)."""
+    from qingdan.core.spec import period_label
+
+    return None if task.recurrence is None else period_label(task.recurrence, day)
