@@ -306,7 +306,8 @@ def due_items(snapshot: LedgerSnapshot, within_days: int) -> list[DueItem]:
     items = [_item("hazard", h.number, h.campaign, f"{h.unit}：{h.description}", h.responsible_unit,
                    h.deadline, as_of, h.status, h.level)
              for h in snapshot.hazards() if h.status in OPEN_STATUSES and h.deadline and h.deadline <= last]
-    items += [_item("task", t.id, t.campaign, t.title, "、".join(t.lead_departments), t.due, as_of, t.status)
+    items += [_item("task", t.id if t.period is None else f"{t.id}@{t.period}", t.campaign, t.title,
+                    "、".join(t.lead_departments or t.responsible_departments), t.due, as_of, t.status)
               for t in snapshot.tasks() if t.status != "done" and t.due and t.due <= last]
     items += [_item("measure", m.number, m.campaign, m.title, m.department, m.due, as_of, m.status)
               for m in snapshot.measures() if m.status == "planned" and m.due and m.due <= last]
