@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from conftest import event_count
 
 import qingdan
 from qingdan.core.plugins import get_catalogue
 from qingdan.core.spec import TaskSpec, period_bounds, period_label
-
-from conftest import event_count
 
 
 @pytest.fixture
@@ -137,3 +136,12 @@ def test_responsible_departments_as_each_parenthetical_says():
     assert tasks["hazchem.12"].responsible_departments == () and tasks["hazchem.12"].inferred is None
     # the task rows and the department index carry them
     assert set(tasks["study.2.y"].all_departments) == {"党群工作局", "安全生产监督管理局", "镇安委会成员单位"}
+
+
+def test_inferred_dates_of_targets_are_said():
+    targets = get_catalogue().targets
+    for target_id in ("road.non_standard_school_buses", "road.major_accidents", "general.inspection_transfer_closure_rate",
+                      "transport.protection_zone_rate", "study.leader_lecture_rate", "construction.dangerous_house_rate"):
+        assert targets[target_id].inferred, target_id
+    assert "2020年" in targets["general.inspection_transfer_closure_rate"].inferred
+    assert targets["hazchem.enforcement_team_size"].inferred is None  # “2021年6月底前…不少于10人” is stated

@@ -49,7 +49,7 @@ from .targets import (
 
 __all__ = [
     "ACTION_START", "ACTION_END", "END_2020", "END_2021", "END_2022", "STANDARD_PHASES", "CONTINUED_PHASES",
-    "phases", "standard_phases", "TASK_COLUMNS", "task_table", "responsible_only", "RESPONSIBLE_AS_LEAD",
+    "phases", "standard_phases", "TASK_COLUMNS", "task_table",
     "target", "share_target",
     "check", "unit_check", "unit_rule", "hazard_rule", "task_rule", "monthly_two_lists_check",
     "projection",
@@ -262,6 +262,27 @@ def share_target(
     """
     finished = has(done) if isinstance(done, str) else done
     return target(campaign, slug, title, due, source, share_measure(among, finished), goal=goal)
+
+
+_T = Any
+
+
+def inferred(items: Iterable[_T], **why: str) -> list[_T]:
+    """The targets (or tasks), those whose id is ``<campaign>.<slug>`` for a keyword ``slug`` given the
+    reason as ``inferred`` — why a date or lead is inferred where the clause does not state it::
+
+        author.inferred(targets, major_accidents="“坚决杜绝”未定期限：按三年行动期末")
+    """
+    out, seen = [], set()
+    for item in items:
+        slug = item.id.split(".", 1)[1]
+        if slug in why:
+            seen.add(slug)
+            item = item.model_copy(update={"inferred": why[slug]})
+        out.append(item)
+    if set(why) - seen:
+        raise ValueError(f"inferred: no item with slug {sorted(set(why) - seen)}")
+    return out
 
 
 # -- checks -------------------------------------------------------------------------------------------

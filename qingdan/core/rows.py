@@ -191,6 +191,8 @@ class TargetStatus(Row):
     due: date
     state: str
     source: str = ""
+    #: why the date (or goal) is inferred where the clause states none
+    inferred: str | None = None
 
 
 class DueItem(Row):

@@ -130,6 +130,7 @@ def _status(target: Target, value: float | None, state: str) -> TargetStatus:
         due=target.due,
         state=state,
         source=target.source,
+        inferred=target.inferred,
     )
 
 

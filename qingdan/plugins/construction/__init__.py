@@ -102,16 +102,23 @@ def _dangerous(unit) -> bool:
     return unit.kind == HOUSE and rules.attribute(unit, "房屋安全鉴定等级") in ("C", "D")
 
 
+#: Why the dates of some targets are inferred (the clause states none).
+TARGETS_INFERRED = {
+    "dangerous_house_rate": "方案未定期限：按三年行动期末（2022年底）",
+    "rural_dangerous_house_rate": "方案未定期限：按三年行动期末（2022年底）",
+}
+
+
 @hookimpl
 def qingdan_targets() -> list[Target]:
-    return [
+    return author.inferred([
         author.share_target(
             ID, "dangerous_house_rate", "城市危险房屋（C、D级）和老楼危楼排查整治完成率（三年行动期末）", END_2022,
             f"{ANNEX} 二(二)", _dangerous, "整治完成"),
         author.share_target(
             ID, "rural_dangerous_house_rate", "农村危房改造完成率（三年行动期末）", END_2022, f"{ANNEX} 二(五)1",
             rules.all_of(rules.of_kind(RURAL_HOUSE), rules.has("危房")), "改造完成"),
-    ]
+    ], **TARGETS_INFERRED)
 
 
 @author.unit_rule(ID, "dangerous_house_unremedied", "危险房屋（C、D级）未整治", "严重", f"{ANNEX} 二(二)",

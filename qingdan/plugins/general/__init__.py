@@ -86,9 +86,16 @@ def _transfer_closure_rate(snapshot: Snapshot) -> float | None:
     return 100.0 * sum(1 for h in hazards if h.status == "closed") / len(hazards)
 
 
+#: Why the dates of some targets are inferred (the clause states none).
+TARGETS_INFERRED = {
+    "five_in_place_rate": "“确保五到位”未定期限：按三年行动期末（2022年底）",
+    "inspection_transfer_closure_rate": "“立即整改销号”未定期限：按三(二)1 集中攻坚（2020年）阶段末",
+}
+
+
 @hookimpl
 def qingdan_targets() -> list[Target]:
-    return [
+    return author.inferred([
         author.target(
             ID, "five_in_place_rate",
             "问题隐患整改责任、措施、资金、时限和预案“五到位”率（全部专项；“确保五到位”，三年行动期末）",
@@ -97,7 +104,7 @@ def qingdan_targets() -> list[Target]:
             ID, "inspection_transfer_closure_rate",
             "督导组现场指出和移交的问题隐患整改销号率（全部专项；“立即整改销号”，期限按2020年集中攻坚阶段末）",
             date(2020, 12, 31), f"{PLAN} 三(一)2；三(二)1", _transfer_closure_rate),
-    ]
+    ], **TARGETS_INFERRED)
 
 
 def _open(hazard) -> bool:

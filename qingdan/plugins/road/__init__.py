@@ -91,9 +91,15 @@ def qingdan_campaign() -> Campaign:
     )
 
 
+#: Why the dates of some targets are inferred (the clause states none).
+TARGETS_INFERRED = {
+    "major_accidents": "“坚决杜绝”未定期限：按三年行动期末（2022年底）",
+}
+
+
 @hookimpl
 def qingdan_targets() -> list[Target]:
-    return [
+    return author.inferred([
         author.share_target(
             ID, "life_protection_rate", "公路安全生命防护工程建设任务完成率", END_2020, "总体方案 二(五)",
             rules.all_of(rules.of_kind(SECTION), rules.has("生命防护工程任务")), "生命防护工程完成"),
@@ -105,7 +111,7 @@ def qingdan_targets() -> list[Target]:
             goal=0, comparator="<=", unit="辆", inferred="方案未定期限，按三年行动期末（2022年底）"),
         author.target(ID, "major_accidents", "重特大道路运输事故起数（坚决杜绝；三年行动期末）", END_2022,
                       f"{ANNEX} 一、整治目标", goal=0, comparator="<=", unit="起"),
-    ]
+    ], **TARGETS_INFERRED)
 
 
 @author.unit_rule(ID, "dangerous_section_unremedied", "隐患路段和危桥未改造整治", "警告", f"{ANNEX} 二(三)6",

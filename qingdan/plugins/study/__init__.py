@@ -97,16 +97,23 @@ def qingdan_campaign() -> Campaign:
 enterprises = rules.of_kind(ABOVE, BELOW)
 
 
+#: Why the dates of some targets are inferred (the clause states none).
+TARGETS_INFERRED = {
+    "enterprise_coverage_rate": "方案未定期限：按四(二) 组织实施阶段末（2020年底）",
+    "leader_lecture_rate": "方案未定期限：按四(二) 组织实施阶段末（2020年底）",
+}
+
+
 @hookimpl
 def qingdan_targets() -> list[Target]:
-    return [
+    return author.inferred([
         author.share_target(
             ID, "enterprise_coverage_rate", "工业企业宣传教育两个“全覆盖”完成率（期限按组织实施阶段末推定）", END_2020,
             f"{ANNEX} 三(二)4；四(二)", enterprises, "宣传教育全覆盖"),
         author.target(
             ID, "leader_lecture_rate", "镇党政领导班子成员安全生产专题宣讲完成率（各安排一次；期限按组织实施阶段末推定）",
             END_2020, f"{ANNEX} 三(二)3；四(二)"),
-    ]
+    ], **TARGETS_INFERRED)
 
 
 @author.task_rule(ID, "task_not_started", "组织实施阶段结束后重点任务仍未开展", "提示", f"{ANNEX} 四(二)",

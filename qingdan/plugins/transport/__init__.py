@@ -96,9 +96,16 @@ def qingdan_campaign() -> Campaign:
     )
 
 
+#: Why the dates of some targets are inferred (the clause states none).
+TARGETS_INFERRED = {
+    "major_hazard_clearance_rate": "“清零”未定期限：按三年行动期末（2022年底）",
+    "protection_zone_rate": "“全面完成划定”未定期限：按三年行动期末（2022年底）",
+}
+
+
 @hookimpl
 def qingdan_targets() -> list[Target]:
-    return [
+    return author.inferred([
         author.share_target(
             ID, "port_hazard_monitoring_rate", "港口重大危险源在线监测监控率", END_2022, f"{ANNEX} 一、整治目标",
             rules.all_of(rules.of_kind(PORT), rules.has("重大危险源")), "在线监测监控"),
@@ -112,7 +119,7 @@ def qingdan_targets() -> list[Target]:
         author.share_target(
             ID, "protection_zone_rate", "既有铁路线路安全保护区划定率（全面完成划定；方案未定期限，按三年行动期末）",
             END_2022, f"{ANNEX} 二(三)7", rules.of_kind(RAILWAY_LINE), "安全保护区已划定"),
-    ]
+    ], **TARGETS_INFERRED)
 
 
 RAILWAY_BAND_METRES = 500.0
