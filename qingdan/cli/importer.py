@@ -1,44 +1,80 @@
-"""``qingdan import FILE``: a 台账 (xlsx or csv) into the ledger, all or nothing, idempotent."""
+"""``qingdan import FILE``: a 台账 into the ledger — new rows registered, changed rows brought up to
+date, all or nothing; importing the same file again changes nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
-from qingdan.cli.common import Campaign, Format, Output, open_ledger
+from qingdan.cli.common import Campaign, Format, On, Output, open_ledger
 from qingdan.cli.output import OutputFormat, columns, emit, message, records_sheet
-from qingdan.cli.progress import progress_bar
-from qingdan.core.rows import HAZARD_STATUS_LABELS, MEASURE_STATUS_LABELS
-from qingdan.io.importer import import_file
+from qingdan.io.importer import import_file, rows_of
 
-STATUS_LABELS = HAZARD_STATUS_LABELS | MEASURE_STATUS_LABELS | {
-    "open": "待整改/整改中", "completed": "待验收", "verified": "已验收待销号"}
-PLAN_COLUMNS = columns("sheet:工作表:12", "row:行:5", "number:编号:20", "label:单位/名称:30",
-                       "status:导入后状态:12", "steps:事件数:6")
+PLAN_COLUMNS = columns("sheet:工作表:12", "row:行:6", "action:处理:6", "number:编号:22", "label:单位/名称:24",
+                       "status:导入后状态:12", "changes:变化/原因:50", "events:事件数:6")
+PHASES = {"读取": "读取台账", "检查": "逐行检查", "写入": "写入台账"}
+
+
+@contextmanager
+def import_progress() -> Iterator[Callable[[str, int, int | None], None]]:
+    """Bars on stderr for each phase of an import: rows read, rows checked, writing."""
+    console = Console(stderr=True)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True,
+                  disable=not console.is_terminal) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(phase: str, done: int, total: int | None) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(PHASES.get(phase, phase), total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        yield update
 
 
 def import_command(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="台账文件 .xlsx 或 .csv（UTF-8/GBK）— the 台账 file", metavar="FILE")],
+    file: Annotated[Path, typer.Argument(
+        help="台账文件 .xlsx、.xls、.csv 或制表符分隔的 .txt（UTF-8、GBK、UTF-16…）— the 台账 file", metavar="FILE")],
     campaign: Campaign = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查并显示将登记的内容，不写入 — check only, write nothing")] = False,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="只检查，逐行显示新增/更新/未变/忽略，不写入 — check only, show every row, write nothing")] = False,
+    on: On = None,
     fmt: Format = OutputFormat.table,
     output: Output = None,
 ) -> None:
-    """导入台账：全部检查通过才写入，重复导入不会重复登记 — import a 台账, all or nothing."""
-    with open_ledger(ctx) as ledger, progress_bar("导入台账") as update:
-        result = import_file(ledger, file, campaign=campaign, dry_run=dry_run, progress=update)
-    records = [{"sheet": r.sheet, "row": r.row, "number": r.number, "label": r.label,
-                "status": STATUS_LABELS.get(r.status, r.status), "steps": 1 + len(r.steps),
-                "kind": r.kind} for r in result.created]
+    """导入台账：新增的登记，已有的按表更新；全部检查通过才写入 — import a 台账, all or nothing.
+
+    已在台账中的隐患（按隐患编号，或单位名称+隐患描述+排查日期）如表中状态、日期、期限等有变化，导入为相应的
+    整改完成、验收、销号、更正等事件；--on 为表中没有日期的更改（更正、整改方案、挂牌督办）的业务日期，默认今天。
+    """
+    with open_ledger(ctx) as ledger, import_progress() as update:
+        result = import_file(ledger, file, campaign=campaign, dry_run=dry_run, on=on, progress=update)
+    records = list(rows_of(result))
     verb = "将登记" if dry_run else "已登记"
-    hazards = sum(r.kind == "hazards" for r in result.created)
-    measures = len(result.created) - hazards
-    message(f"{file.name}：{verb}问题隐患 {hazards} 条、制度措施 {measures} 项"
-            f"（{sum(r['steps'] for r in records)} 个事件）；跳过已有的 {len(result.skipped)} 行"
-            + ("；试运行，未写入任何数据" if dry_run else ""))
+    new = result.created
+    hazards = sum(r.kind == "hazards" for r in new)
+    events = sum(r["events"] for r in records)
+    ignored = sum(i.last - i.first + 1 for i in result.ignored)
+    parts = [f"{file.name}：{verb}问题隐患 {hazards} 条、制度措施 {len(new) - hazards} 项",
+             f"{'将更新' if dry_run else '更新'} {len(result.updated)} 条", f"跳过已有的 {len(result.unchanged)} 行",
+             f"忽略 {ignored} 行（合计、签名、说明、空行等）" if ignored else "", f"共 {events} 个事件"]
+    message("；".join(p for p in parts if p) + ("；试运行，未写入任何数据" if dry_run else ""))
+    for name in result.sheets_without_table:
+        message(f"[yellow]工作表“{name}”中找不到台账表头，未导入[/yellow]")
     if dry_run or fmt is not OutputFormat.table:
         title = f"{file.name} {'试导入' if dry_run else '导入'}结果"
         emit(fmt, output, [records_sheet("import", title, PLAN_COLUMNS, records)], records)

@@ -2,8 +2,12 @@
 
 - :mod:`qingdan.io.dates` reads dates as clerks type them;
 - :mod:`qingdan.io.layout` defines the 台账 columns (headers, the variants recognised on import);
-- :mod:`qingdan.io.xlsx` writes workbooks; :mod:`qingdan.io.reader` reads xlsx/csv sheets;
-- :mod:`qingdan.io.importer` turns a 台账 into ledger commands, all or nothing.
+  :mod:`qingdan.io.vocabulary` the other words clerks write for the ledger's words;
+- :mod:`qingdan.io.writer` writes workbooks and csv;
+- :mod:`qingdan.io.reader` streams xlsx/xls/csv/tab-separated sheets within :mod:`qingdan.io.limits`;
+  :mod:`qingdan.io.table` finds the table in a sheet and tells data rows from 合计, signatures, notes;
+- :mod:`qingdan.io.cells` reads a row, :mod:`qingdan.io.plan` makes it commands (new or update),
+  :mod:`qingdan.io.importer` runs a whole 台账 into the ledger, all or nothing.
 """
 
 from qingdan.io.dates import parse_date, parse_datetime

@@ -60,7 +60,7 @@ def hazard_record(row: HazardRow, index: int, campaign_names: Mapping[str, str])
         "campaign": campaign_names.get(row.campaign, row.campaign), "category": row.category,
         "inspectors": "、".join(row.inspectors) or None,
         "escalation_level": row.escalation_level, "supervisor": row.supervisor,
-        "escalation_doc_no": row.escalation_doc_no, "cost": row.cost,
+        "escalation_doc_no": row.escalation_doc_no, "cost": row.cost, "withdrawn_on": row.withdrawn_on,
         "overdue": _yes(row.overdue),
         "missing_parts": "、".join(FIVE_PART_LABELS[p] for p in row.missing_parts) or None,
     }
