@@ -60,7 +60,7 @@ def test_seed_facts_of_annex_1():
     ]
     tasks = {t.id: t for t in campaign.tasks}
     numbered = {n: tasks[f"study.{n}"] for n in range(1, 20)}
-    assert len(tasks) == 22, "19 numbered tasks, the closing report and two yearly duties"
+    assert len(tasks) == 23, "19 numbered tasks, the closing report and three yearly duties"
     both = (party, safety)
     expected = {
         1: (both, ()), 2: (both, ("镇安委会成员单位",)), 3: (both, ()), 4: ((safety,), ("镇安委会成员单位",)),

@@ -67,6 +67,8 @@ RECURRING_COLUMNS = "number clause title lead responsible recurrence due_in_peri
 RECURRING = (
     ("2.y", "三(一)2", "每年组织开展安全监管干部轮训", (PARTY, SAFETY), TOWN_MEMBERS, "yearly", "12-31",
      "方案只说“每年”，未定日期：按每年年底"),
+    ("8.y", "三(四)8", "镇党委政府领导班子成员年度安全生产重点工作清单和年度安全生产述职报告", (PARTY, SAFETY), (),
+     "yearly", "12-31", "方案只说“年度”，未定日期：按每年年底"),
     ("report.y", "四；总体方案 二(一)", "总结形成本专题年度工作报告，报市安委会办公室", (SAFETY,), (), "yearly", "12-31",
      "总体方案 二(一)：年度安全生产专项整治工作情况报告“于年底前”报镇安委会办公室；专题未另定日期"),
 )
