@@ -2,25 +2,34 @@
 
 ``OutputFormat``: ``table`` (rich, for people), ``json`` (the rows' English field names; ``[]`` when
 empty), ``csv``, ``xlsx`` (needs ``--output``) and ``md``.
+
+Tables on a terminal fit its width: numbers and dates are never broken, columns are as wide as their
+content needs, Chinese text is broken so that no line starts with a closing punctuation mark (and
+none ends with an opening one), and when the columns cannot all fit the least important are left out
+with a note saying which (``--columns`` picks them). Not on a terminal (a pipe, a file) a table is
+plain text at its full width, one line per row.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
+import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from qingdan.io.atomic import atomic_write, check_output_path
 from qingdan.io.layout import Column
-from qingdan.io.writer import Sheet, csv_text, write_csv, write_workbook
+from qingdan.io.writer import MEASURE_SHEET, Sheet, csv_text, write_csv, write_workbook
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 class OutputFormat(StrEnum):
@@ -32,6 +41,8 @@ class OutputFormat(StrEnum):
 
 
 def stderr() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True)
 
 
@@ -64,11 +75,14 @@ def _json_default(value: Any) -> Any:
 
 
 def emit(fmt: OutputFormat, output: Path | None, sheets: Sequence[Sheet], data: Any,
-         *, brief: dict[str, Sequence[str]] | None = None) -> None:
+         *, brief: dict[str, Sequence[str]] | None = None, shown: Sequence[str] | None = None,
+         summary: dict[str, str] | None = None) -> None:
     """Write ``sheets`` (table, csv, xlsx, md) or ``data`` (json) to ``output`` or stdout.
 
     ``brief``: for the table format, the column keys to show per sheet name (people read a few
-    columns on screen; the files get them all).
+    columns on screen; the files get them all). ``shown``: the columns asked for with ``--columns``
+    (keys or headers, for every format but json; ``全部``/``all`` for all of them). ``summary``: a
+    line under a sheet's table, by sheet name (``显示 6 条，共 13 条``).
 
     A file is written atomically (:func:`qingdan.io.atomic.atomic_write`): all of it, or on any
     failure nothing, with an existing file left as it was. Its path is checked first (a missing
@@ -76,6 +90,9 @@ def emit(fmt: OutputFormat, output: Path | None, sheets: Sequence[Sheet], data: 
     """
     if output is not None:
         check_output_path(output)
+    if shown:
+        sheets = [select_columns(sheet, shown) for sheet in sheets]
+        brief = {}
     if fmt is OutputFormat.json:
         _write_text(output, to_json(data) + "\n")
     elif fmt is OutputFormat.xlsx:
@@ -98,7 +115,7 @@ def emit(fmt: OutputFormat, output: Path | None, sheets: Sequence[Sheet], data: 
     elif fmt is OutputFormat.md:
         _write_text(output, "\n".join(_markdown(sheet) for sheet in sheets))
     else:
-        _table(output, sheets, brief or {})
+        _table(output, sheets, brief or {}, summary or {})
     if output is not None:
         message(f"已写入 {output}")
 
@@ -124,25 +141,221 @@ def _markdown(sheet: Sheet) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _table(output: Path | None, sheets: Sequence[Sheet], brief: dict[str, Sequence[str]]) -> None:
+def _table(output: Path | None, sheets: Sequence[Sheet], brief: dict[str, Sequence[str]],
+           summary: dict[str, str]) -> None:
     if output is None:
-        _print_tables(Console(), sheets, brief)
+        _print_tables(sys.stdout, sheets, brief, summary, terminal=sys.stdout.isatty())
         return
     with atomic_write(output, "w", encoding="utf-8") as stream:
-        _print_tables(Console(file=stream, width=200), sheets, brief)
+        _print_tables(stream, sheets, brief, summary, terminal=False)
 
 
-def _print_tables(console: Console, sheets: Sequence[Sheet], brief: dict[str, Sequence[str]]) -> None:
+# -- tables that read well --------------------------------------------------------------------------
+
+#: Closing marks a line never starts with, opening marks a line never ends with (禁则).
+NO_LINE_START = frozenset("，。、；：？！）》」』】〕〉”’…—·％,.;:?!)]}>%")
+NO_LINE_END = frozenset("（《「『【〔〈“‘([{<")
+#: What is never broken: record numbers, dates, amounts, words in Latin letters.
+_UNBROKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-/:+@#%]*|\s+|.", re.S)
+#: Columns that are identifiers: shown whole, never wrapped.
+ID_KEYS = frozenset({"number", "id", "unit_number", "task_id", "target_id", "period", "version"})
+#: Which columns stay when a terminal is too narrow for them all, most important first; the rest
+#: (and any column not named here) go before these, from the right.
+PRIORITY = ("number", "id", "task_id", "target_id", "period", "description", "title", "name", "unit",
+            "status", "state", "deadline", "due", "level", "department", "lead_departments", "village",
+            "kind", "value", "overdue", "missing_parts", "days_left", "found_on", "on", "type", "data",
+            "doc_no", "campaign", "index")
+_NUMERIC = re.compile(r"^[\d\-:./ +T]*$")  # dates, times, amounts: kept on one line
+_BORDER = 3  # a column's padding and rule: "│ x " plus the table's last "│"
+
+
+def cell_width(text: str) -> int:
+    """Screen cells of ``text``: two for each wide (CJK) character."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else (0 if unicodedata.combining(ch) else 1)
+               for ch in text)
+
+
+def wrap_cell(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` cells: numbers, dates and Latin words kept whole (unless
+    longer than a line), no line starting with a closing mark nor ending with an opening one."""
+    width = max(width, 2)
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line: list[str] = []
+        used = 0
+        for piece in _pieces(paragraph, width):
+            size = cell_width(piece)
+            if used + size <= width:
+                line.append(piece)
+                used += size
+                continue
+            if piece.isspace():
+                lines.append("".join(line).rstrip())
+                line, used = [], 0
+                continue
+            carry = [piece]
+            while len(line) > 1 and carry[0][0] in NO_LINE_START:
+                carry.insert(0, line.pop())
+            while len(line) > 1 and line[-1][-1] in NO_LINE_END:
+                carry.insert(0, line.pop())
+            if sum(cell_width(p) for p in carry) > width:  # cannot be helped in so narrow a column
+                line, carry = line + carry[:-1], carry[-1:]
+            lines.append("".join(line).rstrip())
+            line, used = carry, sum(cell_width(p) for p in carry)
+        lines.append("".join(line).rstrip())
+    return lines
+
+
+def _pieces(paragraph: str, width: int) -> list[str]:
+    pieces = []
+    for piece in _UNBROKEN.findall(paragraph):
+        while cell_width(piece) > width:  # a token longer than the column: fold it
+            cut = 1
+            while cell_width(piece[:cut + 1]) <= width:
+                cut += 1
+            pieces.append(piece[:cut])
+            piece = piece[cut:]
+        pieces.append(piece)
+    return pieces
+
+
+def _header_lines(header: str, width: int) -> list[str]:
+    """A header too wide for its column in two even lines: 整改/状态, not 整改状/态."""
+    size = cell_width(header)
+    if size <= width:
+        return [header]
+    half = -(-size // 2)
+    return wrap_cell(header, min(width, half + half % 2))
+
+
+def select_columns(sheet: Sheet, wanted: Sequence[str]) -> Sheet:
+    """``--columns 编号,单位名称,status``: the sheet with those columns, in that order."""
+    if any(w.strip().lower() in ("全部", "all", "*") for w in wanted):
+        return sheet
+    by_name: dict[str, int] = {}
+    for i, column in enumerate(sheet.columns):
+        by_name.setdefault(column.key.lower(), i)
+        by_name.setdefault(column.header, i)
+        for variant in column.variants:
+            by_name.setdefault(variant, i)
+    picked, unknown = [], []
+    for word in wanted:
+        word = word.strip()
+        if not word:
+            continue
+        index = by_name.get(word, by_name.get(word.lower()))
+        if index is None:
+            unknown.append(word)
+        elif index not in picked:
+            picked.append(index)
+    if unknown:
+        known = "、".join(f"{c.header}（{c.key}）" for c in sheet.columns)
+        raise typer.BadParameter(f"没有这一列：{'、'.join(unknown)}；可选：{known}", param_hint="--columns")
+    return Sheet(sheet.name, sheet.title, [sheet.columns[i] for i in picked],
+                 [[values[i] for i in picked] for values in sheet.rows])
+
+
+#: How the rows of a sheet are counted (``共 12 项``); any other sheet counts 条.
+COUNT_WORDS = {MEASURE_SHEET: "项", "units": "个", "campaigns": "个", "plugins": "个", "tasks": "项"}
+#: Columns of long text: given more room before anything else is left out.
+LONG_TEXT = frozenset({"description", "title", "measures", "data", "text", "reason", "name", "unit"})
+_ESSENTIAL = frozenset(PRIORITY[:PRIORITY.index("level") + 1])
+
+
+def _fit(headers: list[str], cells: list[list[str]], keys: list[str], width: int | None
+         ) -> tuple[list[int], list[int]]:
+    """(the columns kept, their widths): natural widths when they fit (or ``width`` is None); else
+    identifiers whole, short columns whole, long text sharing the rest, and what is least important
+    left out — first with comfortable room for text, then tighter (headers in two lines)."""
+    n = len(headers)
+    content = [max([cell_width(line) for row in cells for line in row[i].split("\n")] + [1]) for i in range(n)]
+    head = [cell_width(h) for h in headers]
+    natural = [max(content[i], head[i]) for i in range(n)]
+    if width is None:
+        return list(range(n)), natural
+    fixed = [keys[i] in ID_KEYS or content[i] <= 12 or keys[i].endswith(("_at", "_on"))
+             or all(_NUMERIC.match(row[i]) for row in cells) for i in range(n)]
+    comfortable = [natural[i] if fixed[i] else min(natural[i], 20 if keys[i] in LONG_TEXT else 12)
+                   for i in range(n)]
+    tight = [max(content[i], min(head[i], 4)) if fixed[i]
+             else max(min(natural[i], 10 if keys[i] in LONG_TEXT else 8), min(head[i], 4)) for i in range(n)]
+    kept = list(range(n))
+
+    def importance(i: int) -> tuple[int, int]:  # larger: left out sooner
+        return (PRIORITY.index(keys[i]) if keys[i] in PRIORITY else len(PRIORITY), i)
+
+    def overflow(least: list[int]) -> bool:
+        return sum(least[i] + _BORDER for i in kept) + 1 > width
+
+    least = comfortable
+    for least, essential_too in ((comfortable, False), (tight, False), (tight, True)):
+        while len(kept) > 1 and overflow(least):
+            candidates = [i for i in kept if keys[i] not in ID_KEYS
+                          and (essential_too or keys[i] not in _ESSENTIAL)]
+            if not candidates:
+                break
+            kept.remove(max(candidates, key=importance))
+        if not overflow(least):
+            break
+    widths = {i: least[i] for i in kept}
+    spare = width - 1 - sum(widths[i] + _BORDER for i in kept)
+    wanting = {i: natural[i] - widths[i] for i in kept if natural[i] > widths[i]}
+    while spare > 0 and wanting:
+        total = sum(wanting.values())
+        for i in list(wanting):
+            grant = min(max(1, spare * wanting[i] // total), wanting[i], spare)
+            widths[i] += grant
+            spare -= grant
+            wanting[i] -= grant
+            if wanting[i] <= 0:
+                del wanting[i]
+            if spare <= 0:
+                break
+    return kept, [widths[i] for i in kept]
+
+
+def _print_tables(stream: Any, sheets: Sequence[Sheet], brief: dict[str, Sequence[str]],
+                  summary: dict[str, str], *, terminal: bool) -> None:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    probe = Console(file=stream)
+    width = probe.width if terminal else None
     for sheet in sheets:
         keys = brief.get(sheet.name)
         shown = [(i, c) for i, c in enumerate(sheet.columns) if keys is None or c.key in keys]
-        table = Table(title=sheet.title, show_lines=False, header_style="bold")
-        for _, column in shown:
-            table.add_column(column.header, overflow="fold", max_width=max(column.width, 8) * 2)
-        for values in sheet.rows:
-            table.add_row(*(csv_text(values[i]) for i, _ in shown))
+        headers = [c.header for _, c in shown]
+        cells = [[csv_text(values[i]) for i, _ in shown] for values in sheet.rows]
+        kept, widths = _fit(headers, cells, [c.key for _, c in shown], width)
+        table = Table(title=sheet.title, header_style="bold" if terminal else None,
+                      box=box.HEAVY_HEAD if terminal else box.SQUARE, title_style=None, safe_box=True,
+                      caption_justify="left", caption_style=None)
+        for index, size in zip(kept, widths, strict=True):
+            justify = "right" if shown[index][1].kind == "number" else "left"
+            table.add_column(Text("\n".join(_header_lines(headers[index], size))), width=size, no_wrap=True,
+                             justify=justify, overflow="crop")
+        for row in cells:
+            table.add_row(*(Text("\n".join(wrap_cell(row[i], size))) for i, size in zip(kept, widths,
+                                                                                   strict=True)))
+        notes = []
         if not sheet.rows:
-            table.caption = "（无记录）"
+            notes.append("（无记录）")
+        if sheet.name in summary:
+            notes.append(summary[sheet.name])
+        elif sheet.rows and sheet.name != "record":
+            notes.append(f"共 {len(sheet.rows)} {COUNT_WORDS.get(sheet.name, '条')}")
+        left_out = [headers[i] for i in range(len(shown)) if i not in kept and any(row[i] for row in cells)]
+        if left_out:
+            notes.append(f"未显示：{'、'.join(left_out)}（窗口加宽，或用 --columns 选列）")
+        if notes:
+            table.caption = "；".join(notes)
+        total = sum(size + _BORDER for size in widths) + 1
+        console = Console(file=stream, width=max(total, probe.width if terminal else 0, 20),
+                          force_terminal=terminal or None, no_color=not terminal, highlight=False,
+                          color_system=probe.color_system if terminal else None,
+                          emoji=False, markup=False)
         console.print(table)
 
 
