@@ -85,11 +85,11 @@ def test_period_required_for_a_recurring_task_and_refused_for_a_one_off(ledger, 
 
 SEED_RECURRING = {
     "study.2.y": ("yearly", date(2021, 12, 31), "附件1 三(一)2"),         # 每年组织开展安全监管干部轮训
-    "study.report.y": ("yearly", date(2021, 12, 31), "附件1 四；总体方案 二(一)"),  # 本专题年度工作报告
+    "study.report.y": ("yearly", date(2021, 12, 31), "附件1 四；总体方案 三(二)"),  # 本专题年度工作报告
     "study.8.y": ("yearly", date(2021, 12, 31), "附件1 三(四)8"),         # 年度重点工作清单和年度述职报告
     "enterprise.s3.y": ("yearly", date(2021, 12, 31), "附件2 四(三)"),     # 纳入年度监督检查计划
     "enterprise.8.y": ("yearly", date(2021, 12, 31), "附件2 二(二)8"),     # 每年组织全员安全生产责任制考核
-    "enterprise.report.y": ("yearly", date(2021, 12, 31), "附件2 三、时间安排；总体方案 二(一)"),
+    "enterprise.report.y": ("yearly", date(2021, 12, 31), "附件2 三、时间安排；总体方案 三(二)"),
     "hazchem.10.y1": ("yearly", date(2021, 12, 31), "附件3 二(三)10"),     # 每年至少一次警示教育
     "hazchem.10.y2": ("yearly", date(2021, 12, 31), "附件3 二(三)10"),     # 每年至少一次考核
     "hazchem.15.y": ("yearly", date(2021, 12, 31), "附件3 二(五)15"),      # 每年复训时间不少于2周
