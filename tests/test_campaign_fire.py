@@ -145,4 +145,5 @@ def test_seed_facts_of_annex_4():
         "ebike_management_rate": (100, ">=", "%", y2022),
         "station_coverage_rate": (100, ">=", "%", y2022),
         "key_group_training_rate": (100, ">=", "%", y2022),
+        "major_fires": (0, "<=", "起", y2022),  # 一、整治目标 “杜绝重特大和群死群伤等有影响的火灾事故”
     }

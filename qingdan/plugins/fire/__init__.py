@@ -173,6 +173,9 @@ def qingdan_targets() -> list[Target]:
             f"{ANNEX} 二(四)14；总体方案 二(四)四", rules.of_kind(VILLAGE), "消防队站"),
         author.target(ID, "key_group_training_rate", "重点人群消防教育培训覆盖率（“全覆盖”）", END_2022,
                       f"{ANNEX} 二(七)23"),
+        author.target(ID, "major_fires", "重特大和群死群伤等有影响的火灾事故起数（杜绝；三年行动期末）", END_2022,
+                      f"{ANNEX} 一、整治目标", goal=0, comparator="<=", unit="起",
+                      inferred="“杜绝”未定期限：按三年行动期末（2022年底）；起数由填报得出"),
     ]
 
 
