@@ -215,3 +215,74 @@ def test_tomorrow_is_a_deadline_not_a_found_date(db):
     assert clerk_date("明天") > clerk_date("今天") > clerk_date("昨天") > clerk_date("前天")
     assert qd(db, "hazard", "report", "-c", "fire", "-u", "x", "-d", "y", "--found-on", "明天",
               code=1).stderr.startswith("错误：")
+
+
+# -- 5. hazard list: search, and counts of what exists ----------------------------------------------
+
+@pytest.fixture
+def ledger13(db: str) -> str:
+    """13 hazards: 8 in fire (2 重大, one escalated and planned to a past deadline), 5 in hazchem."""
+    for i in range(13):
+        campaign = "fire" if i < 8 else "hazchem"
+        qd(db, "hazard", "report", "-c", campaign, "-u", "恒达化工有限公司" if i % 3 == 0 else f"第{i}门店",
+           "-d", "储罐区未设置报警" if i == 9 else f"通道堵塞第{i}处", "--found-on", f"2020-09-{i + 1:02d}",
+           "--village", "东港村" if i % 2 else "南阳村", "--level", "重大" if i in (0, 4) else "一般")
+    qd(db, "hazard", "plan", "H-fire-2020-0001", "--deadline", "2020-09-20", "--responsible-unit", "镇应急办",
+       "--on", "2020-09-02")
+    qd(db, "hazard", "escalate", "H-fire-2020-0001", "--supervisor", "镇安委会", "--on", "2020-09-03")
+    qd(db, "hazard", "withdraw", "H-fire-2020-0008", "--reason", "重复登记", "--on", "2020-09-10")
+    return db
+
+
+def listed(db: str, *args: str) -> tuple[list[str], str]:
+    result = qd(db, "hazard", "list", "--as-of", "2020-12-31", "-f", "json", *args)
+    return [h["number"] for h in json.loads(result.stdout)], result.stderr
+
+
+def test_hazard_list_searches(ledger13):
+    db = ledger13
+    assert len(listed(db)[0]) == 12  # the withdrawn one left out
+    assert listed(db, "-c", "消防")[0] == [f"H-fire-2020-{i:04d}" for i in range(1, 8)]
+    assert listed(db, "--level", "重大隐患")[0] == ["H-fire-2020-0001", "H-fire-2020-0005"]
+    assert set(listed(db, "--village", "东港村")[0]) == {f"H-fire-2020-{i:04d}" for i in (2, 4, 6)} | {
+        "H-hazchem-2020-0002", "H-hazchem-2020-0004"}
+    assert listed(db, "--department", "镇应急办")[0] == ["H-fire-2020-0001"]
+    assert len(listed(db, "--unit", "恒达")[0]) == 5
+    assert listed(db, "--text", "储罐")[0] == ["H-hazchem-2020-0002"]
+    assert listed(db, "--found-from", "2020-09-03", "--found-to", "2020年9月4日")[0] == [
+        "H-fire-2020-0003", "H-fire-2020-0004"]
+    assert listed(db, "--overdue")[0] == ["H-fire-2020-0001"]
+    assert listed(db, "--escalated")[0] == ["H-fire-2020-0001"]
+    assert len(listed(db, "--not-escalated")[0]) == 11
+    assert listed(db, "--status", "整改中")[0] == ["H-fire-2020-0001"]
+    assert listed(db, "--status", "已撤销")[0] == ["H-fire-2020-0008"]
+    assert len(listed(db, "--status", "未销号")[0]) == 12
+    assert "无法识别的整改状态“完工”" in qd(db, "hazard", "list", "--status", "完工", code=2).stderr
+
+
+def test_hazard_list_counts_what_exists(ledger13):
+    db = ledger13
+    numbers, err = listed(db, "-c", "fire", "--limit", "3")
+    assert len(numbers) == 3 and "显示 3 条（符合条件 7 条），共 12 条" in err
+    out = runner.invoke(app, ["--db", db, "hazard", "list", "--as-of", "2020-12-31", "--level", "重大"]).stdout
+    assert "显示 2 条，共 12 条" in out
+
+
+def test_columns_picks_the_columns(ledger13):
+    db = ledger13
+    out = qd(db, "hazard", "list", "--as-of", "2020-12-31", "-c", "hazchem", "--columns", "编号,整改状态，village",
+             "-f", "csv").stdout
+    assert out.splitlines()[0] == "隐患编号,整改状态,村（居）"
+    assert out.splitlines()[1] == "H-hazchem-2020-0001,待整改,南阳村"
+    err = qd(db, "hazard", "list", "--columns", "编号,照片", code=2).stderr
+    assert "没有这一列：照片" in err
+    wide = runner.invoke(app, ["--db", db, "hazard", "list", "--as-of", "2020-12-31", "--columns", "全部"],
+                         env={"COLUMNS": "300"}).stdout
+    assert "督办文号" in wide
+
+
+def test_unit_list_counts(db):
+    for name in ("恒达化工有限公司", "南阳小学"):
+        qd(db, "unit", "add", "-n", name, "-k", "危险化学品生产企业" if "化工" in name else "学校", "--on", "2020-01-01")
+    out = runner.invoke(app, ["--db", db, "unit", "list", "-k", "学校"]).stdout
+    assert "显示 1 个，共 2 个" in out

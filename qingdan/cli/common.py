@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -183,6 +184,17 @@ Format = Annotated[OutputFormat, typer.Option(
     help="输出格式 — output format: table (表格) | json | csv | xlsx | md")]
 Output = Annotated[Path | None, typer.Option(
     "--output", "-o", help="写入文件而不是屏幕 — write to FILE instead of stdout (required for xlsx)")]
+def clerk_columns(value: Any) -> list[str] | None:
+    """``--columns 编号,单位名称,整改期限`` (or 、 ， ; separated): the column keys or headers to show."""
+    if value is None:
+        return None
+    items = value if isinstance(value, list | tuple) else [value]
+    return [part for item in items for part in re.split(r"[,，、;；\s]+", str(item)) if part]
+
+
+ShownColumns = Annotated[str | None, typer.Option(
+    "--columns", metavar="列,列…",
+    help="只显示这些列（列名或英文名，逗号或顿号分隔；全部 = 所有列）— the columns to show, e.g. 编号,单位名称,整改期限")]
 Number = Annotated[str, typer.Argument(help="编号，如 H-fire-2020-0007 — the record's number", metavar="NUMBER")]
 
 

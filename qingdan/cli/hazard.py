@@ -11,12 +11,14 @@ import typer
 
 from qingdan.cli.common import (
     AsOf,
+    Campaign,
     Format,
     KnownAt,
     Note,
     Number,
     On,
     Output,
+    ShownColumns,
     clerk_campaign,
     clerk_date,
     clerk_escalation_level,
@@ -25,10 +27,12 @@ from qingdan.cli.common import (
     clerk_source,
     done,
     open_ledger,
+    settings,
 )
-from qingdan.cli.output import OutputFormat
-from qingdan.cli.views import emit_history, emit_record, names
+from qingdan.cli.output import OutputFormat, emit, message
+from qingdan.cli.views import HAZARD_BRIEF, emit_history, emit_record, names
 from qingdan.core.domain import FIVE_PART_LABELS, HAZARD_CORRECTABLE
+from qingdan.core.labels import HAZARD_STATUS_LABELS
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -305,6 +309,96 @@ def withdraw(
     with open_ledger(ctx) as ledger:
         ledger.withdraw(number, reason=reason, on=on, note=note)
     done(number, f"{number} 已撤销")
+
+
+def clerk_status(value: Any) -> Any:
+    """``--status``: 待整改|整改中|待验收|已销号|已撤销 (or the codes), 未销号 for any still open."""
+    if value is None:
+        return None
+    if isinstance(value, list | tuple):
+        return [clerk_status(v) for v in value]
+    text = str(value).strip()
+    words = {label: code for code, label in HAZARD_STATUS_LABELS.items()} | {c: c for c in HAZARD_STATUS_LABELS}
+    words |= {"未销号": "open", "未完成": "open", "在整改": "open", "已完成": "awaiting_verification",
+              "已整改": "awaiting_verification", "销号": "closed", "撤销": "withdrawn"}
+    if text not in words:
+        raise typer.BadParameter(f"无法识别的整改状态“{text}”，可填：" + "、".join(
+            [*HAZARD_STATUS_LABELS.values(), "未销号"]))
+    return words[text]
+
+
+@app.command("list")
+def list_hazards(
+    ctx: typer.Context,
+    campaign: Campaign = None,
+    status: Annotated[list[str] | None, typer.Option(
+        "--status", "-s", parser=clerk_status, metavar="状态",
+        help="整改状态：待整改|整改中|待验收|已销号|已撤销，未销号 = 尚未销号的；可多次给出 — status")] = None,
+    level: Annotated[str | None, typer.Option(
+        "--level", parser=clerk_level, metavar="等级", help="隐患等级：一般 | 重大 — level")] = None,
+    village: Annotated[str | None, typer.Option("--village", help="村（居）— village")] = None,
+    department: Annotated[str | None, typer.Option(
+        "--department", help="整改责任单位（部门）— responsible department")] = None,
+    unit: Annotated[str | None, typer.Option("--unit", "-u", help="单位名称（含这几个字即可）— unit name contains")] = None,
+    text: Annotated[str | None, typer.Option(
+        "--text", "-t", help="隐患描述、部位、单位或措施中含这几个字 — text anywhere")] = None,
+    found_from: Annotated[date | None, typer.Option(
+        "--found-from", parser=clerk_date, metavar="DATE", help="排查日期不早于 — found on or after")] = None,
+    found_to: Annotated[date | None, typer.Option(
+        "--found-to", parser=clerk_date, metavar="DATE", help="排查日期不晚于 — found on or before")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="只看超期未整改的 — only overdue")] = False,
+    escalated: Annotated[bool | None, typer.Option(
+        "--escalated/--not-escalated", help="只看已挂牌督办的（或未挂牌的）— escalated or not")] = None,
+    include_withdrawn: Annotated[bool, typer.Option("--include-withdrawn", help="含已撤销 — include withdrawn")] = False,
+    limit: Annotated[int, typer.Option("--limit", min=0, help="最多显示几条，0 为全部 — at most N")] = 0,
+    as_of: AsOf = None,
+    known_at: KnownAt = None,
+    shown: ShownColumns = None,
+    fmt: Format = OutputFormat.table,
+    output: Output = None,
+) -> None:
+    """查找问题隐患：按专项、状态、等级、村、责任单位、单位、文字、排查日期、超期、督办 — search hazards."""
+    from qingdan.io.writer import HAZARD_SHEET, two_lists_sheets
+
+    statuses = set(status or ())
+    include_withdrawn = include_withdrawn or "withdrawn" in statuses
+    with open_ledger(ctx) as ledger:
+        everything = ledger.two_lists(as_of=as_of, known_at=known_at, include_withdrawn=include_withdrawn)
+        if campaign or village or department:
+            result = ledger.two_lists(as_of=as_of, known_at=known_at, campaign=campaign, village=village,
+                                      department=department, include_withdrawn=include_withdrawn)
+        else:
+            result = everything
+        campaigns = names(ledger.catalogue)
+
+    def wanted(row: Any) -> bool:
+        if statuses and row.status not in statuses and not (
+                "open" in statuses and row.status not in ("closed", "withdrawn")):
+            return False
+        if level and row.level != level:
+            return False
+        if unit and unit not in (row.unit or ""):
+            return False
+        if text and not any(text in (v or "") for v in (row.description, row.location, row.unit, row.measures)):
+            return False
+        if found_from and row.found_on < found_from or found_to and row.found_on > found_to:
+            return False
+        if overdue and not row.overdue:
+            return False
+        return escalated is None or row.escalated == escalated
+
+    found = [row for row in result.hazards if wanted(row)]
+    picked = found[:limit] if limit else found
+    total = len(everything.hazards)
+    lists = result.model_copy(update={"hazards": picked, "measures": []})
+    sheet = two_lists_sheets(lists, campaigns, settings(ctx).township,
+                             known_at=result.known_at if known_at is not None else None)[0]
+    line = f"显示 {len(picked)} 条" + (f"（符合条件 {len(found)} 条）" if len(found) != len(picked) else "")
+    line += f"，共 {total} 条"
+    emit(fmt, output, [sheet], [h.model_dump(mode="json") for h in picked],
+         brief={HAZARD_SHEET: HAZARD_BRIEF}, shown=shown, summary={HAZARD_SHEET: line})
+    if fmt is not OutputFormat.table:
+        message(line)
 
 
 @app.command("show")

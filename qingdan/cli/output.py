@@ -12,6 +12,7 @@ plain text at its full width, one line per row.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import sys
@@ -75,7 +76,7 @@ def _json_default(value: Any) -> Any:
 
 
 def emit(fmt: OutputFormat, output: Path | None, sheets: Sequence[Sheet], data: Any,
-         *, brief: dict[str, Sequence[str]] | None = None, shown: Sequence[str] | None = None,
+         *, brief: dict[str, Sequence[str]] | None = None, shown: str | Sequence[str] | None = None,
          summary: dict[str, str] | None = None) -> None:
     """Write ``sheets`` (table, csv, xlsx, md) or ``data`` (json) to ``output`` or stdout.
 
@@ -90,6 +91,8 @@ def emit(fmt: OutputFormat, output: Path | None, sheets: Sequence[Sheet], data: 
     """
     if output is not None:
         check_output_path(output)
+    if isinstance(shown, str):
+        shown = [part for part in re.split(r"[,，、;；\s]+", shown) if part]
     if shown:
         sheets = [select_columns(sheet, shown) for sheet in sheets]
         brief = {}
@@ -352,11 +355,15 @@ def _print_tables(stream: Any, sheets: Sequence[Sheet], brief: dict[str, Sequenc
         if notes:
             table.caption = "；".join(notes)
         total = sum(size + _BORDER for size in widths) + 1
-        console = Console(file=stream, width=max(total, probe.width if terminal else 0, 20),
-                          force_terminal=terminal or None, no_color=not terminal, highlight=False,
-                          color_system=probe.color_system if terminal else None,
-                          emoji=False, markup=False)
-        console.print(table)
+        if terminal:
+            Console(file=stream, width=max(total, probe.width, 20), force_terminal=True, highlight=False,
+                    color_system=probe.color_system, emoji=False, markup=False).print(table)
+            continue
+        buffer = io.StringIO()
+        Console(file=buffer, width=max(total, 20), force_terminal=False, no_color=True, highlight=False,
+                color_system=None, emoji=False, markup=False).print(table)
+        stream.write("".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines()))
+        stream.flush()
 
 
 def records_sheet(name: str, title: str | None, cols: Sequence[Column], records: Sequence[dict[str, Any]]) -> Sheet:

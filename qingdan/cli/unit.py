@@ -6,7 +6,18 @@ from typing import Annotated, Any
 
 import typer
 
-from qingdan.cli.common import AsOf, Format, KnownAt, Note, Number, On, Output, done, open_ledger
+from qingdan.cli.common import (
+    AsOf,
+    Format,
+    KnownAt,
+    Note,
+    Number,
+    On,
+    Output,
+    ShownColumns,
+    done,
+    open_ledger,
+)
 from qingdan.cli.output import OutputFormat, columns, emit, records_sheet
 from qingdan.cli.views import emit_record, plain
 
@@ -83,6 +94,7 @@ def list_units(
     include_closed: Annotated[bool, typer.Option("--include-closed", help="含已注销 — include closed units")] = False,
     as_of: AsOf = None,
     known_at: KnownAt = None,
+    shown: ShownColumns = None,
     fmt: Format = OutputFormat.table,
     output: Output = None,
 ) -> None:
@@ -91,9 +103,11 @@ def list_units(
         # the ledger coerces each value to the attribute's type (a bad one: 错误：…, exit 1)
         rows = ledger.units(as_of=as_of, known_at=known_at, kind=kind, include_closed=include_closed,
                             **parse_attributes(attr))
+        total = len(ledger.units(as_of=as_of, known_at=known_at, include_closed=include_closed))
     records = [r.model_dump() | {"attributes": plain(r.attributes)} for r in rows]  # 重大危险源：是
     emit(fmt, output, [records_sheet("units", f"监管对象（截至 {as_of or '今天'}）", UNIT_COLUMNS, records)],
-         [r.model_dump(mode="json") for r in rows])
+         [r.model_dump(mode="json") for r in rows], shown=shown,
+         summary={"units": f"显示 {len(rows)} 个，共 {total} 个"})
 
 
 @app.command("show")
