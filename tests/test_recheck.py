@@ -114,3 +114,26 @@ def test_major_hazards_that_cannot_be_rectified_must_be_closed_or_shut_down():
     moved = shut.model_copy(update={"closed_reason": "迁出本镇"})
     assert len(list(check.run(_Snap(date(2020, 11, 1), [stuck], [moved])))) == 1
     assert list(check.run(_Snap(date(2020, 11, 1), [stuck.model_copy(update={"overdue": False})]))) == []
+
+
+def test_recheck_over_http(ledger_url, monkeypatch, clock):
+    from conftest import make_catalogue
+    from test_api import send, serve
+
+    catalogue = make_catalogue()
+    monkeypatch.setattr("qingdan.core.plugins.get_catalogue", lambda: catalogue)
+    with serve(ledger_url) as client:
+        created = send(client, "report_hazard", None, {"campaign": "fire", "unit": "某厂", "description": "通道堵塞",
+                                                       "source": "督导组移交", "found_on": "2020-09-01",
+                                                       "on": "2020-09-01"})
+        number = created.json()["number"]
+        for command, body in (("plan_rectification", {"deadline": "2020-09-30", "on": "2020-09-01"}),
+                              ("complete_rectification", {"on": "2020-09-10"}),
+                              ("verify", {"passed": True, "inspector": "王五", "on": "2020-09-10"}),
+                              ("close", {"on": "2020-09-10"})):
+            assert send(client, command, number, body).status_code == 200, command
+        answer = send(client, "recheck", number, {"passed": False, "inspector": "赵六", "on": "2020-11-02"})
+        assert answer.status_code == 200 and answer.json()["number"] == number
+        refused = send(client, "recheck", number, {"passed": True, "inspector": "赵六", "on": "2020-11-03"})
+        assert refused.status_code == 422 and "已销号" in refused.text
+        assert send(client, "recheck", number, {"passed": True, "inspector": "赵六", "method": "随便"}).status_code == 422
