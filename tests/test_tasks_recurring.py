@@ -128,6 +128,8 @@ def test_responsible_departments_as_each_parenthetical_says():
         ("安全生产监督管理局",), ("镇安委会成员单位",))
     assert tasks["enterprise.1"].responsible_departments == ("负有安全生产监管职责的安委会有关成员单位",)
     assert tasks["transport.7"].responsible_departments == ("经济发展局", "派出所", "安全生产监督管理局", "市场监管局")
+    assert tasks["hazchem.g3"].responsible_departments == ("经济发展局", "派出所", "财政局", "市场监管局")
+    assert tasks["hazchem.g3"].departments == ()
     # “（A、B按职责分工负责）” / “（A负责）”, no 牵头: responsible, and the lead is said to be inferred
     for task_id in ("hazchem.2", "hazchem.15", "fire.9", "road.1", "general.8", "waste.4", "transport.1"):
         task = tasks[task_id]

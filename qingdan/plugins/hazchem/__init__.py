@@ -40,7 +40,7 @@ ENTERPRISES = (PRODUCER, STORAGE, TRADER, CHEMICAL, FINE, USER)
 RISK_LEVELS = ("红", "橙", "黄", "蓝")
 HIGH_RISK_PROCESS = "涉及硝化氯化重氮化过氧化工艺"
 
-TASK_COLUMNS = "number title lead departments due clause"
+TASK_COLUMNS = "number title lead responsible due clause"  # 总体方案 二(三)“…等按职责分工”: responsible
 TASKS = (
     ("g1", "明晰负有危险化学品安全监管职能部门安全生产职责，建立危险化学品安全监管部门联动机制",
      (SAFETY,), PARTNERS, END_2020, "一、整治目标；总体方案 二(三)"),
