@@ -228,7 +228,9 @@ class QingdanGroup(TyperGroup):
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
         """Usage errors in Chinese: ``用法：…`` / ``用法错误：缺少选项 --inspector（验收人）`` / ``查看帮助：…``."""
-        chinese_help()
+        argv = sys.argv[1:] if args is None else list(args)
+        if not argv or "--help" in argv:  # only then: typer's help module loads rich
+            chinese_help()
         try:
             result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except ce.ClickException as error:

@@ -6,19 +6,20 @@ import time
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 import qingdan
 from qingdan.cli.output import message
 from qingdan.cli.views import HAZARD_BRIEF, names
 from qingdan.core.rows import HAZARD_STATUS_LABELS
-from qingdan.demo import DemoTarget, build_demo, inspect_target
-from qingdan.io.writer import Sheet, two_lists_sheets, write_workbook
+
+if TYPE_CHECKING:  # the demo and rich's tables load when the demo runs, not with every command
+    from rich.console import Console
+
+    from qingdan.demo import DemoTarget
+    from qingdan.io.writer import Sheet
 
 SHOW_DATES = (date(2020, 12, 25), date(2021, 12, 25), date(2022, 12, 31))
 LOOK_BACK = "2020-12"
@@ -42,6 +43,11 @@ def demo(
 
     已存在的文件若不是演示台账（正式台账、其他数据库、其他文件），演示拒绝运行，不作任何改动。
     """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from qingdan.demo import build_demo, inspect_target
+
     before = inspect_target(db)  # refuses (exit 1, nothing touched) anything but a previous demo
     err = Console(stderr=True)
     started = time.monotonic()
@@ -84,6 +90,10 @@ def _workbook_path(db: str, before: DemoTarget) -> Path | None:
 
 def show_demo(url: str, out: Console, workbook: Path | None = None) -> None:
     """Print the two lists as of a few dates, stats, targets, findings, a 回头看 diff; write the xlsx."""
+    from rich.table import Table
+
+    from qingdan.io.writer import two_lists_sheets, write_workbook
+
     with qingdan.open_ledger(url) as ledger:
         campaign_names = names(ledger.catalogue)
         for day in SHOW_DATES:
@@ -139,6 +149,8 @@ def show_demo(url: str, out: Console, workbook: Path | None = None) -> None:
 
 
 def _print(out: Console, sheet: Sheet, keys: tuple[str, ...], title: str) -> None:
+    from rich.table import Table
+
     from qingdan.io.writer import csv_text
 
     shown = [(i, c) for i, c in enumerate(sheet.columns) if c.key in keys]
