@@ -137,3 +137,13 @@ def test_recheck_over_http(ledger_url, monkeypatch, clock):
         refused = send(client, "recheck", number, {"passed": True, "inspector": "赵六", "on": "2020-11-03"})
         assert refused.status_code == 422 and "已销号" in refused.text
         assert send(client, "recheck", number, {"passed": True, "inspector": "赵六", "method": "随便"}).status_code == 422
+
+
+def test_the_checks_say_what_they_infer():
+    checks = {c.id: c for c in general.qingdan_checks()}
+    assert "2020年底" in checks["general.not_rechecked"].inferred
+    assert "重大" in checks["general.major_not_shut_down"].inferred
+    assert "一年小灶" in checks["general.xiaozao_2020_open"].inferred
+    from qingdan.core.plugins import get_catalogue
+
+    assert get_catalogue().checks["general.major_five_in_place_within"].inferred  # a DeadlineRule's days

@@ -262,7 +262,8 @@ class Finding(Spec):
 
 
 class Check(Spec):
-    """A rule run against a snapshot; ``run`` yields :class:`Finding` objects."""
+    """A rule run against a snapshot; ``run`` yields :class:`Finding` objects. ``inferred``: what the
+    rule reads into its clause (a period, a threshold) that the clause does not state."""
 
     id: str
     campaign: str
@@ -270,6 +271,7 @@ class Check(Spec):
     severity: Severity = "警告"
     source: str
     run: Callable[[Snapshot], Iterable[Finding]]
+    inferred: str | None = None
 
 
 #: The hazard statuses in which a rectification is still under way (``base.OPEN_STATUSES``, which
@@ -383,7 +385,7 @@ class DeadlineRule(Spec):
     def check(self) -> Check:
         """The rule as a check of the same id, title, severity and source."""
         return Check(id=self.id, campaign=self.campaign, title=self.title, severity=self.severity,
-                     source=self.source, run=self.run)
+                     source=self.source, run=self.run, inferred=self.inferred or None)
 
 
 class Projection(Spec):

@@ -168,7 +168,7 @@ def qingdan_checks() -> list[Check]:
         author.check(ID, "summary_report", "专项整治三年行动总结报告2022年11月10日前报送", "严重", f"{PLAN} 三(二)",
                      _summary_report),
         not_rechecked,
-        xiaozao_2020_open,
+        xiaozao_2020_open.model_copy(update={"inferred": XIAOZAO_INFERRED}),
         major_not_shut_down,
     ]
 
@@ -303,9 +303,7 @@ def recheck_due(hazard) -> date | None:
     return date(max(hazard.closed_on.year, 2020), 12, 31)
 
 
-@author.hazard_rule(ID, "not_rechecked", "督导组移交、督办问题隐患销号后未“回头看”复查（期限为推定：见说明）", "警告",
-                    f"{PLAN} 三(二)1", every_campaign=True)
-def not_rechecked(hazard, snapshot: Snapshot) -> str | None:
+def _not_rechecked(hazard, snapshot: Snapshot) -> str | None:
     if hazard.status != "closed" or not (hazard.source == "督导组移交" or hazard.escalated):
         return None
     due = recheck_due(hazard)
@@ -315,7 +313,16 @@ def not_rechecked(hazard, snapshot: Snapshot) -> str | None:
     return f"{what}问题隐患于 {hazard.closed_on} 销号，应于 {due} 前“回头看”复查，尚未复查（{RECHECK_INFERRED}）"
 
 
+not_rechecked = author.hazard_rule(
+    ID, "not_rechecked", "督导组移交、督办问题隐患销号后未“回头看”复查（期限为推定：见说明）", "警告",
+    f"{PLAN} 三(二)1", every_campaign=True)(_not_rechecked).model_copy(update={"inferred": RECHECK_INFERRED})
+
+
 XIAOZAO_END = date(2020, 12, 31)
+
+
+XIAOZAO_INFERRED = ("三(一)2 排查整治（2020年8月至12月）“完成一年小灶隐患整改任务”：2020年排查的隐患应于2020年底前销号；"
+                    "“具备整改条件”与否台账不记，一律按此判断")
 
 
 @author.hazard_rule(ID, "xiaozao_2020_open", "2020年排查的问题隐患未在当年完成“一年小灶”整改", "警告",
@@ -340,10 +347,13 @@ def _shut_down(hazard, snapshot: Snapshot) -> bool:
 SHUTDOWN_INFERRED = "“难以整改到位”推定为：重大隐患已过整改期限仍未销号（方案未定义）"
 
 
-@author.hazard_rule(ID, "major_not_shut_down", "重大隐患难以整改到位却既未销号也未依法关停（“难以整改到位”为推定）",
-                    "严重", f"{PLAN} 四(三)", every_campaign=True)
-def major_not_shut_down(hazard, snapshot: Snapshot) -> str | None:
+def _major_not_shut_down(hazard, snapshot: Snapshot) -> str | None:
     if hazard.level != "重大" or not _open(hazard) or not hazard.overdue or _shut_down(hazard, snapshot):
         return None
     return (f"重大隐患整改期限 {hazard.deadline} 已过仍未整改到位，未销号，所属单位也未依法关停"
             f"（{SHUTDOWN_INFERRED}）")
+
+
+major_not_shut_down = author.hazard_rule(
+    ID, "major_not_shut_down", "重大隐患难以整改到位却既未销号也未依法关停（“难以整改到位”为推定）", "严重",
+    f"{PLAN} 四(三)", every_campaign=True)(_major_not_shut_down).model_copy(update={"inferred": SHUTDOWN_INFERRED})
