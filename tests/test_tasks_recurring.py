@@ -149,3 +149,32 @@ def test_inferred_dates_of_targets_are_said():
         assert targets[target_id].inferred, target_id
     assert "2020年" in targets["general.inspection_transfer_closure_rate"].inferred
     assert targets["hazchem.enforcement_team_size"].inferred is None  # “2021年6月底前…不少于10人” is stated
+
+
+def test_the_cli_lists_periods_and_both_kinds_of_department_and_completes_a_period(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from qingdan.cli import app
+
+    db = str(tmp_path / "cli.db")
+    runner = CliRunner()
+
+    def qd(*args, code=0):
+        result = runner.invoke(app, ["--db", db, "--actor", "安监办张三", *args])
+        assert result.exit_code == code, (result.stdout, result.stderr)
+        return result
+
+    done = qd("task", "complete", "hazchem.15.y", "--period", "2021", "--on", "2021-03-01")
+    assert "hazchem.15.y@2021" in done.stdout + done.stderr
+    qd("task", "complete", "hazchem.15.y", "--on", "2021-03-01", code=1)  # a recurring task needs its period
+    rows = json.loads(qd("task", "list", "--campaign", "hazchem", "--as-of", "2021-03-01", "--format", "json").stdout)
+    rows = rows if isinstance(rows, list) else rows["tasks"]
+    training = {r["period"]: r for r in rows if r["id"] == "hazchem.15.y"}
+    assert set(training) == {"2020", "2021"}
+    assert training["2021"]["status"] == "done" and training["2020"]["status"] == "not_started"
+    assert training["2021"]["responsible_departments"] == ["安全生产监督管理局"]
+    assert training["2021"]["inferred"]
+    table = qd("task", "list", "--campaign", "study", "--as-of", "2021-03-01").stdout
+    assert "负责部门" in table and "牵头部门" in table and "周期" in table
