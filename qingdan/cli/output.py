@@ -260,6 +260,8 @@ def select_columns(sheet: Sheet, wanted: Sequence[str]) -> Sheet:
 
 #: How the rows of a sheet are counted (``共 12 项``); any other sheet counts 条.
 COUNT_WORDS = {MEASURE_SHEET: "项", "units": "个", "campaigns": "个", "plugins": "个", "tasks": "项"}
+#: Sheets that are not lists of records (one record's fields, statistics): no count under them.
+UNCOUNTED = frozenset({"record", "stats"})
 #: Columns of long text: given more room before anything else is left out.
 LONG_TEXT = frozenset({"description", "title", "measures", "data", "text", "reason", "name", "unit"})
 _ESSENTIAL = frozenset(PRIORITY[:PRIORITY.index("level") + 1])
@@ -347,7 +349,7 @@ def _print_tables(stream: Any, sheets: Sequence[Sheet], brief: dict[str, Sequenc
             notes.append("（无记录）")
         if sheet.name in summary:
             notes.append(summary[sheet.name])
-        elif sheet.rows and sheet.name != "record":
+        elif sheet.rows and sheet.name not in UNCOUNTED:
             notes.append(f"共 {len(sheet.rows)} {COUNT_WORDS.get(sheet.name, '条')}")
         left_out = [headers[i] for i in range(len(shown)) if i not in kept and any(row[i] for row in cells)]
         if left_out:
