@@ -127,6 +127,7 @@ LIFE: list[tuple[str, str | None, dict[str, Any] | None]] = [
     ("complete_rectification", H1, {"cost": 2.1, "on": "2020-10-10"}),
     ("verify", H1, {"passed": True, "inspector": "王五", "method": "政府验收", "on": "2020-10-12"}),
     ("close", H1, None),  # no body at all: every field of 销号 is optional
+    ("recheck", H1, {"passed": True, "inspector": "赵六"}),
     ("reopen", H1, {"reason": "回头看发现通道再次堵塞"}),
     ("correct", H1, {"field": "location", "value": "东侧消防通道", "reason": "补充隐患部位"}),
     ("withdraw", H1, {"reason": "与另一条重复登记", "note": "合并至新登记"}),
@@ -178,7 +179,7 @@ def test_every_command_route_and_every_query(api, ledger_url, own_catalogue):
         history = api.get(f"/api/hazards/{n[H1]}/history").json()
         assert [e["type"] for e in history] == [
             "Reported", "RectificationPlanned", "Escalated", "ExtensionRequested", "ExtensionDecided",
-            "ProgressReported", "RectificationCompleted", "Verified", "Closed", "Reopened", "Corrected",
+            "ProgressReported", "RectificationCompleted", "Verified", "Closed", "Rechecked", "Reopened", "Corrected",
             "Withdrawn"]
         assert {e["actor"] for e in history} == {CLERK}
         completed_at = history[6]["recorded_at"]

@@ -49,6 +49,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("Hazard", "verify"): frozenset({"admin", "inspector"}),
     ("Hazard", "close"): frozenset({"admin"}),
     ("Hazard", "reopen"): frozenset({"admin", "inspector"}),
+    ("Hazard", "recheck"): frozenset({"admin", "inspector"}),
     ("Hazard", "correct"): frozenset({"admin", "inspector", "department"}),
     ("Hazard", "withdraw"): frozenset({"admin"}),
     ("Measure", "add"): frozenset({"admin", "department"}),
@@ -68,7 +69,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
 COMMAND_LABELS = {
     "report": "登记", "plan": "制定整改方案", "escalate": "挂牌督办", "request_extension": "申请延期",
     "decide_extension": "审批延期", "report_progress": "报告进展", "complete": "登记完成",
-    "verify": "验收", "close": "销号", "reopen": "反销号", "correct": "更正", "withdraw": "撤销",
+    "verify": "验收", "close": "销号", "reopen": "反销号", "recheck": "回头看复查", "correct": "更正", "withdraw": "撤销",
     "add": "制定", "issue": "印发", "implement": "落实", "revise": "修订", "repeal": "废止",
     "register": "登记", "set_attributes": "变更属性", "record": "填报", "submit": "报送",
     "resubmit": "重新报送",
