@@ -30,7 +30,7 @@ from qingdan.cli.common import (
     settings,
 )
 from qingdan.cli.output import OutputFormat, emit, message
-from qingdan.cli.views import HAZARD_BRIEF, emit_history, emit_record, names
+from qingdan.cli.views import HAZARD_BRIEF, campaign_names, emit_history, emit_record
 from qingdan.core.domain import FIVE_PART_LABELS, HAZARD_CORRECTABLE
 from qingdan.core.labels import HAZARD_STATUS_LABELS
 
@@ -369,7 +369,7 @@ def list_hazards(
                                       department=department, include_withdrawn=include_withdrawn)
         else:
             result = everything
-        campaigns = names(ledger.catalogue)
+        campaigns = campaign_names(ledger, fmt) or {}
 
     def wanted(row: Any) -> bool:
         if statuses and row.status not in statuses and not (
@@ -407,7 +407,7 @@ def show(ctx: typer.Context, number: Number, as_of: AsOf = None, known_at: Known
     """查看一条隐患（截至某日）— show a hazard as of a date."""
     with open_ledger(ctx) as ledger:
         row = ledger.hazard(number, as_of=as_of, known_at=known_at)
-        campaigns = names(ledger.catalogue)
+        campaigns = campaign_names(ledger, fmt)
     emit_record(fmt, output, f"{number}（截至 {as_of or '今天'}）", row, campaigns)
 
 
@@ -417,7 +417,7 @@ def history(ctx: typer.Context, number: Number, fmt: Format = OutputFormat.table
     """全部记录：业务日期、登记时间、操作人 — every event of the hazard."""
     with open_ledger(ctx) as ledger:
         entries = ledger.history(number)
-        campaigns = names(ledger.catalogue)
+        campaigns = campaign_names(ledger, fmt)
     emit_history(fmt, output, number, entries, campaigns)
 
 

@@ -22,7 +22,7 @@ from qingdan.cli.common import (
     open_ledger,
 )
 from qingdan.cli.output import OutputFormat
-from qingdan.cli.views import emit_history, emit_record, names
+from qingdan.cli.views import campaign_names, emit_history, emit_record
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -108,7 +108,7 @@ def show(ctx: typer.Context, number: Number, as_of: AsOf = None, known_at: Known
     """查看一项制度措施 — show a measure as of a date."""
     with open_ledger(ctx) as ledger:
         row = ledger.measure(number, as_of=as_of, known_at=known_at)
-        campaigns = names(ledger.catalogue)
+        campaigns = campaign_names(ledger, fmt)
     emit_record(fmt, output, f"{number}（截至 {as_of or '今天'}）", row, campaigns)
 
 
@@ -118,5 +118,5 @@ def history(ctx: typer.Context, number: Number, fmt: Format = OutputFormat.table
     """全部记录 — every event of the measure."""
     with open_ledger(ctx) as ledger:
         entries = ledger.history(number)
-        campaigns = names(ledger.catalogue)
+        campaigns = campaign_names(ledger, fmt)
     emit_history(fmt, output, number, entries, campaigns)

@@ -159,6 +159,11 @@ def names(catalogue: Any) -> Mapping[str, str]:
     return {cid: c.name for cid, c in catalogue.campaigns.items()}
 
 
+def campaign_names(ledger: Any, fmt: OutputFormat) -> Mapping[str, str] | None:
+    """The campaigns' names for people; JSON keeps the ids, so no plugin is loaded for it."""
+    return None if fmt is OutputFormat.json else names(ledger.catalogue)
+
+
 def emit_record(fmt: OutputFormat, output: Path | None, title: str, row: Any,
                 campaigns: Mapping[str, str] | None = None) -> None:
     """Write one record (a hazard, measure or unit row) in the chosen format (JSON: the codes)."""
