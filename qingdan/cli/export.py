@@ -1,4 +1,6 @@
-"""``qingdan export``: the raw event log as JSON lines (streamed), or the 两个清单 as a 台账."""
+"""``qingdan export``: the raw event log as JSON lines (streamed), or the 两个清单 as a 台账 (xlsx or
+csv) or a printable form (pdf); and the options every form-writing command shares (``--layout``,
+``--profile``)."""
 
 from __future__ import annotations
 
@@ -15,13 +17,46 @@ from qingdan.cli.common import AsOf, Campaign, KnownAt, open_ledger, settings
 from qingdan.cli.output import message, to_json
 from qingdan.cli.views import names
 from qingdan.io.atomic import atomic_write, check_output_path
-from qingdan.io.writer import two_lists_sheets, write_csv, write_workbook
+from qingdan.io.profile import PROFILE_ENV, Profile, load_profile
+from qingdan.io.writer import DEFAULT_LAYOUT, two_lists_sheets, write_csv, write_workbook
 
 
 class ExportFormat(StrEnum):
     jsonl = "jsonl"
     xlsx = "xlsx"
     csv = "csv"
+    pdf = "pdf"
+
+
+class Layout(StrEnum):
+    """台账: the register (one header row, every field); 报送表: the form handed in."""
+
+    register = "台账"
+    form = "报送表"
+
+
+LayoutOption = Annotated[Layout, typer.Option(
+    "--layout", help="xlsx 版式：台账（每个字段一列，可再导入）| 报送表（填报单位、分组表头、签名栏，也可再导入）"
+                     " — the register or the form handed in")]
+PdfLayoutOption = Annotated[Layout, typer.Option(
+    "--layout", help="版式：报送表（默认）| 台账 — the form handed in, or the register")]
+ProfileOption = Annotated[Path | None, typer.Option(
+    "--profile", envvar=PROFILE_ENV, metavar="FILE",
+    help="乡镇信息（TOML：name、unit 填报单位、reviewer 审核人、preparer 填表人、phone 联系电话）"
+         " — the township profile printed on the forms")]
+DEFAULT_CLI_LAYOUT = Layout(DEFAULT_LAYOUT)
+
+
+def profile_of(ctx: typer.Context, path: Path | None) -> Profile:
+    """The township profile: from ``--profile`` (or $QINGDAN_PROFILE), else just ``--township``'s
+    name; an explicit ``--township`` names the township whatever the file says."""
+    from typer._click.core import ParameterSource
+
+    township = settings(ctx).township
+    if path is None:
+        return Profile(name=township)
+    explicit = ctx.find_root().get_parameter_source("township") not in (None, ParameterSource.DEFAULT)
+    return load_profile(path, township=township if explicit else None)
 
 
 def event_records(ledger: Any) -> Any:
@@ -46,19 +81,23 @@ def export(
     ctx: typer.Context,
     fmt: Annotated[ExportFormat, typer.Option(
         "--format", "-f", case_sensitive=False,
-        help="jsonl：原始事件日志（每行一个事件）；xlsx/csv：两个清单台账 — jsonl event log, or the lists")
+        help="jsonl：原始事件日志（每行一个事件）；xlsx/csv：两个清单台账；pdf：打印用报送表"
+             " — jsonl event log, or the lists")
     ] = ExportFormat.jsonl,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="写入文件 — write to FILE")] = None,
     as_of: AsOf = None,
     known_at: KnownAt = None,
     campaign: Campaign = None,
+    layout: Annotated[Layout | None, typer.Option(
+        "--layout", help="版式：台账（xlsx 默认）| 报送表（pdf 默认）— the register or the form handed in")] = None,
+    profile_file: ProfileOption = None,
 ) -> None:
-    """导出：事件日志或两个清单台账 — export the event log (jsonl) or the 两个清单 (xlsx/csv).
+    """导出：事件日志、两个清单台账或报送表 — export the event log (jsonl) or the 两个清单 (xlsx/csv/pdf).
 
     Files are written whole or not at all (a temporary file beside, then renamed onto, the target).
     """
-    if fmt is ExportFormat.xlsx and output is None:
-        output = Path(f"{settings(ctx).township}两个清单_{(as_of or date.today()).isoformat()}.xlsx")
+    if fmt in (ExportFormat.xlsx, ExportFormat.pdf) and output is None:
+        output = Path(f"{settings(ctx).township}两个清单_{(as_of or date.today()).isoformat()}.{fmt.value}")
     if output is not None:
         check_output_path(output)  # before reading anything: a bad path is the clerk's to fix first
     with open_ledger(ctx) as ledger:
@@ -72,12 +111,20 @@ def export(
             return
         lists = ledger.two_lists(as_of=as_of, known_at=known_at, campaign=campaign)
         campaign_names = names(ledger.catalogue)
-    sheets = two_lists_sheets(lists, campaign_names, settings(ctx).township,
-                              known_at=lists.known_at if known_at is not None else None)
+    profile = profile_of(ctx, profile_file)
+    chosen = layout or (Layout.form if fmt is ExportFormat.pdf else DEFAULT_CLI_LAYOUT)
+    sheets = two_lists_sheets(lists, campaign_names, profile.name,
+                              known_at=lists.known_at if known_at is not None else None,
+                              profile=profile if chosen is Layout.form or profile_file else None,
+                              layout=chosen.value)
     if output is None:  # csv on stdout (xlsx always has a file, chosen above)
         write_csv(sys.stdout, sheets[0], title=True)
     elif fmt is ExportFormat.xlsx:
         write_workbook(output, sheets)
+    elif fmt is ExportFormat.pdf:
+        from qingdan.io.pdf import write_pdf
+
+        write_pdf(output, sheets)
     else:
         with atomic_write(output, "w", encoding="utf-8-sig", newline="") as stream:
             write_csv(stream, sheets[0], title=True)

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from qingdan.cli.common import AsOf, Campaign, Format, KnownAt, Output, open_ledger, settings
+from qingdan.cli.common import AsOf, Campaign, KnownAt, Output, open_ledger, settings
+from qingdan.cli.export import DEFAULT_CLI_LAYOUT, Layout, ProfileOption, profile_of
 from qingdan.cli.output import OutputFormat, columns, emit, message, records_sheet
 from qingdan.cli.views import HAZARD_BRIEF, MEASURE_BRIEF, names
 from qingdan.core.labels import TARGET_STATE_LABELS
@@ -17,10 +18,49 @@ from qingdan.io.layout import HAZARD_COLUMNS
 from qingdan.io.writer import (
     HAZARD_SHEET,
     MEASURE_SHEET,
+    Sheet,
     hazard_record,
     list_title,
     two_lists_sheets,
 )
+
+
+class ListFormat(StrEnum):
+    """The listing formats, and pdf: the printable form."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+    md = "md"
+    pdf = "pdf"
+
+
+Format = Annotated[ListFormat, typer.Option(
+    "--format", "-f", case_sensitive=False,
+    help="输出格式 — output format: table (表格) | json | csv | xlsx | md | pdf（打印用报送表，须 --output）")]
+LayoutChoice = Annotated[Layout | None, typer.Option(
+    "--layout", help="xlsx/pdf 版式：台账（xlsx 默认）| 报送表（pdf 默认：填报单位、分组表头、签名栏）"
+                     " — the register or the form handed in")]
+
+
+def _emit(ctx: typer.Context, fmt: ListFormat, output: Any, sheets: list[Sheet], data: Any, *,
+          profile_file: Any = None, brief: dict[str, Any] | None = None) -> None:
+    """Write the sheets in ``fmt``: pdf here (the form, with the township's profile), the rest by ``emit``."""
+    if fmt in (ListFormat.pdf, ListFormat.xlsx) and (fmt is ListFormat.pdf or profile_file is not None):
+        profile = profile_of(ctx, profile_file)
+        for sheet in sheets:
+            sheet.profile = sheet.profile or profile
+    if fmt is not ListFormat.pdf:
+        emit(OutputFormat(fmt.value), output, sheets, data, brief=brief)
+        return
+    if output is None:
+        raise typer.BadParameter("pdf 格式须用 --output 指定文件 — pdf needs --output FILE", param_hint="--output")
+    from qingdan.io.pdf import write_pdf
+
+    check_output_path(output)
+    write_pdf(output, sheets)
+    message(f"已写入 {output}")
 
 
 class Which(StrEnum):
@@ -40,12 +80,15 @@ def lists(
         "--list", help="哪个清单：both | hazards（问题隐患）| measures（制度措施）— which list")] = Which.both,
     limit: Annotated[int, typer.Option("--limit", min=0, help="最多显示几行，0 为全部 — at most N rows per list")] = 0,
     include_withdrawn: Annotated[bool, typer.Option("--include-withdrawn", help="含已撤销 — include withdrawn")] = False,
-    fmt: Format = OutputFormat.table,
+    fmt: Format = ListFormat.table,
     output: Output = None,
+    layout: LayoutChoice = None,
+    profile_file: ProfileOption = None,
 ) -> None:
     """两个清单（截至某日）— the 问题隐患清单 and 制度措施清单 as of a date.
 
     csv holds one list (the hazard list unless --list measures), in the 台账 columns that import reads.
+    pdf is the form handed in (报送表), as is xlsx with --layout 报送表; both import again.
     """
     if output is not None:
         check_output_path(output)  # before the summary line: a bad path is all the clerk should see
@@ -56,9 +99,15 @@ def lists(
         campaign_names = names(ledger.catalogue)
     if limit:
         result = result.model_copy(update={"hazards": result.hazards[:limit], "measures": result.measures[:limit]})
-    sheets = two_lists_sheets(result, campaign_names, settings(ctx).township,
-                              known_at=result.known_at if known_at is not None else None)
-    if fmt is OutputFormat.csv and which is Which.both:
+    chosen = layout or (Layout.form if fmt is ListFormat.pdf else DEFAULT_CLI_LAYOUT)
+    if fmt not in (ListFormat.xlsx, ListFormat.pdf):
+        chosen = Layout.register  # on screen and in csv/md: the register's columns
+    profile = profile_of(ctx, profile_file)
+    sheets = two_lists_sheets(result, campaign_names, profile.name,
+                              known_at=result.known_at if known_at is not None else None,
+                              profile=profile if chosen is Layout.form or profile_file else None,
+                              layout=chosen.value)
+    if fmt is ListFormat.csv and which is Which.both:
         which = Which.hazards
     if which is Which.hazards:
         sheets = sheets[:1]
@@ -69,13 +118,14 @@ def lists(
                  "measures": [m.model_dump(mode="json") for m in result.measures]}
     if which is not Which.both:
         data = data[which.value]
-    if fmt is OutputFormat.table:
+    if fmt is ListFormat.table:
         message(f"截至 {result.as_of}：问题隐患 {len(result.hazards)} 条，制度措施 {len(result.measures)} 项")
-    emit(fmt, output, sheets, data, brief={HAZARD_SHEET: HAZARD_BRIEF, MEASURE_SHEET: MEASURE_BRIEF})
+    _emit(ctx, fmt, output, sheets, data, profile_file=profile_file,
+          brief={HAZARD_SHEET: HAZARD_BRIEF, MEASURE_SHEET: MEASURE_BRIEF})
 
 
 def overdue(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, campaign: Campaign = None,
-            fmt: Format = OutputFormat.table, output: Output = None) -> None:
+            fmt: Format = ListFormat.table, output: Output = None, profile_file: ProfileOption = None) -> None:
     """逾期未整改的问题隐患 — hazards not completed whose deadline has passed."""
     with open_ledger(ctx) as ledger:
         rows = ledger.overdue(as_of=as_of, known_at=known_at, campaign=campaign)
@@ -84,15 +134,16 @@ def overdue(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, ca
     records = [hazard_record(h, i, campaign_names) for i, h in enumerate(rows, 1)]
     sheet = records_sheet(HAZARD_SHEET, list_title(settings(ctx).township, "逾期问题隐患清单", day),
                           HAZARD_COLUMNS, records)
-    emit(fmt, output, [sheet], [h.model_dump(mode="json") for h in rows],
-         brief={HAZARD_SHEET: HAZARD_BRIEF})
+    sheet.printed = 22
+    _emit(ctx, fmt, output, [sheet], [h.model_dump(mode="json") for h in rows], profile_file=profile_file,
+          brief={HAZARD_SHEET: HAZARD_BRIEF})
 
 
 STATS_COLUMNS = columns("item:项目:24", "value:数值:12")
 
 
 def stats(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, campaign: Campaign = None,
-          fmt: Format = OutputFormat.table, output: Output = None) -> None:
+          fmt: Format = ListFormat.table, output: Output = None, profile_file: ProfileOption = None) -> None:
     """统计：隐患数、整改率、重大隐患、逾期、制度措施 — the figures of the two lists."""
     with open_ledger(ctx) as ledger:
         s = ledger.stats(as_of=as_of, known_at=known_at, campaign=campaign)
@@ -111,7 +162,7 @@ def stats(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, camp
     items += [(f"制度措施：{MEASURE_STATUS_LABELS.get(k, k)}", v) for k, v in s.measures_by_status.items()]
     sheet = records_sheet("stats", f"两个清单统计（截至 {s.as_of}）", STATS_COLUMNS,
                           [{"item": k, "value": v} for k, v in items])
-    emit(fmt, output, [sheet], s.model_dump(mode="json"))
+    _emit(ctx, fmt, output, [sheet], s.model_dump(mode="json"), profile_file=profile_file)
 
 
 TARGET_COLUMNS = columns("id:目标编号:28", "campaign:专项:10", "title:整治目标:40", "value:当前值:8",
@@ -119,7 +170,7 @@ TARGET_COLUMNS = columns("id:目标编号:28", "campaign:专项:10", "title:整�
 
 
 def targets(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, campaign: Campaign = None,
-            fmt: Format = OutputFormat.table, output: Output = None) -> None:
+            fmt: Format = ListFormat.table, output: Output = None, profile_file: ProfileOption = None) -> None:
     """整治目标完成情况 — every target's value and state (met, on_track, at_risk, missed, no_data)."""
     with open_ledger(ctx) as ledger:
         rows = ledger.targets(as_of=as_of, known_at=known_at, campaign=campaign)
@@ -133,8 +184,8 @@ def targets(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, ca
         records.append(record)
     for problem in problems:
         message(f"[yellow]插件出错：{problem}[/yellow]")
-    emit(fmt, output, [records_sheet("targets", f"整治目标（截至 {as_of or '今天'}）", TARGET_COLUMNS, records)],
-         [t.model_dump(mode="json") for t in rows])
+    _emit(ctx, fmt, output, [records_sheet("targets", f"整治目标（截至 {as_of or '今天'}）", TARGET_COLUMNS, records)],
+          [t.model_dump(mode="json") for t in rows], profile_file=profile_file)
 
 
 FINDING_COLUMNS = columns("severity:严重程度:6", "campaign:专项:10", "check:检查规则:28",
@@ -144,7 +195,7 @@ SEVERITY_ORDER = {"严重": 0, "警告": 1, "提示": 2}
 
 def check(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, campaign: Campaign = None,
           severity: Annotated[str | None, typer.Option("--severity", help="只看：严重|警告|提示 — only this severity")] = None,
-          fmt: Format = OutputFormat.table, output: Output = None) -> None:
+          fmt: Format = ListFormat.table, output: Output = None, profile_file: ProfileOption = None) -> None:
     """运行各专项检查规则 — run every check and list what it finds."""
     if output is not None:
         check_output_path(output)
@@ -155,11 +206,11 @@ def check(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, camp
                    key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.check, f.subject))
     for problem in problems:
         message(f"[yellow]插件出错：{problem}[/yellow]")
-    if fmt is OutputFormat.table:
+    if fmt is ListFormat.table:
         message(f"发现 {len(found)} 个问题")
-    emit(fmt, output, [records_sheet("findings", f"检查发现（截至 {as_of or '今天'}）", FINDING_COLUMNS,
-                                     [f.model_dump() for f in found])],
-         [f.model_dump(mode="json") for f in found])
+    _emit(ctx, fmt, output, [records_sheet("findings", f"检查发现（截至 {as_of or '今天'}）", FINDING_COLUMNS,
+                                           [f.model_dump() for f in found])],
+          [f.model_dump(mode="json") for f in found], profile_file=profile_file)
 
 
 def projection(
@@ -168,7 +219,7 @@ def projection(
         help="专题表编号；不给则列出全部 — projection id (omit to list them)", metavar="ID")] = None,
     as_of: AsOf = None,
     known_at: KnownAt = None,
-    fmt: Format = OutputFormat.table,
+    fmt: Format = ListFormat.table,
     output: Output = None,
 ) -> None:
     """专项专题表（如红橙黄蓝分布）— a campaign's own table as of a date."""
@@ -177,12 +228,12 @@ def projection(
         if projection_id is None:
             rows = [{"id": p.id, "campaign": p.campaign, "title": p.title} for p in catalogue.projections.values()]
             cols = columns("id:编号:30", "campaign:专项:12", "title:专题表:40")
-            emit(fmt, output, [records_sheet("projections", "专题表", cols, rows)], rows)
+            _emit(ctx, fmt, output, [records_sheet("projections", "专题表", cols, rows)], rows)
             return
         spec = catalogue.projection(projection_id)
         rows = ledger.projection(projection_id, as_of=as_of, known_at=known_at)
     cols = columns(*(f"{c}:{c}:14" for c in spec.columns))
-    emit(fmt, output, [records_sheet("projection", f"{spec.title}（截至 {as_of or date.today()}）", cols, rows)],
+    _emit(ctx, fmt, output, [records_sheet("projection", f"{spec.title}（截至 {as_of or date.today()}）", cols, rows)],
          rows)
 
 

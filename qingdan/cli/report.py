@@ -9,7 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
-from qingdan.cli.common import Campaign, Format, On, Output, clerk_date, done, open_ledger, settings
+from qingdan.cli.common import Campaign, Format, On, Output, clerk_date, done, open_ledger
+from qingdan.cli.export import DEFAULT_CLI_LAYOUT, LayoutOption, ProfileOption, profile_of
 from qingdan.cli.output import OutputFormat, columns, emit, message, records_sheet
 from qingdan.cli.views import FIELD_LABELS, label_value, names
 from qingdan.core.domain import CST
@@ -72,10 +73,14 @@ def submit(
         "--resubmit", help="重新报送已报送过的一期（须同时用 --reason 说明原因）— submit a period again")] = False,
     reason: Annotated[str | None, typer.Option(
         "--reason", help="重新报送的原因，记入台账 — why it is submitted again (recorded)")] = None,
+    pdf: Annotated[bool, typer.Option(
+        "--pdf", help="同时写出打印用的报送表 PDF（与 xlsx 同名）— also write the form as a PDF beside the xlsx")] = False,
+    layout: LayoutOption = DEFAULT_CLI_LAYOUT,
+    profile_file: ProfileOption = None,
 ) -> None:
     """报送两个清单：记录报送并生成报送表 — record the month's submission and write its workbook.
 
-    报送表只在报送记录成功时写出：写入失败则不记录报送，记录失败则不留报送表。
+    报送表只在报送记录成功时写出：写入失败则不记录报送，记录失败则不留报送表（--pdf 的 PDF 也一样）。
     """
     if reason is not None and not reason.strip():
         reason = None
@@ -83,7 +88,8 @@ def submit(
         raise InvalidCommand("重新报送须说明原因：请加 --reason \"原因\"（如 --reason \"补报漏登的隐患\"），原因记入台账")
     if reason is not None and not resubmit:
         raise InvalidCommand("--reason 只用于重新报送：如确需重新报送，请同时加 --resubmit")
-    township = settings(ctx).township
+    profile = profile_of(ctx, profile_file)
+    township = profile.name
     year, month = (int(p) for p in period.split("-"))
     label = _label(period, campaign)
     if output is not None:
@@ -102,15 +108,26 @@ def submit(
             suffix = (f"_{campaign}" if campaign else "") + (f"_第{len(earlier) + 1}次报送" if earlier else "")
             output = Path(f"{township}两个清单_{period}{suffix}.xlsx")
         staged = StagedFile(output)  # checks the path: a bad one stops here, before anything is recorded
+        staged_pdf = StagedFile(output.with_suffix(".pdf")) if pdf else None
         if as_of is None:
             as_of = min(date(year, month, DUE_DAY), on or ledger.today())
         campaign_names = names(ledger.catalogue)
         handed_in: list[TwoLists] = []
 
+        filled_on = on or ledger.today()
+
         def prepare(lists: TwoLists) -> None:
             """Write the workbook of exactly the lists about to be recorded (again, if re-read)."""
+            form = layout.value == "报送表" or profile_file is not None
             with staged.open("wb") as stream:
-                write_workbook(stream, two_lists_sheets(lists, campaign_names, township))
+                write_workbook(stream, two_lists_sheets(lists, campaign_names, township, layout=layout.value,
+                                                        profile=profile if form else None, filled_on=filled_on))
+            if staged_pdf is not None:
+                from qingdan.io.pdf import write_pdf
+
+                with staged_pdf.open("wb") as stream:
+                    write_pdf(stream, two_lists_sheets(lists, campaign_names, township, layout="报送表",
+                                                       profile=profile, filled_on=filled_on))
             handed_in[:] = [lists]
 
         try:
@@ -118,10 +135,14 @@ def submit(
                                           resubmit_reason=reason if resubmit else None, prepare=prepare)
         except BaseException:
             staged.discard()  # not recorded: no workbook (an existing file is left as it was)
+            if staged_pdf is not None:
+                staged_pdf.discard()
             raise
         row = _submissions(ledger, period, campaign)[-1]
     try:
         staged.commit()
+        if staged_pdf is not None:
+            staged_pdf.commit()
     except OutputPathError as error:
         known = row.known_at.astimezone(CST).isoformat()
         raise InvalidCommand(f"{label}的报送已记录（{number}），但报送表未能写出：{error}。请用 "
@@ -133,7 +154,8 @@ def submit(
         notes.append("逾期报送")
     verb = "已重新报送" if row.submission > 1 else "已报送"
     done(number, f"{verb} {label}{'（' + '；'.join(notes) + '）' if notes else ''}：问题隐患 "
-                 f"{len(lists.hazards)} 条、制度措施 {len(lists.measures)} 项，截至 {row.as_of}；报送表已写入 {output}")
+                 f"{len(lists.hazards)} 条、制度措施 {len(lists.measures)} 项，截至 {row.as_of}；报送表已写入 {output}"
+                 + (f" 和 {output.with_suffix('.pdf')}" if pdf else ""))
 
 
 CHANGE_LABELS = {"added": "新增", "changed": "变更", "removed": "删除"}

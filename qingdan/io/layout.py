@@ -104,3 +104,52 @@ def header_index(columns: tuple[Column, ...]) -> dict[str, Column]:
 
 HAZARD_HEADERS = header_index(HAZARD_COLUMNS)
 MEASURE_HEADERS = header_index(MEASURE_COLUMNS)
+
+
+# -- the printed forms -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Form:
+    """How a list prints as a government form (报送表): its columns in order, the group cells over
+    them (a second header row), and how many of them print (the rest follow, for re-import)."""
+
+    keys: tuple[str, ...]
+    groups: tuple[tuple[str, tuple[str, ...]], ...]  # (group label, the keys under it)
+    printed: int
+
+
+#: Widths (Excel character units) of columns as printed: wrapped text, A4 landscape.
+PRINT_WIDTHS = {
+    "index": 5, "campaign": 9, "number": 30, "unit": 14, "village": 7, "location": 9, "description": 24,
+    "level": 5, "source": 6, "found_on": 11, "responsible_unit": 12, "responsible_person": 7,
+    "measures": 18, "funds": 6.5, "deadline": 11, "contingency": 11, "escalated": 5, "status": 7.5,
+    "completed_on": 11, "verified_on": 11, "closed_on": 11, "note": 11, "title": 26, "kind": 5.5,
+    "department": 13, "due": 11, "doc_no": 16, "issued_on": 11, "implemented_on": 11,
+    "repealed_on": 11, "added_on": 11, "overdue": 5,
+}
+
+HAZARD_FORM = Form(
+    keys=("index", "campaign", "number", "unit", "village", "description", "level", "found_on",
+          "responsible_unit", "responsible_person", "measures", "funds", "deadline", "contingency",
+          "escalated", "status", "completed_on", "verified_on", "closed_on", "note",
+          # not printed: kept for re-import and for whoever reads the workbook on screen
+          "location", "source", "category", "inspectors", "escalation_level", "supervisor",
+          "escalation_doc_no", "cost", "withdrawn_on", "overdue", "missing_parts"),
+    groups=(("基本情况", ("unit", "village")), ("隐患情况", ("description", "level", "found_on")),
+            ("整改落实情况（五到位）", ("responsible_unit", "responsible_person", "measures", "funds",
+                                "deadline", "contingency", "escalated")),
+            ("整改进展", ("status", "completed_on", "verified_on", "closed_on")),
+            ("其他信息（不打印）", ("location", "source", "category", "inspectors", "escalation_level",
+                             "supervisor", "escalation_doc_no", "cost", "withdrawn_on", "overdue",
+                             "missing_parts"))),
+    printed=20,
+)
+
+MEASURE_FORM = Form(
+    keys=("index", "campaign", "number", "title", "kind", "department", "due", "status", "doc_no",
+          "issued_on", "implemented_on", "repealed_on", "overdue", "added_on"),
+    groups=(("制度措施", ("title", "kind", "department", "due")),
+            ("落实情况", ("status", "doc_no", "issued_on", "implemented_on", "repealed_on", "overdue"))),
+    printed=13,
+)
