@@ -286,3 +286,16 @@ def test_unit_list_counts(db):
         qd(db, "unit", "add", "-n", name, "-k", "危险化学品生产企业" if "化工" in name else "学校", "--on", "2020-01-01")
     out = runner.invoke(app, ["--db", db, "unit", "list", "-k", "学校"]).stdout
     assert "显示 1 个，共 2 个" in out
+
+
+def test_every_missing_option_at_once(db):
+    err = usage_error(db, "hazard", "report", "-c", "fire")
+    assert "用法错误：缺少选项 --unit（单位名称）、--description（隐患描述）" in err
+    err = usage_error(db, "hazard", "verify", "H-fire-2020-0001")
+    assert "缺少选项 --passed/--failed（验收通过或不通过）、--inspector（验收人）" in err
+
+
+def test_a_message_of_the_command_itself_is_chinese_too(db):
+    report(db)
+    err = usage_error(db, "lists", "-f", "xlsx")
+    assert "用法错误：xlsx 格式须用 --output 指定文件" in err

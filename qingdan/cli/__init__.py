@@ -122,7 +122,8 @@ def _option_name(param: Any) -> str:
     if param is None:
         return ""
     if isinstance(param, TyperOption):
-        return max(param.opts, key=len)
+        name = max(param.opts, key=len)
+        return f"{name}/{max(param.secondary_opts, key=len)}" if param.secondary_opts else name
     return (param.metavar or param.name or "").strip("{}").upper()
 
 
@@ -161,12 +162,15 @@ _CLICK_REASONS = (
 )
 
 
-def _reason(error: ce.ClickException) -> str:
-    """What is wrong, in Chinese."""
+def _reason(error: ce.ClickException, argv: list[str] | None = None) -> str:
+    """What is wrong, in Chinese (every required option missing from ``argv``, not just the first)."""
 
     if isinstance(error, ce.MissingParameter):
         kind = "参数" if isinstance(error.param, TyperArgument) else "选项"
-        return f"缺少{kind} {_named(error.param)}"
+        missing = [error.param]
+        if kind == "选项" and error.ctx is not None and argv is not None:
+            missing += [p for p in error.ctx.command.params if p is not error.param and _absent(p, argv)]
+        return f"缺少{kind} " + "、".join(_named(p) for p in missing)
     if isinstance(error, ce.NoSuchOption):
         hint = f"；是不是 {'、'.join(sorted(error.possibilities))}？" if error.possibilities else ""
         return f"没有选项 {error.option_name}{hint}"
@@ -202,7 +206,15 @@ def _translate(message: str) -> str:
     return message
 
 
-def show_usage_error(error: ce.ClickException) -> None:
+def _absent(param: Any, argv: list[str]) -> bool:
+    """A required option none of whose names was typed."""
+    if not isinstance(param, TyperOption) or not param.required:
+        return False
+    names = (*param.opts, *param.secondary_opts)
+    return not any(a == n or a.startswith(n + "=") for a in argv for n in names)
+
+
+def show_usage_error(error: ce.ClickException, argv: list[str] | None = None) -> None:
     """``用法：…`` / ``用法错误：…`` / ``查看帮助：… --help`` on stderr (no rich panel, no English)."""
 
     if isinstance(error, ce.NoArgsIsHelpError):
@@ -217,7 +229,7 @@ def show_usage_error(error: ce.ClickException) -> None:
         usage = ctx.get_usage().replace("Usage:", "用法：").replace("用法： ", "用法：")
         usage = _usage_words(usage)
         typer.echo(usage, err=True)
-    typer.echo(f"用法错误：{_reason(error)}", err=True)
+    typer.echo(f"用法错误：{_reason(error, argv)}", err=True)
     if ctx is not None and ctx.command.get_help_option(ctx) is not None:
         typer.echo(f"查看帮助：{ctx.command_path} --help", err=True)
 
@@ -236,7 +248,7 @@ class QingdanGroup(TyperGroup):
         except ce.ClickException as error:
             if not standalone_mode:
                 raise
-            show_usage_error(error)
+            show_usage_error(error, argv)
             sys.exit(error.exit_code)
         except typer.Abort:
             if not standalone_mode:
