@@ -18,7 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from . import audit
+from . import audit, rows
 from . import commands as cmd
 from .audit import VerifyReport
 from .chain import chain_head
@@ -31,19 +31,6 @@ from .policy import Authoriser, load_policy
 from .queries import LedgerSnapshot, ReportDiff, Stats
 from .reading import COMMON_FIELDS, Queries  # noqa: F401  (COMMON_FIELDS: its old home)
 from .records import report_number
-from .rows import (
-    DueItem,
-    HazardRow,
-    HistoryEntry,
-    IndicatorReading,
-    LoggedEvent,
-    MeasureRow,
-    ReportRow,
-    TargetStatus,
-    TaskRow,
-    TwoLists,
-    UnitRow,
-)
 from .spec import Finding
 from .store import (  # noqa: F401  (LedgerApplication, persistence_env: their old home)
     LedgerApplication,
@@ -190,7 +177,7 @@ class Ledger:
         log; on PostgreSQL they may have gaps, so this is not a count of events."""
         return self._log.max_position()
 
-    def events(self, *, after: int = 0, limit: int | None = None) -> Iterator[LoggedEvent]:
+    def events(self, *, after: int = 0, limit: int | None = None) -> Iterator[rows.LoggedEvent]:
         """Every stored event after position ``after`` in log order — the feed a host system follows
         (remember the last ``position`` seen and pass it as ``after`` to resume)."""
         return self._queries.events(after, limit)
@@ -331,8 +318,8 @@ class Ledger:
 
     @command(cmd.SubmitReport, subject=None,
              extra=(_P("prepare", _P.KEYWORD_ONLY, default=None,
-                       annotation=Callable[[TwoLists], None] | None),))
-    def submit_report(self, c: cmd.SubmitReport, prepare: Callable[[TwoLists], None] | None = None) -> str:
+                       annotation=Callable[[rows.TwoLists], None] | None),))
+    def submit_report(self, c: cmd.SubmitReport, prepare: Callable[[rows.TwoLists], None] | None = None) -> str:
         """Record the submission of the 两个清单 for ``period`` (as of ``as_of``, default the day).
 
         The lists, the log position and the hash-chain head are read together, from one snapshot;
@@ -344,12 +331,12 @@ class Ledger:
         """
         return self._reports.submit(c, prepare)
 
-    def reports(self, *, period: str | None = None, campaign: str | None = None) -> list[ReportRow]:
+    def reports(self, *, period: str | None = None, campaign: str | None = None) -> list[rows.ReportRow]:
         """Every submission recorded (of ``period``, of ``campaign``), by period then submission."""
         return self._queries.reports(period, campaign)
 
     def report(self, period: str, /, *, campaign: str | None = None,
-               submission: int | None = None) -> ReportRow:
+               submission: int | None = None) -> rows.ReportRow:
         """One submission for a period: ``submission`` 1 is the original, None the latest."""
         return self._queries.report(period, campaign, submission)
 
@@ -362,26 +349,26 @@ class Ledger:
     # -- queries -------------------------------------------------------------------------------
 
     def hazard(self, number: str, /, *, as_of: date | None = None,
-               known_at: date | datetime | None = None) -> HazardRow:
+               known_at: date | datetime | None = None) -> rows.HazardRow:
         """The hazard as it stood at the end of ``as_of``, as recorded by ``known_at``."""
         return self._queries.hazard(number, as_of, known_at)
 
     def measure(self, number: str, /, *, as_of: date | None = None,
-                known_at: date | datetime | None = None) -> MeasureRow:
+                known_at: date | datetime | None = None) -> rows.MeasureRow:
         """The measure as it stood at the end of ``as_of``, as recorded by ``known_at``."""
         return self._queries.measure(number, as_of, known_at)
 
     def unit(self, number: str, /, *, as_of: date | None = None,
-             known_at: date | datetime | None = None) -> UnitRow:
+             known_at: date | datetime | None = None) -> rows.UnitRow:
         """The unit with its attributes as of ``as_of``."""
         return self._queries.unit(number, as_of, known_at)
 
     def indicator(self, target_id: str, /, *, as_of: date | None = None,
-                  known_at: date | datetime | None = None) -> IndicatorReading | None:
+                  known_at: date | datetime | None = None) -> rows.IndicatorReading | None:
         """The latest reading of a target dated on or before ``as_of``."""
         return self._queries.indicator(target_id, as_of, known_at)
 
-    def history(self, number: str, /) -> list[HistoryEntry]:
+    def history(self, number: str, /) -> list[rows.HistoryEntry]:
         """Every event of a record, in recording order, with effective date, recorded time, actor."""
         return self._queries.history(number)
 
@@ -397,7 +384,7 @@ class Ledger:
     def two_lists(self, *, as_of: date | None = None, known_at: date | datetime | None = None,
                   campaign: str | None = None, department: str | None = None,
                   village: str | None = None, include_withdrawn: bool = False,
-                  limit: int | None = None, offset: int = 0) -> TwoLists:
+                  limit: int | None = None, offset: int = 0) -> rows.TwoLists:
         """The 问题隐患清单 and 制度措施清单 as they stood at ``as_of``, as known at ``known_at``.
 
         Rows are ordered by number; ``limit``/``offset`` page through each list.
@@ -407,13 +394,13 @@ class Ledger:
                                        include_withdrawn=include_withdrawn, limit=limit, offset=offset)
 
     def overdue(self, *, as_of: date | None = None, known_at: date | datetime | None = None,
-                campaign: str | None = None) -> list[HazardRow]:
+                campaign: str | None = None) -> list[rows.HazardRow]:
         """Hazards not completed whose deadline passed before ``as_of``."""
         lists = self.two_lists(as_of=as_of, known_at=known_at, campaign=campaign)
         return [h for h in lists.hazards if h.overdue]
 
     def due_soon(self, *, within_days: int = 7, as_of: date | None = None,
-                 known_at: date | datetime | None = None) -> list[DueItem]:
+                 known_at: date | datetime | None = None) -> list[rows.DueItem]:
         """Open hazards' deadlines, unfinished 重点任务 and planned 制度措施 falling due within
         ``within_days`` after ``as_of`` — and those already overdue (negative ``days_left``) — by date."""
         return self._queries.due_soon(within_days, as_of, known_at)
@@ -424,12 +411,12 @@ class Ledger:
         return self._queries.stats(as_of, known_at, campaign)
 
     def tasks(self, *, as_of: date | None = None, known_at: date | datetime | None = None,
-              campaign: str | None = None) -> list[TaskRow]:
+              campaign: str | None = None) -> list[rows.TaskRow]:
         """The 重点任务 of the loaded campaigns with their progress as of the date."""
         return self._queries.tasks(as_of, known_at, campaign)
 
     def units(self, *, as_of: date | None = None, known_at: date | datetime | None = None,
-              kind: str | None = None, include_closed: bool = False, **attributes: Any) -> list[UnitRow]:
+              kind: str | None = None, include_closed: bool = False, **attributes: Any) -> list[rows.UnitRow]:
         """Units with their attributes as of the date (closed ones only with ``include_closed``).
 
         Each attribute filter is coerced to the attribute's declared type (``贮存起始日期="2020-08-01"``
@@ -439,7 +426,7 @@ class Ledger:
         return self._queries.units(as_of, known_at, kind, include_closed, attributes)
 
     def targets(self, *, as_of: date | None = None, known_at: date | datetime | None = None,
-                campaign: str | None = None) -> list[TargetStatus]:
+                campaign: str | None = None) -> list[rows.TargetStatus]:
         """Every 整治目标 with its value and state; plugin failures go to ``evaluation_errors``."""
         return self._queries.targets(as_of, known_at, campaign)
 

@@ -20,24 +20,12 @@ from fastapi import Body, Depends, FastAPI, Path, Query
 from pydantic import BaseModel, Field
 
 import qingdan
+from qingdan.core import rows
 from qingdan.core.audit import VerifyReport
 from qingdan.core.errors import InvalidCommand
 from qingdan.core.ledger import Ledger
 from qingdan.core.policy import Authoriser, load_policy
 from qingdan.core.queries import ReportDiff, Stats
-from qingdan.core.rows import (
-    DueItem,
-    HazardRow,
-    HistoryEntry,
-    IndicatorReading,
-    LoggedEvent,
-    MeasureRow,
-    ReportRow,
-    TargetStatus,
-    TaskRow,
-    TwoLists,
-    UnitRow,
-)
 from qingdan.core.spec import Campaign, Finding
 from qingdan.web.errors import ERROR_RESPONSES, install_error_handlers
 from qingdan.web.identity import Identity, reader, writer
@@ -47,7 +35,7 @@ from qingdan.web.limits import BodyLimit
 class EventsPage(BaseModel):
     """A page of the event feed: follow it by passing ``last`` as the next ``after``."""
 
-    events: list[LoggedEvent] = Field(description="事件，按位置顺序")
+    events: list[rows.LoggedEvent] = Field(description="事件，按位置顺序")
     last: int = Field(description="本页最后一个事件的位置（没有新事件时即 after）：下次请求的 after")
 
 
@@ -255,11 +243,11 @@ def _add_queries(app: FastAPI, ledger_dep: Any) -> None:
     L = ledger_dep
     get = app.get
 
-    @get("/api/two-lists", response_model=TwoLists, tags=["两个清单"], summary="两个清单（截至某日，按某时登记）")
+    @get("/api/two-lists", response_model=rows.TwoLists, tags=["两个清单"], summary="两个清单（截至某日，按某时登记）")
     def two_lists(ledger: L, as_of: AsOf, known_at: KnownAt = None, campaign: CampaignQ = None,
                   department: str | None = None, village: str | None = None,
                   limit: Annotated[int | None, Query(ge=0, le=10_000)] = None,
-                  offset: Annotated[int, Query(ge=0, le=10**9)] = 0) -> TwoLists:
+                  offset: Annotated[int, Query(ge=0, le=10**9)] = 0) -> rows.TwoLists:
         return ledger.two_lists(as_of=as_of, known_at=known_at_param(known_at), campaign=campaign,
                                 department=department, village=village, limit=limit, offset=offset)
 
@@ -269,38 +257,38 @@ def _add_queries(app: FastAPI, ledger_dep: Any) -> None:
         def one(number: str, ledger: L, as_of: AsOf, known_at: KnownAt = None) -> Any:
             return fetch(ledger)(number, as_of=as_of, known_at=known_at_param(known_at))
 
-        @get(f"/api/{noun}/{{number}}/history", response_model=list[HistoryEntry], tags=[tag],
+        @get(f"/api/{noun}/{{number}}/history", response_model=list[rows.HistoryEntry], tags=[tag],
              summary=f"{tag}的全部事件", operation_id=f"history_{noun}")
-        def history(number: str, ledger: L) -> list[HistoryEntry]:
+        def history(number: str, ledger: L) -> list[rows.HistoryEntry]:
             return ledger.history(number)
 
-    record_routes("hazards", "问题隐患", lambda led: led.hazard, HazardRow)
-    record_routes("measures", "制度措施", lambda led: led.measure, MeasureRow)
-    record_routes("units", "监管对象", lambda led: led.unit, UnitRow)
+    record_routes("hazards", "问题隐患", lambda led: led.hazard, rows.HazardRow)
+    record_routes("measures", "制度措施", lambda led: led.measure, rows.MeasureRow)
+    record_routes("units", "监管对象", lambda led: led.unit, rows.UnitRow)
 
-    @get("/api/tasks/{task_id}/history", response_model=list[HistoryEntry], tags=["重点任务"], summary="任务的全部事件")
-    def task_history(task_id: str, ledger: L) -> list[HistoryEntry]:
+    @get("/api/tasks/{task_id}/history", response_model=list[rows.HistoryEntry], tags=["重点任务"], summary="任务的全部事件")
+    def task_history(task_id: str, ledger: L) -> list[rows.HistoryEntry]:
         return ledger.history(task_id)
 
-    @get("/api/units", response_model=list[UnitRow], tags=["监管对象"], summary="监管对象（截至某日）")
+    @get("/api/units", response_model=list[rows.UnitRow], tags=["监管对象"], summary="监管对象（截至某日）")
     def units(ledger: L, as_of: AsOf, known_at: KnownAt = None, kind: str | None = None,
-              include_closed: bool = False) -> list[UnitRow]:
+              include_closed: bool = False) -> list[rows.UnitRow]:
         return ledger.units(as_of=as_of, known_at=known_at_param(known_at), kind=kind,
                             include_closed=include_closed)
 
-    @get("/api/tasks", response_model=list[TaskRow], tags=["重点任务"], summary="重点任务及进展")
-    def tasks(ledger: L, as_of: AsOf, known_at: KnownAt = None, campaign: CampaignQ = None) -> list[TaskRow]:
+    @get("/api/tasks", response_model=list[rows.TaskRow], tags=["重点任务"], summary="重点任务及进展")
+    def tasks(ledger: L, as_of: AsOf, known_at: KnownAt = None, campaign: CampaignQ = None) -> list[rows.TaskRow]:
         return ledger.tasks(as_of=as_of, known_at=known_at_param(known_at), campaign=campaign)
 
-    @get("/api/indicators/{target_id}", response_model=IndicatorReading | None, tags=["指标"], summary="指标的最近填报")
+    @get("/api/indicators/{target_id}", response_model=rows.IndicatorReading | None, tags=["指标"], summary="指标的最近填报")
     def indicator(target_id: str, ledger: L, as_of: AsOf, known_at: KnownAt = None) -> Any:
         return ledger.indicator(target_id, as_of=as_of, known_at=known_at_param(known_at))
 
-    @get("/api/overdue", response_model=list[HazardRow], tags=["两个清单"], summary="超期未整改的问题隐患")
+    @get("/api/overdue", response_model=list[rows.HazardRow], tags=["两个清单"], summary="超期未整改的问题隐患")
     def overdue(ledger: L, as_of: AsOf, known_at: KnownAt = None, campaign: CampaignQ = None) -> Any:
         return ledger.overdue(as_of=as_of, known_at=known_at_param(known_at), campaign=campaign)
 
-    @get("/api/due-soon", response_model=list[DueItem], tags=["两个清单"],
+    @get("/api/due-soon", response_model=list[rows.DueItem], tags=["两个清单"],
          summary="即将到期与已超期：问题隐患、重点任务、制度措施（含工作日）")
     def due_soon(ledger: L, as_of: AsOf, within_days: Annotated[int, Query(ge=0, le=366)] = 7,
                  known_at: KnownAt = None) -> Any:
@@ -310,7 +298,7 @@ def _add_queries(app: FastAPI, ledger_dep: Any) -> None:
     def stats(ledger: L, as_of: AsOf, known_at: KnownAt = None, campaign: CampaignQ = None) -> Any:
         return ledger.stats(as_of=as_of, known_at=known_at_param(known_at), campaign=campaign)
 
-    @get("/api/targets", response_model=list[TargetStatus], tags=["整治目标"], summary="整治目标及进度")
+    @get("/api/targets", response_model=list[rows.TargetStatus], tags=["整治目标"], summary="整治目标及进度")
     def targets(ledger: L, as_of: AsOf, known_at: KnownAt = None, campaign: CampaignQ = None) -> Any:
         return ledger.targets(as_of=as_of, known_at=known_at_param(known_at), campaign=campaign)
 
@@ -327,7 +315,7 @@ def _add_queries(app: FastAPI, ledger_dep: Any) -> None:
     def campaigns(ledger: L) -> Any:
         return list(ledger.catalogue.campaigns.values())
 
-    @get("/api/reports", response_model=list[ReportRow], tags=["报送"], summary="每一次报送")
+    @get("/api/reports", response_model=list[rows.ReportRow], tags=["报送"], summary="每一次报送")
     def reports(ledger: L, period: str | None = None, campaign: CampaignQ = None) -> Any:
         return ledger.reports(period=period, campaign=campaign)
 
@@ -343,7 +331,7 @@ def _add_queries(app: FastAPI, ledger_dep: Any) -> None:
     @get("/api/events", response_model=EventsPage, tags=["事件"], summary="事件流：按位置顺序，从 after 之后开始")
     def events(ledger: L, after: Annotated[int, Query(ge=0, le=2**62, description="上次读到的位置")] = 0,
                limit: Annotated[int, Query(ge=1, le=FEED_LIMIT)] = 100) -> Any:
-        items: list[LoggedEvent] = list(ledger.events(after=after, limit=limit))
+        items: list[rows.LoggedEvent] = list(ledger.events(after=after, limit=limit))
         return EventsPage(events=items, last=items[-1].position if items else after)
 
     _ = (two_lists, due_soon, units, tasks, task_history, indicator, overdue, stats, targets, findings, projection,
