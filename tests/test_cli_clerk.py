@@ -299,3 +299,10 @@ def test_a_message_of_the_command_itself_is_chinese_too(db):
     report(db)
     err = usage_error(db, "lists", "-f", "xlsx")
     assert "用法错误：xlsx 格式须用 --output 指定文件" in err
+
+
+def test_help_at_80_columns_is_whole(db):
+    out = runner.invoke(app, ["hazard", "list", "--help"], env={"COLUMNS": "80"}).stdout
+    assert max(len(line) for line in out.splitlines()) <= 80
+    joined = "".join(part.strip() for line in out.splitlines() for part in line.split("│") if part.strip())
+    assert "整改状态：待整改|整改中|待验收|已销号|已撤销，未销号=尚未销号的；可多次给出" in joined.replace(" ", "")

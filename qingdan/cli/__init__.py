@@ -95,6 +95,22 @@ def chinese_help() -> None:
                "REQUIRED_LONG_STRING": "[required]", "DEPRECATED_STRING": "(deprecated) "}
     for name, words in english.items():
         setattr(rich_utils, name, CLICK_WORDS[words])
+    parameter_help = rich_utils._get_parameter_help
+
+    def folded_parameter_help(**kwargs: Any) -> Any:
+        """An option's help as one text that folds (typer's Columns cut Chinese short with …)."""
+        from rich.text import Text
+
+        shown = parameter_help(**kwargs)
+        parts = getattr(shown, "renderables", None)
+        if not parts or not all(isinstance(p, Text) for p in parts):
+            return shown
+        text = Text(" ").join(parts)
+        text.overflow = "fold"
+        return text
+
+    rich_utils._get_parameter_help = folded_parameter_help
+
     help_option = core.Command.get_help_option
 
     def chinese_help_option(self: Any, ctx: Any) -> Any:
