@@ -302,3 +302,18 @@ def test_an_html_page_saved_as_xls_is_named_for_what_it_is(ledger, tmp_path):
     (tmp_path / "台账.xls").write_text("<html><body><table><tr><td>单位名称</td></tr></table></body></html>")
     with pytest.raises(qingdan.InvalidCommand, match="网页"):
         import_file(ledger, tmp_path / "台账.xls", campaign="fire")
+
+
+def test_on_postgresql_an_import_is_one_transaction_and_one_too_big_for_a_statement_is_refused(pg_schema, tmp_path):
+    clock = Clock(datetime(2021, 1, 10, 9, tzinfo=CST))
+    rows = [[i, f"单位{i}", "南阳村", "2020-09-01", f"隐患{i}", "一般", "检查", f"单位{i}", "清理", "2020-09-30",
+             "已整改", "2020-09-20", None] for i in range(1, 301)]
+    with qingdan.open_ledger(pg_schema, actor="安监办", clock=clock) as led:
+        path = clerks_workbook(tmp_path / "台账.xlsx", rows)
+        with pytest.raises(FileTooLarge, match="PostgreSQL 台账一次最多写入 100 个"):
+            import_file(led, path, campaign="fire", limits=Limits(postgres_batch_events=100))
+        assert led.last_position() == 0
+        result = import_file(led, path, campaign="fire")
+        assert len(result.created) == 300 and result.events == 900
+        assert len(led.two_lists().hazards) == 300
+        assert import_file(led, path, campaign="fire").events == 0

@@ -3,7 +3,8 @@
 - :mod:`qingdan.io.dates` reads dates as clerks type them;
 - :mod:`qingdan.io.layout` defines the 台账 columns (headers, the variants recognised on import);
   :mod:`qingdan.io.vocabulary` the other words clerks write for the ledger's words;
-- :mod:`qingdan.io.writer` writes workbooks and csv;
+- :mod:`qingdan.io.writer` writes print-ready workbooks (the 台账 and 报送表 layouts) and csv,
+  :mod:`qingdan.io.pdf` the same forms as PDF, for the township of a :mod:`qingdan.io.profile`;
 - :mod:`qingdan.io.reader` streams xlsx/xls/csv/tab-separated sheets within :mod:`qingdan.io.limits`;
   :mod:`qingdan.io.table` finds the table in a sheet and tells data rows from 合计, signatures, notes;
 - :mod:`qingdan.io.cells` reads a row, :mod:`qingdan.io.plan` makes it commands (new or update),

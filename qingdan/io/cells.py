@@ -80,7 +80,10 @@ class Cells:
     def __init__(self, table: Table, row: int, values: tuple[Any, ...], errors: list[RowError]) -> None:
         self.table, self.row, self.errors = table, row, errors
         self.cells = {c.key: values[p] for p, c in table.columns.items() if p < len(values)}
-        self.headers = {c.key: table.headers.get(p, c.header) for p, c in table.columns.items()}
+        if table.shared is None:  # the header maps, made once per table and shared by its rows
+            by_key = {c.key: table.headers.get(p, c.header) for p, c in table.columns.items()}
+            table.shared = (by_key, {c.header: by_key[c.key] for c in table.columns.values()})
+        self.headers, self._own = table.shared
         self.ok = True
 
     def has(self, key: str) -> bool:
@@ -88,7 +91,7 @@ class Cells:
         return key in self.headers
 
     def own_headers(self) -> dict[str, str]:
-        return {c.header: self.headers[c.key] for c in self.table.columns.values()}
+        return self._own
 
     def error(self, key: str, reason: str) -> None:
         self.ok = False
@@ -224,7 +227,7 @@ def hazard_wanted(cells: Cells, campaigns: dict[str, Any], default: str | None) 
              if (d := cells.date(k)) is not None}
     wanted = Wanted("hazards", cells.table.name, cells.row, number, campaign, given, fields, dates=dates,
                     cost=cells.number("cost"), note=cells.text("note"), headers=cells.own_headers(),
-                    status_word=cells.text("status") or "", columns=dict(cells.headers))
+                    status_word=cells.text("status") or "", columns=cells.headers)
     _escalation(cells, wanted)
     wanted.stage = _hazard_stage(cells, wanted, cells.word("status", HAZARD_STATUS_WORDS))
     return wanted if cells.ok and found_on is not None else None
@@ -295,5 +298,5 @@ def measure_wanted(cells: Cells, campaigns: dict[str, Any], default: str | None)
                  "issued" if "issued_on" in dates or "doc_no" in fields else None)
     wanted = Wanted("measures", cells.table.name, cells.row, number, campaign, given, fields, stage=stage,
                     dates=dates, headers=cells.own_headers(), status_word=cells.text("status") or "",
-                    columns=dict(cells.headers))
+                    columns=cells.headers)
     return wanted if cells.ok else None

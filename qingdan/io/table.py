@@ -50,6 +50,7 @@ class Table:
     unknown_headers: list[str] = field(default_factory=list)
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (header, the earlier header)
     header_key: tuple[str, ...] = ()  # the normalised header row, to spot it repeated
+    shared: tuple[dict[str, str], dict[str, str]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def header_row(self) -> int:
