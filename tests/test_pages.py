@@ -147,7 +147,10 @@ def test_downloads_reuse_the_cli_writers(client: object) -> None:
     text = csv.content.decode("utf-8-sig")
     assert text.splitlines()[0].startswith("序号,隐患编号")
     assert all(",已销号," in line for line in text.splitlines()[1:])
-    assert ".pdf" not in client.get("/lists").text  # type: ignore[attr-defined]  # no pdf writer: no button
+    assert "/lists.pdf" in client.get("/lists").text  # type: ignore[attr-defined]
+    pdf = client.get("/lists.pdf?as_of=2021-06-30&campaign=fire")  # type: ignore[attr-defined]
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.headers["content-type"] == "application/pdf"
 
 
 def test_hazard_page_fields_five_parts_and_timeline(client: object, db: Path) -> None:

@@ -826,6 +826,7 @@ class Pages:
         r.add_api_route("/lists", self.lists, methods=["GET"], response_class=HTMLResponse)
         r.add_api_route("/lists.xlsx", self.download_xlsx, methods=["GET"])
         r.add_api_route("/lists.csv", self.download_csv, methods=["GET"])
+        r.add_api_route("/lists.pdf", self.download_pdf, methods=["GET"])
         r.add_api_route("/hazards/new", self.new_hazard, methods=["GET"], response_class=HTMLResponse)
         r.add_api_route("/hazards/new", self.post_new_hazard, methods=["POST"])
         r.add_api_route("/hazards/{number}", self.hazard, methods=["GET"], response_class=HTMLResponse)
@@ -972,6 +973,17 @@ class Pages:
         write_workbook(stream, sheets)
         return self._file(stream.getvalue(), f"{self.township}两个清单_{when.as_of.isoformat()}.xlsx",
                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+    def download_pdf(self, request: Request) -> Response:
+        """The printable 报送表 of both lists, as ``qingdan lists --format pdf`` writes it."""
+        from qingdan.io.pdf import write_pdf
+
+        lists, names, when = self._download(request)
+        sheets = two_lists_sheets(lists, names, self.township, known_at=when.title_known_at, layout="报送表")
+        stream = io.BytesIO()
+        write_pdf(stream, sheets)
+        return self._file(stream.getvalue(), f"{self.township}两个清单_{when.as_of.isoformat()}.pdf",
+                          "application/pdf")
 
     def download_csv(self, request: Request) -> Response:
         lists, names, when = self._download(request)
