@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from qingdan.core.spec import period_label
+
 START = date(2020, 7, 1)
 END = date(2022, 12, 31)
 
@@ -357,8 +359,9 @@ class Workload:
             span = (stop - start).days
             for k in range(reports):
                 e = start + timedelta(days=span * (k + 1) // (reports + 1))
+                period = {"period": period_label(task.recurrence, e)} if task.recurrence else {}
                 self._push(e, "report_task_progress", task.id, text="按计划推进",
-                           percent=round(100 * (k + 1) / (reports + 1), 1), on=e)
+                           percent=round(100 * (k + 1) / (reports + 1), 1), on=e, **period)
             if task.due and task.due <= self.scale.end and rng.random() < 0.7:
                 self._push(task.due, "complete_task", task.id, on=task.due)
         readings = max(1, min(30, round(3 * n * self.scale.rate)))
