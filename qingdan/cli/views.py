@@ -19,6 +19,7 @@ from qingdan.core.labels import (
     TASK_STATUS_LABELS,
     UNIT_FIELD_LABELS,
     deadline_rule_label,
+    event_label,
 )
 
 if TYPE_CHECKING:
@@ -29,24 +30,6 @@ FIELD_LABELS = HAZARD_FIELD_LABELS | MEASURE_FIELD_LABELS | UNIT_FIELD_LABELS | 
     "closed_on": "销号/注销日期",
 }
 
-#: How a clerk names each kind of event (``HistoryEntry.type``, the event class's name).
-#: TODO(labels): this belongs in qingdan/core/labels.py beside the other tables (EVENT_TYPE_LABELS).
-EVENT_TYPE_LABELS = {
-    # 问题隐患
-    "Reported": "登记", "RectificationPlanned": "整改方案", "Escalated": "挂牌督办",
-    "ExtensionRequested": "申请延期", "ExtensionDecided": "延期审批", "ProgressReported": "整改进展",
-    "RectificationCompleted": "整改完成", "Verified": "验收", "Closed": "销号", "Reopened": "反销号",
-    "Rechecked": "回头看复查", "Corrected": "更正", "Withdrawn": "撤销",
-    # 制度措施
-    "Added": "登记", "Issued": "印发", "Implemented": "落实", "Revised": "修订", "Repealed": "废止",
-    # 重点任务、指标
-    "Tracked": "开始跟踪", "Completed": "完成", "Recorded": "填报",
-    # 监管对象
-    "Registered": "登记", "AttributesSet": "变更属性", "UnitClosed": "注销",
-    # 报送
-    "Submitted": "报送", "Resubmitted": "重新报送",
-}
-
 #: An event's data keys, as the history shows them (the fields' own labels first).
 DATA_LABELS = EXTRA_FIELD_LABELS | COMMAND_FIELD_LABELS | FIELD_LABELS | {
     "closed_on": "销号日期", "inspectors": "检查人员", "deadline_rule": "期限计算", "level": "等级",
@@ -54,10 +37,6 @@ DATA_LABELS = EXTRA_FIELD_LABELS | COMMAND_FIELD_LABELS | FIELD_LABELS | {
 }
 #: What a status word is, whichever record it belongs to.
 STATUS_LABELS = HAZARD_STATUS_LABELS | MEASURE_STATUS_LABELS | TASK_STATUS_LABELS
-
-
-def event_label(kind: str) -> str:
-    return EVENT_TYPE_LABELS.get(kind.rsplit(".", 1)[-1], kind)
 
 
 def plain(value: Any) -> str:

@@ -66,6 +66,30 @@ KIND_LABELS = {
     "indicator": "指标", "report": "报送记录",
 }
 
+#: How a clerk names each kind of event (``HistoryEntry.type``, the event class's name).
+EVENT_TYPE_LABELS = {
+    # 问题隐患
+    "Reported": "登记", "RectificationPlanned": "整改方案", "Escalated": "挂牌督办",
+    "ExtensionRequested": "申请延期", "ExtensionDecided": "延期审批", "ProgressReported": "整改进展",
+    "RectificationCompleted": "整改完成", "Verified": "验收", "Closed": "销号", "Reopened": "反销号",
+    "Rechecked": "回头看复查", "Corrected": "更正", "Withdrawn": "撤销",
+    # 制度措施
+    "Added": "登记", "Issued": "印发", "Implemented": "落实", "Revised": "修订", "Repealed": "废止",
+    # 重点任务、指标
+    "Tracked": "开始跟踪", "Completed": "完成", "Recorded": "填报",
+    # 监管对象
+    "Registered": "登记", "AttributesSet": "变更属性", "UnitClosed": "注销",
+    # 报送
+    "Submitted": "报送", "Resubmitted": "重新报送",
+}
+
+
+
+def event_label(kind: str) -> str:
+    """What a clerk calls a kind of event (``Hazard.Reported`` or ``Reported`` → 登记)."""
+    return EVENT_TYPE_LABELS.get(kind.rsplit(".", 1)[-1], kind)
+
+
 # -- fields ----------------------------------------------------------------------------------------
 
 #: Every field of a hazard row, as the 问题隐患清单 heads its columns.

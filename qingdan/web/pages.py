@@ -56,6 +56,7 @@ from qingdan.core.labels import (
     TARGET_STATE_LABELS,
     TASK_STATUS_LABELS,
     days_label,
+    event_label,
     field_label,
     status_label,
 )
@@ -92,12 +93,13 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 
-#: Which command each stored event records (its label is the command's, from the policy's table).
+#: Which command each stored event records (the page styles its timeline entry by it).
 EVENT_COMMANDS = {
     "Reported": "report", "RectificationPlanned": "plan", "Escalated": "escalate",
     "ExtensionRequested": "request_extension", "ExtensionDecided": "decide_extension",
     "ProgressReported": "report_progress", "RectificationCompleted": "complete", "Verified": "verify",
-    "Closed": "close", "Reopened": "reopen", "Corrected": "correct", "Withdrawn": "withdraw",
+    "Closed": "close", "Reopened": "reopen", "Rechecked": "recheck", "Corrected": "correct",
+    "Withdrawn": "withdraw",
     "Added": "add", "Issued": "issue", "Implemented": "implement", "Revised": "revise",
     "Repealed": "repeal", "Completed": "complete", "Registered": "register",
     "AttributesSet": "set_attributes", "UnitClosed": "close", "Recorded": "record",
@@ -167,7 +169,7 @@ def moment(value: datetime) -> str:
 def event_title(entry: Any) -> str:
     kind = entry["type"] if isinstance(entry, dict) else entry.type
     data = entry["data"] if isinstance(entry, dict) else entry.data
-    title = COMMAND_LABELS.get(EVENT_COMMANDS.get(kind, ""), kind)
+    title = event_label(kind)
     if kind == "Verified":
         title += "（通过）" if data.get("passed") else "（不通过）"
     elif kind == "ExtensionDecided":
