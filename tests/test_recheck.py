@@ -147,3 +147,15 @@ def test_the_checks_say_what_they_infer():
     from qingdan.core.plugins import get_catalogue
 
     assert get_catalogue().checks["general.major_five_in_place_within"].inferred  # a DeadlineRule's days
+
+
+def test_the_exported_list_shows_the_recheck(ledger, clock):
+    from qingdan.io.writer import two_lists_sheets
+
+    n = _closed(ledger, clock)
+    clock.set("2020-11-02 10:00")
+    ledger.recheck(n, passed=True, inspector="赵六")
+    sheet = two_lists_sheets(ledger.two_lists(), {})[0]
+    keys = [c.key for c in sheet.columns]
+    row = next(r for r in sheet.rows if n in r)
+    assert row[keys.index("rechecked_on")] == date(2020, 11, 2)

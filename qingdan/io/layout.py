@@ -59,6 +59,7 @@ HAZARD_COLUMNS: tuple[Column, ...] = (
     Column("escalation_doc_no", H["escalation_doc_no"], (), 18),
     Column("cost", H["cost"], ("实际费用（万元）", "实际整改费用"), 10, "number"),
     Column("withdrawn_on", H["withdrawn_on"], ("撤销时间",), 12, "date"),
+    Column("rechecked_on", H["rechecked_on"], ("复查日期（回头看）",), 12, "date", export_only=True),
     Column("overdue", H["overdue"], ("超期",), 8, export_only=True),
     Column("missing_parts", H["missing_parts"], (), 14, export_only=True),
 )

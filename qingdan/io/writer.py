@@ -100,6 +100,7 @@ def hazard_record(row: HazardRow, index: int, campaign_names: Mapping[str, str])
         "inspectors": "、".join(row.inspectors) or None,
         "escalation_level": row.escalation_level, "supervisor": row.supervisor,
         "escalation_doc_no": row.escalation_doc_no, "cost": row.cost, "withdrawn_on": row.withdrawn_on,
+        "rechecked_on": row.rechecked_on,
         "overdue": _yes(row.overdue),
         "missing_parts": "、".join(FIVE_PART_LABELS[p] for p in row.missing_parts) or None,
     }
