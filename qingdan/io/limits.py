@@ -31,8 +31,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from openpyxl.utils import get_column_letter
-
 from qingdan.core.errors import InvalidCommand
 
 
@@ -63,6 +61,8 @@ class FileTooLarge(InvalidCommand):
         if row:
             where.append(f"第 {row} 行")
         if column:
+            from openpyxl.utils import get_column_letter  # here: every command imports this module
+
             where.append(f"第 {get_column_letter(column)} 列" if column <= 16384 else f"第 {column} 列")
         prefix = "".join(where)
         super().__init__(f"{prefix}：{message}" if prefix else message)
