@@ -304,16 +304,45 @@ def test_an_html_page_saved_as_xls_is_named_for_what_it_is(ledger, tmp_path):
         import_file(ledger, tmp_path / "台账.xls", campaign="fire")
 
 
-def test_on_postgresql_an_import_is_one_transaction_and_one_too_big_for_a_statement_is_refused(pg_schema, tmp_path):
+def test_on_postgresql_a_large_import_is_stored_in_chunks_within_one_transaction(pg_schema, tmp_path, monkeypatch):
+    # 300 rows are 900 events; with 250 events per INSERT the batch takes four statements, each
+    # fetched before the next (one huge statement hangs psycopg's pipeline mode, psycopg#685).
+    from qingdan.core import store
+
+    monkeypatch.setattr(store, "INSERT_CHUNK", 250)
     clock = Clock(datetime(2021, 1, 10, 9, tzinfo=CST))
     rows = [[i, f"单位{i}", "南阳村", "2020-09-01", f"隐患{i}", "一般", "检查", f"单位{i}", "清理", "2020-09-30",
              "已整改", "2020-09-20", None] for i in range(1, 301)]
     with qingdan.open_ledger(pg_schema, actor="安监办", clock=clock) as led:
+        led.register_unit(name="先到的单位", kind="商铺", on=date(2020, 9, 1))
+        before = led.last_position()
         path = clerks_workbook(tmp_path / "台账.xlsx", rows)
-        with pytest.raises(FileTooLarge, match="PostgreSQL 台账一次最多写入 100 个"):
-            import_file(led, path, campaign="fire", limits=Limits(postgres_batch_events=100))
-        assert led.last_position() == 0
         result = import_file(led, path, campaign="fire")
         assert len(result.created) == 300 and result.events == 900
+        # Every event has its own position, in order, right after what was there before.
+        assert [e.position for e in led.events(after=before, limit=1000)] == list(range(before + 1, before + 901))
         assert len(led.two_lists().hazards) == 300
+        assert led.verify_integrity().ok
         assert import_file(led, path, campaign="fire").events == 0
+
+
+def test_on_postgresql_an_import_that_fails_in_a_later_chunk_writes_nothing(pg_schema, tmp_path, monkeypatch):
+    from qingdan.core import store
+
+    monkeypatch.setattr(store, "INSERT_CHUNK", 100)
+    real = store.PostgresAggregateRecorder._insert_stored_events
+    calls = []
+
+    def third_chunk_clashes(self, curs, events, **kwargs):
+        # The server refuses the third statement (an event stored twice): the transaction aborts.
+        calls.append(len(events))
+        return real(self, curs, list(events) + list(events[:1]) if len(calls) == 3 else events, **kwargs)
+
+    monkeypatch.setattr(store.PostgresAggregateRecorder, "_insert_stored_events", third_chunk_clashes)
+    rows = [[i, f"单位{i}", "南阳村", "2020-09-01", f"隐患{i}", "一般", "检查", f"单位{i}", "清理", "2020-09-30",
+             "整改中", None, None] for i in range(1, 151)]
+    with qingdan.open_ledger(pg_schema, actor="安监办", clock=Clock(datetime(2021, 1, 10, 9, tzinfo=CST))) as led:
+        with pytest.raises(qingdan.Conflict):
+            import_file(led, clerks_workbook(tmp_path / "台账.xlsx", rows), campaign="fire")
+        assert calls[:3] == [100, 100, 100]
+        assert led.last_position() == 0 and not led.two_lists().hazards

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification, StoredEvent, Transcoder, Transcoding
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteTransaction
 
 #: ``restamp(last)``: called under the log's write lock with the last stored event (None for an empty
@@ -62,6 +62,9 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
 
 
 class PostgresLedgerRecorder(PostgresApplicationRecorder):
+    #: Notification ids of a chunked insert, by cursor, until eventsourcing asks for them.
+    _chunked_ids: dict[int, list[int]] = {}
+
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         restamp: Restamp | None = kwargs.pop("restamp", None)
         if restamp is not None:
@@ -78,7 +81,32 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                 state=bytes(row["state"]) if row["state"] is not None else b"")
             # insert_events keeps its own reference to the list, so change it in place.
             stored_events[:] = restamp(last)  # type: ignore[index]
-        super()._insert_stored_events(curs, stored_events, **kwargs)
+        if len(stored_events) <= INSERT_CHUNK:
+            super()._insert_stored_events(curs, stored_events, **kwargs)
+            return
+        # A batch (an import) of many events: inserted by several INSERTs within the same
+        # transaction, each fetched before the next is sent. One statement of more than about 4 MB
+        # hangs psycopg's pipeline mode for ever (psycopg#685: the client blocks sending while the
+        # server blocks replying), so no statement here is near that size.
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        ids: list[int] = []
+        for start in range(0, len(stored_events), INSERT_CHUNK):
+            PostgresAggregateRecorder._insert_stored_events(
+                self, curs, stored_events[start:start + INSERT_CHUNK], **kwargs)
+            ids.extend(row["notification_id"] for row in curs.fetchall())
+        self._chunked_ids[id(curs)] = ids  # read back by _fetch_ids_after_insert_events
+
+    def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
+                                       **kwargs: Any) -> Sequence[int] | None:
+        ids = self._chunked_ids.pop(id(curs), None)
+        if ids is not None:
+            return ids
+        return super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+
+
+#: Events per INSERT statement on PostgreSQL (an event's state is about 0.5 KB: 1,000 make ~0.5 MB).
+INSERT_CHUNK = 1_000
 
 
 RECORDER_TOPICS = {

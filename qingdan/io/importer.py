@@ -278,11 +278,6 @@ def import_file(ledger: Any, path: str | Path, *, campaign: str | None = None, d
                        dry_run=dry_run)
     result, errors = plan.result, plan.errors
     todo = [p for p in plan.rows if p.action != "unchanged"]
-    events = sum((p.action == "new") + len(p.steps) for p in todo)
-    if getattr(ledger, "backend", None) == "postgres" and events > limits.postgres_batch_events and not errors:
-        raise FileTooLarge(f"这个文件要写入 {events:,} 个事件，PostgreSQL 台账一次最多写入 "
-                           f"{limits.postgres_batch_events:,} 个（约 {limits.postgres_batch_events // 3:,} 行）；"
-                           "请按专项、村（居）或月份拆分成几个文件分别导入")
     # Rows that read well are still run (and abandoned), so the ledger's own rules report on them
     # too: the clerk gets every error of the file at once.
     try:

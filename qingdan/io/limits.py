@@ -14,15 +14,11 @@ limit                      value            why
 ``rows``                   100,000          data rows in one file (a county's whole 台账)
 ``shared_string_chars``    1,000,000        one string of an xlsx's shared-string table
 ``shared_strings_chars``   50,000,000       all of them together
-``postgres_batch_events``  6,000            see below
 =========================  ===============  ==================================================
 
-An import is one transaction (``ledger.batch()``), stored by one INSERT. On PostgreSQL that INSERT
-goes through psycopg's pipeline mode, which hangs for ever once the statement is more than about
-4 MB (8,000 to 15,000 events of an import; the server waits in ``ClientRead``, the client in ``Pipeline.sync``).
-Until the core stores a batch in chunks within its transaction, an import that would write more
-than ``postgres_batch_events`` events to PostgreSQL is refused before anything is run, with the
-advice to split the file; SQLite has no such limit.
+An import is one transaction (``ledger.batch()``) whatever its size; on PostgreSQL the core
+stores a large batch by several INSERT statements within that transaction (see
+``qingdan.core.store.INSERT_CHUNK``), so no limit on the number of events is needed here.
 
 :class:`FileTooLarge` says which limit, and where (sheet, row, column) when there is a where.
 """
@@ -43,7 +39,6 @@ class Limits:
     rows: int = 100_000
     shared_string_chars: int = 1_000_000
     shared_strings_chars: int = 50_000_000
-    postgres_batch_events: int = 6_000
 
 
 DEFAULT_LIMITS = Limits()
