@@ -577,6 +577,14 @@ def _record_story(url: str, *, seed: int, scale: str, catalogue: Any,
         reports = story.plan_reports()
         result.hazards, result.measures, result.units = (story.counts[k] for k in ("hazards", "measures", "units"))
         actions = sorted(story.actions)
+        # The township profile every form prints (its departments: those the campaigns name).
+        # ("各有关部门和单位", "安委会有关成员单位" … are groups of them, not departments.)
+        departments = sorted({d for c in ledger.catalogue.campaigns.values()
+                              for d in (*c.lead_departments, *c.departments)
+                              if not d.startswith("各") and "有关" not in d})
+        ledger.set_profile(name="南阳镇", unit="南阳镇安全生产委员会办公室", reviewer="李强", preparer="王明",
+                           phone="0000-0000000", departments=departments, on=date(2020, 7, 1),
+                           actor="南阳镇安委办", note="演示：电话为虚构号码")
         submissions = [(datetime.combine(day, time(16, 0), tzinfo=CST), period, day, campaign)
                        for period, day, campaign in reports]
         months = sorted({(a.recorded.year, a.recorded.month) for a in actions}

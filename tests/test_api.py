@@ -148,6 +148,7 @@ LIFE: list[tuple[str, str | None, dict[str, Any] | None]] = [
     ("register_unit", None, {"name": "北街小作坊", "kind": "作坊"}),
     ("close_unit", U2, {"reason": "已关停注销"}),
     ("record_indicator", "fire-officers", {"value": 6}),
+    ("set_profile", None, {"name": "南阳镇", "reviewer": "李强", "departments": ["镇安监局"], "on": "2020-07-01"}),
     ("submit_report", None, {"period": "2020-09", "as_of": "2020-09-30"}),
     ("submit_report", None, {"period": "2020-09", "as_of": "2020-09-30", "resubmit_reason": "撤销重复登记后重新报送"}),
 ]
@@ -215,6 +216,8 @@ def test_every_command_route_and_every_query(api, ledger_url, own_catalogue):
             "/api/reports?period=2020-09": lib.reports(period="2020-09"),
             "/api/reports/2020-09/diff": lib.report_diff("2020-09"),
             "/api/reports/2020-09/diff?submission=1": lib.report_diff("2020-09", submission=1),
+            "/api/profile": lib.profile(),
+            "/api/profile?as_of=2020-06-30": lib.profile(as_of=date(2020, 6, 30)),
             "/api/events?limit=1000": {"events": as_json(list(lib.events())), "last": lib.last_position()},
         }
         for path, expected in queries.items():

@@ -48,6 +48,7 @@ COMMANDS = {
     "close_unit": ("number", ["reason"]),
     "record_indicator": ("target_id", ["value"]),
     "submit_report": (None, ["period", "campaign", "as_of", "resubmit_reason"]),
+    "set_profile": (None, ["name", "unit", "reviewer", "preparer", "phone", "departments"]),
 }
 QUERIES = {
     "two_lists": ["as_of", "known_at", "campaign", "department", "village"],
@@ -55,7 +56,7 @@ QUERIES = {
     "stats": ["as_of", "known_at"], "targets": ["as_of", "known_at"], "findings": ["as_of", "known_at"],
     "tasks": ["as_of", "known_at"], "units": ["as_of", "known_at"], "projection": ["as_of", "known_at"],
     "reports": ["period", "campaign"], "report_diff": ["campaign", "submission"],
-    "due_soon": ["within_days", "as_of", "known_at"],
+    "due_soon": ["within_days", "as_of", "known_at"], "profile": ["as_of", "known_at"],
 }
 DEFAULTS = {("report_hazard", "level"): "一般", ("report_hazard", "source"): "自查",
             ("escalate", "level"): "镇", ("verify", "method"): "政府验收", ("add_measure", "kind"): "制度",
@@ -107,7 +108,7 @@ def test_keyword_mistakes_are_clerks_errors_not_type_errors(tmp_path):
 
 
 def test_the_facade_exposes_no_infrastructure():
-    public = {n for n in vars(Ledger) if not n.startswith("_")}
+    public = {n for n in dir(Ledger) if not n.startswith("_")}
     assert not public & {"app", "view", "store", "recorder"}
 
 

@@ -174,7 +174,8 @@ def test_report_submit_writes_workbook_and_diff_shows_later_changes(db, tmp_path
     assert result.stdout.strip() == "R-2020-09"
     wb = load_workbook(out)
     assert wb["问题隐患清单"]["A1"].value == "南阳镇问题隐患清单（截至2020年9月25日）"
-    assert wb["问题隐患清单"]["B3"].value == number
+    assert number in [c.value for c in wb["问题隐患清单"]["B"]] or number in [c.value for c in wb["问题隐患清单"]["C"]]
+    assert out.with_suffix(".pdf").read_bytes().startswith(b"%PDF")  # the printable form beside it
     qd(db, "hazard", "correct", number, "--field", "location", "--value", "东侧通道", "--reason", "核实")
     diff = json.loads(qd(db, "report", "diff", "--period", "2020-09", "-f", "json").stdout)
     assert diff["digest_matches"] is True

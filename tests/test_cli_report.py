@@ -41,8 +41,11 @@ def reports(db: str) -> list:
 
 
 def hazards_in(workbook: Path) -> list[str]:
-    sheet = load_workbook(workbook, read_only=True)["问题隐患清单"]
-    return [row[1] for row in sheet.iter_rows(min_row=3, values_only=True) if row[1]]
+    """The hazard numbers of a workbook's 问题隐患清单, whatever its layout (form or register)."""
+    rows = list(load_workbook(workbook, read_only=True)["问题隐患清单"].iter_rows(values_only=True))
+    top = next(r for r, row in enumerate(rows) if "隐患编号" in row)
+    column = rows[top].index("隐患编号")
+    return [row[column] for row in rows[top + 1:] if str(row[column] or "").startswith("H-")]
 
 
 def files(folder: Path) -> list[str]:
@@ -66,7 +69,7 @@ def test_a_second_submission_is_refused_without_resubmit(db, tmp_path):
     assert "须说明原因" in no_reason and "--reason" in no_reason
     assert "--resubmit" in qd(db, "report", "submit", "-p", "2020-09", "--reason", "补报", code=1).stderr
     assert "尚未报送过" in qd(db, "report", "submit", "-p", "2020-10", "--resubmit", "--reason", "x", code=1).stderr
-    assert len(reports(db)) == 1 and files(tmp_path) == ["九月.xlsx"]
+    assert len(reports(db)) == 1 and files(tmp_path) == ["九月.pdf", "九月.xlsx"]
 
 
 def test_a_resubmission_with_a_reason_is_recorded_listed_and_compared(db, tmp_path, monkeypatch):
@@ -79,7 +82,8 @@ def test_a_resubmission_with_a_reason_is_recorded_listed_and_compared(db, tmp_pa
     assert done.stdout.strip() == "R-2020-09"
     assert "已重新报送" in done.stderr and "第 2 次" in done.stderr and "补报漏登的隐患" in done.stderr
     # the original workbook is kept; the resubmission gets its own, of exactly what it recorded
-    assert files(tmp_path) == ["南阳镇两个清单_2020-09.xlsx", "南阳镇两个清单_2020-09_第2次报送.xlsx"]
+    assert files(tmp_path) == ["南阳镇两个清单_2020-09.pdf", "南阳镇两个清单_2020-09.xlsx",
+                               "南阳镇两个清单_2020-09_第2次报送.pdf", "南阳镇两个清单_2020-09_第2次报送.xlsx"]
     assert hazards_in(tmp_path / "南阳镇两个清单_2020-09.xlsx") == [first]
     assert hazards_in(tmp_path / "南阳镇两个清单_2020-09_第2次报送.xlsx") == [first, second]
 
@@ -180,7 +184,7 @@ def test_when_the_lists_are_read_again_the_workbook_is_of_the_lists_recorded(db,
     assert prepared == [1, 2]  # written twice, the second time over the first
     [row] = reports(db)
     assert row.hazard_count == 2 and hazards_in(out) == [first, racing[0]]
-    assert files(tmp_path) == ["九月.xlsx"]
+    assert files(tmp_path) == ["九月.pdf", "九月.xlsx"]
 
 
 def test_the_workbook_is_exactly_the_lists_recorded(db, tmp_path):

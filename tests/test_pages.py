@@ -394,13 +394,17 @@ def test_every_page_of_an_empty_ledger(tmp_path: Path) -> None:
         assert wrong.status_code == 422 and "超出可用范围" in wrong.text and "<html" in wrong.text
 
 
-def test_header_without_a_township(db: Path) -> None:
+def test_the_header_names_the_ledgers_township_else_says_qingdan(db: Path, tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
     os.environ.pop("QINGDAN_TOWNSHIP", None)
-    with TestClient(make_app(db, township=None), headers=HTML) as c:
-        text = c.get("/").text
-    assert "<strong>qingdan</strong> 两个清单台账" in text
+    with TestClient(make_app(db, township=None), headers=HTML) as c:  # the demo sets 南阳镇's profile
+        assert "<strong>南阳镇</strong> 两个清单台账" in c.get("/").text
+        assert "南阳镇问题隐患清单" in c.get("/lists").text
+    empty = tmp_path / "empty.db"
+    qingdan.open_ledger(str(empty)).disconnect()
+    with TestClient(make_app(empty, township=None), headers=HTML) as c:
+        assert "<strong>qingdan</strong> 两个清单台账" in c.get("/").text
 
 
 # -- in a real browser ---------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from . import (
     indicator,
     lists,
     measure,
+    profile,
     rebuild,
     remind,
     report,
@@ -329,6 +330,7 @@ app.add_typer(task.app, name="task", help="重点任务：进展与完成 — th
 app.add_typer(unit.app, name="unit", help="监管对象：企业、场所、船舶、路段 — regulated units.")
 app.add_typer(indicator.app, name="indicator", help="指标填报 — reported target values.")
 app.add_typer(report.app, name="report", help="两个清单报送与回头看 — monthly submission and look-back.")
+app.add_typer(profile.app, name="profile", help="乡镇信息：报表标题、填报单位与签名栏 — the township profile on the forms.")
 app.add_typer(token.app, name="token", help="HTTP API 令牌 — bearer tokens for the HTTP API (qingdan serve).")
 lists.register(app)
 remind.register(app)

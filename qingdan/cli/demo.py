@@ -12,7 +12,7 @@ import typer
 
 import qingdan
 from qingdan.cli.output import message
-from qingdan.cli.views import HAZARD_BRIEF, names
+from qingdan.cli.views import names
 from qingdan.core.rows import HAZARD_STATUS_LABELS
 
 if TYPE_CHECKING:  # the demo and rich's tables load when the demo runs, not with every command
@@ -89,10 +89,19 @@ def _workbook_path(db: str, before: DemoTarget) -> Path | None:
 
 
 def show_demo(url: str, out: Console, workbook: Path | None = None) -> None:
-    """Print the two lists as of a few dates, stats, targets, findings, a 回头看 diff; write the xlsx."""
-    from rich.table import Table
+    """Print the two lists as of a few dates, stats, targets, findings, a 回头看 diff; write the xlsx.
 
+    Tables go through the commands' own renderer (:func:`qingdan.cli.output.emit`): the same
+    labels, ids never broken, widths by content and by the terminal."""
+    from qingdan.cli.lists import TARGET_COLUMNS, target_records
+    from qingdan.cli.output import OutputFormat, columns, emit, records_sheet
+    from qingdan.cli.report import DIFF_COLUMNS, diff_records
     from qingdan.io.writer import two_lists_sheets, write_workbook
+
+    def table(sheet: Sheet, keys: tuple[str, ...] | None = None, summary: str | None = None) -> None:
+        out.file.flush()
+        emit(OutputFormat.table, None, [sheet], None, brief={sheet.name: keys} if keys else None,
+             summary={sheet.name: summary} if summary else None)
 
     with qingdan.open_ledger(url) as ledger:
         campaign_names = names(ledger.catalogue)
@@ -104,60 +113,56 @@ def show_demo(url: str, out: Console, workbook: Path | None = None) -> None:
             summary = "、".join(f"{HAZARD_STATUS_LABELS[k]} {v}" for k, v in sorted(counts.items()))
             out.rule(f"两个清单（截至 {day}）")
             out.print(f"问题隐患 {len(lists.hazards)} 条（{summary}；逾期 {sum(h.overdue for h in lists.hazards)}）；"
-                      f"制度措施 {len(lists.measures)} 项")
-            page = lists.model_copy(update={"hazards": tuple(h for h in lists.hazards if h.status != "closed")[:8]})
+                      f"制度措施 {len(lists.measures)} 项", markup=False)
+            still_open = tuple(h for h in lists.hazards if h.status != "closed")
+            page = lists.model_copy(update={"hazards": still_open[:8]})
             sheet = two_lists_sheets(page, campaign_names)[0]
-            _print(out, sheet, HAZARD_BRIEF, title=f"未销号隐患（前 {len(page.hazards)} 条）")
+            sheet.title = "未销号隐患"
+            table(sheet, DEMO_BRIEF, f"显示 {len(page.hazards)} 条，共 {len(still_open)} 条未销号")
         last = SHOW_DATES[-1]
         s = ledger.stats(as_of=last)
         out.rule(f"统计（截至 {last}）")
         rate = f"{s.rectification_rate:.1%}" if s.rectification_rate is not None else "—"
         out.print(f"排查发现 {s.hazards_found} 条，撤销 {s.hazards_withdrawn} 条，已销号 {s.hazards_closed} 条，"
-                  f"整改率 {rate}；重大隐患未销号 {s.major_open} 条，逾期未整改 {s.overdue} 条")
+                  f"整改率 {rate}；重大隐患未销号 {s.major_open} 条，逾期未整改 {s.overdue} 条", markup=False)
         out.rule(f"整治目标（截至 {last}）")
-        table = Table("专项", "整治目标", "当前值", "目标", "期限", "状态")
-        for t in ledger.targets(as_of=last):
-            value = "—" if t.value is None else f"{t.value:.1f}"
-            table.add_row(t.campaign, t.title, value, f"{t.comparator}{t.goal:g}{t.unit}", str(t.due), t.state)
-        out.print(table)
+        every = ledger.targets(as_of=last)
+        records = target_records([t for t in every if t.state != "met"])
+        for record in records:
+            record["campaign"] = campaign_names.get(record["campaign"], record["campaign"])
+        table(records_sheet("targets", None, TARGET_COLUMNS, records),
+              ("campaign", "title", "value", "goal", "unit", "state"),
+              f"显示未达标的 {len(records)} 项，共 {len(every)} 项（qingdan targets 看全部）")
         out.rule(f"检查发现（截至 {last}）")
         findings = ledger.findings(as_of=last)
         by_check: dict[str, int] = {}
         for f in findings:
             by_check[f.check] = by_check.get(f.check, 0) + 1
-        table = Table("检查规则", "发现")
-        for check, n in sorted(by_check.items(), key=lambda kv: -kv[1]):
-            table.add_row(check, str(n))
-        out.print(table)
+        checks = ledger.catalogue.checks
+        table(records_sheet("checks", None, columns("check:检查规则:40", "count:发现:6"),
+                            [{"check": checks[k].title if k in checks else k, "count": n}
+                             for k, n in sorted(by_check.items(), key=lambda kv: -kv[1])]),
+              summary=f"{len(by_check)} 条规则共发现 {len(findings)} 个问题（qingdan check 看明细）")
         for f in [f for f in findings if f.check.startswith("general.monthly")][:5]:
-            out.print(f"  [{f.severity}] {f.message}")
+            out.print(f"  【{f.severity}】{f.message}", markup=False)
         out.rule(f"回头看：{LOOK_BACK} 报送的两个清单")
         diff = ledger.report_diff(LOOK_BACK)
         r = diff.report
         out.print(f"{LOOK_BACK} 于 {r.submitted_on} 报送（截至 {r.as_of}，{r.hazard_count} 条隐患）；"
-                  f"重算与报送摘要{'一致' if diff.digest_matches else '不一致'}；此后对当日情况的更改 {len(diff.differences)} 处")
-        table = Table("编号", "变化", "字段：报送时 → 现在", "原因（事后登记）")
-        for d in diff.differences[:10]:
-            fields = "；".join(f"{f.field}：{f.before} → {f.after}" for f in d.fields)
-            causes = "；".join(f"{e['type']} 业务日期{e['on']} 登记于{e['recorded_at']:%Y-%m-%d}" for e in d.events)
-            table.add_row(d.number, d.change, fields, causes)
-        out.print(table)
+                  f"重算与报送摘要{'一致' if diff.digest_matches else '不一致'}；此后对当日情况的更改 {len(diff.differences)} 处",
+                  markup=False)
+        records = diff_records(diff)
+        table(records_sheet("diff", None, DIFF_COLUMNS, records[:10]),
+              ("number", "change", "field", "before", "after", "events"),
+              f"显示 {min(10, len(records))} 行，共 {len(records)} 行（qingdan report diff --period {LOOK_BACK} 看全部）")
         if workbook is not None:
             final = ledger.two_lists(as_of=last)
-            write_workbook(workbook, two_lists_sheets(final, campaign_names))
+            write_workbook(workbook, two_lists_sheets(final, campaign_names, profile=ledger.profile(as_of=last)))
             message(f"两个清单（截至 {last}）已写入 {workbook}")
 
 
-def _print(out: Console, sheet: Sheet, keys: tuple[str, ...], title: str) -> None:
-    from rich.table import Table
-
-    from qingdan.io.writer import csv_text
-
-    shown = [(i, c) for i, c in enumerate(sheet.columns) if c.key in keys]
-    table = Table(*(c.header for _, c in shown), title=title)
-    for values in sheet.rows:
-        table.add_row(*(csv_text(values[i])[:40] for i, _ in shown))
-    out.print(table)
+#: The hazard columns the demo shows (fewer than ``lists``: the dates tell the story).
+DEMO_BRIEF = ("number", "unit", "village", "description", "level", "deadline", "status", "overdue")
 
 
 def register(app: typer.Typer) -> None:

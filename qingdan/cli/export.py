@@ -5,6 +5,7 @@ csv) or a printable form (pdf); and the options every form-writing command share
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date
 from enum import StrEnum
@@ -47,16 +48,26 @@ ProfileOption = Annotated[Path | None, typer.Option(
 DEFAULT_CLI_LAYOUT = Layout(DEFAULT_LAYOUT)
 
 
-def profile_of(ctx: typer.Context, path: Path | None) -> Profile:
-    """The township profile: from ``--profile`` (or $QINGDAN_PROFILE), else just ``--township``'s
-    name; an explicit ``--township`` names the township whatever the file says."""
+def profile_of(ctx: typer.Context, path: Path | None, ledger: Any = None) -> tuple[Profile, bool]:
+    """The township profile a form prints, and whether there is one beyond a name.
+
+    From ``--profile FILE`` (or $QINGDAN_PROFILE) when given, else the ledger's own (``qingdan
+    profile set``; read from ``ledger``, or from the ledger opened again), else just ``--township``'s
+    name. An explicit ``--township`` names the township whatever the file or the ledger says."""
     from typer._click.core import ParameterSource
 
     township = settings(ctx).township
-    if path is None:
-        return Profile(name=township)
     explicit = ctx.find_root().get_parameter_source("township") not in (None, ParameterSource.DEFAULT)
-    return load_profile(path, township=township if explicit else None)
+    stored = None
+    if path is None and not os.environ.get(PROFILE_ENV):
+        if ledger is None:
+            with open_ledger(ctx) as opened:
+                stored = opened.profile()
+        else:
+            stored = ledger.profile()
+    known = path is not None or stored is not None or bool(os.environ.get(PROFILE_ENV))
+    profile = load_profile(path, township=township if explicit or not known else None, stored=stored)
+    return profile, known
 
 
 def event_records(ledger: Any) -> Any:
@@ -111,11 +122,11 @@ def export(
             return
         lists = ledger.two_lists(as_of=as_of, known_at=known_at, campaign=campaign)
         campaign_names = names(ledger.catalogue)
-    profile = profile_of(ctx, profile_file)
+        profile, known = profile_of(ctx, profile_file, ledger)
     chosen = layout or (Layout.form if fmt is ExportFormat.pdf else DEFAULT_CLI_LAYOUT)
     sheets = two_lists_sheets(lists, campaign_names, profile.name,
                               known_at=lists.known_at if known_at is not None else None,
-                              profile=profile if chosen is Layout.form or profile_file else None,
+                              profile=profile if chosen is Layout.form or known else None,
                               layout=chosen.value)
     if output is None:  # csv on stdout (xlsx always has a file, chosen above)
         write_csv(sys.stdout, sheets[0], title=True)

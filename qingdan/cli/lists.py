@@ -47,9 +47,9 @@ LayoutChoice = Annotated[Layout | None, typer.Option(
 def _emit(ctx: typer.Context, fmt: ListFormat, output: Any, sheets: list[Sheet], data: Any, *,
           profile_file: Any = None, brief: dict[str, Any] | None = None) -> None:
     """Write the sheets in ``fmt``: pdf here (the form, with the township's profile), the rest by ``emit``."""
-    if fmt in (ListFormat.pdf, ListFormat.xlsx) and (fmt is ListFormat.pdf or profile_file is not None):
-        profile = profile_of(ctx, profile_file)
-        for sheet in sheets:
+    if fmt in (ListFormat.pdf, ListFormat.xlsx) and not all(sheet.profile for sheet in sheets):
+        profile, known = profile_of(ctx, profile_file)
+        for sheet in sheets if fmt is ListFormat.pdf or known else ():
             sheet.profile = sheet.profile or profile
     if fmt is not ListFormat.pdf:
         emit(OutputFormat(fmt.value), output, sheets, data, brief=brief)
@@ -97,15 +97,15 @@ def lists(
                                   department=department, village=village,
                                   include_withdrawn=include_withdrawn)
         campaign_names = names(ledger.catalogue)
+        profile, known = profile_of(ctx, profile_file, ledger)
     if limit:
         result = result.model_copy(update={"hazards": result.hazards[:limit], "measures": result.measures[:limit]})
     chosen = layout or (Layout.form if fmt is ListFormat.pdf else DEFAULT_CLI_LAYOUT)
     if fmt not in (ListFormat.xlsx, ListFormat.pdf):
         chosen = Layout.register  # on screen and in csv/md: the register's columns
-    profile = profile_of(ctx, profile_file)
     sheets = two_lists_sheets(result, campaign_names, profile.name,
                               known_at=result.known_at if known_at is not None else None,
-                              profile=profile if chosen is Layout.form or profile_file else None,
+                              profile=profile if chosen is Layout.form or known else None,
                               layout=chosen.value)
     if fmt is ListFormat.csv and which is Which.both:
         which = Which.hazards
@@ -169,12 +169,8 @@ TARGET_COLUMNS = columns("id:目标编号:28", "campaign:专项:10", "title:整�
                          "goal:目标值:8", "unit:单位:4", "due:期限", "state:状态:8", "source:依据:16")
 
 
-def targets(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, campaign: Campaign = None,
-            fmt: Format = ListFormat.table, output: Output = None, profile_file: ProfileOption = None) -> None:
-    """整治目标完成情况 — every target's value and state (met, on_track, at_risk, missed, no_data)."""
-    with open_ledger(ctx) as ledger:
-        rows = ledger.targets(as_of=as_of, known_at=known_at, campaign=campaign)
-        problems = list(ledger.evaluation_errors)
+def target_records(rows: Any) -> list[dict[str, Any]]:
+    """Target rows for a table, in the clerk's words (states as labels, goals with their comparator)."""
     records = []
     for t in rows:
         record = t.model_dump()
@@ -182,6 +178,16 @@ def targets(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, ca
         record["value"] = None if t.value is None else round(t.value, 2)
         record["state"] = TARGET_STATE_LABELS.get(t.state, t.state)
         records.append(record)
+    return records
+
+
+def targets(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, campaign: Campaign = None,
+            fmt: Format = ListFormat.table, output: Output = None, profile_file: ProfileOption = None) -> None:
+    """整治目标完成情况 — every target's value and state (met, on_track, at_risk, missed, no_data)."""
+    with open_ledger(ctx) as ledger:
+        rows = ledger.targets(as_of=as_of, known_at=known_at, campaign=campaign)
+        problems = list(ledger.evaluation_errors)
+    records = target_records(rows)
     for problem in problems:
         message(f"[yellow]插件出错：{problem}[/yellow]")
     _emit(ctx, fmt, output, [records_sheet("targets", f"整治目标（截至 {as_of or '今天'}）", TARGET_COLUMNS, records)],

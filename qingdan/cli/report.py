@@ -10,11 +10,12 @@ from typing import Annotated, Any
 import typer
 
 from qingdan.cli.common import Campaign, Format, On, Output, clerk_date, done, open_ledger
-from qingdan.cli.export import DEFAULT_CLI_LAYOUT, LayoutOption, ProfileOption, profile_of
+from qingdan.cli.export import Layout, LayoutOption, ProfileOption, profile_of
 from qingdan.cli.output import OutputFormat, columns, emit, message, records_sheet
 from qingdan.cli.views import FIELD_LABELS, label_value, names
 from qingdan.core.domain import CST
 from qingdan.core.errors import InvalidCommand
+from qingdan.core.labels import CHANGE_LABELS, KIND_LABELS, event_label
 from qingdan.core.rows import TwoLists
 from qingdan.io.atomic import OutputPathError, StagedFile, check_output_path
 from qingdan.io.writer import two_lists_sheets, write_workbook
@@ -74,8 +75,9 @@ def submit(
     reason: Annotated[str | None, typer.Option(
         "--reason", help="重新报送的原因，记入台账 — why it is submitted again (recorded)")] = None,
     pdf: Annotated[bool, typer.Option(
-        "--pdf", help="同时写出打印用的报送表 PDF（与 xlsx 同名）— also write the form as a PDF beside the xlsx")] = False,
-    layout: LayoutOption = DEFAULT_CLI_LAYOUT,
+        "--pdf/--no-pdf", help="同时写出打印用的报送表 PDF（与 xlsx 同名，默认写出）"
+                               " — also write the form as a PDF beside the xlsx (default)")] = True,
+    layout: LayoutOption = Layout.form,
     profile_file: ProfileOption = None,
 ) -> None:
     """报送两个清单：记录报送并生成报送表 — record the month's submission and write its workbook.
@@ -88,13 +90,13 @@ def submit(
         raise InvalidCommand("重新报送须说明原因：请加 --reason \"原因\"（如 --reason \"补报漏登的隐患\"），原因记入台账")
     if reason is not None and not resubmit:
         raise InvalidCommand("--reason 只用于重新报送：如确需重新报送，请同时加 --resubmit")
-    profile = profile_of(ctx, profile_file)
-    township = profile.name
     year, month = (int(p) for p in period.split("-"))
     label = _label(period, campaign)
     if output is not None:
         check_output_path(output)  # before opening the ledger: nothing is recorded for a bad path
     with open_ledger(ctx) as ledger:
+        profile, known = profile_of(ctx, profile_file, ledger)
+        township = profile.name
         earlier = _submissions(ledger, period, campaign)
         if earlier and not resubmit:
             last = earlier[-1]
@@ -118,7 +120,7 @@ def submit(
 
         def prepare(lists: TwoLists) -> None:
             """Write the workbook of exactly the lists about to be recorded (again, if re-read)."""
-            form = layout.value == "报送表" or profile_file is not None
+            form = layout.value == "报送表" or known
             with staged.open("wb") as stream:
                 write_workbook(stream, two_lists_sheets(lists, campaign_names, township, layout=layout.value,
                                                         profile=profile if form else None, filled_on=filled_on))
@@ -158,18 +160,32 @@ def submit(
                  + (f" 和 {output.with_suffix('.pdf')}" if pdf else ""))
 
 
-CHANGE_LABELS = {"added": "新增", "changed": "变更", "removed": "删除"}
-LIST_LABELS = {"hazards": "问题隐患", "measures": "制度措施"}
 DIFF_COLUMNS = columns("list:清单:8", "number:编号:20", "change:变化:6", "field:字段:14", "before:报送时:24",
                        "after:现在:24", "events:原因（事后登记的事件）:50")
 
 
 def _event_text(event: dict[str, Any]) -> str:
     recorded = event["recorded_at"].strftime("%Y-%m-%d") if hasattr(event["recorded_at"], "strftime") else event["recorded_at"]
-    text = f"{event['type']}（业务日期 {event['on']}，{recorded} 登记"
+    text = f"{event_label(event['type'])}（业务日期 {event['on']}，{recorded} 登记"
     if event.get("actor"):
         text += f"，{event['actor']}"
     return text + "）"
+
+
+def diff_records(result: Any) -> list[dict[str, Any]]:
+    """A 回头看's differences as table rows, in the clerk's words: one row per changed field."""
+    records = []
+    for d in result.differences:
+        causes = "；".join(_event_text(e) for e in d.events)
+        base = {"list": KIND_LABELS.get(d.list.rstrip("s"), d.list), "number": d.number,
+                "change": CHANGE_LABELS.get(d.change, d.change), "events": causes}
+        if not d.fields:
+            records.append(base)
+        for f in d.fields:
+            records.append(base | {"field": FIELD_LABELS.get(f.field, f.field),
+                                   "before": label_value(f.field, f.before),
+                                   "after": label_value(f.field, f.after)})
+    return records
 
 
 @app.command("diff")
@@ -187,17 +203,7 @@ def diff(
     with open_ledger(ctx) as ledger:
         result = ledger.report_diff(period, campaign=campaign, submission=submission)
         count = len(_submissions(ledger, period, campaign))
-    records = []
-    for d in result.differences:
-        causes = "；".join(_event_text(e) for e in d.events)
-        base = {"list": LIST_LABELS.get(d.list, d.list), "number": d.number,
-                "change": CHANGE_LABELS.get(d.change, d.change), "events": causes}
-        if not d.fields:
-            records.append(base)
-        for f in d.fields:
-            records.append(base | {"field": FIELD_LABELS.get(f.field, f.field),
-                                   "before": label_value(f.field, f.before),
-                                   "after": label_value(f.field, f.after)})
+    records = diff_records(result)
     r = result.report
     of = f"共报送 {count} 次，对比{'最近一次即' if r.submission == count and count > 1 else ''}{_how(r)}"
     if fmt is OutputFormat.table:

@@ -17,6 +17,7 @@ from qingdan.core.labels import (
     MEASURE_FIELD_LABELS,
     MEASURE_STATUS_LABELS,
     TASK_STATUS_LABELS,
+    TOWNSHIP_FIELD_LABELS,
     UNIT_FIELD_LABELS,
     deadline_rule_label,
     event_label,
@@ -109,6 +110,10 @@ def event_text(data: Mapping[str, Any], campaigns: Mapping[str, str] | None = No
     lines = []
     for key, value in data.items():
         if value in (None, [], (), "", {}) or key == "number":
+            continue
+        if key == "profile" and isinstance(value, dict):  # 乡镇信息: one line per field set
+            lines += [f"{TOWNSHIP_FIELD_LABELS.get(k, k)}：{plain(v)}" for k, v in value.items()
+                      if v not in (None, [], (), "")]
             continue
         if key == "deadline_rule" and isinstance(value, dict) and "working_days" in value:
             shown: Any = deadline_rule_label(value, _date(data.get("deadline"))) or plain(value)

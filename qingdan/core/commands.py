@@ -261,6 +261,31 @@ class RecordIndicator(Command):
     value: float = Field(allow_inf_nan=False)
 
 
+class SetProfile(Command):
+    """The township profile printed on every form (a second call replaces the whole profile)."""
+
+    name: str = Field(min_length=1, max_length=50, description="乡镇名称")
+    unit: str | None = Field(default=None, max_length=100, description="填报单位")
+    reviewer: str | None = Field(default=None, max_length=50, description="审核人")
+    preparer: str | None = Field(default=None, max_length=50, description="填表人")
+    phone: str | None = Field(default=None, max_length=50, description="联系电话")
+    departments: tuple[str, ...] = Field(default=(), max_length=200, description="部门")
+
+    @field_validator("departments", mode="after")
+    @classmethod
+    def _departments(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        names = tuple(dict.fromkeys(v.strip() for v in value if v.strip()))
+        if any(len(v) > 50 for v in names):
+            raise ValueError("部门名称过长（最多 50 字）")
+        return names
+
+    def profile(self) -> dict[str, Any]:
+        """The profile as the event stores it (blank fields as None)."""
+        return {"name": self.name, "unit": self.unit or None, "reviewer": self.reviewer or None,
+                "preparer": self.preparer or None, "phone": self.phone or None,
+                "departments": list(self.departments)}
+
+
 class SubmitReport(Command):
     period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
     campaign: str | None = None

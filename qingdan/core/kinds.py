@@ -22,8 +22,8 @@ from .base import Record
 from .clock import CST
 from .domain import Hazard
 from .labels import KIND_LABELS, deadline_rule_label
-from .records import Indicator, Measure, Report, Task, Unit
-from .rows import HazardRow, IndicatorReading, MeasureRow, ReportRow, UnitRow
+from .records import Indicator, Measure, Report, Task, Township, Unit
+from .rows import HazardRow, IndicatorReading, MeasureRow, ReportRow, TownshipProfile, UnitRow
 
 # -- row builders: a folded record as the public row ----------------------------------------------
 
@@ -64,6 +64,10 @@ def unit_row(u: Unit) -> UnitRow:
         registered_on=u.registered_on, closed_on=u.closed_on,
         closed_reason=getattr(u, "closed_reason", None) if u.closed_on else None,
     )
+
+
+def township_profile(t: Township) -> TownshipProfile:
+    return TownshipProfile(**t.profile, set_on=t.set_on, actor=t.set_by)
 
 
 def task_state(t: Task | None) -> dict[str, Any]:
@@ -233,6 +237,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("report", Report, "", lambda r, as_of: report_rows(r),
          lambda r, rows: _columns(r.campaign, r.period),
          lambda rows: REPORT_ROWS.dump_json(rows).decode(), REPORT_ROWS.validate_json),
+    Kind("township", Township, "", lambda t, as_of: township_profile(t), lambda t, row: _columns(),
+         lambda row: row.model_dump_json(), lambda state: TownshipProfile.model_validate_json(state)),
 )
 BY_NAME = {kind.name: kind for kind in KINDS}
 _BY_CLASS = {kind.cls: kind for kind in KINDS}

@@ -63,7 +63,7 @@ FIVE_PART_LABELS = {
 #: By record kind (the view's ``kind`` column and :mod:`qingdan.core.kinds`).
 KIND_LABELS = {
     "hazard": "问题隐患", "measure": "制度措施", "task": "重点任务", "unit": "监管对象",
-    "indicator": "指标", "report": "报送记录",
+    "indicator": "指标", "report": "报送记录", "township": "乡镇信息",
 }
 
 #: How a clerk names each kind of event (``HistoryEntry.type``, the event class's name).
@@ -81,6 +81,8 @@ EVENT_TYPE_LABELS = {
     "Registered": "登记", "AttributesSet": "变更属性", "UnitClosed": "注销",
     # 报送
     "Submitted": "报送", "Resubmitted": "重新报送",
+    # 乡镇信息
+    "Described": "设定乡镇信息", "Redescribed": "修改乡镇信息",
 }
 
 
@@ -127,6 +129,12 @@ UNIT_FIELD_LABELS = {
     "closed_on": "注销日期",
 }
 
+#: The township profile printed on every form (title, 填报单位, signatures), as clerks call its fields.
+TOWNSHIP_FIELD_LABELS = {
+    "name": "乡镇名称", "unit": "填报单位", "reviewer": "审核人", "preparer": "填表人",
+    "phone": "联系电话", "departments": "部门",
+}
+
 #: The arguments of commands, as validation messages name them.
 COMMAND_FIELD_LABELS = {
     **{k: HAZARD_FIELD_LABELS[k] for k in (
@@ -168,6 +176,9 @@ DEADLINE_WHAT_LABELS = {
 }
 
 #: By the kind of a 到期事项 (``DueItem.kind``).
+#: How a row differs between a submission and now (回头看).
+CHANGE_LABELS = {"added": "新增", "changed": "变更", "removed": "删除"}
+
 DUE_KIND_LABELS = {"hazard": "问题隐患", "task": "重点任务", "measure": "制度措施"}
 
 

@@ -18,7 +18,14 @@ from .domain import Hazard
 from .errors import InvalidCommand, NotFound
 from .errors import show as _show
 from .eventlog import EventLog
-from .kinds import hazard_row, indicator_reading, kind_label, measure_row, unit_row
+from .kinds import (
+    hazard_row,
+    indicator_reading,
+    kind_label,
+    measure_row,
+    township_profile,
+    unit_row,
+)
 from .labels import DUE_KIND_LABELS, days_label
 from .queries import (
     LedgerSnapshot,
@@ -30,7 +37,7 @@ from .queries import (
     stats,
     two_lists,
 )
-from .records import Measure, Unit, report_number
+from .records import TOWNSHIP_KEY, Measure, Unit, report_number
 from .reference import fold
 from .rows import (
     DueItem,
@@ -43,6 +50,7 @@ from .rows import (
     ReportRow,
     TargetStatus,
     TaskRow,
+    TownshipProfile,
     TwoLists,
     UnitRow,
 )
@@ -204,6 +212,11 @@ class Queries:
         if not events:
             return None
         return indicator_reading(fold(events, as_of or self.today(), known(known_at)))
+
+    def profile(self, as_of: date | None, known_at: date | datetime | None) -> TownshipProfile | None:
+        events = self._events(TOWNSHIP_KEY)
+        township = fold(events, as_of or self.today(), known(known_at)) if events else None
+        return township_profile(township) if township is not None else None
 
     def history(self, number: str) -> list[HistoryEntry]:
         events: list[Record.Event] = []

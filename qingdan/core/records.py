@@ -1,4 +1,4 @@
-"""Measures, tasks, units, indicator readings and report submissions.
+"""Measures, tasks, units, indicator readings, report submissions and the township profile.
 
 Their events were defined in :mod:`qingdan.core.domain` until the core was split into layers; that
 module still exports them, so events stored under the old topics (``qingdan.core.domain:Measure.Added``)
@@ -392,3 +392,43 @@ class Report(Record):
         for event in events:
             if isinstance(event, (Report.Submitted, Report.Resubmitted)):
                 object.__setattr__(event, "known_at", event.timestamp)
+
+
+# --------------------------------------------------------------------------------------------
+# Township 乡镇信息: the profile every form is printed for
+# --------------------------------------------------------------------------------------------
+
+TOWNSHIP_KEY = "township"
+
+
+class Township(Record):
+    """The one township a ledger belongs to: what titles and the foot of every form print."""
+
+    class Described(Record.Created):
+        number: str
+        profile: dict[str, Any]
+
+        def apply(self, t: Township) -> None:
+            t.number = self.number
+            t.profile = dict(self.profile)
+            t.set_on = self.on
+            t.set_by = self.actor
+
+    class Redescribed(Record.Event):
+        profile: dict[str, Any]
+
+        def apply(self, t: Township) -> None:
+            t.profile = dict(self.profile)
+            t.set_on = self.on
+            t.set_by = self.actor
+
+    @classmethod
+    def describe(cls, *, on: date, actor: str | None, note: str | None, profile: dict[str, Any]) -> Township:
+        return cls._create(cls.Described, id=aggregate_id(TOWNSHIP_KEY), number=TOWNSHIP_KEY, on=on,
+                           actor=actor, note=note, profile=profile)
+
+    def redescribe(self, *, on: date, actor: str | None, note: str | None, profile: dict[str, Any]) -> None:
+        if profile == self.profile:
+            raise InvalidCommand("乡镇信息与台账中已有的相同，没有需要修改的内容")
+        self._check_on(on, self.set_on, "修改乡镇信息", "上次设定日期")
+        self.trigger_event(self.Redescribed, on=on, actor=actor, note=note, profile=profile)

@@ -148,6 +148,25 @@ class IndicatorReading(Row):
     actor: str | None = None
 
 
+class TownshipProfile(Row):
+    """Who the forms are from: the township, its 填报单位, who signs them, a phone, its departments."""
+
+    name: str
+    unit: str | None = None
+    reviewer: str | None = None
+    preparer: str | None = None
+    phone: str | None = None
+    departments: tuple[str, ...] = ()
+    #: when it was set in the ledger, and by whom (None for a profile read from a file)
+    set_on: date | None = None
+    actor: str | None = None
+
+    @property
+    def filing_unit(self) -> str:
+        """The 填报单位 printed under the title (default: the township's 安委办)."""
+        return self.unit or f"{self.name}安全生产委员会办公室"
+
+
 class TwoLists(Row):
     """The 两个清单 as they stood at ``as_of``, as known at ``known_at``."""
 

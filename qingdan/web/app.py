@@ -126,9 +126,10 @@ COMMANDS: list[tuple[str, str, str | None]] = [
     ("/api/units/{number}/close", "close_unit", "number"),
     ("/api/indicators/{target_id}", "record_indicator", "target_id"),
     ("/api/reports", "submit_report", None),
+    ("/api/profile", "set_profile", None),
 ]
 TAGS = {"hazards": "问题隐患", "measures": "制度措施", "tasks": "重点任务", "units": "监管对象",
-        "indicators": "指标", "reports": "报送"}
+        "indicators": "指标", "reports": "报送", "profile": "乡镇信息"}
 
 
 def create_app(url: str | None = None, *, policy: Authoriser | str | os.PathLike[str] | None = None,
@@ -324,6 +325,11 @@ def _add_queries(app: FastAPI, ledger_dep: Any) -> None:
                     submission: Annotated[int | None, Query(ge=1, description="第几次报送，默认最近一次")] = None) -> Any:
         return ledger.report_diff(period, campaign=campaign, submission=submission)
 
+    @get("/api/profile", response_model=rows.TownshipProfile | None, tags=["乡镇信息"],
+         summary="乡镇信息（报表标题、填报单位、签名栏），未设定时为 null")
+    def profile(ledger: L, as_of: AsOf, known_at: KnownAt = None) -> Any:
+        return ledger.profile(as_of=as_of, known_at=known_at_param(known_at))
+
     @get("/api/verify", response_model=VerifyReport, tags=["核验"], summary="核验：哈希链、报送记录与视图")
     def verify(ledger: L) -> Any:
         return ledger.verify_integrity()
@@ -335,4 +341,4 @@ def _add_queries(app: FastAPI, ledger_dep: Any) -> None:
         return EventsPage(events=items, last=items[-1].position if items else after)
 
     _ = (two_lists, due_soon, units, tasks, task_history, indicator, overdue, stats, targets, findings, projection,
-         campaigns, reports, report_diff, verify, events)
+         campaigns, reports, report_diff, profile, verify, events)

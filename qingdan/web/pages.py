@@ -700,10 +700,9 @@ def install_pages(app: FastAPI, *, township: str | None = None) -> None:
         HAZARD_STATUS_LABELS=HAZARD_STATUS_LABELS, MEASURE_STATUS_LABELS=MEASURE_STATUS_LABELS,
         TASK_STATUS_LABELS=TASK_STATUS_LABELS, TARGET_STATE_LABELS=TARGET_STATE_LABELS,
         FIVE_PART_LABELS=FIVE_PART_LABELS, KIND_LABELS=KIND_LABELS, LEVELS=LEVELS,
-        COMMAND_LABELS=COMMAND_LABELS, label=field_label, brand=f"{township} 两个清单台账" if township else DEFAULT_TITLE,
-        township=township,
+        COMMAND_LABELS=COMMAND_LABELS, label=field_label,
     )
-    pages = Pages(env, township or "")
+    pages = Pages(env, township)
     app.state.pages = pages
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages.router())
@@ -742,9 +741,21 @@ def _html_errors(app: FastAPI, pages: Pages) -> None:
 
 
 class Pages:
-    def __init__(self, env: Environment, township: str) -> None:
+    def __init__(self, env: Environment, township: str | None) -> None:
         self.env = env
-        self.township = township
+        self.configured = township  # ``township=`` / $QINGDAN_TOWNSHIP: names the township whatever the ledger says
+
+    def profile(self, request: Request, ledger: Any = None) -> tuple[Any, bool]:
+        """The township profile the header and the forms show: the ledger's own (``qingdan profile
+        set``), named by the configured township when there is one; and whether there is one."""
+        from qingdan.io.profile import load_profile
+
+        if ledger is None:
+            with self.lend(request) as lent:
+                stored = lent.profile()
+        else:
+            stored = ledger.profile()
+        return load_profile(None, township=self.configured, stored=stored), stored is not None
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -756,6 +767,13 @@ class Pages:
     def render(self, request: Request, template: str, *, status: int = 200, viewer: Viewer | None = None,
                **context: Any) -> HTMLResponse:
         flash = unquote(request.cookies.get(FLASH_COOKIE, "")) or None
+        if "township" not in context:
+            try:
+                profile, known = self.profile(request)
+                context["township"] = profile.name if known or self.configured else None
+            except QingdanError:  # the ledger cannot be read: the page says so, the header goes without
+                context["township"] = self.configured
+        context.setdefault("brand", f"{context['township']} 两个清单台账" if context["township"] else DEFAULT_TITLE)
         html = self.env.get_template(template).render(
             request=request, viewer=viewer, flash=flash, path=request.url.path,
             url_with=lambda path=None, **changes: url_with(request, path, **changes), **context)
@@ -947,7 +965,9 @@ class Pages:
                 lists, context, errors = self._filtered_lists(request, ledger, when)
             except QingdanError as error:
                 return self.error(request, viewer, 400, str(error))
-        which = "measures" if request.query_params.get("list") == "measures" else "hazards"
+            profile, known = self.profile(request, ledger)
+        context["township"] = profile.name if known or self.configured else None
+        which = "measures" if request.query_params.get("list") == "measures" else "hazards" if request.query_params.get("list") == "measures" else "hazards"
         rows = lists.measures if which == "measures" else lists.hazards
         pages = max(1, math.ceil(len(rows) / PAGE_SIZE))
         try:
@@ -956,45 +976,49 @@ class Pages:
             page = 1
         shown = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
         title_name = MEASURE_SHEET if which == "measures" else HAZARD_SHEET
-        title = list_title(self.township, title_name, when.as_of, when.title_known_at)
+        township = context.get("township") or ""
+        title = list_title(township, title_name, when.as_of, when.title_known_at)
         return self.render(request, "lists.html", viewer=viewer, when=when, lists=lists, which=which,
                            rows=shown, page=page, pages=pages, first=(page - 1) * PAGE_SIZE, title=title,
                            errors=when.errors + errors, nav="lists", hazard_columns=HAZARD_COLUMNS,
                            measure_columns=MEASURE_COLUMNS, **context)
 
-    def _download(self, request: Request) -> tuple[Any, dict[str, str], When]:
+    def _download(self, request: Request) -> tuple[Any, dict[str, str], When, Any, bool]:
         with self.lend(request) as ledger:
             when = read_when(request, ledger.today())
             lists, context, _ = self._filtered_lists(request, ledger, when)
-        return lists, context["names"], when
+            profile, known = self.profile(request, ledger)
+        return lists, context["names"], when, profile, known
 
     def download_xlsx(self, request: Request) -> Response:
-        lists, names, when = self._download(request)
-        sheets = two_lists_sheets(lists, names, self.township, known_at=when.title_known_at)
+        lists, names, when, profile, known = self._download(request)
+        sheets = two_lists_sheets(lists, names, profile.name, known_at=when.title_known_at,
+                                  profile=profile if known else None)
         stream = io.BytesIO()
         write_workbook(stream, sheets)
-        return self._file(stream.getvalue(), f"{self.township}两个清单_{when.as_of.isoformat()}.xlsx",
+        return self._file(stream.getvalue(), f"{profile.name}两个清单_{when.as_of.isoformat()}.xlsx",
                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
     def download_pdf(self, request: Request) -> Response:
         """The printable 报送表 of both lists, as ``qingdan lists --format pdf`` writes it."""
         from qingdan.io.pdf import write_pdf
 
-        lists, names, when = self._download(request)
-        sheets = two_lists_sheets(lists, names, self.township, known_at=when.title_known_at, layout="报送表")
+        lists, names, when, profile, _ = self._download(request)
+        sheets = two_lists_sheets(lists, names, profile.name, known_at=when.title_known_at, layout="报送表",
+                                  profile=profile)
         stream = io.BytesIO()
         write_pdf(stream, sheets)
-        return self._file(stream.getvalue(), f"{self.township}两个清单_{when.as_of.isoformat()}.pdf",
+        return self._file(stream.getvalue(), f"{profile.name}两个清单_{when.as_of.isoformat()}.pdf",
                           "application/pdf")
 
     def download_csv(self, request: Request) -> Response:
-        lists, names, when = self._download(request)
+        lists, names, when, profile, _ = self._download(request)
         which = 1 if request.query_params.get("list") == "measures" else 0
-        sheet = two_lists_sheets(lists, names, self.township, known_at=when.title_known_at)[which]
+        sheet = two_lists_sheets(lists, names, profile.name, known_at=when.title_known_at)[which]
         text = io.StringIO()
         write_csv(text, sheet)
         return self._file(("\ufeff" + text.getvalue()).encode("utf-8"),  # BOM: Excel reads it
-                          f"{self.township}{sheet.name}_{when.as_of.isoformat()}.csv", "text/csv; charset=utf-8")
+                          f"{profile.name}{sheet.name}_{when.as_of.isoformat()}.csv", "text/csv; charset=utf-8")
 
     @staticmethod
     def _file(body: bytes, filename: str, media_type: str) -> Response:

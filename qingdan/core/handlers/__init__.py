@@ -9,6 +9,7 @@ from .hazards import HazardCommands
 from .measures import MeasureCommands
 from .reports import ReportCommands
 from .tasks import TaskCommands
+from .township import TownshipCommands
 from .units import UnitCommands
 
-__all__ = ["HazardCommands", "MeasureCommands", "ReportCommands", "TaskCommands", "UnitCommands"]
+__all__ = ["HazardCommands", "MeasureCommands", "ReportCommands", "TaskCommands", "TownshipCommands", "UnitCommands"]
