@@ -15,7 +15,8 @@ import typer
 
 import qingdan
 from qingdan.cli.output import OutputFormat
-from qingdan.core.labels import MEASURE_KINDS, VERIFY_METHODS
+from qingdan.core import vocabulary
+from qingdan.core.labels import MEASURE_KINDS
 from qingdan.io.dates import CST, FORMATS_HELP, parse_date, parse_datetime
 
 DEFAULT_DB = "qingdan.db"
@@ -76,41 +77,23 @@ def _word(value: Any, words: Mapping[str, str], what: str) -> str | None:
     return found
 
 
-def _importer_words(name: str, old: str) -> Mapping[str, str]:
-    """The importer's table of synonyms: ``qingdan.io.vocabulary.<name>`` (or, before that module,
-    ``qingdan.io.importer.<old>``) — one vocabulary for import and the command line."""
-    try:
-        from qingdan.io import vocabulary
-
-        return getattr(vocabulary, name)
-    except (ImportError, AttributeError):
-        from qingdan.io import importer
-
-        return getattr(importer, old)
-
-
 def clerk_level(value: Any) -> str | None:
     """``--level``: 一般/重大 and the importer's synonyms (重大隐患、一般事故隐患 …)."""
-    return _word(value, _importer_words("LEVEL_WORDS", "LEVELS"), "隐患等级")
+    return _word(value, vocabulary.LEVEL_WORDS, "隐患等级")
 
 
 def clerk_source(value: Any) -> str | None:
     """``--source``: 自查/检查/督查/督导组移交/举报/其他 and the importer's synonyms (执法检查 …)."""
-    return _word(value, {**_importer_words("SOURCE_WORDS", "SOURCES"), "其它": "其他"}, "隐患来源")
+    return _word(value, vocabulary.SOURCE_WORDS, "隐患来源")
 
 
 def clerk_escalation_level(value: Any) -> str | None:
     """``escalate --level``: 镇/市/省 or 镇级/市级/省级 (the importer's words)."""
-    return _word(value, _importer_words("ESCALATION_WORDS", "ESCALATION_WORDS"), "督办级别")
-
-
-#: 验收方式 as clerks write them. TODO(labels): beside VERIFY_METHODS in qingdan/core/labels.py.
-VERIFY_METHOD_WORDS = {**{m: m for m in VERIFY_METHODS}, "自评验收": "自评", "企业自评": "自评",
-                       "专家验收": "专家", "专家评审": "专家", "政府": "政府验收", "部门验收": "政府验收"}
+    return _word(value, vocabulary.ESCALATION_WORDS, "督办级别")
 
 
 def clerk_method(value: Any) -> str | None:
-    return _word(value, VERIFY_METHOD_WORDS, "验收方式")
+    return _word(value, vocabulary.VERIFY_METHOD_WORDS, "验收方式")
 
 
 def clerk_measure_kind(value: Any) -> str | None:
@@ -118,13 +101,7 @@ def clerk_measure_kind(value: Any) -> str | None:
     if value is None:
         return None
     text = str(value).strip()
-    words = {k: k for k in MEASURE_KINDS} | {"其它": "其他"}
-    try:
-        from qingdan.io.vocabulary import MEASURE_KIND_WORDS
-
-        words |= MEASURE_KIND_WORDS
-    except ImportError:
-        pass
+    words = vocabulary.MEASURE_KIND_WORDS
     if text not in words:
         ends = [k for k in MEASURE_KINDS if k != "其他" and text.endswith(k)]
         if len(ends) == 1:

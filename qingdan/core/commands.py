@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from . import vocabulary as words
 from .errors import InvalidCommand
 from .errors import show as _show
 from .labels import (
@@ -104,6 +105,16 @@ class ReportHazard(Command):
     unit_number: str | None = Field(default=None, pattern=r"^U-\d{5}$")
     number: str | None = Field(default=None, max_length=60)  # keep an existing number (import)
 
+    @field_validator("level", mode="before")
+    @classmethod
+    def _level_word(cls, value: Any) -> Any:
+        return words.canonical(words.LEVEL_WORDS, value)  # 重大隐患 → 重大
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _source_word(cls, value: Any) -> Any:
+        return words.canonical(words.SOURCE_WORDS, value)  # 执法检查 → 检查
+
 
 def _whole_days(value: Any) -> Any:
     if isinstance(value, bool):
@@ -139,6 +150,11 @@ class Escalate(Command):
     level: Literal[ESCALATION_LEVELS] = Field("镇", description="督办级别")  # type: ignore[valid-type]
     doc_no: str | None = Field(default=None, max_length=100)
 
+    @field_validator("level", mode="before")
+    @classmethod
+    def _level_word(cls, value: Any) -> Any:
+        return words.canonical(words.ESCALATION_WORDS, value)  # 市级 → 市
+
 
 class RequestExtension(Command):
     deadline: date | None = None
@@ -173,6 +189,11 @@ class Verify(Command):
     passed: bool
     inspector: str = Field(min_length=1, max_length=100)
     method: Literal[VERIFY_METHODS] = "政府验收"  # type: ignore[valid-type]
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _method_word(cls, value: Any) -> Any:
+        return words.canonical(words.VERIFY_METHOD_WORDS, value)  # 专家评审 → 专家
 
 
 class Close(Command):

@@ -2,7 +2,7 @@
 
 - :mod:`qingdan.io.dates` reads dates as clerks type them;
 - :mod:`qingdan.io.layout` defines the 台账 columns (headers, the variants recognised on import);
-  :mod:`qingdan.io.vocabulary` the other words clerks write for the ledger's words;
+  the other words clerks write for the ledger's words are :mod:`qingdan.core.vocabulary` (shared with the CLI and API);
 - :mod:`qingdan.io.writer` writes print-ready workbooks (the 台账 and 报送表 layouts) and csv,
   :mod:`qingdan.io.pdf` the same forms as PDF, for the township of a :mod:`qingdan.io.profile`;
 - :mod:`qingdan.io.reader` streams xlsx/xls/csv/tab-separated sheets within :mod:`qingdan.io.limits`;

@@ -14,10 +14,7 @@ from datetime import date
 from typing import Any
 
 from qingdan.core.errors import show as _show
-from qingdan.io.dates import parse_date
-from qingdan.io.layout import HAZARD_COLUMNS, MEASURE_COLUMNS
-from qingdan.io.table import Table
-from qingdan.io.vocabulary import (
+from qingdan.core.vocabulary import (
     ESCALATION_WORDS,
     HAZARD_STATUS_WORDS,
     LEVEL_WORDS,
@@ -29,6 +26,9 @@ from qingdan.io.vocabulary import (
     choices,
     word_key,
 )
+from qingdan.io.dates import parse_date
+from qingdan.io.layout import HAZARD_COLUMNS, MEASURE_COLUMNS
+from qingdan.io.table import Table
 
 HAZARD_NUMBER = re.compile(r"^H-([a-z][a-z0-9_]*)-(\d{4})-(\d{4,})$")
 MEASURE_NUMBER = re.compile(r"^M-([a-z][a-z0-9_]*)-(\d{4})-(\d{4,})$")

@@ -1,25 +1,25 @@
-"""The words clerks write in a 台账 for the ledger's codes: one table of synonyms for import.
+"""The words clerks write for the ledger's codes: one table of synonyms for every way in.
 
 The ledger's own words (``一般``/``重大``, ``自查``…, the status labels) come from
-:mod:`qingdan.core.labels`; this module adds only the other ways clerks write them (``重大隐患``,
-``执法检查``, ``已整改``…), so that import and the command line share one vocabulary. Every table
-maps a normalised word (see :func:`word_key`) to the ledger's code or word.
-
-This belongs beside the label tables in ``qingdan.core.labels`` (one table of words); it lives here
-until that module is free to change.
+:mod:`qingdan.core.labels`; this module adds the other ways clerks write them (``重大隐患``,
+``执法检查``, ``已整改``…). The command models take them (so the library, the HTTP API and the
+command line accept ``重大隐患`` for ``重大``), and the importer reads a 台账's cells with them: one
+vocabulary. Every table maps a normalised word (see :func:`word_key`) to the ledger's code or word.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from qingdan.core.labels import (
+from .labels import (
     ESCALATION_LEVELS,
     HAZARD_STATUS_LABELS,
     LEVELS,
     MEASURE_KINDS,
     MEASURE_STATUS_LABELS,
     SOURCES,
+    VERIFY_METHODS,
 )
 
 _SPACE = re.compile(r"[\s\u3000]+")
@@ -94,6 +94,10 @@ ESCALATION_WORDS = _table({level: level for level in ESCALATION_LEVELS} | {
     "镇": ("乡镇", "乡镇级", "镇级挂牌", "街道"), "市": ("县", "县级", "区级", "市县级", "市级挂牌"),
     "省": ("省级挂牌",)})
 
+#: 验收方式 → one of :data:`qingdan.core.labels.VERIFY_METHODS`
+VERIFY_METHOD_WORDS = _table({method: method for method in VERIFY_METHODS}, {
+    "自评": ("自评验收", "企业自评"), "专家": ("专家验收", "专家评审"), "政府验收": ("政府", "部门验收")})
+
 #: Yes and no, as 挂牌督办 and similar columns write them.
 YES_WORDS = frozenset(word_key(w) for w in (
     "是", "有", "√", "✓", "✔", "y", "yes", "true", "1", "已挂牌", "挂牌", "已督办", "督办", "挂牌督办"))
@@ -105,3 +109,11 @@ def choices(table: dict[str, str]) -> str:
     """The Chinese words of a table, for a message: ``一般、重大、一般隐患…`` (the first few)."""
     words = [w for w in table if not w.isascii()]
     return "、".join(words[:12]) + ("…" if len(words) > 12 else "")
+
+
+def canonical(table: dict[str, str], value: Any) -> Any:
+    """The ledger's word for ``value`` when ``table`` knows it, else ``value`` unchanged (for the
+    command model to accept or to refuse, listing the words it takes)."""
+    if isinstance(value, str):
+        return table.get(word_key(value), value)
+    return value
