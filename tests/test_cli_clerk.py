@@ -199,7 +199,7 @@ def test_day_words(db, word, days):
 
     from qingdan.io.dates import CST
 
-    number = qd(db, "hazard", "report", "-c", "fire", "-u", "x", "-d", "y", "--found-on", word).stdout.strip()
+    number = qd(db, "hazard", "report", "-c", "fire", "-u", "x", "-d", "y", "--found-on", word, "--force").stdout.strip()
     assert shown(db, number)["found_on"] == (datetime.now(CST).date() + timedelta(days=days)).isoformat()
 
 

@@ -40,7 +40,7 @@ def ledger_db(tmp_path_factory: pytest.TempPathFactory) -> str:
         result = runner.invoke(app, [
             "--db", db, "hazard", "report", "-c", campaigns[i % 5], "-u", UNITS[i % 5],
             "-d", TEXTS[(i * 3) % 5] * (1 + i % 2), "--found-on", f"2020-09-{i + 1:02d}",
-            "--village", "南阳村", "--level", "重大" if i % 4 == 0 else "一般"])
+            "--village", "南阳村", "--level", "重大" if i % 4 == 0 else "一般", "--force"])
         assert result.exit_code == 0, result.stderr
     runner.invoke(app, ["--db", db, "hazard", "plan", "H-fire-2020-0001", "--deadline", "2020-09-30",
                         "--responsible-unit", "农贸市场", "--on", "2020-09-02"])

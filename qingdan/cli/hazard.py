@@ -30,6 +30,7 @@ from qingdan.cli.common import (
     settings,
 )
 from qingdan.cli.output import OutputFormat, emit, message
+from qingdan.cli.sanity import Force, check_hazard
 from qingdan.cli.views import HAZARD_BRIEF, campaign_names, emit_history, emit_record
 from qingdan.core.domain import FIVE_PART_LABELS, HAZARD_CORRECTABLE
 from qingdan.core.labels import HAZARD_STATUS_LABELS
@@ -107,9 +108,14 @@ def report(
     unit_number: Annotated[str | None, typer.Option(
         "--unit-number", help="已登记单位的编号 U-00001 — registered unit number")] = None,
     note: Note = None,
+    force: Force = False,
 ) -> None:
-    """登记问题隐患 — report a hazard; prints its number (H-fire-2020-0007)."""
+    """登记问题隐患 — report a hazard; prints its number (H-fire-2020-0007).
+
+    排查日期不在专项期间内、或与已登记的隐患疑似重复（同一单位、同样的描述）时不登记并说明原因；确属实的加 --force。
+    """
     with open_ledger(ctx) as ledger:
+        check_hazard(ledger, campaign=campaign, unit=unit, description=description, found_on=found_on, force=force)
         number = ledger.report_hazard(
             campaign=campaign, unit=unit, description=description, level=level, found_on=found_on,
             category=category, village=village, location=location, source=source,
@@ -305,7 +311,10 @@ def withdraw(
     on: On = None,
     note: Note = None,
 ) -> None:
-    """撤销（重复或错误登记；记录保留）— withdraw a duplicate or erroneous entry."""
+    """撤销（重复或错误登记；记录保留）— withdraw a duplicate or erroneous entry.
+
+    撤销日期默认为该隐患的排查日期：按现在所知，它从未出现在任何一天的清单里；按当时所知（--known-at），当时的清单照旧有它。
+    """
     with open_ledger(ctx) as ledger:
         ledger.withdraw(number, reason=reason, on=on, note=note)
     done(number, f"{number} 已撤销")

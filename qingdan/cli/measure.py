@@ -22,6 +22,7 @@ from qingdan.cli.common import (
     open_ledger,
 )
 from qingdan.cli.output import OutputFormat
+from qingdan.cli.sanity import Force, check_measure
 from qingdan.cli.views import campaign_names, emit_history, emit_record
 
 app = typer.Typer(no_args_is_help=True)
@@ -42,9 +43,14 @@ def add(
                                              help="完成时限 — due date")] = None,
     on: On = None,
     note: Note = None,
+    force: Force = False,
 ) -> None:
-    """登记拟制定的制度措施 — plan a measure; prints its number (M-fire-2020-0001)."""
+    """登记拟制定的制度措施 — plan a measure; prints its number (M-fire-2020-0001).
+
+    与该专项已登记的制度措施同名时不登记并说明；确属另一项的加 --force。
+    """
     with open_ledger(ctx) as ledger:
+        check_measure(ledger, campaign=campaign, title=title, force=force)
         number = ledger.add_measure(campaign=campaign, title=title, department=department, kind=kind,
                                     due=due, on=on, note=note)
     done(number, f"已登记制度措施 {number}")

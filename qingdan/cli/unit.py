@@ -19,6 +19,7 @@ from qingdan.cli.common import (
     open_ledger,
 )
 from qingdan.cli.output import OutputFormat, columns, emit, records_sheet
+from qingdan.cli.sanity import Force, check_unit
 from qingdan.cli.views import emit_record, plain
 
 app = typer.Typer(no_args_is_help=True)
@@ -51,10 +52,15 @@ def add(
     attr: Attr = None,
     on: On = None,
     note: Note = None,
+    force: Force = False,
 ) -> None:
-    """登记监管对象 — register a unit; prints its number (U-00001)."""
+    """登记监管对象 — register a unit; prints its number (U-00001).
+
+    与已登记的单位同名（同一村）时不登记并说明；确属另一单位的加 --force。
+    """
     attributes = {k: v for k, v in parse_attributes(attr).items() if v is not None}
     with open_ledger(ctx) as ledger:
+        check_unit(ledger, name=name, village=village, force=force)
         number = ledger.register_unit(name=name, kind=kind, village=village, credit_code=credit_code,
                                       attributes=attributes or None, on=on, note=note)
     done(number, f"已登记监管对象 {number}（{name}）")

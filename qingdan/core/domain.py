@@ -439,7 +439,8 @@ class Hazard(Record):
                            value=value, previous=previous, reason=reason)
 
     def withdraw(self, *, on: date, actor: str | None, note: str | None, reason: str) -> None:
-        self._guard(on, "撤销", step=True)
+        # Any date from the 排查日期 on: an entry made in error is withdrawn from the day it claims.
+        self._guard(on, "撤销")
         self.trigger_event(self.Withdrawn, on=on, actor=actor, note=note, reason=reason)
 
 

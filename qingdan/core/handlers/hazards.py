@@ -98,4 +98,8 @@ class HazardCommands(Handler):
         return plan[field]
 
     def withdraw(self, number: str, c: cmd.Withdraw) -> str:
+        """Withdraw an erroneous or duplicate entry, effective by default from its 排查日期: as known
+        now it never stood in any day's list, as known before the withdrawal it did."""
+        if c.on is None:
+            c = c.model_copy(update={"on": self.uow.get(Hazard, number).found_on})
         return self.uow.act(Hazard, number, "withdraw", c, reason=c.reason)
