@@ -38,7 +38,7 @@ from . import (
     unit,
     verify,
 )
-from .common import Settings
+from .common import Settings, township_name
 
 
 def _debug() -> bool:
@@ -318,9 +318,11 @@ def _root(
     township: Annotated[str, typer.Option(
         "--township", envvar="QINGDAN_TOWNSHIP",
         help="乡镇名称，用于清单标题 — township name for list titles")] = "南阳镇",
+    init: Annotated[bool, typer.Option(
+        "--init", help="在 --db 处新建台账（也可在已存在的空数据库中）— create the ledger at --db")] = False,
 ) -> None:
     """两个清单台账 qingdan — 问题隐患清单 + 制度措施清单, as of any date."""
-    ctx.obj = Settings(db=db, actor=actor, township=township)
+    ctx.obj = Settings(db=db, actor=actor, township=township_name(township), init=init)
 
 
 app.add_typer(hazard.app, name="hazard", help="问题隐患：登记、整改、验收、销号 — hazards from report to closure.")

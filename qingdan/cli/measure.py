@@ -44,7 +44,7 @@ def add(
     note: Note = None,
 ) -> None:
     """登记拟制定的制度措施 — plan a measure; prints its number (M-fire-2020-0001)."""
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         number = ledger.add_measure(campaign=campaign, title=title, department=department, kind=kind,
                                     due=due, on=on, note=note)
     done(number, f"已登记制度措施 {number}")
@@ -59,7 +59,7 @@ def issue(
     note: Note = None,
 ) -> None:
     """印发 — the measure was issued under a document number."""
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         ledger.issue_measure(number, doc_no=doc_no, on=on, note=note)
     done(number, f"{number} 已印发（{doc_no}）")
 
@@ -67,7 +67,7 @@ def issue(
 @app.command("implement")
 def implement(ctx: typer.Context, number: Number, on: On = None, note: Note = None) -> None:
     """落实 — the measure is in force and carried out."""
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         ledger.implement_measure(number, on=on, note=note)
     done(number, f"{number} 已落实")
 
@@ -83,7 +83,7 @@ def revise(
     note: Note = None,
 ) -> None:
     """修订（编号不变，记录修改内容）— revise title or document number."""
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         ledger.revise_measure(number, reason=reason, title=title, doc_no=doc_no, on=on, note=note)
     done(number, f"{number} 已修订")
 
@@ -97,7 +97,7 @@ def repeal(
     note: Note = None,
 ) -> None:
     """废止 — repeal the measure."""
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         ledger.repeal_measure(number, reason=reason, on=on, note=note)
     done(number, f"{number} 已废止")
 

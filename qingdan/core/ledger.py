@@ -23,7 +23,7 @@ from . import commands as cmd
 from .audit import VerifyReport
 from .chain import chain_head
 from .clock import as_known_at, end_of_day, system_now  # noqa: F401  (their old home)
-from .errors import QingdanError
+from .errors import InvalidCommand, QingdanError
 from .eventlog import EventLog
 from .handlers import HazardCommands, MeasureCommands, ReportCommands, TaskCommands, UnitCommands
 from .kinds import kind_of_class
@@ -33,11 +33,15 @@ from .reading import COMMON_FIELDS, Queries  # noqa: F401  (COMMON_FIELDS: its o
 from .records import report_number
 from .spec import Finding
 from .store import (  # noqa: F401  (LedgerApplication, persistence_env: their old home)
+    Create,
     LedgerApplication,
+    check_state,
     creation_lock,
+    describe_location,
     persistence_env,
 )
 from .targets import EvaluationError
+from .text import check_actor, show
 from .view import View, ViewStore
 from .writes import UnitOfWork
 
@@ -87,15 +91,22 @@ class Ledger:
 
     def __init__(self, url: str | None = None, *, actor: str | None = None,
                  clock: Callable[[], datetime] | None = None, catalogue: Any = None,
-                 policy: Authoriser | str | Path | None = None) -> None:
+                 policy: Authoriser | str | Path | None = None, create: Create = True) -> None:
+        try:
+            self.actor = check_actor(actor or os.environ.get("QINGDAN_ACTOR") or _default_actor())
+        except ValueError as error:
+            raise InvalidCommand(f"操作人（--actor）无效：{error}") from None
         env, self.backend = persistence_env(url)
         self.url = url
+        where = describe_location(env, self.backend)
         try:
-            with creation_lock(env, self.backend):
+            with creation_lock(env, self.backend) as conn:
+                check_state(env, self.backend, where, create, conn)
                 self._app = LedgerApplication(env=env)
+        except QingdanError:
+            raise
         except Exception as error:  # a server that is down or a path that cannot be opened
-            raise QingdanError(f"无法打开台账数据库 {url or env.get('SQLITE_DBNAME')}：{error}") from error
-        self.actor = actor or os.environ.get("QINGDAN_ACTOR") or _default_actor()
+            raise QingdanError(f"无法打开台账数据库 {where}：{show(str(error), 300)}") from error
         self.policy = load_policy(policy if policy is not None else os.environ.get("QINGDAN_POLICY") or None)
         self._catalogue = catalogue
         store = ViewStore.for_backend(env, self.backend)
@@ -483,8 +494,8 @@ def _default_actor() -> str:
 
 def open_ledger(url: str | None = None, *, actor: str | None = None,
                 clock: Callable[[], datetime] | None = None, catalogue: Any = None,
-                policy: Authoriser | str | Path | None = None) -> Ledger:
-    """Open (creating if needed) a ledger.
+                policy: Authoriser | str | Path | None = None, create: Create = True) -> Ledger:
+    """Open a ledger (creating it if needed, unless ``create`` says otherwise).
 
     ``url``: a path or ``sqlite:///path`` (default ``$QINGDAN_DB`` or ``./qingdan.db``), or
     ``postgresql://user@host:port/db`` (``?schema=name`` to use a schema). ``clock``: returns the
@@ -492,5 +503,13 @@ def open_ledger(url: str | None = None, *, actor: str | None = None,
     catalogue to use instead of the installed plugins (for hosts and tests). ``policy``: who may
     do what — a TOML file path, or any object with ``authorise(AccessRequest)`` (default
     ``$QINGDAN_POLICY``, else everyone may do everything); see :mod:`qingdan.core.policy`.
+
+    ``create``: ``True`` (default) — create the ledger where there is no database yet or an empty
+    one; ``"new"`` — only where there is none yet (a SQLite file that does not exist, a PostgreSQL
+    schema without tables); ``False`` — the ledger must already exist (raises
+    :class:`~qingdan.core.errors.NoLedger` naming the location, creating nothing). Whatever
+    ``create`` says, a database that holds other tables but no ledger is refused
+    (:class:`~qingdan.core.errors.InvalidCommand`) and left untouched. ``actor`` is checked like
+    every other text (at most 100 characters, no control or format characters).
     """
-    return Ledger(url, actor=actor, clock=clock, catalogue=catalogue, policy=policy)
+    return Ledger(url, actor=actor, clock=clock, catalogue=catalogue, policy=policy, create=create)
