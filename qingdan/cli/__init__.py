@@ -41,6 +41,13 @@ from . import (
 from .common import Settings, township_name
 
 
+def _say(text: str) -> None:
+    """One message on stderr: bounded, and no control or format character reaches the terminal raw."""
+    from .output import terminal_text
+
+    typer.echo(terminal_text(text), err=True)
+
+
 def _debug() -> bool:
     return os.environ.get("QINGDAN_DEBUG") == "1"
 
@@ -238,14 +245,14 @@ def show_usage_error(error: ce.ClickException, argv: list[str] | None = None) ->
         error.show()
         return
     if not isinstance(error, ce.UsageError):
-        typer.echo(f"错误：{_translate(error.format_message())}", err=True)
+        _say(f"错误：{_translate(error.format_message())}")
         return
     ctx = error.ctx
     if ctx is not None:
         usage = ctx.get_usage().replace("Usage:", "用法：").replace("用法： ", "用法：")
         usage = _usage_words(usage)
-        typer.echo(usage, err=True)
-    typer.echo(f"用法错误：{_reason(error, argv)}", err=True)
+        _say(usage)
+    _say(f"用法错误：{_reason(error, argv)}")
     if ctx is not None and ctx.command.get_help_option(ctx) is not None:
         typer.echo(f"查看帮助：{ctx.command_path} --help", err=True)
 
@@ -286,12 +293,17 @@ class QingdanGroup(TyperGroup):
         except QingdanError as error:
             if _debug():
                 raise
-            typer.echo(f"错误：{error}", err=True)
+            _say(f"错误：{error}")
+            raise typer.Exit(1) from None
+        except MemoryError:
+            if _debug():
+                raise
+            _say("错误：输入太大，内存不足，未写入任何数据。请检查输入的文字或文件")
             raise typer.Exit(1) from None
         except Exception as error:
             if _debug():
                 raise
-            typer.echo(f"内部错误：{type(error).__name__}: {error}（设置 QINGDAN_DEBUG=1 查看详情）", err=True)
+            _say(f"内部错误：{type(error).__name__}: {error}（设置 QINGDAN_DEBUG=1 查看详情）")
             raise typer.Exit(1) from None
 
 
@@ -353,10 +365,10 @@ def main() -> None:
     except QingdanError as error:
         if _debug():
             raise
-        typer.echo(f"错误：{error}", err=True)
+        _say(f"错误：{error}")
         sys.exit(1)
     except Exception as error:
         if _debug():
             raise
-        typer.echo(f"内部错误：{type(error).__name__}: {error}（设置 QINGDAN_DEBUG=1 查看详情）", err=True)
+        _say(f"内部错误：{type(error).__name__}: {error}（设置 QINGDAN_DEBUG=1 查看详情）")
         sys.exit(1)

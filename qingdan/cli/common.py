@@ -17,10 +17,10 @@ import qingdan
 from qingdan.cli.output import OutputFormat
 from qingdan.core.commands import EARLIEST, LATEST
 from qingdan.core.errors import NoLedger
+from qingdan.core.labels import MEASURE_KINDS, VERIFY_METHODS
 from qingdan.core.reading import EARLIEST_KNOWN, LATEST_KNOWN
 from qingdan.core.text import bad_characters
 from qingdan.core.text import show as show_text
-from qingdan.core.labels import MEASURE_KINDS, VERIFY_METHODS
 from qingdan.io.dates import CST, FORMATS_HELP, parse_date, parse_datetime
 
 DEFAULT_DB = "qingdan.db"
@@ -251,5 +251,7 @@ Number = Annotated[str, typer.Argument(help="编号，如 H-fire-2020-0007 — t
 
 def done(number: str, message: str) -> None:
     """A command's result: the number on stdout (for scripts), the sentence on stderr (for people)."""
-    typer.echo(number)
-    typer.echo(message, err=True)
+    from qingdan.cli.output import terminal_text
+
+    typer.echo(terminal_text(number))
+    typer.echo(terminal_text(message), err=True)

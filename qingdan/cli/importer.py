@@ -74,7 +74,7 @@ def import_command(
              f"忽略 {ignored} 行（合计、签名、说明、空行等）" if ignored else "", f"共 {events} 个事件"]
     message("；".join(p for p in parts if p) + ("；试运行，未写入任何数据" if dry_run else ""))
     for name in result.sheets_without_table:
-        message(f"[yellow]工作表“{name}”中找不到台账表头，未导入[/yellow]")
+        message(f"工作表“{name}”中找不到台账表头，未导入", style="yellow")
     if dry_run or fmt is not OutputFormat.table:
         title = f"{file.name} {'试导入' if dry_run else '导入'}结果"
         emit(fmt, output, [records_sheet("import", title, PLAN_COLUMNS, records)], records)
