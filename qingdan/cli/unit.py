@@ -18,8 +18,9 @@ from qingdan.cli.common import (
     done,
     open_ledger,
 )
-from qingdan.cli.output import OutputFormat, columns, emit, records_sheet
+from qingdan.cli.output import OutputFormat, columns, emit, message, records_sheet
 from qingdan.cli.views import emit_record, plain
+from qingdan.core.text import name_key
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -55,9 +56,13 @@ def add(
     """登记监管对象 — register a unit; prints its number (U-00001)."""
     attributes = {k: v for k, v in parse_attributes(attr).items() if v is not None}
     with open_ledger(ctx, write=True) as ledger:
+        key = name_key(name)  # 南阳饭店 and 南阳饭店 written in full-width forms are one name
+        same = [u.number for u in ledger.units(include_closed=True) if name_key(u.name) == key]
         number = ledger.register_unit(name=name, kind=kind, village=village, credit_code=credit_code,
                                       attributes=attributes or None, on=on, note=note)
     done(number, f"已登记监管对象 {number}（{name}）")
+    if same:
+        message(f"提示：台账中已有同名的监管对象 {'、'.join(same[:5])}；如为重复登记，请核对", style="yellow")
 
 
 @app.command("set")

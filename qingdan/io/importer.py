@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from qingdan.core.errors import InvalidCommand, QingdanError
-from qingdan.io.cells import Cells, RowError, Wanted, hazard_wanted, measure_wanted
+from qingdan.io.cells import Cells, RowError, Wanted, hazard_wanted, measure_wanted, record_key
 from qingdan.io.layout import HAZARD_COLUMNS, MEASURE_COLUMNS
 from qingdan.io.limits import DEFAULT_LIMITS, FileTooLarge, Limits
 from qingdan.io.plan import (
@@ -160,9 +160,9 @@ class _Matcher:
         self.by_number: dict[str, Any] = {}
         self.by_key: dict[tuple[str, tuple[Any, ...]], list[Any]] = {}
         for h in lists.hazards:
-            self._add("hazards", h.number, h, (h.unit, h.description, h.found_on))
+            self._add("hazards", h.number, h, record_key("hazards", h.campaign, h))
         for m in lists.measures:
-            self._add("measures", m.number, m, (m.campaign, m.title, m.department))
+            self._add("measures", m.number, m, record_key("measures", m.campaign, m))
         self.seen_numbers: dict[str, Wanted] = {}
         self.seen_keys: dict[tuple[str, tuple[Any, ...]], Wanted] = {}
         self.matched: dict[str, Wanted] = {}
