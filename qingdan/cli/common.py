@@ -94,7 +94,7 @@ def _word(value: Any, words: Mapping[str, str], what: str) -> str | None:
     found = words.get(text) or words.get("".join(text.split()).lower())
     if found is None:
         choices = "、".join(dict.fromkeys(k for k in words if not k.isascii()))
-        raise typer.BadParameter(f"无法识别的{what}“{text}”，可填：{choices}")
+        raise typer.BadParameter(f"无法识别的{what}“{show_text(text)}”，可填：{choices}")
     return found
 
 
@@ -172,9 +172,9 @@ def clerk_campaign(value: Any) -> str | None:
         return found[0]
     known = "、".join(f"{c.name}（{cid}）" for cid, c in campaigns.items())
     if found:
-        raise typer.BadParameter(f"“{text}”可指多个专项：" + "、".join(
+        raise typer.BadParameter(f"“{show_text(text)}”可指多个专项：" + "、".join(
             f"{campaigns[cid].name}（{cid}）" for cid in found) + "，请写全称或 id")
-    raise typer.BadParameter(f"未知的专项“{text}”；可用：{known}")
+    raise typer.BadParameter(f"未知的专项“{show_text(text)}”；可用：{known}")
 
 
 def clerk_datetime(value: Any) -> date | datetime | None:
