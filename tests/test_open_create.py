@@ -121,14 +121,26 @@ def qd(url: str, *args: str):
 
 
 @pytest.mark.parametrize("read", [["lists"], ["hazard", "show", "H-fire-2024-0001"], ["unit", "list"],
-                                  ["verify"], ["rebuild"], ["report", "list"], ["export", "-f", "jsonl"],
-                                  ["import", "--dry-run", "x.xlsx"]])
+                                  ["verify"], ["rebuild"], ["report", "list"], ["export", "-f", "jsonl"]])
 def test_cli_reads_of_a_mistyped_path_fail_and_create_nothing(tmp_path: Path, read):
     url = str(tmp_path / "mistyped.db")
     result = qd(url, *read)
     assert result.exit_code == 1, result.stderr
     assert "没有台账" in result.stderr and url in result.stderr and "内部错误" not in result.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_cli_import_dry_run_without_a_ledger_checks_against_an_empty_one(tmp_path: Path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["单位名称", "隐患描述", "排查日期", "专项"])
+    book.active.append(["南阳饭店", "灭火器过期", "2024-03-01", "消防"])
+    book.save(tmp_path / "t.xlsx")
+    url = str(tmp_path / "new.db")
+    result = qd(url, "import", "--dry-run", str(tmp_path / "t.xlsx"))
+    assert result.exit_code == 0 and "未写入" in result.stderr, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.xlsx"]
 
 
 def test_cli_writes_create_only_at_a_new_path_or_with_init(ledger_url: str, tmp_path: Path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,12 +45,15 @@ def settings(ctx: typer.Context) -> Settings:
 
 
 @contextmanager
-def open_ledger(ctx: typer.Context, *, write: bool = False, **kwargs: Any) -> Iterator[qingdan.Ledger]:
+def open_ledger(ctx: typer.Context, *, write: bool = False, or_empty: bool = False,
+                **kwargs: Any) -> Iterator[qingdan.Ledger]:
     """The ledger of ``--db`` (or $QINGDAN_DB, or ./qingdan.db), closed afterwards.
 
     A read (``write`` false) needs a ledger there and creates nothing; a write creates one only
     where nothing exists yet (a new file, a PostgreSQL schema without tables), or with ``--init``
     also in an empty database. A database holding other tables is refused either way.
+    ``or_empty``: a read where there is no ledger gets an empty one in a temporary folder, removed
+    afterwards (``import --dry-run`` before the first import).
     """
     s = settings(ctx)
     url = s.db or os.environ.get("QINGDAN_DB") or DEFAULT_DB
@@ -57,6 +61,11 @@ def open_ledger(ctx: typer.Context, *, write: bool = False, **kwargs: Any) -> It
     try:
         ledger = qingdan.open_ledger(url, actor=s.actor, create=create, **kwargs)
     except NoLedger as error:
+        if or_empty and not write:
+            with tempfile.TemporaryDirectory(prefix="qingdan-") as folder, qingdan.open_ledger(
+                    str(Path(folder) / "empty.db"), actor=s.actor, **kwargs) as empty:
+                yield empty
+            return
         hint = "；新建台账：登记等写入命令会在新路径上建立台账，或加 --init" if not write and not s.init else ""
         raise NoLedger(f"{error}{hint}") from None
     with ledger:
