@@ -65,6 +65,16 @@ COMMANDS = [
     ["report", "list", "--period", "V"],
     ["task", "progress", "fire.1", "--text", "V"],
     ["overdue", "--as-of", "V"],
+    ["hazard", "list", "-u", "V"],
+    ["hazard", "list", "-t", "V", "--limit", "3"],
+    ["hazard", "list", "--limit", "V"],
+    ["hazard", "list", "--found-from", "V"],
+    ["hazard", "list", "--columns", "V"],
+    ["hazard", "plan", NUMBER, "--funds", "V"],
+    ["hazard", "correct", NUMBER, "--field", "V", "--value", "x", "--reason", "笔误"],
+    ["hazard", "correct", NUMBER, "--field", "单位名称", "--value", "V", "--reason", "笔误"],
+    ["remind", "--within", "V"],
+    ["stats", "--known-at", "V"],
 ]
 READ_BACK = [["lists"], ["hazard", "show", NUMBER], ["hazard", "history", NUMBER], ["unit", "list"],
              ["lists", "-f", "md"], ["lists", "-f", "csv"]]
@@ -110,7 +120,7 @@ def check_output(result, what: object) -> None:
     assert len(shown) < 200_000, (what, len(shown))  # an echoed value is cut, never repeated whole
 
 
-@settings(max_examples=45, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(command=st.sampled_from(COMMANDS), value=VALUES)
 def test_hostile_values_never_crash_nor_reach_the_terminal(ledger_file: Path, tmp_path: Path, command, value):
