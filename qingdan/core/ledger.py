@@ -23,7 +23,7 @@ from . import commands as cmd
 from .audit import VerifyReport
 from .chain import chain_head
 from .clock import as_known_at, end_of_day, system_now  # noqa: F401  (their old home)
-from .errors import InvalidCommand, QingdanError
+from .errors import InvalidCommand
 from .eventlog import EventLog
 from .handlers import HazardCommands, MeasureCommands, ReportCommands, TaskCommands, UnitCommands
 from .kinds import kind_of_class
@@ -35,13 +35,12 @@ from .spec import Finding
 from .store import (  # noqa: F401  (LedgerApplication, persistence_env: their old home)
     Create,
     LedgerApplication,
-    check_state,
     creation_lock,
-    describe_location,
+    open_event_store,
     persistence_env,
 )
 from .targets import EvaluationError
-from .text import check_actor, show
+from .text import check_actor
 from .view import View, ViewStore
 from .writes import UnitOfWork
 
@@ -98,15 +97,7 @@ class Ledger:
             raise InvalidCommand(f"操作人（--actor）无效：{error}") from None
         env, self.backend = persistence_env(url)
         self.url = url
-        where = describe_location(env, self.backend)
-        try:
-            with creation_lock(env, self.backend) as conn:
-                check_state(env, self.backend, where, create, conn)
-                self._app = LedgerApplication(env=env)
-        except QingdanError:
-            raise
-        except Exception as error:  # a server that is down or a path that cannot be opened
-            raise QingdanError(f"无法打开台账数据库 {where}：{show(str(error), 300)}") from error
+        self._app = open_event_store(env, self.backend, create)
         self.policy = load_policy(policy if policy is not None else os.environ.get("QINGDAN_POLICY") or None)
         self._catalogue = catalogue
         store = ViewStore.for_backend(env, self.backend)

@@ -30,6 +30,9 @@ from eventsourcing.persistence import Notification, StoredEvent, Transcoder, Tra
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteTransaction
 
+from .errors import InvalidCommand, NoLedger, QingdanError
+from .text import show
+
 #: ``restamp(last)``: called under the log's write lock with the last stored event (None for an empty
 #: log); returns the stored events to insert.
 Restamp = Callable[[Notification | None], Sequence[StoredEvent]]
@@ -297,8 +300,6 @@ def check_state(env: dict[str, str], backend: str, where: str, create: Create, c
     """Refuse to open what is not a ledger (or, with ``create`` false, no ledger at all); nothing is
     created or changed when this raises. Called under :func:`creation_lock` (``conn``: its
     connection on PostgreSQL)."""
-    from .errors import InvalidCommand, NoLedger
-
     if create not in (True, False, "new"):
         raise ValueError(f"create must be True, False or 'new', not {create!r}")
     for attempt in range(20):
@@ -325,3 +326,17 @@ def check_state(env: dict[str, str], backend: str, where: str, create: Create, c
     if state.kind == "empty":
         raise NoLedger(f"{where} 是一个空数据库，里面没有台账：请检查 --db；要在此新建台账请加 --init")
     raise NoLedger(f"{where} 处没有台账（{'文件不存在' if backend == 'sqlite' else '模式中没有任何表'}）：请检查 --db 路径")
+
+
+def open_event_store(env: dict[str, str], backend: str, create: Create) -> LedgerApplication:
+    """The event store at ``env`` once :func:`check_state` allows it (under :func:`creation_lock`);
+    a location that cannot be opened is a :class:`QingdanError` naming it."""
+    where = describe_location(env, backend)
+    try:
+        with creation_lock(env, backend) as conn:
+            check_state(env, backend, where, create, conn)
+            return LedgerApplication(env=env)
+    except QingdanError:
+        raise
+    except Exception as error:  # a server that is down or a path that cannot be opened
+        raise QingdanError(f"无法打开台账数据库 {where}：{show(str(error), 300)}") from error
