@@ -239,7 +239,7 @@ def describe_location(env: dict[str, str], backend: str) -> str:
         where = f"PostgreSQL {env['POSTGRES_HOST']}:{env['POSTGRES_PORT']}/{env['POSTGRES_DBNAME']}"
         return f"{where}（模式 {schema}）" if schema else where
     name = env["SQLITE_DBNAME"]
-    return "内存数据库" if "mode=memory" in name or name == ":memory:" else name
+    return "内存数据库" if "mode=memory" in name or name == ":memory:" else show(name, 300)
 
 
 def _sqlite_state(name: str) -> StoreState:
@@ -250,8 +250,11 @@ def _sqlite_state(name: str) -> StoreState:
         uri = name
     else:
         path = Path(name)
-        if not path.exists():
-            return StoreState("absent")
+        try:
+            if not path.exists():
+                return StoreState("absent")
+        except OSError as error:  # a name too long …
+            return StoreState("not-a-database", (error.strerror or str(error),))
         if path.is_dir():
             return StoreState("not-a-database", ("这是一个文件夹",))
         uri = f"file:{quote(str(path.resolve()))}?mode=ro"

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from qingdan.core.errors import InvalidCommand
+from qingdan.core.errors import InvalidCommand, show
 
 
 class OutputPathError(InvalidCommand):
@@ -36,7 +36,14 @@ def check_output_path(path: str | os.PathLike[str]) -> Path:
     """
     if not str(path).strip():
         raise OutputPathError("未给出要写入的文件名")
-    target = Path(path)
+    try:
+        return _checked(Path(path), path)
+    except OSError as error:  # a name too long, a path through a file …
+        raise OutputPathError(f"无法写入 {show(str(path), 80)}：{error.strerror or error}") from None
+
+
+def _checked(target: Path, path: str | os.PathLike[str]) -> Path:
+    """:func:`check_output_path` without its guard against the file system's own errors."""
     if target.is_symlink():
         raise OutputPathError(f"无法写入 {path}：这是一个符号链接（快捷方式），为安全起见不写入它所指的文件。"
                               "请写出实际的文件路径，或先删除该链接")
