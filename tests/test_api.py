@@ -130,7 +130,7 @@ LIFE: list[tuple[str, str | None, dict[str, Any] | None]] = [
     ("recheck", H1, {"passed": True, "inspector": "赵六"}),
     ("reopen", H1, {"reason": "回头看发现通道再次堵塞"}),
     ("correct", H1, {"field": "location", "value": "东侧消防通道", "reason": "补充隐患部位"}),
-    ("withdraw", H1, {"reason": "与另一条重复登记", "note": "合并至新登记"}),
+    ("withdraw", H1, {"reason": "与另一条重复登记", "note": "合并至新登记", "on": "2020-10-20"}),
     ("report_hazard", None, {"campaign": "fire", "unit": "北街群租房", "description": "电动车室内充电",
                              "category": "群租房", "found_on": "2020-09-02", "on": "2020-09-02"}),
     ("plan_rectification", H2, {"responsible_unit": "北街社区", "deadline": "2020-09-30", "on": "2020-09-02"}),

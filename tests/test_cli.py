@@ -14,6 +14,7 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+import qingdan
 from qingdan.cli import app
 
 runner = CliRunner()
@@ -21,7 +22,9 @@ runner = CliRunner()
 
 @pytest.fixture
 def db(tmp_path: Path) -> str:
-    return str(tmp_path / "cli.db")
+    path = str(tmp_path / "cli.db")
+    qingdan.open_ledger(path).disconnect()  # reads need a ledger (they never create one)
+    return path
 
 
 def qd(db: str, *args: str, code: int | None = 0):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import qingdan
 from qingdan.cli import app
 
 runner = CliRunner()
@@ -15,7 +16,9 @@ runner = CliRunner()
 
 @pytest.fixture
 def db(tmp_path: Path) -> str:
-    return str(tmp_path / "clerk.db")
+    path = str(tmp_path / "clerk.db")
+    qingdan.open_ledger(path).disconnect()  # reads need a ledger (they never create one)
+    return path
 
 
 def qd(db: str, *args: str, code: int | None = 0):

@@ -127,7 +127,7 @@ def test_withdrawal_keeps_the_hazard_in_history_and_ends_its_life(ledger, clock)
     clock.set("2020-09-01 10:00")
     n = ledger.report_hazard(campaign="fire", unit="某厂", description="重复登记")
     clock.set("2020-09-02 10:00")
-    ledger.withdraw(n, reason="与 H-fire-2020-0001 重复")
+    ledger.withdraw(n, reason="与 H-fire-2020-0001 重复", on=date(2020, 9, 2))  # default: its 排查日期
     h = ledger.hazard(n)
     assert (h.status, h.withdrawn_on) == ("withdrawn", date(2020, 9, 2))
     assert ledger.hazard(n, as_of=date(2020, 9, 1)).status == "reported"

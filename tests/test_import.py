@@ -140,8 +140,7 @@ def test_cli_import_dry_run_then_import_then_again_creates_nothing(tmp_path):
     planned = json.loads(dry.stdout)
     assert [p["number"] for p in planned] == ["H-fire-2020-0001", "H-fire-2020-0002"]
     assert "未写入" in dry.stderr
-    empty = runner.invoke(app, ["--db", db, "lists", "--list", "hazards", "-f", "json"])
-    assert json.loads(empty.stdout) == []
+    assert not Path(db).exists()  # a dry run creates no ledger either
     first = runner.invoke(app, ["--db", db, "import", str(path)])
     assert first.exit_code == 0 and "已登记问题隐患 2 条" in first.stderr
     again = runner.invoke(app, ["--db", db, "import", str(path)])
@@ -227,3 +226,18 @@ def test_rows_without_numbers_match_existing_records_on_import(ledger, tmp_path)
     result = import_file(ledger, path, campaign="fire")
     assert [r.number for r in result.created] == ["H-fire-2020-0002"]
     assert len(result.skipped) == 1
+
+
+def test_full_width_look_alike_is_the_same_record(ledger, tmp_path):
+    """Names are compared after NFKC (qingdan.core.text.name_key): ＡＢＣ饭店 is the 台账's ABC饭店, and a
+    zero-width space hidden in a name is refused, naming row and column (no second copy either way)."""
+    number = ledger.report_hazard(campaign="fire", unit="ＡＢＣ饭店", description="灭火器过期 ",
+                                  found_on="2020-09-01", on="2020-09-01")
+    header = ["单位名称", "隐患描述", "排查日期", "专项"]
+    same = write_xlsx(tmp_path / "same.xlsx", [header, ["ABC饭店", "灭火器过期", "2020-09-01", "消防"]])
+    result = import_file(ledger, same)
+    assert not result.created and [p.number for p in result.updated] == [number]
+    hidden = write_xlsx(tmp_path / "hidden.xlsx", [header, ["南阳\u200b饭店", "灭火器过期", "2020-09-01", "消防"]])
+    with pytest.raises(ImportRejected, match="第 4 行【单位名称】.*U\\+200B"):
+        import_file(ledger, hidden)
+    assert [h.number for h in ledger.two_lists().hazards] == [number]

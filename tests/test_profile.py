@@ -85,9 +85,9 @@ def test_the_cli_sets_shows_and_every_form_prints_the_ledgers_profile(tmp_path, 
     monkeypatch.delenv("QINGDAN_PROFILE", raising=False)
     monkeypatch.chdir(tmp_path)
     db = str(tmp_path / "cli.db")
+    assert "首次设定须写明乡镇名称" in qd(db, "profile", "set", "--reviewer", "李强", code=2).stderr
     missing = qd(db, "profile", "show", code=1)
     assert "还没有乡镇信息" in missing.stderr
-    assert "首次设定须写明乡镇名称" in qd(db, "profile", "set", "--reviewer", "李强", code=2).stderr
     (tmp_path / "p.toml").write_text(PROFILE, encoding="utf-8")
     qd(db, "profile", "set", "p.toml", "--on", "2020-07-01")
     qd(db, "profile", "set", "--phone", "0571-87654321")  # the rest is kept

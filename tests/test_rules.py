@@ -129,7 +129,7 @@ def test_extension_rules(ledger, hazard):
 def test_reopen_only_a_closed_hazard_and_never_a_withdrawn_one(ledger, hazard):
     rejected(ledger, lambda: ledger.reopen(hazard, reason="回头看"), "只有已销号的隐患可以反销号")
     ledger.withdraw(hazard, reason="重复")
-    rejected(ledger, lambda: ledger.reopen(hazard, reason="回头看"), "已于 2020-09-10 撤销")
+    rejected(ledger, lambda: ledger.reopen(hazard, reason="回头看"), "已于 2020-09-01 撤销")  # its 排查日期
 
 
 def test_corrections_are_checked_like_the_original_fields(ledger, hazard):

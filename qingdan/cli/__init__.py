@@ -39,7 +39,14 @@ from . import (
     unit,
     verify,
 )
-from .common import Settings
+from .common import Settings, township_name
+
+
+def _say(text: str) -> None:
+    """One message on stderr: bounded, and no control or format character reaches the terminal raw."""
+    from .output import terminal_text
+
+    typer.echo(terminal_text(text), err=True)
 
 
 def _debug() -> bool:
@@ -239,14 +246,14 @@ def show_usage_error(error: ce.ClickException, argv: list[str] | None = None) ->
         error.show()
         return
     if not isinstance(error, ce.UsageError):
-        typer.echo(f"错误：{_translate(error.format_message())}", err=True)
+        _say(f"错误：{_translate(error.format_message())}")
         return
     ctx = error.ctx
     if ctx is not None:
         usage = ctx.get_usage().replace("Usage:", "用法：").replace("用法： ", "用法：")
         usage = _usage_words(usage)
-        typer.echo(usage, err=True)
-    typer.echo(f"用法错误：{_reason(error, argv)}", err=True)
+        _say(usage)
+    _say(f"用法错误：{_reason(error, argv)}")
     if ctx is not None and ctx.command.get_help_option(ctx) is not None:
         typer.echo(f"查看帮助：{ctx.command_path} --help", err=True)
 
@@ -287,12 +294,17 @@ class QingdanGroup(TyperGroup):
         except QingdanError as error:
             if _debug():
                 raise
-            typer.echo(f"错误：{error}", err=True)
+            _say(f"错误：{error}")
+            raise typer.Exit(1) from None
+        except MemoryError:
+            if _debug():
+                raise
+            _say("错误：输入太大，内存不足，未写入任何数据。请检查输入的文字或文件")
             raise typer.Exit(1) from None
         except Exception as error:
             if _debug():
                 raise
-            typer.echo(f"内部错误：{type(error).__name__}: {error}（设置 QINGDAN_DEBUG=1 查看详情）", err=True)
+            _say(f"内部错误：{type(error).__name__}: {error}（设置 QINGDAN_DEBUG=1 查看详情）")
             raise typer.Exit(1) from None
 
 
@@ -319,9 +331,11 @@ def _root(
     township: Annotated[str, typer.Option(
         "--township", envvar="QINGDAN_TOWNSHIP",
         help="乡镇名称，用于清单标题 — township name for list titles")] = "南阳镇",
+    init: Annotated[bool, typer.Option(
+        "--init", help="在 --db 处新建台账（也可在已存在的空数据库中）— create the ledger at --db")] = False,
 ) -> None:
     """两个清单台账 qingdan — 问题隐患清单 + 制度措施清单, as of any date."""
-    ctx.obj = Settings(db=db, actor=actor, township=township)
+    ctx.obj = Settings(db=db, actor=actor, township=township_name(township), init=init)
 
 
 app.add_typer(hazard.app, name="hazard", help="问题隐患：登记、整改、验收、销号 — hazards from report to closure.")
@@ -353,10 +367,10 @@ def main() -> None:
     except QingdanError as error:
         if _debug():
             raise
-        typer.echo(f"错误：{error}", err=True)
+        _say(f"错误：{error}")
         sys.exit(1)
     except Exception as error:
         if _debug():
             raise
-        typer.echo(f"内部错误：{type(error).__name__}: {error}（设置 QINGDAN_DEBUG=1 查看详情）", err=True)
+        _say(f"内部错误：{type(error).__name__}: {error}（设置 QINGDAN_DEBUG=1 查看详情）")
         sys.exit(1)

@@ -33,7 +33,7 @@ def campaigns(fmt: Format = OutputFormat.table, output: Output = None) -> None:
                      "hazard_categories": list(c.hazard_categories), "source": c.source,
                      "plugin": catalogue.owner("campaign", c.id)})
     for problem in catalogue.errors:
-        message(f"[yellow]{problem}[/yellow]")
+        message(f"{problem}", style="yellow")
     emit(fmt, output, [records_sheet("campaigns", "专项整治", CAMPAIGN_COLUMNS, rows)], rows)
 
 
@@ -43,7 +43,7 @@ def plugins(fmt: Format = OutputFormat.table, output: Output = None) -> None:
     rows = [{"name": p.name, "version": p.version, "hooks": list(p.hooks), "campaign": p.campaign,
              "distribution": p.distribution} for p in catalogue.plugins]
     for problem in catalogue.errors:
-        message(f"[yellow]{problem}[/yellow]")
+        message(f"{problem}", style="yellow")
     emit(fmt, output, [records_sheet("plugins", "插件", PLUGIN_COLUMNS, rows)], rows)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,7 +17,12 @@ import typer
 import qingdan
 from qingdan.cli.output import OutputFormat
 from qingdan.core import vocabulary
+from qingdan.core.commands import EARLIEST, LATEST
+from qingdan.core.errors import NoLedger
 from qingdan.core.labels import MEASURE_KINDS
+from qingdan.core.reading import EARLIEST_KNOWN, LATEST_KNOWN
+from qingdan.core.text import bad_characters
+from qingdan.core.text import show as show_text
 from qingdan.io.dates import CST, FORMATS_HELP, parse_date, parse_datetime
 
 DEFAULT_DB = "qingdan.db"
@@ -29,6 +35,7 @@ class Settings:
     db: str | None = None
     actor: str | None = None
     township: str = "南阳镇"
+    init: bool = False
 
 
 def settings(ctx: typer.Context) -> Settings:
@@ -39,11 +46,30 @@ def settings(ctx: typer.Context) -> Settings:
 
 
 @contextmanager
-def open_ledger(ctx: typer.Context, **kwargs: Any) -> Iterator[qingdan.Ledger]:
-    """The ledger of ``--db`` (or $QINGDAN_DB, or ./qingdan.db), closed afterwards."""
+def open_ledger(ctx: typer.Context, *, write: bool = False, or_empty: bool = False,
+                **kwargs: Any) -> Iterator[qingdan.Ledger]:
+    """The ledger of ``--db`` (or $QINGDAN_DB, or ./qingdan.db), closed afterwards.
+
+    A read (``write`` false) needs a ledger there and creates nothing; a write creates one only
+    where nothing exists yet (a new file, a PostgreSQL schema without tables), or with ``--init``
+    also in an empty database. A database holding other tables is refused either way.
+    ``or_empty``: a read where there is no ledger gets an empty one in a temporary folder, removed
+    afterwards (``import --dry-run`` before the first import).
+    """
     s = settings(ctx)
     url = s.db or os.environ.get("QINGDAN_DB") or DEFAULT_DB
-    with qingdan.open_ledger(url, actor=s.actor, **kwargs) as ledger:
+    create: Any = True if s.init else ("new" if write else False)
+    try:
+        ledger = qingdan.open_ledger(url, actor=s.actor, create=create, **kwargs)
+    except NoLedger as error:
+        if or_empty and not write:
+            with tempfile.TemporaryDirectory(prefix="qingdan-") as folder, qingdan.open_ledger(
+                    str(Path(folder) / "empty.db"), actor=s.actor, **kwargs) as empty:
+                yield empty
+            return
+        hint = "；新建台账：登记等写入命令会在新路径上建立台账，或加 --init" if not write and not s.init else ""
+        raise NoLedger(f"{error}{hint}") from None
+    with ledger:
         yield ledger
 
 
@@ -57,12 +83,17 @@ def clerk_date(value: Any) -> date | None:
     if value is None or isinstance(value, date):
         return value
     word = str(value).strip()
+    if not word:
+        raise typer.BadParameter("日期不能为空（不写这个选项即为默认值）")
     if word in DAY_WORDS:
         return datetime.now(CST).date() + timedelta(days=DAY_WORDS[word])
     try:
-        return parse_date(value)
+        day = parse_date(value)
     except ValueError as error:
-        raise typer.BadParameter(str(error)) from None
+        raise typer.BadParameter(show_text(str(error), 120)) from None
+    if day is not None and not EARLIEST <= day <= LATEST:
+        raise typer.BadParameter(f"日期 {day} 不合理（应在 {EARLIEST.year} 年至 {LATEST.year} 年之间）")
+    return day
 
 
 def _word(value: Any, words: Mapping[str, str], what: str) -> str | None:
@@ -73,7 +104,7 @@ def _word(value: Any, words: Mapping[str, str], what: str) -> str | None:
     found = words.get(text) or words.get("".join(text.split()).lower())
     if found is None:
         choices = "、".join(dict.fromkeys(k for k in words if not k.isascii()))
-        raise typer.BadParameter(f"无法识别的{what}“{text}”，可填：{choices}")
+        raise typer.BadParameter(f"无法识别的{what}“{show_text(text)}”，可填：{choices}")
     return found
 
 
@@ -127,18 +158,47 @@ def clerk_campaign(value: Any) -> str | None:
         return found[0]
     known = "、".join(f"{c.name}（{cid}）" for cid, c in campaigns.items())
     if found:
-        raise typer.BadParameter(f"“{text}”可指多个专项：" + "、".join(
+        raise typer.BadParameter(f"“{show_text(text)}”可指多个专项：" + "、".join(
             f"{campaigns[cid].name}（{cid}）" for cid in found) + "，请写全称或 id")
-    raise typer.BadParameter(f"未知的专项“{text}”；可用：{known}")
+    raise typer.BadParameter(f"未知的专项“{show_text(text)}”；可用：{known}")
 
 
 def clerk_datetime(value: Any) -> date | datetime | None:
+    """``--known-at``: a moment or a date, between 1990 and 2199 (what a ledger can hold)."""
     if value is None or isinstance(value, date):
         return value
+    if not str(value).strip():
+        raise typer.BadParameter("时间不能为空（不写这个选项即为全部已登记的内容）")
     try:
-        return parse_datetime(value)
-    except ValueError as error:
-        raise typer.BadParameter(f"{error}；时间可写作 2020-12-25T18:00 或 2020-12-25") from None
+        moment = parse_datetime(value)
+    except (ValueError, OverflowError) as error:
+        raise typer.BadParameter(f"{show_text(str(error), 120)}；时间可写作 2020-12-25T18:00 或 2020-12-25") from None
+    if moment is not None and not EARLIEST_KNOWN.year <= moment.year < LATEST_KNOWN.year:
+        raise typer.BadParameter(f"时间 {moment.isoformat()} 超出可用范围"
+                                 f"（{EARLIEST_KNOWN.year} 年至 {LATEST_KNOWN.year - 1} 年）")
+    return moment
+
+
+#: The longest ``--township``.
+TOWNSHIP_MAX = 50
+
+
+def township_name(value: str) -> str:
+    """``--township``: a name (it titles the lists and names the report files); a usage error for
+    control or format characters, folder separators or more than :data:`TOWNSHIP_MAX` characters."""
+    text = value.strip()
+    problem = None
+    if not text:
+        problem = "不能为空"
+    elif len(text) > TOWNSHIP_MAX:
+        problem = f"太长（共 {len(text)} 字，最多 {TOWNSHIP_MAX} 字）"
+    elif bad_characters(text):
+        problem = f"含有不可见的控制字符或格式字符（{'、'.join(bad_characters(text)[:5])}）"
+    elif any(ch in text for ch in '/\\:*?"<>|') or ".." in text:
+        problem = "不能含有 / \\ : * ? \" < > | 或 ..（它也用作报送文件的文件名）"
+    if problem:
+        raise typer.BadParameter(f"乡镇名称“{show_text(text)}”{problem}", param_hint="--township")
+    return text
 
 
 DATE_HELP = f"可写作 {FORMATS_HELP}、今天、昨天、前天"
@@ -177,5 +237,7 @@ Number = Annotated[str, typer.Argument(help="编号，如 H-fire-2020-0007 — t
 
 def done(number: str, message: str) -> None:
     """A command's result: the number on stdout (for scripts), the sentence on stderr (for people)."""
-    typer.echo(number)
-    typer.echo(message, err=True)
+    from qingdan.cli.output import terminal_text
+
+    typer.echo(terminal_text(number))
+    typer.echo(terminal_text(message), err=True)

@@ -62,7 +62,7 @@ def demo(
     message(f"已建立 {db}：{result.units} 个监管对象、{result.hazards} 条问题隐患、{result.measures} 项制度措施、"
             f"{result.events} 次登记、报送 {len(result.reports)} 期两个清单，用时 {time.monotonic() - started:.1f} 秒")
     for problem in result.rejected[:10]:
-        message(f"[yellow]演示数据被拒绝：{problem}[/yellow]")
+        message(f"演示数据被拒绝：{problem}", style="yellow")
     if show:
         workbook = _workbook_path(db, before)
         show_demo(db, Console(), workbook=workbook)

@@ -19,6 +19,7 @@ from qingdan.cli.output import message, to_json
 from qingdan.cli.views import names
 from qingdan.io.atomic import atomic_write, check_output_path
 from qingdan.io.profile import PROFILE_ENV, Profile, load_profile
+from qingdan.io.safe import safe_file_name
 from qingdan.io.writer import DEFAULT_LAYOUT, two_lists_sheets, write_csv, write_workbook
 
 
@@ -108,7 +109,8 @@ def export(
     Files are written whole or not at all (a temporary file beside, then renamed onto, the target).
     """
     if fmt in (ExportFormat.xlsx, ExportFormat.pdf) and output is None:
-        output = Path(f"{settings(ctx).township}两个清单_{(as_of or date.today()).isoformat()}.{fmt.value}")
+        name = safe_file_name(f"{settings(ctx).township}两个清单_{(as_of or date.today()).isoformat()}")
+        output = Path(f"{name}.{fmt.value}")
     if output is not None:
         check_output_path(output)  # before reading anything: a bad path is the clerk's to fix first
     with open_ledger(ctx) as ledger:

@@ -114,7 +114,7 @@ def report(
 
     排查日期不在专项期间内、或与已登记的隐患疑似重复（同一单位、同样的描述）时不登记并说明原因；确属实的加 --force。
     """
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         check_hazard(ledger, campaign=campaign, unit=unit, description=description, found_on=found_on, force=force)
         number = ledger.report_hazard(
             campaign=campaign, unit=unit, description=description, level=level, found_on=found_on,
@@ -137,7 +137,7 @@ def plan(
     note: Note = None,
 ) -> None:
     """制定整改方案（五到位任意几项）— record any of the five parts of the rectification."""
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         ledger.plan_rectification(number, responsible_unit=responsible_unit,
                                   responsible_person=responsible_person, measures=measures,
                                   funds=funds, contingency=contingency, on=on, note=note,
@@ -161,7 +161,7 @@ def escalate(
     note: Note = None,
 ) -> None:
     """挂牌督办 — list the hazard for supervision."""
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         ledger.escalate(number, supervisor=supervisor, level=level, doc_no=doc_no, on=on, note=note)
     done(number, f"{number} 已挂牌督办（{level}级，{supervisor}）")
 
@@ -179,7 +179,7 @@ def extend(
     note: Note = None,
 ) -> None:
     """申请延期 — request a later deadline."""
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         ledger.request_extension(number, reason=reason, on=on, note=note, **deadline.keywords())
         asked = ledger.hazard(number, as_of=on).extension_pending if deadline.working_days else deadline.date
     days = f"{deadline.working_days}个工作日，" if deadline.working_days else ""
@@ -195,7 +195,7 @@ def decide_extension(
     note: Note = None,
 ) -> None:
     """审批延期申请 — approve or refuse the pending extension."""
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         ledger.decide_extension(number, approved=approved, on=on, note=note)
     done(number, f"{number} 的延期申请已{'批准' if approved else '不予批准'}")
 
@@ -209,7 +209,7 @@ def progress(
     note: Note = None,
 ) -> None:
     """报告整改进展 — note progress of the rectification."""
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         ledger.report_progress(number, text=text, on=on, note=note)
     done(number, f"已记录 {number} 的整改进展")
 
@@ -223,7 +223,7 @@ def complete(
     note: Note = None,
 ) -> None:
     """整改完成，待验收 — rectification done, awaiting verification."""
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         ledger.complete_rectification(number, cost=cost, on=on, note=note)
     done(number, f"{number} 整改完成，待验收")
 
@@ -241,7 +241,7 @@ def verify(
     note: Note = None,
 ) -> None:
     """验收 — verify the rectification (a failed one returns it to 整改中)."""
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         ledger.verify(number, passed=passed, inspector=inspector, method=method, on=on, note=note)
     done(number, f"{number} 验收{'通过，可销号' if passed else '不通过，退回整改中'}")
 
@@ -249,7 +249,7 @@ def verify(
 @app.command("close")
 def close(ctx: typer.Context, number: Number, on: On = None, note: Note = None) -> None:
     """销号 — close a hazard whose rectification passed verification."""
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         ledger.close(number, on=on, note=note)
     done(number, f"{number} 已销号")
 
@@ -263,7 +263,7 @@ def reopen(
     note: Note = None,
 ) -> None:
     """反销号 — reopen a closed hazard found not fixed (回头看)."""
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         ledger.reopen(number, reason=reason, on=on, note=note)
     done(number, f"{number} 已反销号，退回整改中")
 
@@ -298,7 +298,7 @@ def correct(
             raise typer.BadParameter(f"“{value}”不是数字", param_hint="--value") from None
     elif field == "inspectors":
         parsed = [p for p in value.replace("，", "、").replace(",", "、").split("、") if p]
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         ledger.correct(number, field=field, value=parsed, reason=reason, on=on, note=note)
     done(number, f"已更正 {number} 的 {HAZARD_CORRECTABLE.get(field, field)}")
 
@@ -315,7 +315,7 @@ def withdraw(
 
     撤销日期默认为该隐患的排查日期：按现在所知，它从未出现在任何一天的清单里；按当时所知（--known-at），当时的清单照旧有它。
     """
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         ledger.withdraw(number, reason=reason, on=on, note=note)
     done(number, f"{number} 已撤销")
 
@@ -441,6 +441,6 @@ def recheck(
     note: Note = None,
 ) -> None:
     """回头看复查 — re-inspect a closed hazard (a failed one is reopened, 整改中 again)."""
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         ledger.recheck(number, passed=passed, inspector=inspector, method=method, on=on, note=note)
     done(number, f"{number} 回头看复查{'通过' if passed else '不通过，已反销号退回整改中'}")

@@ -61,7 +61,7 @@ def import_command(
     已在台账中的隐患（按隐患编号，或单位名称+隐患描述+排查日期）如表中状态、日期、期限等有变化，导入为相应的
     整改完成、验收、销号、更正等事件；--on 为表中没有日期的更改（更正、整改方案、挂牌督办）的业务日期，默认今天。
     """
-    with open_ledger(ctx) as ledger, import_progress() as update:
+    with open_ledger(ctx, write=not dry_run, or_empty=dry_run) as ledger, import_progress() as update:
         result = import_file(ledger, file, campaign=campaign, dry_run=dry_run, on=on, progress=update)
     records = list(rows_of(result))
     verb = "将登记" if dry_run else "已登记"
@@ -74,7 +74,7 @@ def import_command(
              f"忽略 {ignored} 行（合计、签名、说明、空行等）" if ignored else "", f"共 {events} 个事件"]
     message("；".join(p for p in parts if p) + ("；试运行，未写入任何数据" if dry_run else ""))
     for name in result.sheets_without_table:
-        message(f"[yellow]工作表“{name}”中找不到台账表头，未导入[/yellow]")
+        message(f"工作表“{name}”中找不到台账表头，未导入", style="yellow")
     if dry_run or fmt is not OutputFormat.table:
         title = f"{file.name} {'试导入' if dry_run else '导入'}结果"
         emit(fmt, output, [records_sheet("import", title, PLAN_COLUMNS, records)], records)

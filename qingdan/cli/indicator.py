@@ -20,7 +20,7 @@ def record(
     note: Note = None,
 ) -> None:
     """填报指标值 — record the value of a target that is reported rather than computed."""
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         ledger.record_indicator(target_id, value=value, on=on, note=note)
     done(target_id, f"已填报 {target_id} = {value:g}")
 

@@ -189,7 +189,7 @@ def targets(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, ca
         problems = list(ledger.evaluation_errors)
     records = target_records(rows)
     for problem in problems:
-        message(f"[yellow]插件出错：{problem}[/yellow]")
+        message(f"插件出错：{problem}", style="yellow")
     _emit(ctx, fmt, output, [records_sheet("targets", f"整治目标（截至 {as_of or '今天'}）", TARGET_COLUMNS, records)],
           [t.model_dump(mode="json") for t in rows], profile_file=profile_file)
 
@@ -211,7 +211,7 @@ def check(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, camp
     found = sorted((f for f in found if severity is None or f.severity == severity),
                    key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.check, f.subject))
     for problem in problems:
-        message(f"[yellow]插件出错：{problem}[/yellow]")
+        message(f"插件出错：{problem}", style="yellow")
     if fmt is ListFormat.table:
         message(f"发现 {len(found)} 个问题")
     _emit(ctx, fmt, output, [records_sheet("findings", f"检查发现（截至 {as_of or '今天'}）", FINDING_COLUMNS,

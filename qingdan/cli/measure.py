@@ -49,7 +49,7 @@ def add(
 
     与该专项已登记的制度措施同名时不登记并说明；确属另一项的加 --force。
     """
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         check_measure(ledger, campaign=campaign, title=title, force=force)
         number = ledger.add_measure(campaign=campaign, title=title, department=department, kind=kind,
                                     due=due, on=on, note=note)
@@ -65,7 +65,7 @@ def issue(
     note: Note = None,
 ) -> None:
     """印发 — the measure was issued under a document number."""
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         ledger.issue_measure(number, doc_no=doc_no, on=on, note=note)
     done(number, f"{number} 已印发（{doc_no}）")
 
@@ -73,7 +73,7 @@ def issue(
 @app.command("implement")
 def implement(ctx: typer.Context, number: Number, on: On = None, note: Note = None) -> None:
     """落实 — the measure is in force and carried out."""
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         ledger.implement_measure(number, on=on, note=note)
     done(number, f"{number} 已落实")
 
@@ -89,7 +89,7 @@ def revise(
     note: Note = None,
 ) -> None:
     """修订（编号不变，记录修改内容）— revise title or document number."""
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         ledger.revise_measure(number, reason=reason, title=title, doc_no=doc_no, on=on, note=note)
     done(number, f"{number} 已修订")
 
@@ -103,7 +103,7 @@ def repeal(
     note: Note = None,
 ) -> None:
     """废止 — repeal the measure."""
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         ledger.repeal_measure(number, reason=reason, on=on, note=note)
     done(number, f"{number} 已废止")
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from qingdan.core.text import terminal_safe
 from qingdan.io.atomic import atomic_write, check_output_path
 from qingdan.io.layout import Column
 from qingdan.io.writer import MEASURE_SHEET, Sheet, csv_text, write_csv, write_workbook
@@ -47,9 +48,22 @@ def stderr() -> Console:
     return Console(stderr=True)
 
 
-def message(text: str) -> None:
-    """A message for people: always on stderr, so stdout stays data."""
-    stderr().print(text, highlight=False)
+def message(text: str, *, style: str | None = None) -> None:
+    """A message for people: always on stderr, so stdout stays data. The text is never read as
+    markup and its control and format characters are shown escaped (:func:`terminal_text`)."""
+    stderr().print(terminal_text(text), highlight=False, markup=False, emoji=False, style=style)
+
+
+#: The most of one message written to the terminal (an echoed value is cut long before this).
+MESSAGE_MAX = 4000
+
+
+def terminal_text(text: str, limit: int = MESSAGE_MAX) -> str:
+    """``text`` as it may reach a terminal: at most ``limit`` characters (cut before anything
+    else), no ESC or other control or format character raw (:func:`qingdan.core.text.terminal_safe`)."""
+    if len(text) > limit:
+        text = text[:limit] + f"…（共 {len(text)} 字）"
+    return terminal_safe(text)
 
 
 def columns(*specs: str) -> tuple[Column, ...]:
@@ -105,10 +119,12 @@ def emit(fmt: OutputFormat, output: Path | None, sheets: Sequence[Sheet], data: 
         write_workbook(output, sheets)
     elif fmt is OutputFormat.csv:
         if output is None:
+            buffer = io.StringIO()
             for i, sheet in enumerate(sheets):
                 if i:
-                    sys.stdout.write("\n")
-                write_csv(sys.stdout, sheet, title=len(sheets) > 1)
+                    buffer.write("\n")
+                write_csv(buffer, sheet, title=len(sheets) > 1)
+            sys.stdout.write(terminal_safe(buffer.getvalue()))  # the file keeps the data; a screen never gets ESC
         else:
             with atomic_write(output, "w", encoding="utf-8-sig", newline="") as stream:  # BOM: Excel reads it
                 for i, sheet in enumerate(sheets):
@@ -135,11 +151,11 @@ def _write_text(output: Path | None, text: str) -> None:
 def _markdown(sheet: Sheet) -> str:
     lines = []
     if sheet.title:
-        lines += [f"## {sheet.title}", ""]
+        lines += [f"## {terminal_safe(sheet.title)}", ""]
     lines.append("| " + " | ".join(c.header for c in sheet.columns) + " |")
     lines.append("|" + "|".join("---" for _ in sheet.columns) + "|")
     for values in sheet.rows:
-        cells = [csv_text(v).replace("|", "\\|").replace("\n", " ") for v in values]
+        cells = [terminal_safe(csv_text(v)).replace("|", "\\|").replace("\n", " ") for v in values]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -332,9 +348,9 @@ def _print_tables(stream: Any, sheets: Sequence[Sheet], brief: dict[str, Sequenc
         keys = brief.get(sheet.name)
         shown = [(i, c) for i, c in enumerate(sheet.columns) if keys is None or c.key in keys]
         headers = [c.header for _, c in shown]
-        cells = [[csv_text(values[i]) for i, _ in shown] for values in sheet.rows]
+        cells = [[terminal_safe(csv_text(values[i])) for i, _ in shown] for values in sheet.rows]
         kept, widths = _fit(headers, cells, [c.key for _, c in shown], width)
-        table = Table(title=sheet.title, header_style="bold" if terminal else None,
+        table = Table(title=terminal_safe(sheet.title) if sheet.title else None, header_style="bold" if terminal else None,
                       box=box.HEAVY_HEAD if terminal else box.SQUARE, title_style=None, safe_box=True,
                       caption_justify="left", caption_style=None)
         for index, size in zip(kept, widths, strict=True):

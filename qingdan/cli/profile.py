@@ -53,7 +53,7 @@ def set_profile(
     if not given:
         raise typer.BadParameter("请给出乡镇信息文件，或用 --name、--unit 等选项写明要设定的项目",
                                  param_hint="FILE")
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         current = ledger.profile()
         kept = current.model_dump(exclude={"set_on", "actor"}) if current is not None else {}
         fields = {**kept, **given}

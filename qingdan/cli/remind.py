@@ -16,6 +16,7 @@ from qingdan.cli.output import OutputFormat, columns, emit, message
 from qingdan.core.labels import DUE_KIND_LABELS, days_label
 from qingdan.core.reading import reminder_notices
 from qingdan.core.rows import DueItem, ReminderNotice
+from qingdan.core.text import terminal_safe
 from qingdan.io.atomic import atomic_write, check_output_path
 from qingdan.io.writer import Sheet, chinese_date
 
@@ -115,7 +116,7 @@ def _emit(fmt: RemindFormat, output: Path | None, notices: list[ReminderNotice],
     if fmt is RemindFormat.md:
         text = _markdown(notices, title)
         if output is None:
-            typer.echo(text, nl=False)
+            typer.echo(terminal_safe(text), nl=False)
         else:
             with atomic_write(output, "w", encoding="utf-8") as stream:
                 stream.write(text)

@@ -13,11 +13,14 @@ from qingdan.cli.common import Campaign, Format, On, Output, clerk_date, done, o
 from qingdan.cli.export import Layout, LayoutOption, ProfileOption, profile_of
 from qingdan.cli.output import OutputFormat, columns, emit, message, records_sheet
 from qingdan.cli.views import FIELD_LABELS, label_value, names
+from qingdan.core.commands import EARLIEST, LATEST
 from qingdan.core.domain import CST
 from qingdan.core.errors import InvalidCommand
 from qingdan.core.labels import CHANGE_LABELS, KIND_LABELS, event_label
 from qingdan.core.rows import TwoLists
+from qingdan.core.text import show as show_text
 from qingdan.io.atomic import OutputPathError, StagedFile, check_output_path
+from qingdan.io.safe import safe_file_name
 from qingdan.io.writer import two_lists_sheets, write_workbook
 
 app = typer.Typer(no_args_is_help=True)
@@ -28,7 +31,9 @@ DUE_DAY = 25
 def _period(value: str) -> str:
     match = re.fullmatch(r"(\d{4})[-/.年]?(\d{1,2})月?", value.strip())
     if not match or not 1 <= int(match.group(2)) <= 12:
-        raise typer.BadParameter(f"报送期次应写作 YYYY-MM（如 2020-09），收到“{value}”")
+        raise typer.BadParameter(f"报送期次应写作 YYYY-MM（如 2020-09），收到“{show_text(value)}”")
+    if not EARLIEST.year <= int(match.group(1)) <= LATEST.year:
+        raise typer.BadParameter(f"报送期次 {show_text(value)} 不合理（年份应在 {EARLIEST.year} 至 {LATEST.year} 之间）")
     return f"{match.group(1)}-{int(match.group(2)):02d}"
 
 
@@ -94,7 +99,7 @@ def submit(
     label = _label(period, campaign)
     if output is not None:
         check_output_path(output)  # before opening the ledger: nothing is recorded for a bad path
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         profile, known = profile_of(ctx, profile_file, ledger)
         township = profile.name
         earlier = _submissions(ledger, period, campaign)
@@ -108,7 +113,7 @@ def submit(
             raise InvalidCommand(f"{label}尚未报送过，无需重新报送：请去掉 --resubmit 和 --reason 再报送")
         if output is None:
             suffix = (f"_{campaign}" if campaign else "") + (f"_第{len(earlier) + 1}次报送" if earlier else "")
-            output = Path(f"{township}两个清单_{period}{suffix}.xlsx")
+            output = Path(safe_file_name(f"{township}两个清单_{period}{suffix}") + ".xlsx")
         staged = StagedFile(output)  # checks the path: a bad one stops here, before anything is recorded
         staged_pdf = StagedFile(output.with_suffix(".pdf")) if pdf else None
         if as_of is None:

@@ -1,7 +1,7 @@
 """Sanity with a way through: what is legal but probably a slip is refused unless ``--force``.
 
 A hazard found before its campaign began or after it ended, a hazard that looks like one already
-registered (same campaign, unit and description, after :func:`~qingdan.core.vocabulary.name_key`),
+registered (same campaign, unit and description, after :func:`~qingdan.core.text.name_key`),
 a unit or a measure registered twice: the ledger would take them, a clerk seldom means them. The
 command says why and how to go on (``--force``); with ``--force`` it says the same as a warning and
 records the entry. Nothing is written when it refuses.
@@ -16,7 +16,7 @@ import typer
 
 from qingdan.cli.output import message
 from qingdan.core.errors import InvalidCommand
-from qingdan.core.vocabulary import name_key
+from qingdan.core.text import name_key
 
 Force = Annotated[bool, typer.Option(
     "--force", help="确认无误，仍然登记（日期不在专项期间内、疑似重复时）— record it anyway")]

@@ -38,7 +38,9 @@ def is_loopback(host: str) -> bool:
 
 
 def _fail(text: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"错误：{text}", err=True)
+    from qingdan.cli.output import terminal_text
+
+    typer.echo(terminal_text(f"错误：{text}"), err=True)
     return typer.Exit(code)
 
 

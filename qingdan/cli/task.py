@@ -48,7 +48,7 @@ def progress(
     note: Note = None,
 ) -> None:
     """报告任务进展 — report progress on a task."""
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         number = ledger.report_task_progress(task_id, text=text, percent=percent, period=period, on=on, note=note)
     done(number, f"已记录任务 {number} 的进展")
 
@@ -57,6 +57,6 @@ def progress(
 def complete(ctx: typer.Context, task_id: TaskId, period: Period = None, on: On = None,
              note: Note = None) -> None:
     """任务完成 — the task is done (for a recurring task, in one period)."""
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         number = ledger.complete_task(task_id, period=period, on=on, note=note)
     done(number, f"任务 {number} 已完成")

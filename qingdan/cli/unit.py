@@ -59,7 +59,7 @@ def add(
     与已登记的单位同名（同一村）时不登记并说明；确属另一单位的加 --force。
     """
     attributes = {k: v for k, v in parse_attributes(attr).items() if v is not None}
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         check_unit(ledger, name=name, village=village, force=force)
         number = ledger.register_unit(name=name, kind=kind, village=village, credit_code=credit_code,
                                       attributes=attributes or None, on=on, note=note)
@@ -73,7 +73,7 @@ def set_attributes(ctx: typer.Context, number: Number, attr: Attr = None, on: On
     attributes = parse_attributes(attr)
     if not attributes:
         raise typer.BadParameter("至少给出一个 --attr 名称=值", param_hint="--attr")
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         ledger.set_unit_attributes(number, attributes=attributes, on=on, note=note)
     done(number, f"已变更 {number} 的属性")
 
@@ -87,7 +87,7 @@ def close(
     note: Note = None,
 ) -> None:
     """注销监管对象 — close a unit."""
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         ledger.close_unit(number, reason=reason, on=on, note=note)
     done(number, f"{number} 已注销")
 

@@ -44,9 +44,9 @@ def verify(
             "label:问题:12", "position:事件序号:10", "number:编号:20", "message:说明:80"), shown)
         emit(fmt, output, [sheet], data)
     if result.ok:
-        message("[green]✓ 台账完整：哈希链、报送记录与视图均一致[/green]")
+        message("✓ 台账完整：哈希链、报送记录与视图均一致", style="green")
     else:
-        message(f"[red]✗ 发现 {len(problems)} 处问题[/red]")
+        message(f"✗ 发现 {len(problems)} 处问题", style="red")
         raise typer.Exit(1)
 
 

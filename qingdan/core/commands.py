@@ -6,12 +6,12 @@ field, and nothing is written.
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from . import text as _text
 from . import vocabulary as words
 from .errors import InvalidCommand
 from .errors import show as _show
@@ -30,17 +30,11 @@ FIELD_LABELS = COMMAND_FIELD_LABELS
 
 EARLIEST = date(1990, 1, 1)
 LATEST = date(2099, 12, 31)
-ALLOWED_CONTROLS = {"\n", "\t"}
+ALLOWED_CONTROLS = _text.ALLOWED_CONTROLS
 
 
 def _check_text(value: str) -> None:
-    if value.isprintable():  # the usual case, checked in C
-        return
-    bad = sorted({hex(ord(ch)) for ch in value
-                  if (unicodedata.category(ch) in ("Cc", "Cs", "Co") and ch not in ALLOWED_CONTROLS)
-                  or ch in "\u2028\u2029\ufeff"})
-    if bad:
-        raise ValueError(f"含有不可见的控制字符（{'、'.join(bad[:5])}），请删去后重试")
+    _text.check_text(value)  # the one rule: qingdan.core.text
 
 
 def _check_date(value: date) -> None:

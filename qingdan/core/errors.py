@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from .text import show  # noqa: F401  (its old home)
 
 
 class QingdanError(Exception):
@@ -20,6 +20,11 @@ class NotFound(QingdanError):
     """Raised when a hazard, measure, task, unit, target or report number does not exist in the ledger."""
 
 
+class NoLedger(NotFound):
+    """Raised when the database named holds no ledger (a path that does not exist, an empty database)
+    and the ledger was opened with ``create=False`` (reads); nothing was created."""
+
+
 class Conflict(QingdanError):
     """Raised when another writer changed the same record first and a retry could not resolve it."""
 
@@ -30,10 +35,3 @@ class PermissionDenied(QingdanError):
 
 class PluginError(QingdanError):
     """Raised when a plugin is broken (duplicate ids, misspelt hooks, a hook that raised)."""
-
-
-def show(value: Any, limit: int = 40) -> str:
-    """An input value as a clerk can read it in a message: control characters visible, long text cut."""
-    text = value if isinstance(value, str) else repr(value)
-    text = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
-    return text if len(text) <= limit else text[:limit] + f"…（共 {len(text)} 字）"

@@ -21,7 +21,7 @@ from typing import Any
 from . import commands as cmd
 from . import rows
 from .clock import as_known_at, end_of_day, system_now  # noqa: F401  (their old home)
-from .errors import QingdanError
+from .errors import InvalidCommand
 from .eventlog import EventLog
 from .facade import LedgerReads
 from .handlers import (
@@ -38,11 +38,14 @@ from .queries import ReportDiff
 from .reading import COMMON_FIELDS, Queries  # noqa: F401  (COMMON_FIELDS: its old home)
 from .records import report_number
 from .store import (  # noqa: F401  (LedgerApplication, persistence_env: their old home)
+    Create,
     LedgerApplication,
     creation_lock,
+    open_event_store,
     persistence_env,
 )
 from .targets import EvaluationError
+from .text import check_actor
 from .view import View, ViewStore
 from .writes import UnitOfWork
 
@@ -92,15 +95,14 @@ class Ledger(LedgerReads):
 
     def __init__(self, url: str | None = None, *, actor: str | None = None,
                  clock: Callable[[], datetime] | None = None, catalogue: Any = None,
-                 policy: Authoriser | str | Path | None = None) -> None:
+                 policy: Authoriser | str | Path | None = None, create: Create = True) -> None:
+        try:
+            self.actor = check_actor(actor or os.environ.get("QINGDAN_ACTOR") or _default_actor())
+        except ValueError as error:
+            raise InvalidCommand(f"操作人（--actor）无效：{error}") from None
         env, self.backend = persistence_env(url)
         self.url = url
-        try:
-            with creation_lock(env, self.backend):
-                self._app = LedgerApplication(env=env)
-        except Exception as error:  # a server that is down or a path that cannot be opened
-            raise QingdanError(f"无法打开台账数据库 {url or env.get('SQLITE_DBNAME')}：{error}") from error
-        self.actor = actor or os.environ.get("QINGDAN_ACTOR") or _default_actor()
+        self._app = open_event_store(env, self.backend, create)
         self.policy = load_policy(policy if policy is not None else os.environ.get("QINGDAN_POLICY") or None)
         self._catalogue = catalogue
         store = ViewStore.for_backend(env, self.backend)
@@ -370,8 +372,8 @@ def _default_actor() -> str:
 
 def open_ledger(url: str | None = None, *, actor: str | None = None,
                 clock: Callable[[], datetime] | None = None, catalogue: Any = None,
-                policy: Authoriser | str | Path | None = None) -> Ledger:
-    """Open (creating if needed) a ledger.
+                policy: Authoriser | str | Path | None = None, create: Create = True) -> Ledger:
+    """Open a ledger (creating it if needed, unless ``create`` says otherwise).
 
     ``url``: a path or ``sqlite:///path`` (default ``$QINGDAN_DB`` or ``./qingdan.db``), or
     ``postgresql://user@host:port/db`` (``?schema=name`` to use a schema). ``clock``: returns the
@@ -379,5 +381,13 @@ def open_ledger(url: str | None = None, *, actor: str | None = None,
     catalogue to use instead of the installed plugins (for hosts and tests). ``policy``: who may
     do what — a TOML file path, or any object with ``authorise(AccessRequest)`` (default
     ``$QINGDAN_POLICY``, else everyone may do everything); see :mod:`qingdan.core.policy`.
+
+    ``create``: ``True`` (default) — create the ledger where there is no database yet or an empty
+    one; ``"new"`` — only where there is none yet (a SQLite file that does not exist, a PostgreSQL
+    schema without tables); ``False`` — the ledger must already exist (raises
+    :class:`~qingdan.core.errors.NoLedger` naming the location, creating nothing). Whatever
+    ``create`` says, a database that holds other tables but no ledger is refused
+    (:class:`~qingdan.core.errors.InvalidCommand`) and left untouched. ``actor`` is checked like
+    every other text (at most 100 characters, no control or format characters).
     """
-    return Ledger(url, actor=actor, clock=clock, catalogue=catalogue, policy=policy)
+    return Ledger(url, actor=actor, clock=clock, catalogue=catalogue, policy=policy, create=create)

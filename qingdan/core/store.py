@@ -16,16 +16,22 @@ leave a gap or, on SQLite, deadlock against it.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
-from urllib.parse import parse_qs, unquote, urlparse
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import parse_qs, quote, unquote, urlparse
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification, StoredEvent, Transcoder, Transcoding
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteTransaction
+
+from .errors import InvalidCommand, NoLedger, QingdanError
+from .text import show
 
 #: ``restamp(last)``: called under the log's write lock with the last stored event (None for an empty
 #: log); returns the stored events to insert.
@@ -209,14 +215,15 @@ def persistence_env(url: str | None) -> tuple[dict[str, str], str]:
 
 
 @contextmanager
-def creation_lock(env: dict[str, str], backend: str) -> Iterator[None]:
+def creation_lock(env: dict[str, str], backend: str) -> Iterator[Any]:
     """Serialise eventsourcing's table creation between processes opening one PostgreSQL database.
 
     Its ``CREATE … IF NOT EXISTS`` statements race in the system catalogues ("tuple concurrently
-    updated") when several processes start at once; an advisory lock makes them take turns.
+    updated") when several processes start at once; an advisory lock makes them take turns. Yields
+    the connection holding the lock on PostgreSQL (None on SQLite).
     """
     if backend != "postgres":
-        yield
+        yield None
         return
     import psycopg
 
@@ -226,6 +233,141 @@ def creation_lock(env: dict[str, str], backend: str) -> Iterator[None]:
                          connect_timeout=int(env.get("POSTGRES_CONNECT_TIMEOUT", 5))) as conn:
         conn.execute("SELECT pg_advisory_lock(7420370)")
         try:
-            yield
+            yield conn
         finally:
             conn.execute("SELECT pg_advisory_unlock(7420370)")
+
+
+# -- is there a ledger? -----------------------------------------------------------------------------
+
+#: ``open_ledger(create=…)``: True — create the ledger where there is no database yet or an empty
+#: one; ``"new"`` — only where there is none yet (a SQLite file that does not exist, a PostgreSQL
+#: schema without tables); False — the ledger must exist (reads).
+Create = bool | Literal["new"]
+
+#: The event table of a ledger, by backend (eventsourcing names it so).
+EVENTS_TABLES = {"sqlite": "stored_events", "postgres": f"{LedgerApplication.name.lower()}_events"}
+#: The view's table every ledger that has been read or written holds.
+VIEW_TABLE = "qd_tracking"
+
+
+@dataclass(frozen=True)
+class StoreState:
+    """What is at a ledger's location: ``absent`` (nothing yet), ``empty`` (a database without
+    tables), ``ledger``, ``foreign`` (tables, none of them a ledger's), ``not-a-database``, ``no-schema``."""
+
+    kind: str
+    tables: tuple[str, ...] = ()
+
+
+def describe_location(env: dict[str, str], backend: str) -> str:
+    """The ledger's location as a clerk reads it (never a password)."""
+    if backend == "postgres":
+        schema = env.get("POSTGRES_SCHEMA")
+        where = f"PostgreSQL {env['POSTGRES_HOST']}:{env['POSTGRES_PORT']}/{env['POSTGRES_DBNAME']}"
+        return f"{where}（模式 {schema}）" if schema else where
+    name = env["SQLITE_DBNAME"]
+    return "内存数据库" if "mode=memory" in name or name == ":memory:" else show(name, 300)
+
+
+def _sqlite_state(name: str) -> StoreState:
+    import sqlite3
+
+    memory = "mode=memory" in name or name == ":memory:"
+    if memory or name.startswith("file:"):
+        uri = name
+    else:
+        path = Path(name)
+        try:
+            if not path.exists():
+                return StoreState("absent")
+        except OSError as error:  # a name too long …
+            return StoreState("not-a-database", (error.strerror or str(error),))
+        if path.is_dir():
+            return StoreState("not-a-database", ("这是一个文件夹",))
+        uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=30)
+        try:
+            names = [r[0] for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'")]
+            events = EVENTS_TABLES["sqlite"]
+            topic = conn.execute(f"SELECT topic FROM {events} LIMIT 1").fetchone() \
+                if events in names and VIEW_TABLE not in names else None
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as error:
+        return StoreState("not-a-database", (str(error),))
+    return _classify(names, "sqlite", topic, "absent" if memory else "empty")
+
+
+def _postgres_state(conn: Any, env: dict[str, str]) -> StoreState:
+    schema = env.get("POSTGRES_SCHEMA") or "public"
+    if conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone() is None:
+        return StoreState("no-schema", (schema,))
+    names = [r[0] for r in conn.execute(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND c.relkind IN ('r', 'v', 'm', 'p', 'f') ORDER BY c.relname", (schema,))]
+    events = EVENTS_TABLES["postgres"]
+    topic = None
+    if events in names and VIEW_TABLE not in names:
+        from psycopg.sql import SQL, Identifier
+
+        topic = conn.execute(SQL("SELECT topic FROM {0}.{1} LIMIT 1").format(
+            Identifier(schema), Identifier(events))).fetchone()
+    return _classify(names, "postgres", topic, "absent")
+
+
+def _classify(names: Sequence[str], backend: str, topic: Any, nothing: str) -> StoreState:
+    """A ledger: its event table with the view's tables beside it, or holding qingdan's events (or
+    none yet). Another eventsourcing application's ``stored_events`` is not a ledger."""
+    if EVENTS_TABLES[backend] in names and (
+            VIEW_TABLE in names or topic is None or str(topic[0]).startswith("qingdan.")):
+        return StoreState("ledger")
+    return StoreState("foreign", tuple(sorted(names))) if names else StoreState(nothing)
+
+
+def check_state(env: dict[str, str], backend: str, where: str, create: Create, conn: Any = None) -> None:
+    """Refuse to open what is not a ledger (or, with ``create`` false, no ledger at all); nothing is
+    created or changed when this raises. Called under :func:`creation_lock` (``conn``: its
+    connection on PostgreSQL)."""
+    if create not in (True, False, "new"):
+        raise ValueError(f"create must be True, False or 'new', not {create!r}")
+    for attempt in range(20):
+        if backend == "postgres":
+            state = _postgres_state(conn, env)
+        else:
+            state = _sqlite_state(env["SQLITE_DBNAME"])
+        # a SQLite file another process has just created is empty until its tables are: look again
+        if not (state.kind == "empty" and create == "new" and attempt < 19):
+            break
+        time.sleep(0.1)
+    if state.kind == "ledger":
+        return
+    if state.kind == "foreign":
+        listed = "、".join(state.tables[:5]) + ("…" if len(state.tables) > 5 else "")
+        raise InvalidCommand(f"{where} 中有其他程序的表（{listed}），但没有台账：这不是 qingdan 的台账数据库，"
+                             "未作任何改动。请检查 --db")
+    if state.kind == "not-a-database":
+        raise InvalidCommand(f"{where} 不是台账数据库（{state.tables[0][:100]}），未作任何改动。请检查 --db")
+    if state.kind == "no-schema":
+        raise NoLedger(f"{where} 中没有模式（schema）“{state.tables[0]}”：请检查 ?schema=，或先由数据库管理员创建它")
+    if create is True or (create == "new" and state.kind == "absent"):
+        return
+    if state.kind == "empty":
+        raise NoLedger(f"{where} 是一个空数据库，里面没有台账：请检查 --db；要在此新建台账请加 --init")
+    raise NoLedger(f"{where} 处没有台账（{'文件不存在' if backend == 'sqlite' else '模式中没有任何表'}）：请检查 --db 路径")
+
+
+def open_event_store(env: dict[str, str], backend: str, create: Create) -> LedgerApplication:
+    """The event store at ``env`` once :func:`check_state` allows it (under :func:`creation_lock`);
+    a location that cannot be opened is a :class:`QingdanError` naming it."""
+    where = describe_location(env, backend)
+    try:
+        with creation_lock(env, backend) as conn:
+            check_state(env, backend, where, create, conn)
+            return LedgerApplication(env=env)
+    except QingdanError:
+        raise
+    except Exception as error:  # a server that is down or a path that cannot be opened
+        raise QingdanError(f"无法打开台账数据库 {where}：{show(str(error), 300)}") from error

@@ -118,16 +118,3 @@ def canonical(table: dict[str, str], value: Any) -> Any:
         return table.get(word_key(value), value)
     return value
 
-
-_FORMAT_OR_SPACE = re.compile(r"[\s\u3000]+")
-
-
-def name_key(text: object) -> str:
-    """How names and descriptions are compared for likely duplicates: NFKC (full-width and
-    compatibility forms folded), invisible format characters (category Cf: zero-width spaces,
-    direction marks) and spaces removed, case folded — "南阳\\u200b饭店" and "南阳饭店" are one name."""
-    import unicodedata
-
-    folded = unicodedata.normalize("NFKC", str(text))
-    folded = "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")
-    return _FORMAT_OR_SPACE.sub("", folded).casefold()

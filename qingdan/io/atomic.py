@@ -9,7 +9,7 @@ of it; when writing fails the temporary file is removed and the target is left a
 :class:`StagedFile` is the same in two steps, for a file that must appear only if something else
 succeeds (a submission's workbook: written before the submission is recorded, put in place after).
 :func:`check_output_path` says, before anything is done, why a path cannot be written (its folder
-is missing, it is a folder) in a sentence a clerk can act on.
+is missing, it is a folder, it is a symbolic link) in a sentence a clerk can act on.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from qingdan.core.errors import InvalidCommand
+from qingdan.core.errors import InvalidCommand, show
 
 
 class OutputPathError(InvalidCommand):
@@ -29,12 +29,24 @@ class OutputPathError(InvalidCommand):
 
 
 def check_output_path(path: str | os.PathLike[str]) -> Path:
-    """The path to write (a symlink's target), or :class:`OutputPathError` saying why not."""
+    """The path to write, or :class:`OutputPathError` saying why not.
+
+    A symbolic link is refused, never followed: on a shared PC a link planted where a clerk writes
+    the month's workbook would otherwise have qingdan overwrite whatever file it points to.
+    """
     if not str(path).strip():
         raise OutputPathError("未给出要写入的文件名")
-    target = Path(path)
+    try:
+        return _checked(Path(path), path)
+    except OSError as error:  # a name too long, a path through a file …
+        raise OutputPathError(f"无法写入 {show(str(path), 80)}：{error.strerror or error}") from None
+
+
+def _checked(target: Path, path: str | os.PathLike[str]) -> Path:
+    """:func:`check_output_path` without its guard against the file system's own errors."""
     if target.is_symlink():
-        target = target.resolve()
+        raise OutputPathError(f"无法写入 {path}：这是一个符号链接（快捷方式），为安全起见不写入它所指的文件。"
+                              "请写出实际的文件路径，或先删除该链接")
     if target.is_dir():
         raise OutputPathError(f"无法写入 {path}：这是一个文件夹，不是文件。请写出文件名，如 {Path(path) / '清单.xlsx'}")
     folder = target.parent

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from qingdan.core.errors import show as _show
+from qingdan.core.text import name_key
 from qingdan.core.vocabulary import (
     ESCALATION_WORDS,
     HAZARD_STATUS_WORDS,
@@ -52,6 +53,15 @@ class RowError:
         reason = _QUOTED.sub(lambda m: f"“{_show(m.group(1))}”", self.reason)
         reason = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in reason)
         return f"{where}【{_safe(self.column)}】：{reason}" if self.column else f"{where}：{reason}"
+
+
+def record_key(kind: str, campaign: str | None, fields: Any) -> tuple[Any, ...]:
+    """The key under which a hazard (unit, description, 排查日期) or a measure (专项, name, 责任部门)
+    is found again — from a row's fields or a ledger row (anything with ``.get`` or attributes)."""
+    get = fields.get if hasattr(fields, "get") else (lambda name: getattr(fields, name, None))
+    if kind == "hazards":
+        return (name_key(get("unit")), name_key(get("description")), get("found_on"))
+    return (campaign, name_key(get("title")), name_key(get("department")))
 
 
 _QUOTED = re.compile(r"“([^”]*)”", re.DOTALL)
@@ -169,9 +179,9 @@ class Wanted:
 
     @property
     def key(self) -> tuple[Any, ...]:
-        if self.kind == "hazards":
-            return (self.fields.get("unit"), self.fields.get("description"), self.fields.get("found_on"))
-        return (self.campaign, self.fields.get("title"), self.fields.get("department"))
+        """What makes two rows the same record (names compared by :func:`qingdan.core.text.name_key`:
+        ``ＡＢＣ饭店`` and ``ABC饭店`` are one unit)."""
+        return record_key(self.kind, self.campaign, self.fields)
 
     @property
     def label(self) -> str:

@@ -12,6 +12,7 @@ _SEPARATED = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _SERIAL = re.compile(r"^\d{5}(\.0+)?$")
 _TIME_TAIL = re.compile(r"[T\s]+\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?$")
+_ZONE = re.compile(r"([+-]\d{2}:?\d{2}|Z)$")
 _WORDS = {"今天": 0, "今日": 0, "today": 0, "昨天": -1, "昨日": -1, "yesterday": -1}
 
 FORMATS_HELP = "2020-09-01、2020/9/1、2020.9.1、2020年9月1日、20200901"
@@ -41,7 +42,10 @@ def parse_date(value: object, *, today: date | None = None) -> date | None:
         return (today or datetime.now(CST).date()) + timedelta(days=_WORDS[lowered])
     if _SERIAL.match(text):
         return _serial(float(text))
-    text = _TIME_TAIL.sub("", text)
+    tail = _TIME_TAIL.search(text)
+    if tail is not None:
+        _check_time(tail.group(0), value)
+        text = text[:tail.start()]
     match = _SEPARATED.match(text) or _COMPACT.match(text)
     if match:
         year, month, day = (int(part) for part in match.groups()[:3])
@@ -50,6 +54,13 @@ def parse_date(value: object, *, today: date | None = None) -> date | None:
         except ValueError:
             raise ValueError(f"日期不存在：“{value}”") from None
     raise ValueError(f"不是有效日期：“{value}”（可写作 {FORMATS_HELP}）")
+
+
+def _check_time(tail: str, value: object) -> None:
+    """A time written after a date must exist (``25:00`` does not)."""
+    hour, minute, *second = (int(float(part)) for part in re.findall(r"\d+(?:\.\d+)?", _ZONE.sub("", tail))[:3])
+    if hour > 23 or minute > 59 or (second and second[0] > 59):
+        raise ValueError(f"时间不存在：“{value}”（时应为 0–23，分、秒应为 0–59）")
 
 
 def _serial(number: float) -> date:

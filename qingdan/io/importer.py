@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from qingdan.core.errors import InvalidCommand, QingdanError
-from qingdan.io.cells import Cells, RowError, Wanted, hazard_wanted, measure_wanted
+from qingdan.core.errors import show as _show
+from qingdan.io.cells import Cells, RowError, Wanted, hazard_wanted, measure_wanted, record_key
 from qingdan.io.layout import HAZARD_COLUMNS, MEASURE_COLUMNS
 from qingdan.io.limits import DEFAULT_LIMITS, FileTooLarge, Limits
 from qingdan.io.plan import (
@@ -160,9 +161,9 @@ class _Matcher:
         self.by_number: dict[str, Any] = {}
         self.by_key: dict[tuple[str, tuple[Any, ...]], list[Any]] = {}
         for h in lists.hazards:
-            self._add("hazards", h.number, h, (h.unit, h.description, h.found_on))
+            self._add("hazards", h.number, h, record_key("hazards", h.campaign, h))
         for m in lists.measures:
-            self._add("measures", m.number, m, (m.campaign, m.title, m.department))
+            self._add("measures", m.number, m, record_key("measures", m.campaign, m))
         self.seen_numbers: dict[str, Wanted] = {}
         self.seen_keys: dict[tuple[str, tuple[Any, ...]], Wanted] = {}
         self.matched: dict[str, Wanted] = {}
@@ -206,8 +207,13 @@ def plan_import(ledger: Any, path: str | Path, *, campaign: str | None = None, o
                 limits: Limits = DEFAULT_LIMITS, progress: Progress | None = None, dry_run: bool = False) -> Plan:
     """Read and check every row against the ledger: what each row would do, and every error."""
     path = Path(path)
-    if not path.exists():
-        raise InvalidCommand(f"找不到文件：{path}")
+    try:
+        found = path.is_file()
+    except OSError as error:  # a name too long, a path through a file …
+        raise InvalidCommand(f"无法读取文件 {_show(str(path), 80)}：{error.strerror or error}") from None
+    if not found:
+        raise InvalidCommand(f"找不到文件：{_show(str(path), 200)}" if not path.is_dir()
+                             else f"{_show(str(path), 200)} 是一个文件夹，请写出台账文件名")
     campaigns = ledger.catalogue.campaigns
     if campaign is not None and campaign not in campaigns:
         ledger.two_lists(campaign=campaign)  # raises the clerk's message listing the campaigns
