@@ -21,11 +21,22 @@ from typing import Any
 from . import audit, rows
 from . import commands as cmd
 from .audit import VerifyReport
+from .blobs import digest as _digest
+from .blobs import fetch as _fetch_blob
 from .chain import chain_head
 from .clock import as_known_at, end_of_day, system_now  # noqa: F401  (their old home)
-from .errors import QingdanError
+from .errors import NotFound, QingdanError
+from .errors import show as _show
 from .eventlog import EventLog
-from .handlers import HazardCommands, MeasureCommands, ReportCommands, TaskCommands, UnitCommands
+from .files import Limits
+from .handlers import (
+    AttachmentCommands,
+    HazardCommands,
+    MeasureCommands,
+    ReportCommands,
+    TaskCommands,
+    UnitCommands,
+)
 from .kinds import kind_of_class
 from .policy import Authoriser, load_policy
 from .queries import LedgerSnapshot, ReportDiff, Stats
@@ -78,7 +89,47 @@ def command(model: type[cmd.Command], *, subject: str | None = "number",
     return decorate
 
 
-class Ledger:
+class Evidence:
+    """The facade's attachment methods (a part of :class:`Ledger`, kept apart to keep it readable)."""
+
+    _view: View
+    _attachments: AttachmentCommands
+
+    @command(cmd.Attach)
+    def attach(self, number: str, c: cmd.Attach) -> str:
+        """Attach a photo or document to a hazard or a measure (``kind``: 整改前, 整改后, 验收, 文书,
+        其他; for a measure, its issued document is 文书); returns the content's sha256.
+
+        ``path`` (a file the ledger reads) or ``data`` (its bytes) and ``name``. The content is
+        checked first (type sniffed from the bytes, size and pixel limits, see
+        :mod:`qingdan.core.files`) and stored once inside the ledger database, in the same
+        transaction as the event that records it; the event carries its sha256, size, type, name,
+        kind and a photo's EXIF time and position, so the hash chain covers it."""
+        self._view.store.connect()  # the blob table exists before the recorder writes to it
+        return self._attachments.attach(number, c)
+
+    def attachment(self, sha256: str, /) -> bytes:
+        """The bytes of an attachment, checked against its sha256; :class:`NotFound` if none."""
+        key = str(sha256).strip().lower()
+        data = _fetch_blob(self._view.store.query, key) if len(key) == 64 else None
+        if data is None:
+            raise NotFound(f"台账中没有 SHA-256 为 {_show(key[:64])} 的附件")
+        if _digest(data) != key:
+            raise QingdanError(f"附件 {key[:12]}… 的内容与其 SHA-256 不符：附件被改动，请运行 `qingdan verify`")
+        return data
+
+    @property
+    def attachment_limits(self) -> Limits:
+        """The size and pixel limits attachments are checked against (settable; default from
+        ``QINGDAN_ATTACHMENT_MAX_MB`` and ``QINGDAN_ATTACHMENT_MAX_PIXELS``)."""
+        return self._attachments.limits or Limits.from_env()
+
+    @attachment_limits.setter
+    def attachment_limits(self, limits: Limits | None) -> None:
+        self._attachments.limits = limits
+
+
+class Ledger(Evidence):
     """A ledger of the 两个清单: commands write events, queries read state as of any date.
 
     Use :func:`qingdan.open_ledger` to get one. ``clock`` is a callable returning an aware datetime:
@@ -110,6 +161,7 @@ class Ledger:
         self._tasks = TaskCommands(*handlers)
         self._units = UnitCommands(*handlers)
         self._reports = ReportCommands(*handlers)
+        self._attachments = AttachmentCommands(*handlers)
 
     # -- plumbing ----------------------------------------------------------------------------
 

@@ -27,6 +27,8 @@ from eventsourcing.persistence import Notification, StoredEvent, Transcoder, Tra
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteTransaction
 
+from . import blobs as _blobs
+
 #: ``restamp(last)``: called under the log's write lock with the last stored event (None for an empty
 #: log); returns the stored events to insert.
 Restamp = Callable[[Notification | None], Sequence[StoredEvent]]
@@ -48,7 +50,8 @@ class _ImmediateTransaction(SQLiteTransaction):
 class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         restamp: Restamp | None = kwargs.pop("restamp", None)
-        if restamp is None:
+        blobs: Sequence[_blobs.Blob] = kwargs.pop("blobs", ())
+        if restamp is None and not blobs:
             return super().insert_events(stored_events, **kwargs)
         with self.datastore.get_connection(commit=True) as conn, \
                 _ImmediateTransaction(conn, commit=True) as cursor, cursor:
@@ -58,12 +61,14 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             last = None if row is None else Notification(
                 id=row[0], originator_id=self.convert_originator_id(row[1]),
                 originator_version=row[2], topic=row[3], state=row[4])
-            return self._insert_events(cursor, restamp(last), **kwargs)
+            _blobs.insert_sqlite(cursor, blobs)  # in the events' transaction: both or neither
+            return self._insert_events(cursor, restamp(last) if restamp else stored_events, **kwargs)
 
 
 class PostgresLedgerRecorder(PostgresApplicationRecorder):
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         restamp: Restamp | None = kwargs.pop("restamp", None)
+        _blobs.insert_postgres(curs, self.datastore.schema, kwargs.pop("blobs", ()))
         if restamp is not None:
             from psycopg.sql import SQL, Identifier
 
