@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import InvalidCommand
+from .files import clean_name
 from .errors import show as _show
 from .labels import (
     ATTACHMENT_KINDS,
@@ -239,6 +240,12 @@ class Attach(Command):
     @classmethod
     def _path_text(cls, value: Any) -> Any:
         return str(value) if hasattr(value, "__fspath__") else value
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _plain_name(cls, value: Any) -> Any:
+        """A file name as a phone or browser sends it: cut to a plain name, never refused for it."""
+        return (clean_name(value, None) or None) if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _one_source(self) -> Attach:

@@ -15,10 +15,10 @@ from typing import Any
 from .base import (  # noqa: F401  (the domain's public names, all importable from here)
     NAMESPACE,
     OPEN_STATUSES,
+    Attachable,
     AttachedEvent,
     Record,
     aggregate_id,
-    attach,
     hazard_overdue,
     measure_overdue,
     task_overdue,
@@ -45,7 +45,7 @@ from .labels import (  # noqa: F401
 # --------------------------------------------------------------------------------------------
 
 
-class Hazard(Record):
+class Hazard(Attachable):
     """A 问题隐患 from report to 销号 (or 撤销)."""
 
     class Reported(Record.Created):
@@ -92,7 +92,6 @@ class Hazard(Record):
             h.rechecked_on = None
             h.last_step_on = self.found_on
             h.last_progress = h.last_progress_on = None
-            h.attachments = ()
 
     class RectificationPlanned(Record.Event):
         # Version 2 added ``deadline_rule``: how a deadline given in working days was counted
@@ -264,9 +263,6 @@ class Hazard(Record):
             h.status = "withdrawn"
             h.withdrawn_on = self.on
             h.last_step_on = max(h.last_step_on, self.on)
-
-    class Attached(AttachedEvent):  # 附件: a photo or document (整改前/整改后/验收/文书/其他)
-        pass
 
     # -- derived -------------------------------------------------------------------------
 
@@ -447,8 +443,6 @@ class Hazard(Record):
     def withdraw(self, *, on: date, actor: str | None, note: str | None, reason: str) -> None:
         self._guard(on, "撤销", step=True)
         self.trigger_event(self.Withdrawn, on=on, actor=actor, note=note, reason=reason)
-
-    attach = attach
 
 
 def _deadline(deadline: date | None, working_days: int | None,

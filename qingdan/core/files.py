@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import struct
 import unicodedata
 import warnings
 import zipfile
@@ -171,26 +172,31 @@ def _image(data: bytes, name: str, limits: Limits) -> dict[str, Any]:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused just below
-            image = Image.open(io.BytesIO(data))
-        with image:
+        with _opened(data) as image:
             width, height = image.size
+            image.verify()  # chunks and checksums, without decoding the pixels
+        with _opened(data) as image:
             frames = getattr(image, "n_frames", 1)
-            if width * height * max(frames, 1) > limits.max_pixels:
-                raise InvalidCommand(
-                    f"图片“{name}”为 {width}×{height} 像素{f'、{frames} 帧' if frames > 1 else ''}，"
-                    f"超过上限 {limits.max_pixels:,} 像素（可用环境变量 {MAX_PIXELS_ENV} 调整）")
             exif = image.getexif()
-            image.verify()
-    except InvalidCommand:
-        raise
-    except Image.DecompressionBombError:
-        raise InvalidCommand(f"图片“{name}”像素过多，超过上限 {limits.max_pixels:,} 像素") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
-            EOFError) as error:
+    except (Image.DecompressionBombError, UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError,
+            struct.error) as error:
+        if isinstance(error, Image.DecompressionBombError):
+            raise InvalidCommand(f"图片“{name}”像素过多，超过上限 {limits.max_pixels:,} 像素") from None
         raise InvalidCommand(f"图片“{name}”已损坏或无法读取（{type(error).__name__}）") from None
+    if width * height * max(frames, 1) > limits.max_pixels:
+        raise InvalidCommand(
+            f"图片“{name}”为 {width}×{height} 像素{f'、{frames} 帧' if frames > 1 else ''}，"
+            f"超过上限 {limits.max_pixels:,} 像素（可用环境变量 {MAX_PIXELS_ENV} 调整）")
     return {"width": width, "height": height, **_exif(exif)}
+
+
+def _opened(data: bytes) -> Any:
+    """The image, its header read (Pillow refuses a decompression bomb's header itself)."""
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit is lower
+        return Image.open(io.BytesIO(data))
 
 
 def _exif(exif: Any) -> dict[str, Any]:

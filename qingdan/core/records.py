@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from .base import AttachedEvent, Record, aggregate_id, attach, measure_overdue
+from .base import Attachable, Record, aggregate_id, measure_overdue
 from .errors import InvalidCommand
 from .labels import MEASURE_STATUS_LABELS
 from .rows import DIGEST_FIELDS_V1
@@ -20,7 +20,7 @@ from .rows import DIGEST_FIELDS_V1
 # --------------------------------------------------------------------------------------------
 
 
-class Measure(Record):
+class Measure(Attachable):
     """A 制度措施: a rule, mechanism, plan or standard to establish."""
 
     class Added(Record.Created):
@@ -44,7 +44,6 @@ class Measure(Record):
             m.issued_on = m.implemented_on = m.repealed_on = None
             m.revisions = 0
             m.last_step_on = self.on
-            m.attachments = ()
 
     class Issued(Record.Event):
         doc_no: str
@@ -82,11 +81,6 @@ class Measure(Record):
             m.status = "repealed"
             m.repealed_on = self.on
             m.last_step_on = max(m.last_step_on, self.on)
-
-    class Attached(AttachedEvent):  # 附件: the issued document (文书) or other evidence
-        pass
-
-    attach = attach
 
     def is_overdue(self, as_of: date) -> bool:
         return measure_overdue(self.status, self.due, as_of)

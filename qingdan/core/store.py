@@ -68,7 +68,7 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
 class PostgresLedgerRecorder(PostgresApplicationRecorder):
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         restamp: Restamp | None = kwargs.pop("restamp", None)
-        _blobs.insert_postgres(curs, self.datastore.schema, kwargs.pop("blobs", ()))
+        blobs: Sequence[_blobs.Blob] = kwargs.pop("blobs", ())
         if restamp is not None:
             from psycopg.sql import SQL, Identifier
 
@@ -83,6 +83,9 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                 state=bytes(row["state"]) if row["state"] is not None else b"")
             # insert_events keeps its own reference to the list, so change it in place.
             stored_events[:] = restamp(last)  # type: ignore[index]
+        # After restamp (which may refuse the write, and is Python: eventsourcing commits what the
+        # transaction holds when Python code raises here); a failing SQL statement aborts it all.
+        _blobs.insert_postgres(curs, self.datastore.schema, blobs)
         super()._insert_stored_events(curs, stored_events, **kwargs)
 
 
