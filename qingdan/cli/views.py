@@ -18,6 +18,7 @@ from qingdan.core.labels import (
     MEASURE_STATUS_LABELS,
     TASK_STATUS_LABELS,
     UNIT_FIELD_LABELS,
+    attachments_label,
     deadline_rule_label,
     event_label,
 )
@@ -68,6 +69,8 @@ def label_value(key: str, value: Any, campaigns: Mapping[str, str] | None = None
         return STATUS_LABELS.get(value, value)
     if key == "missing_parts":
         return "、".join(FIVE_PART_LABELS.get(p, p) for p in value)
+    if key == "attachments":
+        return attachments_label(value)
     if key == "campaign" and campaigns and value in campaigns:
         return campaigns[value]
     if key == "deadline_rule" and isinstance(value, dict):

@@ -13,8 +13,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import InvalidCommand
-from .files import clean_name
 from .errors import show as _show
+from .files import clean_name
 from .labels import (
     ATTACHMENT_KINDS,
     COMMAND_FIELD_LABELS,
