@@ -64,6 +64,20 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             _blobs.insert_sqlite(cursor, blobs)  # in the events' transaction: both or neither
             return self._insert_events(cursor, restamp(last) if restamp else stored_events, **kwargs)
 
+    def restore(self, rows: Sequence[Any], blobs: Sequence[_blobs.Blob]) -> None:
+        """Into an empty log: stored events exactly as given, at their positions, with their blobs,
+        in one transaction (:meth:`qingdan.Ledger.restore`)."""
+        with self.datastore.get_connection(commit=True) as conn, \
+                _ImmediateTransaction(conn, commit=True) as cursor, cursor:
+            cursor.execute(f"SELECT 1 FROM {self.events_table_name} LIMIT 1")
+            if cursor.fetchone() is not None:
+                raise LogNotEmpty
+            _blobs.insert_sqlite(cursor, blobs)
+            cursor.executemany(
+                f"INSERT INTO {self.events_table_name} (rowid, originator_id, originator_version, topic, state) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(r.id, r.originator_id.hex, r.originator_version, r.topic, r.state) for r in rows])
+
 
 class PostgresLedgerRecorder(PostgresApplicationRecorder):
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
@@ -87,6 +101,27 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         # transaction holds when Python code raises here); a failing SQL statement aborts it all.
         _blobs.insert_postgres(curs, self.datastore.schema, blobs)
         super()._insert_stored_events(curs, stored_events, **kwargs)
+
+    def restore(self, rows: Sequence[Any], blobs: Sequence[_blobs.Blob]) -> None:
+        from psycopg.sql import SQL, Identifier
+
+        table = SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        with self.datastore.transaction(commit=True) as curs:
+            self._lock_table(curs)
+            curs.execute(SQL("SELECT 1 FROM {0} LIMIT 1").format(table))
+            if curs.fetchone() is not None:
+                raise LogNotEmpty
+            _blobs.insert_postgres(curs, self.datastore.schema, blobs)
+            curs.executemany(SQL("INSERT INTO {0} (originator_id, originator_version, topic, state, "
+                                 "notification_id) VALUES (%s, %s, %s, %s, %s)").format(table),
+                             [(r.originator_id, r.originator_version, r.topic, r.state, r.id) for r in rows])
+            if rows:  # the next event goes after the restored ones
+                curs.execute("SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), %s)",
+                             (table.as_string(curs), max(r.id for r in rows)))
+
+
+class LogNotEmpty(Exception):
+    """A restore into a log that already holds events."""
 
 
 RECORDER_TOPICS = {
