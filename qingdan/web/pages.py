@@ -42,6 +42,7 @@ from qingdan.core.clock import CST, as_known_at
 from qingdan.core.commands import Command
 from qingdan.core.errors import InvalidCommand, NotFound, PermissionDenied, QingdanError
 from qingdan.core.labels import (
+    ATTACHMENT_KINDS,
     COMMAND_FIELD_LABELS,
     DUE_KIND_LABELS,
     FIVE_PART_LABELS,
@@ -55,9 +56,11 @@ from qingdan.core.labels import (
     MEASURE_STATUS_LABELS,
     TARGET_STATE_LABELS,
     TASK_STATUS_LABELS,
+    attachments_label,
     days_label,
     event_label,
     field_label,
+    size_label,
     status_label,
 )
 from qingdan.core.ledger import Ledger
@@ -72,6 +75,7 @@ from qingdan.io.writer import (
     write_csv,
     write_workbook,
 )
+from qingdan.web.attachments import gallery, page_upload
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -135,6 +139,8 @@ def show(name: str, value: Any, names: dict[str, str] | None = None) -> str:
         return status_label(value)
     if name == "missing_parts":
         return "、".join(FIVE_PART_LABELS.get(p, p) for p in value)
+    if name == "attachments":
+        return attachments_label(value)
     if name == "campaign" and names:
         return names.get(value, value)
     if name == "field" and isinstance(value, str):
@@ -1089,7 +1095,7 @@ class Pages:
         sections = []
         if row is not None:
             data = row.model_dump()
-            listed = {n for _, names_ in HAZARD_SECTIONS for n in names_}
+            listed = {n for _, names_ in HAZARD_SECTIONS for n in names_} | {"attachments"}  # own panel
             for i, (heading, keys) in enumerate(HAZARD_SECTIONS):
                 keys = (*keys, *(k for k in data if k not in listed)) if i == len(HAZARD_SECTIONS) - 1 else keys
                 sections.append((heading, [(k, HAZARD_FIELD_LABELS.get(k, k), show(k, data[k], names))
@@ -1104,7 +1110,19 @@ class Pages:
         return self.render(request, "hazard.html", status=422 if failed else 200, viewer=viewer, when=when,
                            number=number, row=row, current=current, missing=missing, sections=sections,
                            parts=parts, timeline=timeline, forms=forms, names=names, nav="lists",
-                           errors=when.errors)
+                           errors=when.errors, **self._evidence(ledger, viewer, "Hazard", number, row, current,
+                                                                 current.responsible_unit))
+
+    @staticmethod
+    def _evidence(ledger: Ledger, viewer: Viewer, kind: str, number: str, row: Any, current: Any,
+                  department: str | None) -> dict[str, Any]:
+        """The page's 附件 panel: the attachments as of the chosen date, and whether to offer the
+        upload form (the record may take one and the viewer may add it)."""
+        open_ = current.status not in ("withdrawn", "repealed")
+        allowed = open_ and viewer.may(kind, "attach", number=number, record=current,
+                                       departments=tuple(d for d in (department,) if d))
+        return {"gallery": gallery(row), "attach_kinds": ATTACHMENT_KINDS, "can_attach": allowed,
+                "upload_limit": size_label(ledger.attachment_limits.max_bytes)}
 
     @staticmethod
     def offered_forms(ledger: Ledger, viewer: Viewer, steps: Sequence[Step], record: Any, number: str,
@@ -1165,6 +1183,8 @@ class Pages:
         return out
 
     async def post_hazard_step(self, request: Request, number: str, slug: str) -> Response:
+        if slug == "attach":
+            return await page_upload(self, request, number, "hazards")
         base = f"/hazards/{quote(number)}"
         return await self.post_step(request, HAZARD_STEPS, number, slug, self._hazard_page, base, f"{base}#timeline")
 
@@ -1197,9 +1217,12 @@ class Pages:
         return self.render(request, "measure.html", status=422 if failed else 200, viewer=viewer, when=when,
                            number=number, row=row, current=current, missing=missing, fields=fields,
                            timeline=self._timeline(history, when, names), forms=forms, nav="lists",
-                           errors=when.errors)
+                           errors=when.errors, **self._evidence(ledger, viewer, "Measure", number, row, current,
+                                                                 current.department))
 
     async def post_measure_step(self, request: Request, number: str, slug: str) -> Response:
+        if slug == "attach":
+            return await page_upload(self, request, number, "measures")
         base = f"/measures/{quote(number)}"
         return await self.post_step(request, MEASURE_STEPS, number, slug, self._measure_page, base, f"{base}#timeline")
 
