@@ -189,6 +189,9 @@ def test_hazard_page_screenshot_in_a_real_browser(tmp_path, own_catalogue):
             assert all(images.nth(i).evaluate("i => i.complete && i.naturalWidth > 0") for i in range(2))
             assert "早于排查日期" in page.locator("#attachments .att-warning").inner_text()
             page.locator("#attachments").screenshot(path=str(shots / "hazard-attachments.png"))
+            page.locator("#step-attach > summary").click()
+            assert page.locator("#f-attach-file").is_visible()
+            page.screenshot(path=str(shots / "hazard-page.png"), full_page=True)
             assert failures == []
         finally:
             browser.close()

@@ -54,6 +54,7 @@ from qingdan.core.labels import (
     LEVELS,
     MEASURE_FIELD_LABELS,
     MEASURE_STATUS_LABELS,
+    MEDIA_TYPE_LABELS,
     TARGET_STATE_LABELS,
     TASK_STATUS_LABELS,
     attachments_label,
@@ -178,6 +179,8 @@ def event_title(entry: Any) -> str:
     title = event_label(kind)
     if kind == "Verified":
         title += "（通过）" if data.get("passed") else "（不通过）"
+    elif kind == "Attached" and data.get("kind"):
+        title += f"（{data['kind']}）"
     elif kind == "ExtensionDecided":
         title += "（批准）" if data.get("approved") else "（不批准）"
     return title
@@ -189,6 +192,10 @@ def event_details(entry: Any, names: dict[str, str]) -> list[tuple[str, str]]:
     data = entry["data"] if isinstance(entry, dict) else entry.data
     if kind == "Corrected":
         return []
+    if kind == "Attached":  # the file in a line; the panel above shows the rest
+        return [("文件", f"{data.get('name')}（{MEDIA_TYPE_LABELS.get(data.get('media_type'), data.get('media_type'))}，"
+                         f"{size_label(int(data.get('size') or 0))}）"),
+                ("SHA-256", f"{str(data.get('sha256'))[:16]}…")]
     out = []
     for key, value in data.items():
         if value in (None, "", [], (), {}) or key in ("number", "passed", "approved", "reason"):
