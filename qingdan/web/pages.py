@@ -1102,7 +1102,7 @@ class Pages:
         sections = []
         if row is not None:
             data = row.model_dump()
-            listed = {n for _, names_ in HAZARD_SECTIONS for n in names_} | {"attachments"}  # own panel
+            listed = {n for _, names_ in HAZARD_SECTIONS for n in names_}
             for i, (heading, keys) in enumerate(HAZARD_SECTIONS):
                 keys = (*keys, *(k for k in data if k not in listed)) if i == len(HAZARD_SECTIONS) - 1 else keys
                 sections.append((heading, [(k, HAZARD_FIELD_LABELS.get(k, k), show(k, data[k], names))
