@@ -62,7 +62,7 @@ HAZARD_COLUMNS: tuple[Column, ...] = (
     Column("rechecked_on", H["rechecked_on"], ("复查日期（回头看）",), 12, "date", export_only=True),
     Column("overdue", H["overdue"], ("超期",), 8, export_only=True),
     Column("missing_parts", H["missing_parts"], (), 14, export_only=True),
-    Column("attachments", H["attachments"], ("附件情况", "照片"), 16, export_only=True),
+    Column("attachments", H["attachments"], ("附件情况",), 16, export_only=True),
 )
 
 MEASURE_COLUMNS: tuple[Column, ...] = (
