@@ -88,6 +88,15 @@ def test_hostile_content_is_refused_whatever_its_name_and_nothing_is_written(led
     assert event_count(ledger) == written and blob_count(ledger) == 0
 
 
+def test_a_broken_photo_is_refused(ledger, hazard):
+    photo = jpeg("red", size=(640, 480))
+    with pytest.raises(qingdan.InvalidCommand, match="已损坏"):
+        ledger.attach(hazard, data=photo[:len(photo) // 2], name="断了.jpg")
+    with pytest.raises(qingdan.InvalidCommand, match="已损坏"):
+        ledger.attach(hazard, data=png()[:40], name="断了.png")
+    assert ledger.hazard(hazard).attachments == ()
+
+
 def test_documents_of_each_allowed_kind_are_accepted(ledger, hazard):
     types = [ledger.attach(hazard, data=data, name=name) and ledger.hazard(hazard).attachments[-1].media_type
              for data, name in ((png(), "a.png"), (PDF, "b.pdf"), (office("docx"), "c.docx"),

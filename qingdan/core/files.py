@@ -178,6 +178,9 @@ def _image(data: bytes, name: str, limits: Limits) -> dict[str, Any]:
         with _opened(data) as image:
             frames = getattr(image, "n_frames", 1)
             exif = image.getexif()
+            if image.format == "JPEG" and width * height <= limits.max_pixels:
+                image.draft("RGB", (max(width // 8, 1), max(height // 8, 1)))
+                image.load()  # the whole stream, decoded at 1/8 scale: a truncated photo is refused
     except (Image.DecompressionBombError, UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError,
             struct.error) as error:
         if isinstance(error, Image.DecompressionBombError):

@@ -96,7 +96,11 @@ def install_attachment_routes(app: FastAPI, ledger_dep: Any) -> None:
         data = ledger.attachment(sha256)
         if sniff(data) not in IMAGES:
             raise NotFound("这个附件不是图片，没有缩略图")
-        return Response(thumbnail(data, THUMBNAIL_SIZE), media_type="image/jpeg", headers=DOWNLOAD_HEADERS)
+        try:
+            small = thumbnail(data, THUMBNAIL_SIZE)
+        except Exception:  # Pillow could read the header but not the pixels
+            raise NotFound("这张图片无法生成缩略图，请下载原图查看") from None
+        return Response(small, media_type="image/jpeg", headers=DOWNLOAD_HEADERS)
 
     _ = (download, small)
 
