@@ -29,6 +29,7 @@ import qingdan
 from qingdan.web import create_app
 from qingdan.web.app import COMMANDS
 from tests.conftest import make_catalogue
+from tests.evidence import PDF, jpeg
 
 CLERK = "安监办张三"
 ACTOR = {"X-Qingdan-Actor": quote(CLERK)}  # HTTP headers are ASCII: the name is percent-encoded
@@ -176,7 +177,15 @@ def test_every_command_route_and_every_query(api, ledger_url, own_catalogue):
     assert (n[H1], n[H2], n[M1], n[U1]) == ("H-fire-2020-0001", "H-fire-2020-0002", "M-fire-2020-0001", "U-00001")
     assert n["R1"] == n["R2"] == "R-2020-09"
 
+    # 附件: a multipart upload (not a JSON command); its routes in detail: tests/test_web_attachments.py
+    photo = api.post(f"/api/hazards/{n[H2]}/attach", headers=ACTOR, data={"kind": "整改前"},
+                     files={"file": ("现场.jpg", jpeg("red"), "image/jpeg")}).json()["sha256"]
+    document = api.post(f"/api/measures/{n[M1]}/attach", headers=ACTOR,
+                        files={"file": ("通知.pdf", PDF, "application/pdf")}).json()["sha256"]
+
     with qingdan.open_ledger(ledger_url, catalogue=own_catalogue) as lib:
+        assert api.get(f"/api/attachments/{document}").content == lib.attachment(document) == PDF
+        assert api.get(f"/api/attachments/{photo}/thumbnail").headers["content-type"] == "image/jpeg"
         history = api.get(f"/api/hazards/{n[H1]}/history").json()
         assert [e["type"] for e in history] == [
             "Reported", "RectificationPlanned", "Escalated", "ExtensionRequested", "ExtensionDecided",
@@ -224,7 +233,9 @@ def test_every_command_route_and_every_query(api, ledger_url, own_catalogue):
             response = api.get(path)
             assert response.status_code == 200, (path, response.text)
             assert response.json() == as_json(expected), path
-        tested = [path.split("?")[0] for path in queries] + ["/api/verify", "/api/projections/fire-risk"]
+        tested = [path.split("?")[0] for path in queries] + [
+            "/api/verify", "/api/projections/fire-risk", f"/api/attachments/{document}",
+            f"/api/attachments/{photo}/thumbnail"]
         for route in api.app.routes:  # a GET added to the app without a line above fails here
             if "GET" in getattr(route, "methods", ()) and route.path.startswith("/api/") \
                     and route.path not in ("/api/openapi.json", "/api/docs"):

@@ -33,6 +33,7 @@ COMMANDS = {
     "verify": ("number", ["passed", "inspector", "method"]),
     "close": ("number", []),
     "reopen": ("number", ["reason"]),
+    "attach": ("number", ["path", "data", "name", "kind"]),
     "recheck": ("number", ["passed", "inspector", "method"]),
     "correct": ("number", ["field", "value", "reason"]),
     "withdraw": ("number", ["reason"]),

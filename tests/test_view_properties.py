@@ -1,7 +1,8 @@
 """The materialised view agrees with the reference fold on random histories (both backends).
 
 Hypothesis generates command histories with back-dated effective dates, corrections, reopenings,
-withdrawals, extensions, unit attribute changes and indicator readings, recorded over a moving clock.
+withdrawals, extensions, unit attribute changes, indicator readings and attachments, recorded over a
+moving clock.
 For random ``(as_of, known_at)`` pairs every query must equal what the reference fold
 gives over all records. Rejected commands are part of the game: they must write nothing.
 """
@@ -25,7 +26,7 @@ EXAMPLES = int(os.environ.get("QINGDAN_PROPERTY_EXAMPLES", "25"))
 
 OPS = ["report", "report", "plan", "plan", "escalate", "complete", "verify_ok", "verify_fail",
        "close", "reopen", "correct", "withdraw", "extend", "decide", "measure", "issue",
-       "implement", "revise", "repeal", "unit", "unit_set", "unit_close", "indicator", "task"]
+       "implement", "revise", "repeal", "unit", "unit_set", "unit_close", "indicator", "task", "attach"]
 
 step = st.tuples(
     st.integers(0, 96),             # hours the clock moves before this command
@@ -72,7 +73,7 @@ def _run_steps(ledger, clock: Clock, steps) -> None:
         subject = {"plan": h, "escalate": h, "complete": h, "verify_ok": h, "verify_fail": h,
                    "close": h, "reopen": h, "correct": h, "withdraw": h, "extend": h, "decide": h,
                    "issue": m, "implement": m, "revise": m, "repeal": m, "unit_set": u,
-                   "unit_close": u}.get(op)
+                   "unit_close": u, "attach": h if choice % 2 == 0 else m}.get(op)
         on = max(began.get(subject, START), today - timedelta(days=back))
         before = event_count(ledger)
         try:
@@ -132,6 +133,9 @@ def _run_steps(ledger, clock: Clock, steps) -> None:
                 ledger.close_unit(u, reason="关停", on=on)
             elif op == "indicator":
                 ledger.record_indicator("fire-officers", value=float(which), on=on)
+            elif op == "attach" and subject:  # a document (the same one twice on a record is refused)
+                ledger.attach(subject, data=b"%PDF-1.4\n" + f"{which % 7}".encode(), name=f"{which}.pdf",
+                              kind=("整改前", "文书", "整改后", "验收")[choice], on=on)
             elif op == "task":
                 if choice == 3:
                     ledger.complete_task("fire-1", on=on)

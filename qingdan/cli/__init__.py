@@ -21,6 +21,7 @@ from typer.core import TyperArgument, TyperGroup, TyperOption
 from qingdan.core.errors import QingdanError
 
 from . import (
+    attachments,
     catalogue,
     demo,
     export,
@@ -345,6 +346,8 @@ app.add_typer(unit.app, name="unit", help="监管对象：企业、场所、船�
 app.add_typer(indicator.app, name="indicator", help="指标填报 — reported target values.")
 app.add_typer(report.app, name="report", help="两个清单报送与回头看 — monthly submission and look-back.")
 app.add_typer(profile.app, name="profile", help="乡镇信息：报表标题、填报单位与签名栏 — the township profile on the forms.")
+app.add_typer(attachments.app, name="attachment", help="附件：按 SHA-256 取出 — attachments by sha256.")
+attachments.register_on(hazard.app, measure.app)
 app.add_typer(token.app, name="token", help="HTTP API 令牌 — bearer tokens for the HTTP API (qingdan serve).")
 lists.register(app)
 remind.register(app)

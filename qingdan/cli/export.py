@@ -4,20 +4,20 @@ csv) or a printable form (pdf); and the options every form-writing command share
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from qingdan.cli.common import AsOf, Campaign, KnownAt, open_ledger, settings
-from qingdan.cli.output import message, to_json
+from qingdan.cli.output import message
 from qingdan.cli.views import names
 from qingdan.io.atomic import atomic_write, check_output_path
+from qingdan.io.bundle import write_bundle, write_jsonl
 from qingdan.io.profile import PROFILE_ENV, Profile, load_profile
 from qingdan.io.safe import safe_file_name
 from qingdan.io.writer import DEFAULT_LAYOUT, two_lists_sheets, write_csv, write_workbook
@@ -25,6 +25,7 @@ from qingdan.io.writer import DEFAULT_LAYOUT, two_lists_sheets, write_csv, write
 
 class ExportFormat(StrEnum):
     jsonl = "jsonl"
+    zip = "zip"
     xlsx = "xlsx"
     csv = "csv"
     pdf = "pdf"
@@ -71,30 +72,12 @@ def profile_of(ctx: typer.Context, path: Path | None, ledger: Any = None) -> tup
     return profile, known
 
 
-def event_records(ledger: Any) -> Any:
-    """Every stored event, in log order, as a dict; read page by page, never all at once."""
-    for event in ledger.events():
-        yield event.model_dump()
-
-
-def write_jsonl(ledger: Any, stream: IO[str]) -> int:
-    count = 0
-    for record in event_records(ledger):
-        stream.write(json.dumps(record, ensure_ascii=False, default=_default) + "\n")
-        count += 1
-    return count
-
-
-def _default(value: Any) -> Any:
-    return json.loads(to_json(value))
-
-
 def export(
     ctx: typer.Context,
     fmt: Annotated[ExportFormat, typer.Option(
         "--format", "-f", case_sensitive=False,
-        help="jsonl：原始事件日志（每行一个事件）；xlsx/csv：两个清单台账；pdf：打印用报送表"
-             " — jsonl event log, or the lists")
+        help="jsonl：原始事件日志（每行一个事件）；zip：台账包（事件日志、全部附件及其 SHA-256 清单，可用"
+             " import 恢复）；xlsx/csv：两个清单台账；pdf：打印用报送表 — jsonl event log, zip bundle, or the lists")
     ] = ExportFormat.jsonl,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="写入文件 — write to FILE")] = None,
     as_of: AsOf = None,
@@ -104,16 +87,25 @@ def export(
         "--layout", help="版式：台账（xlsx 默认）| 报送表（pdf 默认）— the register or the form handed in")] = None,
     profile_file: ProfileOption = None,
 ) -> None:
-    """导出：事件日志、两个清单台账或报送表 — export the event log (jsonl) or the 两个清单 (xlsx/csv/pdf).
+    """导出：事件日志、台账包、两个清单台账或报送表 — export the event log (jsonl), a bundle with the
+    attachments (zip) or the 两个清单 (xlsx/csv/pdf).
 
     Files are written whole or not at all (a temporary file beside, then renamed onto, the target).
     """
     if fmt in (ExportFormat.xlsx, ExportFormat.pdf) and output is None:
         name = safe_file_name(f"{settings(ctx).township}两个清单_{(as_of or date.today()).isoformat()}")
         output = Path(f"{name}.{fmt.value}")
+    if fmt is ExportFormat.zip and output is None:
+        output = Path(safe_file_name(f"{settings(ctx).township}台账包_{date.today().isoformat()}") + ".zip")
     if output is not None:
         check_output_path(output)  # before reading anything: a bad path is the clerk's to fix first
     with open_ledger(ctx) as ledger:
+        if fmt is ExportFormat.zip:
+            assert output is not None
+            summary = write_bundle(ledger, output)
+            message(f"已导出台账包 {output}：{summary.events} 个事件、{summary.attachments} 个附件；"
+                    f"哈希链头 {summary.chain_head}")
+            return
         if fmt is ExportFormat.jsonl:
             if output is None:
                 count = write_jsonl(ledger, sys.stdout)

@@ -21,6 +21,7 @@ from rich.progress import (
 
 from qingdan.cli.common import Campaign, Format, On, Output, open_ledger
 from qingdan.cli.output import OutputFormat, columns, emit, message, records_sheet
+from qingdan.io.bundle import check_bundle, is_bundle, restore_bundle
 from qingdan.io.importer import import_file, rows_of
 
 PLAN_COLUMNS = columns("sheet:工作表:12", "row:行:6", "action:处理:6", "number:编号:22", "label:单位/名称:24",
@@ -60,7 +61,18 @@ def import_command(
 
     已在台账中的隐患（按隐患编号，或单位名称+隐患描述+排查日期）如表中状态、日期、期限等有变化，导入为相应的
     整改完成、验收、销号、更正等事件；--on 为表中没有日期的更改（更正、整改方案、挂牌督办）的业务日期，默认今天。
+    export --format zip 导出的台账包（.zip）恢复到空台账：事件原样、附件齐全、哈希链相同。
     """
+    if file.suffix.lower() == ".zip" and is_bundle(file):
+        if dry_run:
+            _, problems = check_bundle(file)
+            message("；".join(problems) if problems else f"{file.name}：台账包校验通过；试运行，未写入任何数据")
+            raise typer.Exit(1 if problems else 0)
+        with open_ledger(ctx, write=True) as ledger:
+            summary = restore_bundle(ledger, file)
+        message(f"已从台账包 {file.name} 恢复 {summary.events} 个事件、{summary.attachments} 个附件；"
+                f"哈希链头 {summary.chain_head} 与台账包一致")
+        return
     with open_ledger(ctx, write=not dry_run, or_empty=dry_run) as ledger, import_progress() as update:
         result = import_file(ledger, file, campaign=campaign, dry_run=dry_run, on=on, progress=update)
     records = list(rows_of(result))

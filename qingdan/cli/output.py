@@ -43,9 +43,13 @@ class OutputFormat(StrEnum):
 
 
 def stderr() -> Console:
+    """The console for messages: wrapped to a terminal's width, never wrapped into a log or a pipe
+    (a line broken in the middle of a path or a number cannot be searched for)."""
+    import sys
+
     from rich.console import Console
 
-    return Console(stderr=True)
+    return Console(stderr=True, soft_wrap=not sys.stderr.isatty())
 
 
 def message(text: str, *, style: str | None = None) -> None:

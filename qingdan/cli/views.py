@@ -19,6 +19,7 @@ from qingdan.core.labels import (
     TASK_STATUS_LABELS,
     TOWNSHIP_FIELD_LABELS,
     UNIT_FIELD_LABELS,
+    attachments_label,
     deadline_rule_label,
     event_label,
 )
@@ -69,6 +70,8 @@ def label_value(key: str, value: Any, campaigns: Mapping[str, str] | None = None
         return STATUS_LABELS.get(value, value)
     if key == "missing_parts":
         return "、".join(FIVE_PART_LABELS.get(p, p) for p in value)
+    if key == "attachments":
+        return attachments_label(value)
     if key == "campaign" and campaigns and value in campaigns:
         return campaigns[value]
     if key == "deadline_rule" and isinstance(value, dict):

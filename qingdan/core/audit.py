@@ -17,7 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
-from . import reference
+from . import blobs, reference
+from .base import AttachedEvent
 from .chain import chain_head
 from .eventlog import EventLog
 from .logscan import BROKEN, LogScan, Problem, brief
@@ -426,6 +427,23 @@ def _what(report: Any) -> str:
     return f"{report.number}（{report.period}{'，第 ' + str(submission) + ' 次报送' if submission > 1 else ''}）"
 
 
+def attachment_problems(scan: LogScan, store: Any) -> list[Problem]:
+    """Every stored attachment against its sha256, and every attachment an event names present
+    (:func:`qingdan.core.blobs.check`), each problem naming the records that refer to it."""
+    references: dict[str, list[str]] = {}
+    for stream in scan.streams.values():
+        for _, event in stream:
+            if isinstance(event, AttachedEvent):
+                number = scan.number(event.originator_id) or str(event.originator_id)
+                references.setdefault(event.sha256, []).append(number)
+    try:
+        _, found = blobs.check(store.query, references)
+    except Exception as error:  # the table itself altered (dropped, a column changed)
+        return [Problem(kind="attachment", message=f"附件表无法读取（{brief(error)}）")]
+    return [Problem(kind="attachment", number=(references.get(sha) or [None])[0], message=message)
+            for sha, message in found]
+
+
 def verify(src: Sources, *, dates: list[date] | None = None) -> VerifyReport:
     """Check the hash chain, every submitted report's digest, and the view against the reference fold.
 
@@ -445,7 +463,7 @@ def verify(src: Sources, *, dates: list[date] | None = None) -> VerifyReport:
     store = src.view.store
     scan = LogScan(src.log, store)
     scan.run()
-    problems = list(scan.problems)
+    problems = list(scan.problems) + attachment_problems(scan, store)
     trusted = not any(p.kind in BROKEN for p in problems)
     if trusted:
         try:

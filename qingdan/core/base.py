@@ -81,3 +81,47 @@ class Record(Aggregate):
             raise InvalidCommand(
                 f"{self.number}：{what}日期 {on} 早于{earliest_label} {earliest}"
             )
+
+
+class Attachable(Record):
+    """A record that takes attachments (``Ledger.attach``): hazards and measures.
+
+    One event class serves both (its topic is ``qingdan.core.base:Attachable.Attached``); the
+    content itself is stored once in ``qd_blobs`` (:mod:`qingdan.core.blobs`), in the same
+    transaction as the event, which carries its sha256 so the hash chain covers it.
+    """
+
+    class Attached(Record.Event):
+        sha256: str
+        size: int
+        media_type: str
+        name: str
+        kind: str
+        taken_at: str | None
+        gps: list[float] | None
+        width: int | None
+        height: int | None
+
+        def apply(self, record: Any) -> None:
+            record.attachments = (*getattr(record, "attachments", ()), {
+                "sha256": self.sha256, "size": self.size, "media_type": self.media_type,
+                "name": self.name, "kind": self.kind, "on": self.on, "actor": self.actor,
+                "note": self.note, "recorded_at": self.timestamp, "taken_at": self.taken_at,
+                "gps": tuple(self.gps) if self.gps else None, "width": self.width,
+                "height": self.height})
+
+    def _guard(self, on: date, what: str, *, step: bool = False) -> None:
+        raise NotImplementedError
+
+    def attach(self, *, on: date, actor: str | None, note: str | None, **fields: Any) -> None:
+        """The record's own guard (not withdrawn or repealed, not before it began); one attachment
+        of each content per record."""
+        self._guard(on, "添加附件")
+        for item in getattr(self, "attachments", ()):
+            if item["sha256"] == fields["sha256"]:
+                raise InvalidCommand(f"{self.number} 已于 {item['on']} 附上同一文件"
+                                     f"（“{item['name']}”，{item['kind']}），无需重复添加")
+        self.trigger_event(self.Attached, on=on, actor=actor, note=note, **fields)
+
+
+AttachedEvent = Attachable.Attached

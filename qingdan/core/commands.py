@@ -15,7 +15,9 @@ from . import text as _text
 from . import vocabulary as words
 from .errors import InvalidCommand
 from .errors import show as _show
+from .files import clean_name
 from .labels import (
+    ATTACHMENT_KINDS,
     COMMAND_FIELD_LABELS,
     ESCALATION_LEVELS,
     LEVELS,
@@ -239,6 +241,32 @@ class ReviseMeasure(Command):
 
 class RepealMeasure(Command):
     reason: str = Field(min_length=1, max_length=2000)
+
+
+class Attach(Command):
+    """A file to attach: ``path`` (read by the ledger) or ``data`` (its bytes), exactly one."""
+
+    path: str | None = Field(default=None, max_length=4096)
+    data: bytes | None = Field(default=None, repr=False)
+    name: str | None = Field(default=None, max_length=255)
+    kind: Literal[ATTACHMENT_KINDS] = "其他"  # type: ignore[valid-type]
+
+    @field_validator("path", mode="before")
+    @classmethod
+    def _path_text(cls, value: Any) -> Any:
+        return str(value) if hasattr(value, "__fspath__") else value
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _plain_name(cls, value: Any) -> Any:
+        """A file name as a phone or browser sends it: cut to a plain name, never refused for it."""
+        return (clean_name(value, None) or None) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Attach:
+        if (self.path is None) == (self.data is None):
+            raise ValueError("请给出文件路径（path）或文件内容（data）中的一项")
+        return self
 
 
 #: a period of a recurring task: 2021, 2021-H1, 2021-Q3, 2021-05

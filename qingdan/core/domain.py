@@ -15,6 +15,8 @@ from typing import Any
 from .base import (  # noqa: F401  (the domain's public names, all importable from here)
     NAMESPACE,
     OPEN_STATUSES,
+    Attachable,
+    AttachedEvent,
     Record,
     aggregate_id,
     hazard_overdue,
@@ -43,7 +45,7 @@ from .labels import (  # noqa: F401
 # --------------------------------------------------------------------------------------------
 
 
-class Hazard(Record):
+class Hazard(Attachable):
     """A 问题隐患 from report to 销号 (or 撤销)."""
 
     class Reported(Record.Created):

@@ -23,9 +23,30 @@ from .clock import CST
 from .domain import Hazard
 from .labels import KIND_LABELS, deadline_rule_label
 from .records import Indicator, Measure, Report, Task, Township, Unit
-from .rows import HazardRow, IndicatorReading, MeasureRow, ReportRow, TownshipProfile, UnitRow
+from .rows import (
+    AttachmentRow,
+    HazardRow,
+    IndicatorReading,
+    MeasureRow,
+    ReportRow,
+    TownshipProfile,
+    UnitRow,
+)
 
 # -- row builders: a folded record as the public row ----------------------------------------------
+
+
+def attachment_rows(record: Any, earliest: date | None = None) -> tuple[AttachmentRow, ...]:
+    """A record's attachments as rows; a photo taken before ``earliest`` (the day the hazard was
+    found) carries a warning."""
+    found = []
+    for item in getattr(record, "attachments", ()):
+        row = AttachmentRow(**{**item, "recorded_at": item["recorded_at"].astimezone(CST)})
+        if earliest is not None and row.taken_at is not None and row.taken_at.date() < earliest:
+            row = row.model_copy(update={"warning": f"照片拍摄于 {row.taken_at.date()}（相机时间），"
+                                                    f"早于排查日期 {earliest}，请核实"})
+        found.append(row)
+    return tuple(found)
 
 
 def hazard_row(h: Hazard, as_of: date) -> HazardRow:
@@ -44,7 +65,7 @@ def hazard_row(h: Hazard, as_of: date) -> HazardRow:
         missing_parts=missing, completed_on=h.completed_on, cost=h.cost,
         verified_on=h.verified_on, closed_on=h.closed_on, withdrawn_on=h.withdrawn_on,
         reopened=h.reopened, last_progress_on=h.last_progress_on, note=h.note,
-        rechecked_on=getattr(h, "rechecked_on", None),
+        rechecked_on=getattr(h, "rechecked_on", None), attachments=attachment_rows(h, h.found_on),
     )
 
 
@@ -54,6 +75,7 @@ def measure_row(m: Measure, as_of: date) -> MeasureRow:
         department=m.department, due=m.due, added_on=m.added_on, status=m.status,
         doc_no=m.doc_no, issued_on=m.issued_on, implemented_on=m.implemented_on,
         repealed_on=m.repealed_on, revisions=m.revisions, overdue=m.is_overdue(as_of),
+        attachments=attachment_rows(m),
     )
 
 

@@ -20,6 +20,17 @@ VERIFY_METHODS = ("自评", "专家", "政府验收")
 #: How a 回头看 re-inspection of a closed hazard was made.
 RECHECK_METHODS = ("现场复查", "资料复查", "暗查暗访")
 MEASURE_KINDS = ("制度", "机制", "方案", "标准", "其他")
+#: What an attached file is evidence of (``Ledger.attach``): photos before and after rectification,
+#: the 验收 record, a document (整改通知书, 复查意见书, a measure's issued text) or anything else.
+ATTACHMENT_KINDS = ("整改前", "整改后", "验收", "文书", "其他")
+#: The file types an attachment may be (sniffed from its content, never from its name).
+MEDIA_TYPE_LABELS = {
+    "image/jpeg": "JPEG 图片", "image/png": "PNG 图片", "image/gif": "GIF 图片", "image/webp": "WebP 图片",
+    "application/pdf": "PDF 文档",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word 文档（docx）",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel 表格（xlsx）",
+    "application/msword": "Word 文档（doc）", "application/vnd.ms-excel": "Excel 表格（xls）",
+}
 
 # -- statuses --------------------------------------------------------------------------------------
 
@@ -72,7 +83,7 @@ EVENT_TYPE_LABELS = {
     "Reported": "登记", "RectificationPlanned": "整改方案", "Escalated": "挂牌督办",
     "ExtensionRequested": "申请延期", "ExtensionDecided": "延期审批", "ProgressReported": "整改进展",
     "RectificationCompleted": "整改完成", "Verified": "验收", "Closed": "销号", "Reopened": "反销号",
-    "Rechecked": "回头看复查", "Corrected": "更正", "Withdrawn": "撤销",
+    "Rechecked": "回头看复查", "Corrected": "更正", "Withdrawn": "撤销", "Attached": "附件",
     # 制度措施
     "Added": "登记", "Issued": "印发", "Implemented": "落实", "Revised": "修订", "Repealed": "废止",
     # 重点任务、指标
@@ -108,6 +119,7 @@ HAZARD_FIELD_LABELS = {
     "completed_on": "完成日期", "cost": "实际整改费用（万元）", "verified_on": "验收日期",
     "closed_on": "销号日期", "withdrawn_on": "撤销日期", "reopened": "反销号次数",
     "last_progress_on": "最近进展日期", "note": "备注", "rechecked_on": "回头看复查日期",
+    "attachments": "附件",
 }
 
 #: The hazard fields a ``correct`` may change (the rest follow from events).
@@ -120,7 +132,7 @@ MEASURE_FIELD_LABELS = {
     "number": "编号", "campaign": "专项", "title": "制度措施名称", "kind": "类型",
     "department": "责任部门", "due": "完成时限", "added_on": "登记日期", "status": "状态",
     "doc_no": "文号", "issued_on": "印发日期", "implemented_on": "落实日期", "repealed_on": "废止日期",
-    "revisions": "修订次数", "overdue": "是否超期",
+    "revisions": "修订次数", "overdue": "是否超期", "attachments": "附件",
 }
 
 UNIT_FIELD_LABELS = {
@@ -149,6 +161,7 @@ COMMAND_FIELD_LABELS = {
     "attributes": UNIT_FIELD_LABELS["attributes"], "period": "报送期间", "as_of": "截至日期",
     "resubmit_reason": "重新报送原因", "on": "业务日期", "actor": "操作人", "note": "备注",
     "number": "编号", "deadline_working_days": "整改期限（工作日数）",
+    "path": "文件路径", "data": "文件内容",
 }
 
 
@@ -164,7 +177,30 @@ EXTRA_FIELD_LABELS = {
     "days_left": "剩余天数", "working_days_left": "剩余工作日", "within_days": "提前天数",
     "overdue_items": "已逾期", "due_items": "即将到期", "text": "通知正文",
     "responsible_departments": "负责部门", "inferred": "推定说明", "recurrence": "周期",
+    "sha256": "SHA-256", "size": "大小（字节）", "media_type": "文件类型", "taken_at": "拍摄时间",
+    "gps": "拍摄位置", "width": "宽（像素）", "height": "高（像素）", "warning": "提示",
 }
+
+
+def attachments_label(attachments: Any) -> str:
+    """How the 台账's 附件 column shows a row's attachments: ``3（整改前2、整改后1）``; empty for none."""
+    if not attachments:
+        return ""
+    counts: dict[str, int] = {}
+    for item in attachments:
+        kind = item["kind"] if isinstance(item, dict) else item.kind
+        counts[kind] = counts.get(kind, 0) + 1
+    kinds = "、".join(f"{k}{counts[k]}" for k in ATTACHMENT_KINDS if k in counts)
+    return f"{len(attachments)}（{kinds}）"
+
+
+def size_label(size: int) -> str:
+    """A file size as a clerk reads it: ``812 字节``, ``35.2 KB``, ``4.1 MB``."""
+    if size < 1024:
+        return f"{size} 字节"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
 
 #: How often a recurring 重点任务 is due (``TaskSpec.recurrence``).
 RECURRENCE_LABELS = {"yearly": "每年", "half-yearly": "每半年", "quarterly": "每季度", "monthly": "每月"}

@@ -26,7 +26,7 @@ BROKEN = ("tampered", "missing", "inserted")  # the log itself is not what qingd
 class Problem(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    kind: str  # tampered | missing | inserted | unchained | report | view
+    kind: str  # tampered | missing | inserted | unchained | report | view | attachment
     message: str
     position: int | None = None
     number: str | None = None

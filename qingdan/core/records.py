@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from .base import Record, aggregate_id, measure_overdue
+from .base import Attachable, Record, aggregate_id, measure_overdue
 from .errors import InvalidCommand
 from .labels import MEASURE_STATUS_LABELS
 from .rows import DIGEST_FIELDS_V1
@@ -20,7 +20,7 @@ from .rows import DIGEST_FIELDS_V1
 # --------------------------------------------------------------------------------------------
 
 
-class Measure(Record):
+class Measure(Attachable):
     """A 制度措施: a rule, mechanism, plan or standard to establish."""
 
     class Added(Record.Created):

@@ -24,6 +24,32 @@ class Row(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=describe_schema)
 
 
+class AttachmentRow(Row):
+    """A file attached to a hazard or measure (``Ledger.attach``); ``Ledger.attachment(sha256)``
+    gives its bytes. ``taken_at`` and ``gps`` are a photo's EXIF time (the camera's clock) and
+    position; ``warning`` says when something about it deserves a look (a photo taken before the
+    hazard was found)."""
+
+    sha256: str
+    size: int
+    media_type: str
+    name: str
+    kind: str
+    on: date
+    actor: str | None = None
+    note: str | None = None
+    recorded_at: datetime | None = None
+    taken_at: datetime | None = None
+    gps: tuple[float, float] | None = None
+    width: int | None = None
+    height: int | None = None
+    warning: str | None = None
+
+    @property
+    def is_image(self) -> bool:
+        return self.media_type.startswith("image/")
+
+
 class HazardRow(Row):
     """One line of the 问题隐患清单 as of a date."""
 
@@ -67,6 +93,8 @@ class HazardRow(Row):
     note: str | None = None
     #: the day a 回头看 re-inspection of the closed hazard passed (``Ledger.recheck``)
     rechecked_on: date | None = None
+    #: the photos and documents attached by ``as_of`` (``Ledger.attach``), in the order attached
+    attachments: tuple[AttachmentRow, ...] = ()
 
     @property
     def status_label(self) -> str:
@@ -90,6 +118,8 @@ class MeasureRow(Row):
     repealed_on: date | None = None
     revisions: int = 0
     overdue: bool = False
+    #: the issued document and other files attached by ``as_of`` (``Ledger.attach``)
+    attachments: tuple[AttachmentRow, ...] = ()
 
     @property
     def status_label(self) -> str:

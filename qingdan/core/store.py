@@ -30,6 +30,7 @@ from eventsourcing.persistence import Notification, StoredEvent, Transcoder, Tra
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteTransaction
 
+from . import blobs as _blobs
 from .errors import InvalidCommand, NoLedger, QingdanError
 from .text import show
 
@@ -54,7 +55,8 @@ class _ImmediateTransaction(SQLiteTransaction):
 class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         restamp: Restamp | None = kwargs.pop("restamp", None)
-        if restamp is None:
+        blobs: Sequence[_blobs.Blob] = kwargs.pop("blobs", ())
+        if restamp is None and not blobs:
             return super().insert_events(stored_events, **kwargs)
         with self.datastore.get_connection(commit=True) as conn, \
                 _ImmediateTransaction(conn, commit=True) as cursor, cursor:
@@ -64,7 +66,22 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             last = None if row is None else Notification(
                 id=row[0], originator_id=self.convert_originator_id(row[1]),
                 originator_version=row[2], topic=row[3], state=row[4])
-            return self._insert_events(cursor, restamp(last), **kwargs)
+            _blobs.insert_sqlite(cursor, blobs)  # in the events' transaction: both or neither
+            return self._insert_events(cursor, restamp(last) if restamp else stored_events, **kwargs)
+
+    def restore(self, rows: Sequence[Any], blobs: Sequence[_blobs.Blob]) -> None:
+        """Into an empty log: stored events exactly as given, at their positions, with their blobs,
+        in one transaction (:meth:`qingdan.Ledger.restore`)."""
+        with self.datastore.get_connection(commit=True) as conn, \
+                _ImmediateTransaction(conn, commit=True) as cursor, cursor:
+            cursor.execute(f"SELECT 1 FROM {self.events_table_name} LIMIT 1")
+            if cursor.fetchone() is not None:
+                raise LogNotEmpty
+            _blobs.insert_sqlite(cursor, blobs)
+            cursor.executemany(
+                f"INSERT INTO {self.events_table_name} (rowid, originator_id, originator_version, topic, state) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(r.id, r.originator_id.hex, r.originator_version, r.topic, r.state) for r in rows])
 
 
 class PostgresLedgerRecorder(PostgresApplicationRecorder):
@@ -73,6 +90,7 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
 
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         restamp: Restamp | None = kwargs.pop("restamp", None)
+        blobs: Sequence[_blobs.Blob] = kwargs.pop("blobs", ())
         if restamp is not None:
             from psycopg.sql import SQL, Identifier
 
@@ -87,6 +105,9 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                 state=bytes(row["state"]) if row["state"] is not None else b"")
             # insert_events keeps its own reference to the list, so change it in place.
             stored_events[:] = restamp(last)  # type: ignore[index]
+        # After restamp (which may refuse the write, and is Python: eventsourcing commits what the
+        # transaction holds when Python code raises here); a failing SQL statement aborts it all.
+        _blobs.insert_postgres(curs, self.datastore.schema, blobs)
         if len(stored_events) <= INSERT_CHUNK:
             super()._insert_stored_events(curs, stored_events, **kwargs)
             return
@@ -111,8 +132,30 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         return super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
 
 
+    def restore(self, rows: Sequence[Any], blobs: Sequence[_blobs.Blob]) -> None:
+        from psycopg.sql import SQL, Identifier
+
+        table = SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        with self.datastore.transaction(commit=True) as curs:
+            self._lock_table(curs)
+            curs.execute(SQL("SELECT 1 FROM {0} LIMIT 1").format(table))
+            if curs.fetchone() is not None:
+                raise LogNotEmpty
+            _blobs.insert_postgres(curs, self.datastore.schema, blobs)
+            curs.executemany(SQL("INSERT INTO {0} (originator_id, originator_version, topic, state, "
+                                 "notification_id) VALUES (%s, %s, %s, %s, %s)").format(table),
+                             [(r.originator_id, r.originator_version, r.topic, r.state, r.id) for r in rows])
+            if rows:  # the next event goes after the restored ones
+                curs.execute("SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), %s)",
+                             (table.as_string(curs), max(r.id for r in rows)))
+
+
 #: Events per INSERT statement on PostgreSQL (an event's state is about 0.5 KB: 1,000 make ~0.5 MB).
 INSERT_CHUNK = 1_000
+
+
+class LogNotEmpty(Exception):
+    """A restore into a log that already holds events."""
 
 
 RECORDER_TOPICS = {

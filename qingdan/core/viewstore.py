@@ -14,6 +14,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from .blobs import create_table as _blobs_table
+
 VIEW_NAME = "two_lists"
 LIVE = "qd_versions"
 #: Where ``rebuild`` replays the log while readers go on reading the live view.
@@ -136,6 +138,7 @@ class ViewStore(abc.ABC):
             "(kind, campaign, number, recorded_from)",
             "CREATE INDEX IF NOT EXISTS qd_versions_record ON qd_versions "
             "(aggregate_id, recorded_to)",
+            _blobs_table(self.backend),  # attachments (qingdan.core.blobs), written by the recorder
         ])
 
     def position(self, tracking: str = VIEW_NAME) -> int:

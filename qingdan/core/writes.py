@@ -56,6 +56,8 @@ class UnitOfWork:
         self._recent: OrderedDict[Any, Record] = OrderedDict()
         self._batch: dict[Any, Record] | None = None
         self._batch_stamp: datetime | None = None
+        #: attachment contents to store with the next write (sha256 → bytes), in its transaction
+        self._blobs: dict[str, bytes] = {}
 
     # -- time ----------------------------------------------------------------------------------
 
@@ -101,22 +103,37 @@ class UnitOfWork:
             pending = list(self._batch.values())
         except BaseException:
             self._next_seq = allocated
+            self._blobs.clear()
             raise
         finally:
             self._batch = None
             self._batch_stamp = None
         if not pending:
+            self._blobs.clear()
             return
         try:
             recordings = self.store(pending)
         except IntegrityError:
             self._next_seq = allocated
             raise Conflict("批量登记期间其他人也登记了相同编号或修改了相同记录，本批未写入，请重试") from None
+        finally:
+            self._blobs.clear()
         self.view.catch_up(recordings=recordings)
 
     @property
     def batching(self) -> bool:
         return self._batch is not None
+
+    @contextmanager
+    def staged(self, sha256: str, data: bytes) -> Iterator[None]:
+        """The content of an attachment, stored by the write inside (or, in a batch, by the batch's)
+        in the same transaction as its event; dropped if nothing is written."""
+        self._blobs[sha256] = data
+        try:
+            yield
+        finally:
+            if self._batch is None:
+                self._blobs.pop(sha256, None)
 
     # -- records -------------------------------------------------------------------------------
 
@@ -196,7 +213,8 @@ class UnitOfWork:
             return stored
 
         try:
-            ids = self.app.recorder.insert_events(list(stored), restamp=restamp_under_lock)
+            ids = self.app.recorder.insert_events(list(stored), restamp=restamp_under_lock,
+                                                  blobs=list(self._blobs.items()))
         except IntegrityError:
             for aggregate in aggregates:
                 self.forget(aggregate)

@@ -62,6 +62,7 @@ HAZARD_COLUMNS: tuple[Column, ...] = (
     Column("rechecked_on", H["rechecked_on"], ("复查日期（回头看）",), 12, "date", export_only=True),
     Column("overdue", H["overdue"], ("超期",), 8, export_only=True),
     Column("missing_parts", H["missing_parts"], (), 14, export_only=True),
+    Column("attachments", H["attachments"], ("附件情况",), 16, export_only=True),
 )
 
 MEASURE_COLUMNS: tuple[Column, ...] = (
@@ -79,6 +80,7 @@ MEASURE_COLUMNS: tuple[Column, ...] = (
     Column("added_on", M["added_on"], ("建立日期",), 12, "date"),
     Column("campaign", M["campaign"], ("专项整治", "所属专项", "专项名称"), 22),
     Column("overdue", M["overdue"], ("超期",), 8, export_only=True),
+    Column("attachments", M["attachments"], ("附件情况",), 16, export_only=True),
 )
 
 #: Headers that only a measure list has: a sheet with one of them is read as the 制度措施清单.
@@ -136,20 +138,20 @@ HAZARD_FORM = Form(
           "escalated", "status", "completed_on", "verified_on", "closed_on", "note",
           # not printed: kept for re-import and for whoever reads the workbook on screen
           "location", "source", "category", "inspectors", "escalation_level", "supervisor",
-          "escalation_doc_no", "cost", "withdrawn_on", "overdue", "missing_parts"),
+          "escalation_doc_no", "cost", "withdrawn_on", "overdue", "missing_parts", "attachments"),
     groups=(("基本情况", ("unit", "village")), ("隐患情况", ("description", "level", "found_on")),
             ("整改落实情况（五到位）", ("responsible_unit", "responsible_person", "measures", "funds",
                                 "deadline", "contingency", "escalated")),
             ("整改进展", ("status", "completed_on", "verified_on", "closed_on")),
             ("其他信息（不打印）", ("location", "source", "category", "inspectors", "escalation_level",
                              "supervisor", "escalation_doc_no", "cost", "withdrawn_on", "overdue",
-                             "missing_parts"))),
+                             "missing_parts", "attachments"))),
     printed=20,
 )
 
 MEASURE_FORM = Form(
     keys=("index", "campaign", "number", "title", "kind", "department", "due", "status", "doc_no",
-          "issued_on", "implemented_on", "repealed_on", "overdue", "added_on"),
+          "issued_on", "implemented_on", "repealed_on", "overdue", "added_on", "attachments"),
     groups=(("制度措施", ("title", "kind", "department", "due")),
             ("落实情况", ("status", "doc_no", "issued_on", "implemented_on", "repealed_on", "overdue"))),
     printed=13,

@@ -28,6 +28,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from qingdan.core.labels import attachments_label
 from qingdan.core.rows import (
     FIVE_PART_LABELS,
     HAZARD_STATUS_LABELS,
@@ -103,6 +104,7 @@ def hazard_record(row: HazardRow, index: int, campaign_names: Mapping[str, str])
         "rechecked_on": row.rechecked_on,
         "overdue": _yes(row.overdue),
         "missing_parts": "、".join(FIVE_PART_LABELS[p] for p in row.missing_parts) or None,
+        "attachments": attachments_label(row.attachments) or None,
     }
 
 
@@ -114,6 +116,7 @@ def measure_record(row: MeasureRow, index: int, campaign_names: Mapping[str, str
         "issued_on": row.issued_on, "implemented_on": row.implemented_on,
         "repealed_on": row.repealed_on, "added_on": row.added_on,
         "campaign": campaign_names.get(row.campaign, row.campaign), "overdue": _yes(row.overdue),
+        "attachments": attachments_label(row.attachments) or None,
     }
 
 

@@ -27,6 +27,7 @@ from qingdan.core.ledger import Ledger
 from qingdan.core.policy import Authoriser, load_policy
 from qingdan.core.queries import ReportDiff, Stats
 from qingdan.core.spec import Campaign, Finding
+from qingdan.web.attachments import install_attachment_routes, is_upload, upload_limit
 from qingdan.web.errors import ERROR_RESPONSES, install_error_handlers
 from qingdan.web.identity import Identity, reader, writer
 from qingdan.web.limits import BodyLimit
@@ -163,7 +164,7 @@ def create_app(url: str | None = None, *, policy: Authoriser | str | os.PathLike
         responses=ERROR_RESPONSES)
     app.state.ledgers = ledgers
     app.state.identity = Identity(authoriser)
-    app.add_middleware(BodyLimit, limit=max_body)
+    app.add_middleware(BodyLimit, limit=max_body, upload_limit=upload_limit(), is_upload=is_upload)
     install_error_handlers(app)
 
     def use() -> Iterator[Ledger]:
@@ -175,6 +176,7 @@ def create_app(url: str | None = None, *, policy: Authoriser | str | os.PathLike
     for path, name, subject in COMMANDS:
         _add_command(app, path, name, subject, LedgerDep)
     _add_queries(app, LedgerDep)
+    install_attachment_routes(app, LedgerDep)
     _document_identity(app)
     if pages:
         from qingdan.web.pages import install_pages

@@ -42,6 +42,7 @@ from qingdan.core.clock import CST, as_known_at
 from qingdan.core.commands import Command
 from qingdan.core.errors import InvalidCommand, NotFound, PermissionDenied, QingdanError
 from qingdan.core.labels import (
+    ATTACHMENT_KINDS,
     COMMAND_FIELD_LABELS,
     DUE_KIND_LABELS,
     FIVE_PART_LABELS,
@@ -53,11 +54,14 @@ from qingdan.core.labels import (
     LEVELS,
     MEASURE_FIELD_LABELS,
     MEASURE_STATUS_LABELS,
+    MEDIA_TYPE_LABELS,
     TARGET_STATE_LABELS,
     TASK_STATUS_LABELS,
+    attachments_label,
     days_label,
     event_label,
     field_label,
+    size_label,
     status_label,
 )
 from qingdan.core.ledger import Ledger
@@ -72,6 +76,7 @@ from qingdan.io.writer import (
     write_csv,
     write_workbook,
 )
+from qingdan.web.attachments import gallery, page_upload
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -135,6 +140,8 @@ def show(name: str, value: Any, names: dict[str, str] | None = None) -> str:
         return status_label(value)
     if name == "missing_parts":
         return "、".join(FIVE_PART_LABELS.get(p, p) for p in value)
+    if name == "attachments":
+        return attachments_label(value)
     if name == "campaign" and names:
         return names.get(value, value)
     if name == "field" and isinstance(value, str):
@@ -172,6 +179,8 @@ def event_title(entry: Any) -> str:
     title = event_label(kind)
     if kind == "Verified":
         title += "（通过）" if data.get("passed") else "（不通过）"
+    elif kind == "Attached" and data.get("kind"):
+        title += f"（{data['kind']}）"
     elif kind == "ExtensionDecided":
         title += "（批准）" if data.get("approved") else "（不批准）"
     return title
@@ -183,6 +192,10 @@ def event_details(entry: Any, names: dict[str, str]) -> list[tuple[str, str]]:
     data = entry["data"] if isinstance(entry, dict) else entry.data
     if kind == "Corrected":
         return []
+    if kind == "Attached":  # the file in a line; the panel above shows the rest
+        return [("文件", f"{data.get('name')}（{MEDIA_TYPE_LABELS.get(data.get('media_type'), data.get('media_type'))}，"
+                         f"{size_label(int(data.get('size') or 0))}）"),
+                ("SHA-256", f"{str(data.get('sha256'))[:16]}…")]
     out = []
     for key, value in data.items():
         if value in (None, "", [], (), {}) or key in ("number", "passed", "approved", "reason"):
@@ -1128,7 +1141,19 @@ class Pages:
         return self.render(request, "hazard.html", status=422 if failed else 200, viewer=viewer, when=when,
                            number=number, row=row, current=current, missing=missing, sections=sections,
                            parts=parts, timeline=timeline, forms=forms, names=names, nav="lists",
-                           errors=when.errors)
+                           errors=when.errors, **self._evidence(ledger, viewer, "Hazard", number, row, current,
+                                                                 current.responsible_unit))
+
+    @staticmethod
+    def _evidence(ledger: Ledger, viewer: Viewer, kind: str, number: str, row: Any, current: Any,
+                  department: str | None) -> dict[str, Any]:
+        """The page's 附件 panel: the attachments as of the chosen date, and whether to offer the
+        upload form (the record may take one and the viewer may add it)."""
+        open_ = current.status not in ("withdrawn", "repealed")
+        allowed = open_ and viewer.may(kind, "attach", number=number, record=current,
+                                       departments=tuple(d for d in (department,) if d))
+        return {"gallery": gallery(row), "attach_kinds": ATTACHMENT_KINDS, "can_attach": allowed,
+                "upload_limit": size_label(ledger.attachment_limits.max_bytes)}
 
     @staticmethod
     def offered_forms(ledger: Ledger, viewer: Viewer, steps: Sequence[Step], record: Any, number: str,
@@ -1189,6 +1214,8 @@ class Pages:
         return out
 
     async def post_hazard_step(self, request: Request, number: str, slug: str) -> Response:
+        if slug == "attach":
+            return await page_upload(self, request, number, "hazards")
         base = f"/hazards/{quote(number)}"
         return await self.post_step(request, HAZARD_STEPS, number, slug, self._hazard_page, base, f"{base}#timeline")
 
@@ -1221,9 +1248,12 @@ class Pages:
         return self.render(request, "measure.html", status=422 if failed else 200, viewer=viewer, when=when,
                            number=number, row=row, current=current, missing=missing, fields=fields,
                            timeline=self._timeline(history, when, names), forms=forms, nav="lists",
-                           errors=when.errors)
+                           errors=when.errors, **self._evidence(ledger, viewer, "Measure", number, row, current,
+                                                                 current.department))
 
     async def post_measure_step(self, request: Request, number: str, slug: str) -> Response:
+        if slug == "attach":
+            return await page_upload(self, request, number, "measures")
         base = f"/measures/{quote(number)}"
         return await self.post_step(request, MEASURE_STEPS, number, slug, self._measure_page, base, f"{base}#timeline")
 
