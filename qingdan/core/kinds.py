@@ -22,7 +22,7 @@ from .base import Record
 from .clock import CST
 from .domain import Hazard
 from .labels import KIND_LABELS, deadline_rule_label
-from .records import Indicator, Measure, Report, Task, Unit
+from .records import AccessPolicy, Indicator, Measure, Report, Task, Unit
 from .rows import HazardRow, IndicatorReading, MeasureRow, ReportRow, UnitRow
 
 # -- row builders: a folded record as the public row ----------------------------------------------
@@ -233,6 +233,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("report", Report, "", lambda r, as_of: report_rows(r),
          lambda r, rows: _columns(r.campaign, r.period),
          lambda rows: REPORT_ROWS.dump_json(rows).decode(), REPORT_ROWS.validate_json),
+    Kind("policy", AccessPolicy, "policy:", lambda p, as_of: {"number": p.number, "grants": p.grants},
+         lambda p, row: _columns(), _json, json.loads),
 )
 BY_NAME = {kind.name: kind for kind in KINDS}
 _BY_CLASS = {kind.cls: kind for kind in KINDS}

@@ -25,9 +25,16 @@ from .chain import chain_head
 from .clock import as_known_at, end_of_day, system_now  # noqa: F401  (their old home)
 from .errors import QingdanError
 from .eventlog import EventLog
-from .handlers import HazardCommands, MeasureCommands, ReportCommands, TaskCommands, UnitCommands
+from .handlers import (
+    HazardCommands,
+    MeasureCommands,
+    PolicyCommands,
+    ReportCommands,
+    TaskCommands,
+    UnitCommands,
+)
 from .kinds import kind_of_class
-from .policy import Authoriser, load_policy
+from .policy import Access, AccessRequest, Authoriser, Policy, load_policy
 from .queries import LedgerSnapshot, ReportDiff, Stats
 from .reading import COMMON_FIELDS, Queries  # noqa: F401  (COMMON_FIELDS: its old home)
 from .records import report_number
@@ -78,7 +85,29 @@ def command(model: type[cmd.Command], *, subject: str | None = "number",
     return decorate
 
 
-class Ledger:
+class _Governed:
+    """The ledger's own policy (a part of the facade)."""
+
+    _policies: PolicyCommands
+    _queries: Queries
+
+    def access_policy(self) -> Policy | None:
+        """The policy stored in this ledger (``qingdan policy show``), or None."""
+        return self._policies.stored()
+
+    def set_policy(self, policy: Policy | str, *, actor: str | None = None, note: str | None = None) -> int:
+        """Store ``policy`` (a :class:`Policy` or its TOML text) as this ledger's policy; returns its
+        version (1 for the first). Needs the admin role under the policy in force; the first policy of
+        a ledger may be set by anyone who can write to it. Either way the new policy must keep the one
+        setting it an admin (on the command line: mapped to this operating-system account)."""
+        return self._policies.set(policy, actor, note)
+
+    def policy_history(self) -> list[rows.HistoryEntry]:
+        """Every change of this ledger's policy (empty if it has none)."""
+        return self._policies.history(self._queries)
+
+
+class Ledger(_Governed):
     """A ledger of the 两个清单: commands write events, queries read state as of any date.
 
     Use :func:`qingdan.open_ledger` to get one. ``clock`` is a callable returning an aware datetime:
@@ -87,7 +116,7 @@ class Ledger:
 
     def __init__(self, url: str | None = None, *, actor: str | None = None,
                  clock: Callable[[], datetime] | None = None, catalogue: Any = None,
-                 policy: Authoriser | str | Path | None = None) -> None:
+                 policy: Authoriser | str | Path | None = None, authoriser: Authoriser | None = None) -> None:
         env, self.backend = persistence_env(url)
         self.url = url
         try:
@@ -95,14 +124,16 @@ class Ledger:
                 self._app = LedgerApplication(env=env)
         except Exception as error:  # a server that is down or a path that cannot be opened
             raise QingdanError(f"无法打开台账数据库 {url or env.get('SQLITE_DBNAME')}：{error}") from error
-        self.actor = actor or os.environ.get("QINGDAN_ACTOR") or _default_actor()
-        self.policy = load_policy(policy if policy is not None else os.environ.get("QINGDAN_POLICY") or None)
+        self._policies = PolicyCommands(self._app)
+        self._access = _access(self._policies.stored, actor, policy, authoriser)
+        self.actor: str = self._access.default_actor
+        self.policy: Authoriser = self._access
         self._catalogue = catalogue
-        store = ViewStore.for_backend(env, self.backend)
+        store = _connected(ViewStore.for_backend(env, self.backend), self._app, url or env.get("SQLITE_DBNAME"))
         self._log = EventLog(self._app, query=store.query, backend=self.backend)
         self._view = View(self._log, store)
         self._uow = UnitOfWork(self._app, self._view, actor=self.actor, clock=clock or system_now,
-                               policy=self.policy, departments=self._departments_of)
+                               policy=self._access, departments=self._departments_of)
         self._queries = Queries(self._log, self._view, lambda: self.catalogue, self.today)
         handlers = (self._uow, lambda: self.catalogue)
         self._hazards = HazardCommands(*handlers)
@@ -110,6 +141,7 @@ class Ledger:
         self._tasks = TaskCommands(*handlers)
         self._units = UnitCommands(*handlers)
         self._reports = ReportCommands(*handlers)
+        self._policies.bind(self._uow, self._access)
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -450,9 +482,11 @@ class Ledger:
         """Apply to the view any events it has not seen yet; returns how many."""
         return self._view.catch_up()
 
-    def rebuild(self, progress: Callable[[int, int], None] | None = None) -> int:
+    def rebuild(self, progress: Callable[[int, int], None] | None = None, *, actor: str | None = None) -> int:
         """Replay the view from the event log beside the live one and swap it in (readers never
-        see a half-built view); ``progress(done, total)`` is called per batch."""
+        see a half-built view); ``progress(done, total)`` is called per batch. Under a policy it
+        needs the admin role."""
+        self._access.authorise(AccessRequest(actor=self._access.actor(actor), kind="Ledger", command="rebuild"))
         applied = self._view.rebuild(progress)
         self.forget_snapshots()
         return applied
@@ -474,6 +508,39 @@ class Ledger:
                                           today=self.today), dates=dates)
 
 
+def _access(load: Callable[[], Policy | None], actor: str | None, policy: Authoriser | str | Path | None,
+            authoriser: Authoriser | None) -> Access:
+    """Who acts and who decides (:class:`qingdan.core.policy.Access`) from ``open_ledger``'s arguments
+    and the environment: a policy file counts only while the ledger has no policy of its own."""
+    explicit = actor or os.environ.get("QINGDAN_ACTOR") or None
+    source = policy if policy is not None else os.environ.get("QINGDAN_POLICY") or None
+    fallback = load_policy(source) if isinstance(source, str | Path) else None
+    host = authoriser if source is None or isinstance(source, str | Path) else _Both(authoriser, source)
+    return Access(load, fallback=fallback, host=host, actor=explicit, default_actor=explicit or _default_actor())
+
+
+def _connected(store: ViewStore, app: Any, where: str | None) -> ViewStore:
+    """The view's connection, opened now: every connection a write needs exists before anything is
+    written, so a server out of connections refuses the command instead of half-doing it."""
+    try:
+        store.connect()
+    except Exception as error:
+        app.close()
+        raise QingdanError(f"无法打开台账数据库 {where}：{error}（未写入任何内容）") from error
+    return store
+
+
+class _Both:
+    """A host's authoriser and an authoriser object passed as ``policy=``: both are asked."""
+
+    def __init__(self, *authorisers: Authoriser | None) -> None:
+        self.authorisers = [a for a in authorisers if a is not None]
+
+    def authorise(self, request: Any) -> None:
+        for authoriser in self.authorisers:
+            authoriser.authorise(request)
+
+
 def _default_actor() -> str:
     try:
         return getpass.getuser()
@@ -483,7 +550,7 @@ def _default_actor() -> str:
 
 def open_ledger(url: str | None = None, *, actor: str | None = None,
                 clock: Callable[[], datetime] | None = None, catalogue: Any = None,
-                policy: Authoriser | str | Path | None = None) -> Ledger:
+                policy: Authoriser | str | Path | None = None, authoriser: Authoriser | None = None) -> Ledger:
     """Open (creating if needed) a ledger.
 
     ``url``: a path or ``sqlite:///path`` (default ``$QINGDAN_DB`` or ``./qingdan.db``), or
@@ -491,6 +558,10 @@ def open_ledger(url: str | None = None, *, actor: str | None = None,
     recorded time of the next event (an aware datetime; default now). ``catalogue``: the campaign
     catalogue to use instead of the installed plugins (for hosts and tests). ``policy``: who may
     do what — a TOML file path, or any object with ``authorise(AccessRequest)`` (default
-    ``$QINGDAN_POLICY``, else everyone may do everything); see :mod:`qingdan.core.policy`.
+    ``$QINGDAN_POLICY``, else everyone may do everything) for a ledger without a policy of its own;
+    once a ledger has one (:meth:`Ledger.set_policy`, ``qingdan policy set``) that one governs every
+    write and these are ignored. ``authoriser``: a host system that establishes identity itself —
+    the actors it names are trusted (not mapped from the operating-system account) and it is asked
+    about every write too; see :mod:`qingdan.core.policy`.
     """
-    return Ledger(url, actor=actor, clock=clock, catalogue=catalogue, policy=policy)
+    return Ledger(url, actor=actor, clock=clock, catalogue=catalogue, policy=policy, authoriser=authoriser)

@@ -392,3 +392,47 @@ class Report(Record):
         for event in events:
             if isinstance(event, (Report.Submitted, Report.Resubmitted)):
                 object.__setattr__(event, "known_at", event.timestamp)
+
+
+# --------------------------------------------------------------------------------------------
+# AccessPolicy 权限配置: the ledger's own policy (qingdan policy set)
+# --------------------------------------------------------------------------------------------
+
+POLICY_NUMBER = "ledger"
+POLICY_KEY = "policy:" + POLICY_NUMBER
+
+
+class AccessPolicy(Record):
+    """Who may do what in this ledger: the grants of :class:`qingdan.core.policy.Policy`, as data.
+
+    One record per ledger; each change is an event, so the policy in force at any time is in the log
+    and covered by the hash chain like every other fact.
+    """
+
+    class PolicyAdopted(Record.Created):
+        number: str
+        grants: dict[str, Any]
+
+        def apply(self, p: AccessPolicy) -> None:
+            p.number = self.number
+            p.grants = self.grants
+            p.adopted_on = self.on
+            p.changes = 0
+
+    class PolicyChanged(Record.Event):
+        grants: dict[str, Any]
+
+        def apply(self, p: AccessPolicy) -> None:
+            p.grants = self.grants
+            p.changes += 1
+
+    @classmethod
+    def adopt(cls, *, on: date, actor: str | None, note: str | None, grants: dict[str, Any]) -> AccessPolicy:
+        return cls._create(cls.PolicyAdopted, id=aggregate_id(POLICY_KEY), number=POLICY_NUMBER,
+                           grants=grants, on=on, actor=actor, note=note)
+
+    def change(self, *, on: date, actor: str | None, note: str | None, grants: dict[str, Any]) -> None:
+        if grants == self.grants:
+            raise InvalidCommand("新的权限配置与台账中现行的相同，未作修改")
+        self.trigger_event(self.PolicyChanged, on=max(on, self.adopted_on), actor=actor, note=note,
+                           grants=grants)

@@ -80,7 +80,9 @@ class UnitOfWork:
 
     def common(self, c: Command) -> dict[str, Any]:
         """The effective date, actor and note every event carries."""
-        return {"on": c.on or self.today(), "actor": c.actor or self.actor, "note": c.note}
+        resolve = getattr(self.policy, "actor", None)
+        actor = resolve(c.actor) if callable(resolve) else (c.actor or self.actor)
+        return {"on": c.on or self.today(), "actor": actor, "note": c.note}
 
     def check_future(self, on: date) -> None:
         no_future(on, self.today())
@@ -231,7 +233,7 @@ class UnitOfWork:
         for _ in range(RETRIES):
             aggregate = self.get(cls, number, key)
             try:
-                self.authorise(cls, action, common["actor"], number, aggregate)
+                self.authorise(cls, action, common["actor"], number, aggregate, details=kwargs)
                 with self.clocked():
                     getattr(aggregate, action)(**common, **kwargs)
             except (InvalidCommand, PermissionDenied):
@@ -247,11 +249,13 @@ class UnitOfWork:
         raise Conflict(f"{number} 正被其他人同时修改，已重试 {RETRIES} 次仍未成功，请稍后再试")
 
     def authorise(self, cls: type[Record], action: str, actor: str, number: str | None,
-                  record: Any = None, departments: tuple[str, ...] | None = None) -> None:
+                  record: Any = None, departments: tuple[str, ...] | None = None,
+                  details: dict[str, Any] | None = None) -> None:
         if departments is None:
             departments = self._departments(cls, record) if record is not None else ()
         self.policy.authorise(AccessRequest(actor=actor, kind=cls.__name__, command=action,
-                                            number=number, record=record, departments=departments))
+                                            number=number, record=record, departments=departments,
+                                            details=dict(details or {})))
 
     def track(self, cls: type[A], key: str, number: str, campaign: Any, actor: str) -> None:
         """Start the ledger's record of a plugin-defined task or target (once; idempotent), in the

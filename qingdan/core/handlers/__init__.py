@@ -5,10 +5,11 @@ They take validated command models (:mod:`qingdan.core.commands`); the :class:`~
 facade validates keyword arguments into those models and calls them.
 """
 
+from .access import PolicyCommands
 from .hazards import HazardCommands
 from .measures import MeasureCommands
 from .reports import ReportCommands
 from .tasks import TaskCommands
 from .units import UnitCommands
 
-__all__ = ["HazardCommands", "MeasureCommands", "ReportCommands", "TaskCommands", "UnitCommands"]
+__all__ = ["HazardCommands", "MeasureCommands", "PolicyCommands", "ReportCommands", "TaskCommands", "UnitCommands"]
