@@ -29,6 +29,7 @@ from . import (
     indicator,
     lists,
     measure,
+    policy,
     rebuild,
     remind,
     report,
@@ -329,6 +330,7 @@ app.add_typer(task.app, name="task", help="重点任务：进展与完成 — th
 app.add_typer(unit.app, name="unit", help="监管对象：企业、场所、船舶、路段 — regulated units.")
 app.add_typer(indicator.app, name="indicator", help="指标填报 — reported target values.")
 app.add_typer(report.app, name="report", help="两个清单报送与回头看 — monthly submission and look-back.")
+app.add_typer(policy.app, name="policy", help="台账的权限配置：谁能做什么、本机账户对应谁 — the ledger's own policy.")
 app.add_typer(token.app, name="token", help="HTTP API 令牌 — bearer tokens for the HTTP API (qingdan serve).")
 lists.register(app)
 remind.register(app)

@@ -514,8 +514,9 @@ def _access(load: Callable[[], Policy | None], actor: str | None, policy: Author
     and the environment: a policy file counts only while the ledger has no policy of its own."""
     explicit = actor or os.environ.get("QINGDAN_ACTOR") or None
     source = policy if policy is not None else os.environ.get("QINGDAN_POLICY") or None
-    fallback = load_policy(source) if isinstance(source, str | Path) else None
-    host = authoriser if source is None or isinstance(source, str | Path) else _Both(authoriser, source)
+    file_like = source is None or isinstance(source, str | os.PathLike) or type(source) is Policy
+    fallback = load_policy(source) if file_like and source is not None else None
+    host = authoriser if file_like else _Both(authoriser, source)
     return Access(load, fallback=fallback, host=host, actor=explicit, default_actor=explicit or _default_actor())
 
 

@@ -148,7 +148,7 @@ class Policy:
         self.grants = grants
 
     @classmethod
-    def from_file(cls, path: str | Path) -> Policy:
+    def from_file(cls, path: str | os.PathLike[str]) -> Policy:
         """Read a TOML policy file (``[actors."name"] role = "…" department = "…"``)."""
         try:
             with Path(path).open("rb") as stream:
@@ -280,6 +280,14 @@ def check_verifier(request: AccessRequest) -> None:
             "不能再验收自己的整改（验收人须另行指定）")
 
 
+class Authenticated:
+    """``open_ledger(url, authoriser=Authenticated())``: the host (e.g. the HTTP service, which checks
+    bearer tokens) has authenticated the actor it names; only the policy decides what they may do."""
+
+    def authorise(self, request: AccessRequest) -> None:
+        return None
+
+
 class OpenPolicy:
     """No roles configured: everyone may do everything (the actor is still recorded)."""
 
@@ -287,10 +295,10 @@ class OpenPolicy:
         return None
 
 
-def load_policy(policy: Authoriser | str | Path | None) -> Authoriser:
+def load_policy(policy: Authoriser | str | os.PathLike[str] | None) -> Authoriser:
     if policy is None:
         return OpenPolicy()
-    if isinstance(policy, str | Path):
+    if isinstance(policy, str | os.PathLike):
         return Policy.from_file(policy)
     return policy
 
@@ -333,13 +341,13 @@ class Access:
 
     def __init__(self, load: PolicyLoader, *, fallback: Authoriser | None = None,
                  host: Authoriser | None = None, actor: str | None = None, default_actor: str = "unknown",
-                 account: Callable[[], tuple[str, ...]] = os_account) -> None:
+                 account: Callable[[], tuple[str, ...]] | None = None) -> None:
         self.load = load
         self.fallback = fallback
         self.host = host
         self.explicit_actor = actor
         self.default_actor = default_actor
-        self.account = account
+        self.account = account or (lambda: os_account())  # looked up when asked (tests replace it)
 
     def stored(self) -> Policy | None:
         return self.load()

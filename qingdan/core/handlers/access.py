@@ -41,15 +41,16 @@ class PolicyCommands:
         new = Policy.from_text(policy, "") if isinstance(policy, str) else policy
         current = self.stored()
         who = access.actor(actor, policy=current if current is not None else new)
-        access.check_new_policy(new, who)
         request = AccessRequest(actor=who, kind="AccessPolicy", command="set")
         if current is None:  # the first: whoever can write to the database (and the host agrees)
             if access.host is not None:
                 access.host.authorise(request)
+            access.check_new_policy(new, who)
             with uow.clocked():
                 record = AccessPolicy.adopt(on=uow.today(), actor=who, note=note, grants=new.data())
         else:
             access.authorise(request)
+            access.check_new_policy(new, who)
             record = uow.get(AccessPolicy, POLICY_NUMBER, POLICY_KEY)
             with uow.clocked():
                 record.change(on=uow.today(), actor=who, note=note, grants=new.data())
