@@ -180,6 +180,10 @@ def _has_own_policy(url: str) -> bool:
     """Whether the ledger at ``url`` holds a policy of its own (then it decides, with its tokens)."""
     import qingdan
 
+    if not url.startswith(("postgresql://", "postgres://")):
+        path = Path(url.removeprefix("sqlite:///").removeprefix("sqlite://"))
+        if not path.is_file():
+            return False  # no ledger there yet: nothing to open (and nothing is created)
     try:
         with qingdan.open_ledger(url) as ledger:
             return ledger.access_policy() is not None

@@ -30,6 +30,10 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteTransaction
 #: ``restamp(last)``: called under the log's write lock with the last stored event (None for an empty
 #: log); returns the stored events to insert.
 Restamp = Callable[[Notification | None], Sequence[StoredEvent]]
+#: ``within(ids, connection)``: called after the insert, inside the same transaction, with the new
+#: events' positions and the raw DB-API connection (``sqlite3.Connection`` or psycopg's): whatever it
+#: writes commits or rolls back with the events.
+Within = Callable[[Sequence[int], Any], None]
 
 
 class _ImmediateTransaction(SQLiteTransaction):
@@ -48,6 +52,7 @@ class _ImmediateTransaction(SQLiteTransaction):
 class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         restamp: Restamp | None = kwargs.pop("restamp", None)
+        within: Within | None = kwargs.pop("within", None)
         if restamp is None:
             return super().insert_events(stored_events, **kwargs)
         with self.datastore.get_connection(commit=True) as conn, \
@@ -58,10 +63,25 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             last = None if row is None else Notification(
                 id=row[0], originator_id=self.convert_originator_id(row[1]),
                 originator_version=row[2], topic=row[3], state=row[4])
-            return self._insert_events(cursor, restamp(last), **kwargs)
+            ids = self._insert_events(cursor, restamp(last), **kwargs)
+            if within is not None and ids:
+                within(ids, conn._sqlite_conn)
+            return ids
 
 
 class PostgresLedgerRecorder(PostgresApplicationRecorder):
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        within: Within | None = kwargs.pop("within", None)
+        if within is None or not stored_events:
+            return super().insert_events(stored_events, **kwargs)
+        # The library's insert, without its pipeline, then ``within`` in the same transaction.
+        with self.datastore.get_connection() as conn, conn.transaction():
+            with conn.cursor() as curs:
+                self._insert_stored_events(curs, stored_events, **kwargs)
+                ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+            within(ids, conn)
+        return ids
+
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         restamp: Restamp | None = kwargs.pop("restamp", None)
         if restamp is not None:

@@ -21,7 +21,7 @@ from eventsourcing.persistence import IntegrityError, Notification, Recording
 from .base import Record, aggregate_id, no_future
 from .clock import CST, current_clock
 from .commands import Command
-from .errors import Conflict, InvalidCommand, NotFound, PermissionDenied
+from .errors import Conflict, InvalidCommand, NotFound, PermissionDenied, QingdanError
 from .errors import show as _show
 from .kinds import kind_label, kind_of_class
 from .policy import AccessRequest, Authoriser
@@ -34,6 +34,25 @@ RECENT = 5000  # records kept in memory after being stored
 
 class LogMoved(Exception):
     """Another writer added to the log after a submission's lists were read: read them again."""
+
+
+class WriteFailed(QingdanError):
+    """The database refused the write (disk full, connection lost …): nothing was recorded."""
+
+
+class ViewBehind(QingdanError):
+    """The events were recorded, but the view could not be brought up to date after them."""
+
+
+def _reason(error: BaseException) -> str:
+    """What went wrong, as a clerk can pass it on: the database's own words, in Chinese where known."""
+    text = str(error.__cause__ or error) or type(error).__name__
+    lowered = text.lower()
+    if "disk is full" in lowered or "no space left" in lowered or "could not extend file" in lowered:
+        return f"磁盘已满：{text}"
+    if "too many clients" in lowered or "too many connections" in lowered or "connection limit" in lowered:
+        return f"数据库连接数已满：{text}"
+    return text
 
 
 def check_number(number: object) -> None:
@@ -110,11 +129,13 @@ class UnitOfWork:
         if not pending:
             return
         try:
-            recordings = self.store(pending)
+            self.store(pending)
         except IntegrityError:
             self._next_seq = allocated
             raise Conflict("批量登记期间其他人也登记了相同编号或修改了相同记录，本批未写入，请重试") from None
-        self.view.catch_up(recordings=recordings)
+        except WriteFailed:
+            self._next_seq = allocated
+            raise
 
     @property
     def batching(self) -> bool:
@@ -166,8 +187,7 @@ class UnitOfWork:
             for aggregate in aggregates:
                 self._batch[aggregate.id] = aggregate
             return
-        recordings = self.store(aggregates)
-        self.view.catch_up(recordings=recordings)  # the view is current after every write…
+        self.store(aggregates)  # the events and the view, in one transaction (or the view just after)
 
     def store(self, aggregates: Sequence[Record], *, at_position: int | None = None,
               stamp_known_at: Callable[[Sequence[Any]], None] | None = None) -> list[Any]:
@@ -185,9 +205,12 @@ class UnitOfWork:
         events = [event for _, batch in pending for event in batch]
         mapper = self.app.mapper
         stored = [mapper.to_stored_event(event) for event in events]
+        before: list[int] = []
+        applied: list[bool] = []
 
         def restamp_under_lock(last: Any) -> list[Any]:
-            if at_position is not None and (last.id if last is not None else 0) != at_position:
+            before.append(last.id if last is not None else 0)
+            if at_position is not None and before[-1] != at_position:
                 raise LogMoved
             changed = set(restamp(events, self.recorded_time(last)))
             if stamp_known_at is not None:
@@ -197,12 +220,29 @@ class UnitOfWork:
                 stored[index] = mapper.to_stored_event(events[index])
             return stored
 
+        def recordings_of(ids: Sequence[int]) -> list[Any]:
+            return [Recording(event, Notification(
+                        id=position, originator_id=s.originator_id, originator_version=s.originator_version,
+                        topic=s.topic, state=s.state))
+                    for event, s, position in zip(events, stored, ids or (), strict=True)]
+
+        def view_within(ids: Sequence[int], conn: Any) -> None:
+            # Same transaction as the events: both commit, or neither (disk full, a lost connection).
+            applied.append(self.view.apply_within(conn, recordings_of(ids), before[-1]))
+
+        self.view.prepare(events)
         try:
-            ids = self.app.recorder.insert_events(list(stored), restamp=restamp_under_lock)
+            ids = self.app.recorder.insert_events(list(stored), restamp=restamp_under_lock, within=view_within)
         except IntegrityError:
-            for aggregate in aggregates:
-                self.forget(aggregate)
+            self._forget_all(aggregates)
             raise
+        except LogMoved:
+            self._forget_all(aggregates)
+            raise
+        except Exception as error:
+            self._forget_all(aggregates)
+            raise WriteFailed(f"未能写入台账（{_reason(error)}），本次操作没有记下任何内容，台账保持原样；"
+                              "请排除问题后重试") from error
         for aggregate, batch in pending:
             if batch:
                 aggregate._modified_on = batch[-1].timestamp
@@ -210,10 +250,27 @@ class UnitOfWork:
             self._recent.move_to_end(aggregate.id)
         while len(self._recent) > RECENT:
             self._recent.popitem(last=False)
-        return [Recording(event, Notification(
-                    id=position, originator_id=s.originator_id, originator_version=s.originator_version,
-                    topic=s.topic, state=s.state))
-                for event, s, position in zip(events, stored, ids or (), strict=True)]
+        recordings = recordings_of(ids or ())
+        if not (applied and applied[-1]):
+            self.settle(recordings)
+        return recordings
+
+    def _forget_all(self, aggregates: Sequence[Record]) -> None:
+        for aggregate in aggregates:
+            self.forget(aggregate)
+        self.view.forget()
+
+    def settle(self, recordings: Sequence[Any] = ()) -> None:
+        """After a commit whose view could not be updated in the same transaction (the view was
+        behind): catch it up now; if that fails, say that the facts are recorded all the same."""
+        try:
+            self.view.catch_up(recordings=recordings)
+        except Exception as error:
+            self.view.forget()
+            count = len(recordings)
+            raise ViewBehind(
+                f"已记下{f' {count} 个' if count else ''}事件（数据已保存，请不要重复登记），但清单视图未能随之更新"
+                f"（{_reason(error)}）；排除问题后，下一次查询或操作会自动补上，也可运行 qingdan rebuild") from error
 
     def recorded_time(self, notification: Any) -> datetime | None:
         """The recorded time of a stored event (None for none, or one that cannot be read)."""
