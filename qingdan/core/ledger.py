@@ -46,7 +46,7 @@ from .store import (  # noqa: F401  (LedgerApplication, persistence_env: their o
 )
 from .targets import EvaluationError
 from .view import View, ViewStore
-from .writes import UnitOfWork
+from .writes import UnitOfWork, failure_reason
 
 _P = inspect.Parameter
 
@@ -123,7 +123,8 @@ class Ledger(_Governed):
             with creation_lock(env, self.backend):
                 self._app = LedgerApplication(env=env)
         except Exception as error:  # a server that is down or a path that cannot be opened
-            raise QingdanError(f"无法打开台账数据库 {url or env.get('SQLITE_DBNAME')}：{error}") from error
+            raise QingdanError(f"无法打开台账数据库 {url or env.get('SQLITE_DBNAME')}：{failure_reason(error)}"
+                               "（未写入任何内容）") from error
         self._policies = PolicyCommands(self._app)
         self._access = _access(self._policies.stored, actor, policy, authoriser)
         self.actor: str = self._access.default_actor
@@ -527,7 +528,7 @@ def _connected(store: ViewStore, app: Any, where: str | None) -> ViewStore:
         store.connect()
     except Exception as error:
         app.close()
-        raise QingdanError(f"无法打开台账数据库 {where}：{error}（未写入任何内容）") from error
+        raise QingdanError(f"无法打开台账数据库 {where}：{failure_reason(error)}（未写入任何内容）") from error
     return store
 
 

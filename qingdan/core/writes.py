@@ -44,7 +44,7 @@ class ViewBehind(QingdanError):
     """The events were recorded, but the view could not be brought up to date after them."""
 
 
-def _reason(error: BaseException) -> str:
+def failure_reason(error: BaseException) -> str:
     """What went wrong, as a clerk can pass it on: the database's own words, in Chinese where known."""
     text = str(error.__cause__ or error) or type(error).__name__
     lowered = text.lower()
@@ -241,7 +241,7 @@ class UnitOfWork:
             raise
         except Exception as error:
             self._forget_all(aggregates)
-            raise WriteFailed(f"未能写入台账（{_reason(error)}），本次操作没有记下任何内容，台账保持原样；"
+            raise WriteFailed(f"未能写入台账（{failure_reason(error)}），本次操作没有记下任何内容，台账保持原样；"
                               "请排除问题后重试") from error
         for aggregate, batch in pending:
             if batch:
@@ -270,7 +270,7 @@ class UnitOfWork:
             count = len(recordings)
             raise ViewBehind(
                 f"已记下{f' {count} 个' if count else ''}事件（数据已保存，请不要重复登记），但清单视图未能随之更新"
-                f"（{_reason(error)}）；排除问题后，下一次查询或操作会自动补上，也可运行 qingdan rebuild") from error
+                f"（{failure_reason(error)}）；排除问题后，下一次查询或操作会自动补上，也可运行 qingdan rebuild") from error
 
     def recorded_time(self, notification: Any) -> datetime | None:
         """The recorded time of a stored event (None for none, or one that cannot be read)."""
