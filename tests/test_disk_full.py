@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 import qingdan
 from qingdan.cli import app
-from qingdan.core.writes import WriteFailed
+from qingdan.core.errors import WriteFailed
 
 MARGINS = (0, 4096, 12_288, 32_768, 65_536, 131_072)
 
@@ -124,3 +124,26 @@ def test_an_import_on_a_full_disk_is_recorded_whole_or_says_nothing_was(small_di
     filler.unlink()
     with qingdan.open_ledger(str(db)) as ledger:
         assert ledger.verify_integrity().ok
+
+
+def test_a_view_that_cannot_follow_the_commit_says_the_facts_are_recorded(ledger, monkeypatch):
+    """Where the view cannot be updated in the write's own transaction (it was behind), and then
+    cannot be caught up either: the error says the facts are recorded and the view will catch up."""
+    from qingdan.core.errors import ViewBehind
+    from qingdan.core.view import View
+
+    n = ledger.report_hazard(campaign="fire", unit="超市", description="通道堵塞")
+    real = View.catch_up
+
+    def broken(self, *args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(View, "apply_within", lambda self, conn, recordings, previous: False)
+    monkeypatch.setattr(View, "catch_up", broken)
+    before = ledger.last_position()
+    with pytest.raises(ViewBehind, match=r"已记下 1 个事件（数据已保存，请不要重复登记）.*磁盘已满.*会自动补上"):
+        ledger.report_progress(n, text="已督促")
+    assert ledger.last_position() == before + 1
+    monkeypatch.setattr(View, "catch_up", real)
+    assert ledger.two_lists().hazards[0].last_progress_on is not None  # the next read caught the view up
+    assert ledger.verify_integrity().ok

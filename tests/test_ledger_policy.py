@@ -4,8 +4,8 @@ with identity on the command line from the operating-system account (``os_users`
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import quote
 from datetime import date
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient

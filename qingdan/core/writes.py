@@ -21,7 +21,7 @@ from eventsourcing.persistence import IntegrityError, Notification, Recording
 from .base import Record, aggregate_id, no_future
 from .clock import CST, current_clock
 from .commands import Command
-from .errors import Conflict, InvalidCommand, NotFound, PermissionDenied, QingdanError
+from .errors import Conflict, InvalidCommand, NotFound, PermissionDenied, ViewBehind, WriteFailed
 from .errors import show as _show
 from .kinds import kind_label, kind_of_class
 from .policy import AccessRequest, Authoriser
@@ -34,14 +34,6 @@ RECENT = 5000  # records kept in memory after being stored
 
 class LogMoved(Exception):
     """Another writer added to the log after a submission's lists were read: read them again."""
-
-
-class WriteFailed(QingdanError):
-    """The database refused the write (disk full, connection lost …): nothing was recorded."""
-
-
-class ViewBehind(QingdanError):
-    """The events were recorded, but the view could not be brought up to date after them."""
 
 
 def failure_reason(error: BaseException) -> str:
