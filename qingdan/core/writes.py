@@ -222,8 +222,8 @@ class UnitOfWork:
             # Same transaction as the events: both commit, or neither (disk full, a lost connection).
             applied.append(self.view.apply_within(conn, recordings_of(ids), before[-1]))
 
-        self.view.prepare(events)
         try:
+            self.view.prepare(events)
             ids = self.app.recorder.insert_events(list(stored), restamp=restamp_under_lock, within=view_within)
         except IntegrityError:
             self._forget_all(aggregates)
