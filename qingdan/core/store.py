@@ -27,9 +27,10 @@ from eventsourcing.persistence import Notification, StoredEvent, Transcoder, Tra
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteTransaction
 
-#: ``restamp(last)``: called under the log's write lock with the last stored event (None for an empty
-#: log); returns the stored events to insert.
-Restamp = Callable[[Notification | None], Sequence[StoredEvent]]
+#: ``restamp(last, newer)``: called under the log's write lock with the last stored event (None for an
+#: empty log) and ``newer(record_id, version)`` (whether that record has an event after ``version``,
+#: asked in the same transaction); returns the stored events to insert.
+Restamp = Callable[..., Sequence[StoredEvent]]
 #: ``within(ids, connection)``: called after the insert, inside the same transaction, with the new
 #: events' positions and the raw DB-API connection (``sqlite3.Connection`` or psycopg's): whatever it
 #: writes commits or rolls back with the events.
@@ -63,7 +64,14 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             last = None if row is None else Notification(
                 id=row[0], originator_id=self.convert_originator_id(row[1]),
                 originator_version=row[2], topic=row[3], state=row[4])
-            ids = self._insert_events(cursor, restamp(last), **kwargs)
+
+            def newer(originator_id: Any, version: int) -> bool:
+                cursor.execute(f"SELECT 1 FROM {self.events_table_name} WHERE originator_id = ? "
+                               "AND originator_version > ? LIMIT 1",
+                               (getattr(originator_id, "hex", originator_id), version))
+                return cursor.fetchone() is not None
+
+            ids = self._insert_events(cursor, restamp(last, newer), **kwargs)
             if within is not None and ids:
                 within(ids, conn._sqlite_conn)
             return ids
@@ -96,8 +104,15 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                 id=row["notification_id"], originator_id=row["originator_id"],
                 originator_version=row["originator_version"], topic=row["topic"],
                 state=bytes(row["state"]) if row["state"] is not None else b"")
+            def newer(originator_id: Any, version: int) -> bool:
+                curs.execute(SQL("SELECT 1 FROM {0}.{1} WHERE originator_id = %s AND originator_version > %s "
+                                 "LIMIT 1").format(Identifier(self.datastore.schema),
+                                                   Identifier(self.events_table_name)),
+                             (originator_id, version))
+                return curs.fetchone() is not None
+
             # insert_events keeps its own reference to the list, so change it in place.
-            stored_events[:] = restamp(last)  # type: ignore[index]
+            stored_events[:] = restamp(last, newer)  # type: ignore[index]
         super()._insert_stored_events(curs, stored_events, **kwargs)
 
 

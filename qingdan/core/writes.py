@@ -9,6 +9,8 @@ nothing here knows what a hazard or a measure means.
 from __future__ import annotations
 
 import copy
+import random
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -21,13 +23,24 @@ from eventsourcing.persistence import IntegrityError, Notification, Recording
 from .base import Record, aggregate_id, no_future
 from .clock import CST, current_clock
 from .commands import Command
-from .errors import Conflict, InvalidCommand, NotFound, PermissionDenied, ViewBehind, WriteFailed
+from .errors import (
+    Conflict,
+    InvalidCommand,
+    NotFound,
+    PermissionDenied,
+    QingdanError,
+    ViewBehind,
+    WriteFailed,
+)
 from .errors import show as _show
 from .kinds import kind_label, kind_of_class
 from .policy import AccessRequest, Authoriser
 from .store import restamp
 
 A = TypeVar("A", bound=Record)
+#: ``refresh(newer)`` → the records reloaded and changed again, or None when nobody wrote since (see
+#: ``store``); ``newer(record_id, version)`` asks the write's own transaction
+Refresh = Callable[[Callable[[Any, int], bool]], "Sequence[Record] | None"]
 RETRIES = 20
 RECENT = 5000  # records kept in memory after being stored
 
@@ -45,6 +58,13 @@ def failure_reason(error: BaseException) -> str:
     if "too many clients" in lowered or "too many connections" in lowered or "connection limit" in lowered:
         return f"数据库连接数已满：{text}"
     return text
+
+
+def backoff(attempt: int) -> None:
+    """After losing a race: wait a little, at random, longer each time. A write holds the log's lock
+    for its events *and* its view rows, so a loser that reloaded at once would mostly read while the
+    next winner holds the lock, and lose again; stepping aside lets it read a settled state."""
+    time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
 
 
 def check_number(number: object) -> None:
@@ -174,15 +194,24 @@ class UnitOfWork:
     def forget(self, aggregate: Record) -> None:
         self._recent.pop(aggregate.id, None)
 
-    def save(self, *aggregates: Record) -> None:
+    def save(self, *aggregates: Record, refresh: Refresh | None = None) -> None:
         if self._batch is not None:
             for aggregate in aggregates:
                 self._batch[aggregate.id] = aggregate
             return
-        self.store(aggregates)  # the events and the view, in one transaction (or the view just after)
+        # the events and the view, in one transaction (or the view just after)
+        self.store(aggregates, refresh=refresh if self._reads_under_lock else None)
+
+    @property
+    def _reads_under_lock(self) -> bool:
+        """Whether another connection may read while a write transaction is open (not so for an
+        in-memory SQLite ledger, whose connections take turns)."""
+        pool = getattr(self.app.recorder.datastore, "pool", None)
+        return not getattr(pool, "is_sqlite_memory_mode", False)
 
     def store(self, aggregates: Sequence[Record], *, at_position: int | None = None,
-              stamp_known_at: Callable[[Sequence[Any]], None] | None = None) -> list[Any]:
+              stamp_known_at: Callable[[Sequence[Any]], None] | None = None,
+              refresh: Refresh | None = None) -> list[Any]:
         """Put the aggregates' new events in the event store, in one transaction.
 
         What ``Application.save`` does for us (we use neither its snapshots nor its notifications),
@@ -191,16 +220,30 @@ class UnitOfWork:
         after the last event already in the log (:func:`restamp`), so recorded time and log order
         agree whatever the writers' clocks say. ``at_position``: the log must end exactly there (a
         submission computed from the log up to that position), else :class:`LogMoved`;
-        ``stamp_known_at(events)``: called once the recorded times are final.
+        ``stamp_known_at(events)``: called once the recorded times are final. ``refresh(newer)``: called
+        under the lock first; if another writer changed the records since they were loaded it returns
+        them reloaded with the command run again (or raises the command's error), else None.
         """
-        pending = [(aggregate, aggregate.collect_events()) for aggregate in aggregates]
-        events = [event for _, batch in pending for event in batch]
         mapper = self.app.mapper
-        stored = [mapper.to_stored_event(event) for event in events]
+        pending: list[tuple[Record, list[Any]]] = []
+        events: list[Any] = []
+        stored: list[Any] = []
+
+        def take(records: Sequence[Record]) -> None:
+            pending[:] = [(aggregate, aggregate.collect_events()) for aggregate in records]
+            events[:] = [event for _, batch in pending for event in batch]
+            stored[:] = [mapper.to_stored_event(event) for event in events]
+
+        take(aggregates)
         before: list[int] = []
         applied: list[bool] = []
 
-        def restamp_under_lock(last: Any) -> list[Any]:
+        def restamp_under_lock(last: Any, newer: Callable[[Any, int], bool] | None = None) -> list[Any]:
+            if refresh is not None and newer is not None:
+                # Under the lock nobody else can write: a reload now is the state we write after.
+                replaced = refresh(newer)
+                if replaced is not None:
+                    take(replaced)
             before.append(last.id if last is not None else 0)
             if at_position is not None and before[-1] != at_position:
                 raise LogMoved
@@ -225,14 +268,11 @@ class UnitOfWork:
         try:
             self.view.prepare(events)
             ids = self.app.recorder.insert_events(list(stored), restamp=restamp_under_lock, within=view_within)
-        except IntegrityError:
-            self._forget_all(aggregates)
-            raise
-        except LogMoved:
-            self._forget_all(aggregates)
+        except (IntegrityError, LogMoved, QingdanError):
+            self._forget_all([aggregate for aggregate, _ in pending] + list(aggregates))
             raise
         except Exception as error:
-            self._forget_all(aggregates)
+            self._forget_all([aggregate for aggregate, _ in pending] + list(aggregates))
             raise WriteFailed(f"未能写入台账（{failure_reason(error)}），本次操作没有记下任何内容，台账保持原样；"
                               "请排除问题后重试") from error
         for aggregate, batch in pending:
@@ -279,7 +319,7 @@ class UnitOfWork:
             key: str | None = None, **kwargs: Any) -> str:
         """Load, run a command method, save; on a concurrent write, reload and try again."""
         common = self.common(command)
-        for _ in range(RETRIES):
+        for attempt in range(RETRIES):
             aggregate = self.get(cls, number, key)
             try:
                 self.authorise(cls, action, common["actor"], number, aggregate, details=kwargs)
@@ -291,11 +331,30 @@ class UnitOfWork:
                     continue  # judged on the cached state, which may be stale: judge again on fresh
                 raise
             try:
-                self.save(aggregate)
+                self.save(aggregate, refresh=self._redo(aggregate, cls, action, common, number, kwargs))
             except IntegrityError:
-                continue  # another writer got there first: re-check the rules on fresh state
+                backoff(attempt)  # another writer got there first: re-check the rules on fresh state
+                continue
             return number
         raise Conflict(f"{number} 正被其他人同时修改，已重试 {RETRIES} 次仍未成功，请稍后再试")
+
+    def _redo(self, aggregate: Record, cls: type[Record], action: str, common: dict[str, Any], number: str,
+              kwargs: dict[str, Any]) -> Refresh:
+        """Under the write lock: if the record has changed since it was loaded, load it again and
+        judge and run the command again on that state (so a busy record's writers take turns
+        instead of losing the race to whoever holds the lock while they reload)."""
+        loaded = aggregate.version - len(aggregate._pending_events)
+
+        def refresh(newer: Callable[[Any, int], bool]) -> list[Record] | None:
+            if not newer(aggregate.id, loaded):
+                return None
+            fresh = self.app.repository.get(aggregate.id)
+            self.authorise(cls, action, common["actor"], number, fresh, details=kwargs)
+            with self.clocked():
+                getattr(fresh, action)(**common, **kwargs)
+            return [fresh]
+
+        return refresh
 
     def authorise(self, cls: type[Record], action: str, actor: str, number: str | None,
                   record: Any = None, departments: tuple[str, ...] | None = None,
@@ -343,7 +402,7 @@ class UnitOfWork:
                 raise Conflict(f"编号 {given} 已被其他人同时登记") from None
             return given
         seq = self._next_seq.get(prefix) or self._first_free(prefix, width)
-        for _ in range(RETRIES):
+        for attempt in range(RETRIES):
             number = f"{prefix}-{seq:0{width}d}"
             if self._batch is not None and aggregate_id(number) in self._batch:
                 # Pending in this batch (e.g. an imported row kept its number): saving would
@@ -356,6 +415,7 @@ class UnitOfWork:
                 self.save(aggregate)
             except IntegrityError:
                 # Taken by another writer (perhaps many since our cached guess): look again.
+                backoff(attempt)
                 seq = self._first_free(prefix, width, start=seq + 1)
                 continue
             self._next_seq[prefix] = seq + 1
