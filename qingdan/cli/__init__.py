@@ -30,6 +30,7 @@ from . import (
     indicator,
     lists,
     measure,
+    policy,
     profile,
     rebuild,
     remind,
@@ -348,6 +349,7 @@ app.add_typer(report.app, name="report", help="两个清单报送与回头看 �
 app.add_typer(profile.app, name="profile", help="乡镇信息：报表标题、填报单位与签名栏 — the township profile on the forms.")
 app.add_typer(attachments.app, name="attachment", help="附件：按 SHA-256 取出 — attachments by sha256.")
 attachments.register_on(hazard.app, measure.app)
+app.add_typer(policy.app, name="policy", help="台账的权限配置：谁能做什么、本机账户对应谁 — the ledger's own policy.")
 app.add_typer(token.app, name="token", help="HTTP API 令牌 — bearer tokens for the HTTP API (qingdan serve).")
 lists.register(app)
 remind.register(app)

@@ -118,7 +118,8 @@ def serve(
 
     没有 --policy 时只能在本机地址上服务，写入在请求头 X-Qingdan-Actor 中写明操作人；有 --policy 时用令牌登录（Authorization: Bearer 令牌，见 qingdan token create）。Ctrl+C 或 SIGTERM 停止：先答完正在处理的请求。详见 docs/api.md。
     """
-    if policy is None and not is_loopback(host):
+    url = db or settings(ctx).db or os.environ.get("QINGDAN_DB") or DEFAULT_DB
+    if policy is None and not is_loopback(host) and not _has_own_policy(url):
         raise _fail(
             f"不能在 {host} 上对外提供服务而不配置权限：没有权限配置时，任何能连到这个端口的人都能以任意操作人的名义写入台账。"
             "请用 --policy 权限配置.toml（或环境变量 QINGDAN_POLICY）指定操作人、角色和令牌"
@@ -127,16 +128,18 @@ def serve(
     create_app, uvicorn = _import_web()
     from qingdan.core.policy import Policy, load_policy
 
-    url = db or settings(ctx).db or os.environ.get("QINGDAN_DB") or DEFAULT_DB
     authoriser = load_policy(policy)
     sock = _bind(host, port)
     try:
-        app = create_app(url, policy=authoriser)
+        app = create_app(url, policy=policy)
     except BaseException:
         sock.close()
         raise
     base = _url(sock)
 
+    stored = app.state.ledgers.stored_policy()
+    if stored is not None:
+        authoriser, policy = stored, "（台账中的权限配置，qingdan policy show）"
     if isinstance(authoriser, Policy):
         tokens = sum(1 for g in authoriser.grants.values() if g.token_sha256)
         who = f"权限配置 {policy}：{len(authoriser.grants)} 个操作人，{tokens} 个令牌（Authorization: Bearer 令牌）"
@@ -173,6 +176,21 @@ def serve(
     if not server.started:
         raise _fail("服务未能启动（见上面的日志）— the server did not start")
     typer.echo("qingdan HTTP API 已停止 — stopped", err=True)
+
+
+def _has_own_policy(url: str) -> bool:
+    """Whether the ledger at ``url`` holds a policy of its own (then it decides, with its tokens)."""
+    import qingdan
+
+    if not url.startswith(("postgresql://", "postgres://")):
+        path = Path(url.removeprefix("sqlite:///").removeprefix("sqlite://"))
+        if not path.is_file():
+            return False  # no ledger there yet: nothing to open (and nothing is created)
+    try:
+        with qingdan.open_ledger(url) as ledger:
+            return ledger.access_policy() is not None
+    except Exception:
+        return False
 
 
 def _stopped(sig: int, frame: Any) -> None:

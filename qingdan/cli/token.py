@@ -54,9 +54,10 @@ def create(
     where = f"权限配置 {policy} " if policy is not None else "权限配置文件（qingdan serve --policy 所用的文件）"
     lines = [
         f"已为“{name}”生成令牌（上面一行）：只显示这一次，不会保存在任何地方，请立即交给本人妥善保管。",
-        f"请把下面的 token_sha256 一行写入{where}中该操作人的段落，然后重启 qingdan serve：",
+        f"请把下面的 token_sha256 一行写入{where}中该操作人的段落，然后运行 qingdan policy set 该文件"
+        "（台账中的权限配置，立即生效）或重启 qingdan serve --policy：",
         "(The token is shown once and stored nowhere. Put this line under the actor in the policy file,",
-        " then restart qingdan serve.)",
+        " then run qingdan policy set FILE, or restart qingdan serve --policy.)",
         "",
         f"[actors.{_toml(name)}]",
         f'token_sha256 = "{digest}"',

@@ -86,6 +86,7 @@ class Hazard(Attachable):
             h.status = "reported"
             h.completed_on = h.verified_on = h.closed_on = h.withdrawn_on = None
             h.completed_by = None
+            h.reported_by = self.actor
             h.cost = None
             h.verification_passed = False
             h.reopened = 0

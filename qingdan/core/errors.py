@@ -33,5 +33,15 @@ class PermissionDenied(QingdanError):
     """Raised when the acting person's role does not allow the command; nothing is written."""
 
 
+class WriteFailed(QingdanError):
+    """Raised when the database refused a write (disk full, connection lost …): nothing was recorded,
+    the ledger is as it was; the command may be run again."""
+
+
+class ViewBehind(QingdanError):
+    """Raised when a command's events were recorded but the view could not be brought up to date
+    after them: the facts are saved (do not enter them again); the next read or write catches up."""
+
+
 class PluginError(QingdanError):
     """Raised when a plugin is broken (duplicate ids, misspelt hooks, a hook that raised)."""

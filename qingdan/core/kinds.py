@@ -22,7 +22,7 @@ from .base import Record
 from .clock import CST
 from .domain import Hazard
 from .labels import KIND_LABELS, deadline_rule_label
-from .records import Indicator, Measure, Report, Task, Township, Unit
+from .records import AccessPolicy, Indicator, Measure, Report, Task, Township, Unit
 from .rows import (
     AttachmentRow,
     HazardRow,
@@ -261,6 +261,8 @@ KINDS: tuple[Kind, ...] = (
          lambda rows: REPORT_ROWS.dump_json(rows).decode(), REPORT_ROWS.validate_json),
     Kind("township", Township, "", lambda t, as_of: township_profile(t), lambda t, row: _columns(),
          lambda row: row.model_dump_json(), lambda state: TownshipProfile.model_validate_json(state)),
+    Kind("policy", AccessPolicy, "policy:", lambda p, as_of: {"number": p.number, "grants": p.grants},
+         lambda p, row: _columns(), _json, json.loads),
 )
 BY_NAME = {kind.name: kind for kind in KINDS}
 _BY_CLASS = {kind.cls: kind for kind in KINDS}

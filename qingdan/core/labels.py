@@ -74,7 +74,7 @@ FIVE_PART_LABELS = {
 #: By record kind (the view's ``kind`` column and :mod:`qingdan.core.kinds`).
 KIND_LABELS = {
     "hazard": "问题隐患", "measure": "制度措施", "task": "重点任务", "unit": "监管对象",
-    "indicator": "指标", "report": "报送记录", "township": "乡镇信息",
+    "indicator": "指标", "report": "报送记录", "township": "乡镇信息", "policy": "权限配置",
 }
 
 #: How a clerk names each kind of event (``HistoryEntry.type``, the event class's name).
@@ -90,6 +90,8 @@ EVENT_TYPE_LABELS = {
     "Tracked": "开始跟踪", "Completed": "完成", "Recorded": "填报",
     # 监管对象
     "Registered": "登记", "AttributesSet": "变更属性", "UnitClosed": "注销",
+    # 权限配置
+    "PolicyAdopted": "启用权限配置", "PolicyChanged": "修改权限配置",
     # 报送
     "Submitted": "报送", "Resubmitted": "重新报送",
     # 乡镇信息

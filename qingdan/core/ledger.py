@@ -8,42 +8,32 @@ to :mod:`qingdan.core.reading`. ``verify_integrity`` is the audit (:mod:`qingdan
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import getpass
-import inspect
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from uuid import UUID
-
-from eventsourcing.persistence import Notification
 
 from . import commands as cmd
 from . import rows
-from .base import AttachedEvent
-from .blobs import digest as _digest
-from .blobs import fetch as _fetch_blob
 from .clock import as_known_at, end_of_day, system_now  # noqa: F401  (their old home)
-from .errors import Conflict, InvalidCommand, NotFound, QingdanError
-from .errors import show as _show
-from .eventlog import EventLog, StoredRow
-from .facade import LedgerReads
-from .files import Limits
+from .errors import InvalidCommand, QingdanError
+from .eventlog import EventLog
+from .facade import _P, Evidence, Governed, LedgerReads, command
 from .handlers import (
     AttachmentCommands,
     HazardCommands,
     MeasureCommands,
+    PolicyCommands,
     ReportCommands,
     TaskCommands,
     TownshipCommands,
     UnitCommands,
 )
 from .kinds import kind_of_class
-from .policy import Authoriser, load_policy
+from .policy import Access, Authoriser, Policy, load_policy
 from .queries import ReportDiff
 from .reading import COMMON_FIELDS, Queries  # noqa: F401  (COMMON_FIELDS: its old home)
 from .records import report_number
@@ -58,135 +48,10 @@ from .store import (  # noqa: F401  (LedgerApplication, persistence_env: their o
 from .targets import EvaluationError
 from .text import check_actor
 from .view import View, ViewStore
-from .writes import UnitOfWork
-
-_P = inspect.Parameter
+from .writes import UnitOfWork, failure_reason
 
 
-def command(model: type[cmd.Command], *, subject: str | None = "number",
-            extra: tuple[_P, ...] = ()) -> Callable[[Callable[..., str]], Callable[..., str]]:
-    """A facade method whose keyword arguments are ``model``'s fields, validated into it.
-
-    The method is written ``def escalate(self, number, c)``; the facade's ``escalate(number, *,
-    supervisor, level="镇", doc_no=None, on=None, actor=None, note=None)`` validates the keywords
-    into ``c`` (a rejected one raises :class:`~qingdan.InvalidCommand` and writes nothing). Its
-    signature is built from the model, so ``help()`` shows the real parameters and there is no
-    second hand-written copy of them. ``extra``: keyword parameters that are not command data.
-    """
-    own = [n for n in model.model_fields if n not in cmd.Command.model_fields]
-    parameters = [_P("self", _P.POSITIONAL_ONLY)]
-    if subject is not None:
-        parameters.append(_P(subject, _P.POSITIONAL_ONLY, annotation=str))
-    for name in [*own, *cmd.Command.model_fields]:
-        field = model.model_fields[name]
-        default = _P.empty if field.is_required() else field.get_default(call_default_factory=True)
-        parameters.append(_P(name, _P.KEYWORD_ONLY, default=default, annotation=field.annotation))
-    parameters += extra
-    extras = {p.name: p.default for p in extra}
-
-    def decorate(function: Callable[..., str]) -> Callable[..., str]:
-        @functools.wraps(function)
-        def method(self: Ledger, *args: Any, **kwargs: Any) -> str:
-            options = {name: kwargs.pop(name, default) for name, default in extras.items()}
-            return function(self, *args, cmd.validate(model, **kwargs), **options)
-
-        method.__signature__ = inspect.Signature(parameters, return_annotation=str)  # type: ignore[attr-defined]
-        method.command_model = model  # type: ignore[attr-defined]
-        return method
-
-    return decorate
-
-
-class Evidence:
-    """The facade's attachment methods (a part of :class:`Ledger`, kept apart to keep it readable)."""
-
-    _view: View
-    _attachments: AttachmentCommands
-    _log: EventLog
-    _app: LedgerApplication
-
-    @command(cmd.Attach)
-    def attach(self, number: str, c: cmd.Attach) -> str:
-        """Attach a photo or document to a hazard or a measure (``kind``: 整改前, 整改后, 验收, 文书,
-        其他; for a measure, its issued document is 文书); returns the content's sha256.
-
-        ``path`` (a file the ledger reads) or ``data`` (its bytes) and ``name``. The content is
-        checked first (type sniffed from the bytes, size and pixel limits, see
-        :mod:`qingdan.core.files`) and stored once inside the ledger database, in the same
-        transaction as the event that records it; the event carries its sha256, size, type, name,
-        kind and a photo's EXIF time and position, so the hash chain covers it."""
-        self._view.store.connect()  # the blob table exists before the recorder writes to it
-        return self._attachments.attach(number, c)
-
-    def attachment(self, sha256: str, /) -> bytes:
-        """The bytes of an attachment, checked against its sha256; :class:`NotFound` if none."""
-        key = str(sha256).strip().lower()
-        data = _fetch_blob(self._view.store.query, key) if len(key) == 64 else None
-        if data is None:
-            raise NotFound(f"台账中没有 SHA-256 为 {_show(key[:64])} 的附件")
-        if _digest(data) != key:
-            raise QingdanError(f"附件 {key[:12]}… 的内容与其 SHA-256 不符：附件被改动，请运行 `qingdan verify`")
-        return data
-
-    def raw_log(self, *, after: int = 0) -> Iterator[StoredRow]:
-        """Every stored event row after position ``after`` exactly as stored (its position, record
-        id, version, topic and state bytes): what a bundle keeps to restore the ledger exactly."""
-        while rows := self._log.stored_rows(after=after, limit=1000):
-            for row in rows:
-                if isinstance(row.originator_id, str):  # SQLite stores the UUID as its hex
-                    try:
-                        row = dataclasses.replace(row, originator_id=UUID(row.originator_id))
-                    except ValueError:
-                        pass  # altered outside qingdan: `verify` names it, a restore refuses it
-                yield row
-            after = rows[-1].id
-
-    def restore(self, events: Iterable[StoredRow], attachments: Mapping[str, bytes]) -> int:
-        """Into an empty ledger: the stored events of another (``raw_log``), at their positions,
-        and the attachments they name, in one transaction; then the view and the hash chain are
-        built from them — the same chain, so every report's recorded head still matches. Each
-        attachment is checked against its sha256 and every one the events name must be given;
-        otherwise :class:`InvalidCommand` and nothing is written. Returns the number of events."""
-        rows = list(events)
-        referenced: dict[str, int] = {}
-        for row in rows:
-            try:
-                event = self._log.decode(Notification(
-                    id=row.id, originator_id=row.originator_id, originator_version=row.originator_version,
-                    topic=row.topic, state=row.state))
-            except Exception as error:
-                raise InvalidCommand(f"事件 #{row.id} 无法读取（{type(error).__name__}），未恢复任何数据") from None
-            if isinstance(event, AttachedEvent):
-                referenced.setdefault(event.sha256, row.id)
-        for sha, data in attachments.items():
-            if _digest(data) != sha:
-                raise InvalidCommand(f"附件 {_show(sha)[:16]}… 的内容与其 SHA-256 不符，未恢复任何数据")
-        missing = [f"{sha[:12]}…（事件 #{position}）" for sha, position in referenced.items()
-                   if sha not in attachments]
-        if missing:
-            raise InvalidCommand("缺少事件引用的附件：" + "、".join(missing[:5]) + "，未恢复任何数据")
-        self._view.store.connect()
-        if self._view.position() or self._log.max_position():
-            raise Conflict("只能恢复到空台账：这个台账已有记录")
-        try:
-            self._app.recorder.restore(rows, [(sha, attachments[sha]) for sha in referenced])
-        except LogNotEmpty:
-            raise Conflict("只能恢复到空台账：恢复期间已有人写入记录") from None
-        self._view.catch_up()
-        return len(rows)
-
-    @property
-    def attachment_limits(self) -> Limits:
-        """The size and pixel limits attachments are checked against (settable; default from
-        ``QINGDAN_ATTACHMENT_MAX_MB`` and ``QINGDAN_ATTACHMENT_MAX_PIXELS``)."""
-        return self._attachments.limits or Limits.from_env()
-
-    @attachment_limits.setter
-    def attachment_limits(self, limits: Limits | None) -> None:
-        self._attachments.limits = limits
-
-
-class Ledger(Evidence, LedgerReads):
+class Ledger(Evidence, Governed, LedgerReads):
     """A ledger of the 两个清单: commands write events, queries read state as of any date.
 
     Use :func:`qingdan.open_ledger` to get one. ``clock`` is a callable returning an aware datetime:
@@ -195,21 +60,26 @@ class Ledger(Evidence, LedgerReads):
 
     def __init__(self, url: str | None = None, *, actor: str | None = None,
                  clock: Callable[[], datetime] | None = None, catalogue: Any = None,
-                 policy: Authoriser | str | Path | None = None, create: Create = True) -> None:
-        try:
-            self.actor = check_actor(actor or os.environ.get("QINGDAN_ACTOR") or _default_actor())
-        except ValueError as error:
-            raise InvalidCommand(f"操作人（--actor）无效：{error}") from None
+                 policy: Authoriser | str | Path | None = None, authoriser: Authoriser | None = None,
+                 create: Create = True) -> None:
+        if actor is not None or os.environ.get("QINGDAN_ACTOR"):
+            try:
+                check_actor(actor or os.environ.get("QINGDAN_ACTOR") or "")
+            except ValueError as error:
+                raise InvalidCommand(f"操作人（--actor）无效：{error}") from None
         env, self.backend = persistence_env(url)
         self.url = url
         self._app = open_event_store(env, self.backend, create)
-        self.policy = load_policy(policy if policy is not None else os.environ.get("QINGDAN_POLICY") or None)
+        self._policies = PolicyCommands(self._app)
+        self._access = _access(self._policies.stored, actor, policy, authoriser)
+        self.actor: str = self._access.default_actor
+        self.policy: Authoriser = self._access
         self._catalogue = catalogue
-        store = ViewStore.for_backend(env, self.backend)
+        store = _connected(ViewStore.for_backend(env, self.backend), self._app, url or env.get("SQLITE_DBNAME"))
         self._log = EventLog(self._app, query=store.query, backend=self.backend)
         self._view = View(self._log, store)
         self._uow = UnitOfWork(self._app, self._view, actor=self.actor, clock=clock or system_now,
-                               policy=self.policy, departments=self._departments_of)
+                               policy=self._access, departments=self._departments_of)
         self._queries = Queries(self._log, self._view, lambda: self.catalogue, self.today)
         handlers = (self._uow, lambda: self.catalogue)
         self._hazards = HazardCommands(*handlers)
@@ -219,6 +89,7 @@ class Ledger(Evidence, LedgerReads):
         self._reports = ReportCommands(*handlers)
         self._township = TownshipCommands(*handlers)
         self._attachments = AttachmentCommands(*handlers)
+        self._policies.bind(self._uow, self._access)
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -464,6 +335,40 @@ class Ledger(Evidence, LedgerReads):
         return self._queries.report_diff(period, campaign, submission)
 
 
+def _access(load: Callable[[], Policy | None], actor: str | None, policy: Authoriser | str | Path | None,
+            authoriser: Authoriser | None) -> Access:
+    """Who acts and who decides (:class:`qingdan.core.policy.Access`) from ``open_ledger``'s arguments
+    and the environment: a policy file counts only while the ledger has no policy of its own."""
+    explicit = actor or os.environ.get("QINGDAN_ACTOR") or None
+    source = policy if policy is not None else os.environ.get("QINGDAN_POLICY") or None
+    file_like = source is None or isinstance(source, str | os.PathLike) or type(source) is Policy
+    fallback = load_policy(source) if file_like and source is not None else None
+    host = authoriser if file_like else _Both(authoriser, source)
+    return Access(load, fallback=fallback, host=host, actor=explicit, default_actor=explicit or _default_actor())
+
+
+def _connected(store: ViewStore, app: Any, where: str | None) -> ViewStore:
+    """The view's connection, opened now: every connection a write needs exists before anything is
+    written, so a server out of connections refuses the command instead of half-doing it."""
+    try:
+        store.connect()
+    except Exception as error:
+        app.close()
+        raise QingdanError(f"无法打开台账数据库 {where}：{failure_reason(error)}（未写入任何内容）") from error
+    return store
+
+
+class _Both:
+    """A host's authoriser and an authoriser object passed as ``policy=``: both are asked."""
+
+    def __init__(self, *authorisers: Authoriser | None) -> None:
+        self.authorisers = [a for a in authorisers if a is not None]
+
+    def authorise(self, request: Any) -> None:
+        for authoriser in self.authorisers:
+            authoriser.authorise(request)
+
+
 def _default_actor() -> str:
     try:
         return getpass.getuser()
@@ -473,7 +378,8 @@ def _default_actor() -> str:
 
 def open_ledger(url: str | None = None, *, actor: str | None = None,
                 clock: Callable[[], datetime] | None = None, catalogue: Any = None,
-                policy: Authoriser | str | Path | None = None, create: Create = True) -> Ledger:
+                policy: Authoriser | str | Path | None = None, authoriser: Authoriser | None = None,
+                create: Create = True) -> Ledger:
     """Open a ledger (creating it if needed, unless ``create`` says otherwise).
 
     ``url``: a path or ``sqlite:///path`` (default ``$QINGDAN_DB`` or ``./qingdan.db``), or
@@ -481,7 +387,11 @@ def open_ledger(url: str | None = None, *, actor: str | None = None,
     recorded time of the next event (an aware datetime; default now). ``catalogue``: the campaign
     catalogue to use instead of the installed plugins (for hosts and tests). ``policy``: who may
     do what — a TOML file path, or any object with ``authorise(AccessRequest)`` (default
-    ``$QINGDAN_POLICY``, else everyone may do everything); see :mod:`qingdan.core.policy`.
+    ``$QINGDAN_POLICY``, else everyone may do everything) for a ledger without a policy of its own;
+    once a ledger has one (:meth:`Ledger.set_policy`, ``qingdan policy set``) that one governs every
+    write and these are ignored. ``authoriser``: a host system that establishes identity itself —
+    the actors it names are trusted (not mapped from the operating-system account) and it is asked
+    about every write too; see :mod:`qingdan.core.policy`.
 
     ``create``: ``True`` (default) — create the ledger where there is no database yet or an empty
     one; ``"new"`` — only where there is none yet (a SQLite file that does not exist, a PostgreSQL
@@ -491,4 +401,5 @@ def open_ledger(url: str | None = None, *, actor: str | None = None,
     (:class:`~qingdan.core.errors.InvalidCommand`) and left untouched. ``actor`` is checked like
     every other text (at most 100 characters, no control or format characters).
     """
-    return Ledger(url, actor=actor, clock=clock, catalogue=catalogue, policy=policy, create=create)
+    return Ledger(url, actor=actor, clock=clock, catalogue=catalogue, policy=policy, authoriser=authoriser,
+                  create=create)

@@ -432,3 +432,47 @@ class Township(Record):
             raise InvalidCommand("乡镇信息与台账中已有的相同，没有需要修改的内容")
         self._check_on(on, self.set_on, "修改乡镇信息", "上次设定日期")
         self.trigger_event(self.Redescribed, on=on, actor=actor, note=note, profile=profile)
+
+
+# --------------------------------------------------------------------------------------------
+# AccessPolicy 权限配置: the ledger's own policy (qingdan policy set)
+# --------------------------------------------------------------------------------------------
+
+POLICY_NUMBER = "ledger"
+POLICY_KEY = "policy:" + POLICY_NUMBER
+
+
+class AccessPolicy(Record):
+    """Who may do what in this ledger: the grants of :class:`qingdan.core.policy.Policy`, as data.
+
+    One record per ledger; each change is an event, so the policy in force at any time is in the log
+    and covered by the hash chain like every other fact.
+    """
+
+    class PolicyAdopted(Record.Created):
+        number: str
+        grants: dict[str, Any]
+
+        def apply(self, p: AccessPolicy) -> None:
+            p.number = self.number
+            p.grants = self.grants
+            p.adopted_on = self.on
+            p.changes = 0
+
+    class PolicyChanged(Record.Event):
+        grants: dict[str, Any]
+
+        def apply(self, p: AccessPolicy) -> None:
+            p.grants = self.grants
+            p.changes += 1
+
+    @classmethod
+    def adopt(cls, *, on: date, actor: str | None, note: str | None, grants: dict[str, Any]) -> AccessPolicy:
+        return cls._create(cls.PolicyAdopted, id=aggregate_id(POLICY_KEY), number=POLICY_NUMBER,
+                           grants=grants, on=on, actor=actor, note=note)
+
+    def change(self, *, on: date, actor: str | None, note: str | None, grants: dict[str, Any]) -> None:
+        if grants == self.grants:
+            raise InvalidCommand("新的权限配置与台账中现行的相同，未作修改")
+        self.trigger_event(self.PolicyChanged, on=max(on, self.adopted_on), actor=actor, note=note,
+                           grants=grants)

@@ -73,7 +73,7 @@ def load_streams(source: Any) -> dict[Any, list[Any]]:
 
 #: How :func:`fold_streams` names each kind's list.
 LISTS = {"hazard": "hazards", "measure": "measures", "unit": "units", "task": "tasks",
-         "indicator": "indicators", "report": "reports"}
+         "indicator": "indicators", "report": "reports", "policy": "policies"}
 
 
 def fold_streams(streams: dict[Any, list[Any]], as_of: date,

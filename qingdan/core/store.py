@@ -34,9 +34,14 @@ from . import blobs as _blobs
 from .errors import InvalidCommand, NoLedger, QingdanError
 from .text import show
 
-#: ``restamp(last)``: called under the log's write lock with the last stored event (None for an empty
-#: log); returns the stored events to insert.
-Restamp = Callable[[Notification | None], Sequence[StoredEvent]]
+#: ``restamp(last, newer)``: called under the log's write lock with the last stored event (None for an
+#: empty log) and ``newer(record_id, version)`` (whether that record has an event after ``version``,
+#: asked in the same transaction); returns the stored events to insert.
+Restamp = Callable[..., Sequence[StoredEvent]]
+#: ``within(ids, connection)``: called after the insert, inside the same transaction, with the new
+#: events' positions and the raw DB-API connection (``sqlite3.Connection`` or psycopg's): whatever it
+#: writes commits or rolls back with the events.
+Within = Callable[[Sequence[int], Any], None]
 
 
 class _ImmediateTransaction(SQLiteTransaction):
@@ -56,6 +61,7 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         restamp: Restamp | None = kwargs.pop("restamp", None)
         blobs: Sequence[_blobs.Blob] = kwargs.pop("blobs", ())
+        within: Within | None = kwargs.pop("within", None)
         if restamp is None and not blobs:
             return super().insert_events(stored_events, **kwargs)
         with self.datastore.get_connection(commit=True) as conn, \
@@ -66,8 +72,19 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             last = None if row is None else Notification(
                 id=row[0], originator_id=self.convert_originator_id(row[1]),
                 originator_version=row[2], topic=row[3], state=row[4])
+
+            def newer(originator_id: Any, version: int) -> bool:
+                cursor.execute(f"SELECT 1 FROM {self.events_table_name} WHERE originator_id = ? "
+                               "AND originator_version > ? LIMIT 1",
+                               (getattr(originator_id, "hex", originator_id), version))
+                return cursor.fetchone() is not None
+
+            events = restamp(last, newer) if restamp else stored_events
             _blobs.insert_sqlite(cursor, blobs)  # in the events' transaction: both or neither
-            return self._insert_events(cursor, restamp(last) if restamp else stored_events, **kwargs)
+            ids = self._insert_events(cursor, events, **kwargs)
+            if within is not None and ids:
+                within(ids, conn._sqlite_conn)
+            return ids
 
     def restore(self, rows: Sequence[Any], blobs: Sequence[_blobs.Blob]) -> None:
         """Into an empty log: stored events exactly as given, at their positions, with their blobs,
@@ -84,9 +101,22 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
                 [(r.id, r.originator_id.hex, r.originator_version, r.topic, r.state) for r in rows])
 
 
+
 class PostgresLedgerRecorder(PostgresApplicationRecorder):
     #: Notification ids of a chunked insert, by cursor, until eventsourcing asks for them.
     _chunked_ids: dict[int, list[int]] = {}
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        within: Within | None = kwargs.pop("within", None)
+        if within is None or not stored_events:
+            return super().insert_events(stored_events, **kwargs)
+        # The library's insert, without its pipeline, then ``within`` in the same transaction.
+        with self.datastore.get_connection() as conn, conn.transaction():
+            with conn.cursor() as curs:
+                self._insert_stored_events(curs, stored_events, **kwargs)
+                ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+            within(ids, conn)
+        return ids
 
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         restamp: Restamp | None = kwargs.pop("restamp", None)
@@ -103,8 +133,15 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                 id=row["notification_id"], originator_id=row["originator_id"],
                 originator_version=row["originator_version"], topic=row["topic"],
                 state=bytes(row["state"]) if row["state"] is not None else b"")
+            def newer(originator_id: Any, version: int) -> bool:
+                curs.execute(SQL("SELECT 1 FROM {0}.{1} WHERE originator_id = %s AND originator_version > %s "
+                                 "LIMIT 1").format(Identifier(self.datastore.schema),
+                                                   Identifier(self.events_table_name)),
+                             (originator_id, version))
+                return curs.fetchone() is not None
+
             # insert_events keeps its own reference to the list, so change it in place.
-            stored_events[:] = restamp(last)  # type: ignore[index]
+            stored_events[:] = restamp(last, newer)  # type: ignore[index]
         # After restamp (which may refuse the write, and is Python: eventsourcing commits what the
         # transaction holds when Python code raises here); a failing SQL statement aborts it all.
         _blobs.insert_postgres(curs, self.datastore.schema, blobs)

@@ -128,6 +128,7 @@ class View:
         self.table = table
         self.tracking = tracking
         self._events: OrderedDict[UUID, list[Record.Event]] = OrderedDict()
+        self._pinned = False
         self._reset()
 
     # -- maintenance -------------------------------------------------------------------------
@@ -174,19 +175,59 @@ class View:
             events = [self.log.decode(n) for n in notifications]
         if not notifications:
             return 0, position
+        return self._apply_events(notifications, events), notifications[-1].id
+
+    def _apply_events(self, notifications: Sequence[Any], events: list[Record.Event]) -> int:
+        """Within a transaction: chain, apply and move the position past these events."""
         try:
-            chain_batch(self.store, notifications)
+            chain_batch(self.store, list(notifications))
             groups = list(_runs(events))
             self._prefetch(groups)
             for group in groups:
                 self._apply(group)
             self._flush()
         except BaseException:
-            self._reset()  # the transaction is rolled back
+            self.forget()  # the transaction is rolled back
             raise
         last = notifications[-1].id
         self.store.execute("UPDATE qd_tracking SET position = ? WHERE name = ?", (last, self.tracking))
-        return len(notifications), last
+        return len(notifications)
+
+    def apply_within(self, conn: Any, recordings: Sequence[Any], previous: int) -> bool:
+        """Inside the event store's transaction, on its connection: apply the events it has just
+        inserted, so events and view commit together or not at all. Only when the view stands at
+        ``previous``, the log's last event before them; otherwise (the view is behind, e.g. after a
+        failure) nothing is done and False returned: the catch-up after the commit does it."""
+        with self.store.borrowed(conn):
+            if self.position() != previous:
+                return False
+            self._pinned = True  # every history prepared for this write stays at hand
+            try:
+                self._apply_events([r.notification for r in recordings], [r.domain_event for r in recordings])
+            finally:
+                self._pinned = False
+                self._trim()
+        return True
+
+    def prepare(self, events: Sequence[Record.Event]) -> None:
+        """Before a write's transaction: read the earlier events of each record it changes, so that
+        applying it inside the transaction (:meth:`apply_within`) reads nothing from the log."""
+        first: dict[UUID, int] = {}
+        for event in events:
+            first.setdefault(event.originator_id, event.originator_version)
+        for key, version in first.items():
+            if version == 1:
+                continue
+            cached = self._events.get(key)
+            if cached is not None and cached[-1].originator_version == version - 1:
+                self._events.move_to_end(key)
+            else:
+                self._events[key] = self.log.record_by_id(key, upto=version - 1)
+
+    def forget(self) -> None:
+        """Drop what this process holds in memory about the view (after a rolled-back transaction)."""
+        self._reset()
+        self._events.clear()
 
     def _refresh_statistics(self, before: int, after: int) -> None:
         """Let the query planner know the view's shape as it grows (at 10k, 20k, 40k … events).
@@ -231,12 +272,16 @@ class View:
         elif cached is not None and cached[-1].originator_version == first.originator_version - 1:
             cached.extend(group)
             self._events.move_to_end(key)
-        else:
-            cached = self.log.record_by_id(key, upto=group[-1].originator_version)
+        else:  # the group itself may not be committed yet (applied inside its own transaction)
+            cached = [*self.log.record_by_id(key, upto=first.originator_version - 1), *group]
             self._events[key] = cached
+        if not self._pinned:
+            self._trim()
+        return cached
+
+    def _trim(self) -> None:
         while len(self._events) > EVENT_CACHE:
             self._events.popitem(last=False)
-        return cached
 
     def _prefetch(self, groups: list[list[Record.Event]]) -> None:
         """Read, in a few statements, the current rows of every record this catch-up touches."""

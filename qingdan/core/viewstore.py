@@ -121,6 +121,26 @@ class ViewStore(abc.ABC):
             raise
         conn.execute("COMMIT")
 
+    @contextmanager
+    def borrowed(self, conn: Any) -> Iterator[None]:
+        """Run the view's statements on ``conn``, a connection inside the event store's transaction
+        (which already holds the log's write lock): they commit or roll back with the events."""
+        own = self._conn
+        self._conn = self._wrap(conn)
+        try:
+            self._lock_borrowed()
+            yield
+        finally:
+            self._conn = own
+
+    def _wrap(self, conn: Any) -> Any:
+        return conn
+
+    @abc.abstractmethod
+    def _lock_borrowed(self) -> None:
+        """Inside a borrowed transaction: take the view's write lock too (serialising with catch-ups
+        of other processes that hold only that one)."""
+
     def _create_tables(self) -> None:
         self._run_creation(self._conn, [
             "CREATE TABLE IF NOT EXISTS qd_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)",
@@ -193,6 +213,9 @@ class SQLiteViewStore(ViewStore):
     def _begin_write(self, conn: Any) -> None:
         conn.execute("BEGIN IMMEDIATE")
 
+    def _lock_borrowed(self) -> None:
+        return None  # SQLite locks the whole file: the event store's transaction holds it already
+
     def _run_creation(self, conn: Any, statements: list[str]) -> None:
         for statement in statements:
             conn.execute(statement)
@@ -232,6 +255,15 @@ class PostgresViewStore(ViewStore):
         conn.execute("BEGIN")
         conn.execute("SELECT position FROM qd_tracking WHERE name = %s FOR UPDATE", (VIEW_NAME,))
 
+    def _wrap(self, conn: Any) -> Any:
+        return _TupleRows(conn)
+
+    def _lock_borrowed(self) -> None:
+        schema = self.env.get("POSTGRES_SCHEMA")
+        if schema:
+            self.execute(f'SET LOCAL search_path TO "{schema}"')
+        self.execute("SELECT position FROM qd_tracking WHERE name = ? FOR UPDATE", (VIEW_NAME,))
+
     def _run_creation(self, conn: Any, statements: list[str]) -> None:
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(7420371)")  # one creator at a time
@@ -239,3 +271,20 @@ class PostgresViewStore(ViewStore):
                 conn.execute(statement)
             conn.execute("INSERT INTO qd_tracking (name, position) VALUES (%s, 0) "
                          "ON CONFLICT (name) DO NOTHING", (VIEW_NAME,))
+
+
+class _TupleRows:
+    """A psycopg connection whose cursors return tuples (the event store's return dicts)."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def cursor(self) -> Any:
+        from psycopg.rows import tuple_row
+
+        return self._conn.cursor(row_factory=tuple_row)
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        cursor = self.cursor()
+        cursor.execute(statement, params)
+        return cursor

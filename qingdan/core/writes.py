@@ -9,6 +9,8 @@ nothing here knows what a hazard or a measure means.
 from __future__ import annotations
 
 import copy
+import random
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -21,19 +23,48 @@ from eventsourcing.persistence import IntegrityError, Notification, Recording
 from .base import Record, aggregate_id, no_future
 from .clock import CST, current_clock
 from .commands import Command
-from .errors import Conflict, InvalidCommand, NotFound, PermissionDenied
+from .errors import (
+    Conflict,
+    InvalidCommand,
+    NotFound,
+    PermissionDenied,
+    QingdanError,
+    ViewBehind,
+    WriteFailed,
+)
 from .errors import show as _show
 from .kinds import kind_label, kind_of_class
 from .policy import AccessRequest, Authoriser
 from .store import restamp
 
 A = TypeVar("A", bound=Record)
+#: ``refresh(newer)`` → the records reloaded and changed again, or None when nobody wrote since (see
+#: ``store``); ``newer(record_id, version)`` asks the write's own transaction
+Refresh = Callable[[Callable[[Any, int], bool]], "Sequence[Record] | None"]
 RETRIES = 20
 RECENT = 5000  # records kept in memory after being stored
 
 
 class LogMoved(Exception):
     """Another writer added to the log after a submission's lists were read: read them again."""
+
+
+def failure_reason(error: BaseException) -> str:
+    """What went wrong, as a clerk can pass it on: the database's own words, in Chinese where known."""
+    text = str(error.__cause__ or error) or type(error).__name__
+    lowered = text.lower()
+    if "disk is full" in lowered or "no space left" in lowered or "could not extend file" in lowered:
+        return f"磁盘已满：{text}"
+    if "too many clients" in lowered or "too many connections" in lowered or "connection limit" in lowered:
+        return f"数据库连接数已满：{text}"
+    return text
+
+
+def backoff(attempt: int) -> None:
+    """After losing a race: wait a little, at random, longer each time. A write holds the log's lock
+    for its events *and* its view rows, so a loser that reloaded at once would mostly read while the
+    next winner holds the lock, and lose again; stepping aside lets it read a settled state."""
+    time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
 
 
 def check_number(number: object) -> None:
@@ -82,7 +113,9 @@ class UnitOfWork:
 
     def common(self, c: Command) -> dict[str, Any]:
         """The effective date, actor and note every event carries."""
-        return {"on": c.on or self.today(), "actor": c.actor or self.actor, "note": c.note}
+        resolve = getattr(self.policy, "actor", None)
+        actor = resolve(c.actor) if callable(resolve) else (c.actor or self.actor)
+        return {"on": c.on or self.today(), "actor": actor, "note": c.note}
 
     def check_future(self, on: date) -> None:
         no_future(on, self.today())
@@ -112,13 +145,15 @@ class UnitOfWork:
             self._blobs.clear()
             return
         try:
-            recordings = self.store(pending)
+            self.store(pending)
         except IntegrityError:
             self._next_seq = allocated
             raise Conflict("批量登记期间其他人也登记了相同编号或修改了相同记录，本批未写入，请重试") from None
+        except WriteFailed:
+            self._next_seq = allocated
+            raise
         finally:
             self._blobs.clear()
-        self.view.catch_up(recordings=recordings)
 
     @property
     def batching(self) -> bool:
@@ -176,16 +211,24 @@ class UnitOfWork:
     def forget(self, aggregate: Record) -> None:
         self._recent.pop(aggregate.id, None)
 
-    def save(self, *aggregates: Record) -> None:
+    def save(self, *aggregates: Record, refresh: Refresh | None = None) -> None:
         if self._batch is not None:
             for aggregate in aggregates:
                 self._batch[aggregate.id] = aggregate
             return
-        recordings = self.store(aggregates)
-        self.view.catch_up(recordings=recordings)  # the view is current after every write…
+        # the events and the view, in one transaction (or the view just after)
+        self.store(aggregates, refresh=refresh if self._reads_under_lock else None)
+
+    @property
+    def _reads_under_lock(self) -> bool:
+        """Whether another connection may read while a write transaction is open (not so for an
+        in-memory SQLite ledger, whose connections take turns)."""
+        pool = getattr(self.app.recorder.datastore, "pool", None)
+        return not getattr(pool, "is_sqlite_memory_mode", False)
 
     def store(self, aggregates: Sequence[Record], *, at_position: int | None = None,
-              stamp_known_at: Callable[[Sequence[Any]], None] | None = None) -> list[Any]:
+              stamp_known_at: Callable[[Sequence[Any]], None] | None = None,
+              refresh: Refresh | None = None) -> list[Any]:
         """Put the aggregates' new events in the event store, in one transaction.
 
         What ``Application.save`` does for us (we use neither its snapshots nor its notifications),
@@ -194,15 +237,32 @@ class UnitOfWork:
         after the last event already in the log (:func:`restamp`), so recorded time and log order
         agree whatever the writers' clocks say. ``at_position``: the log must end exactly there (a
         submission computed from the log up to that position), else :class:`LogMoved`;
-        ``stamp_known_at(events)``: called once the recorded times are final.
+        ``stamp_known_at(events)``: called once the recorded times are final. ``refresh(newer)``: called
+        under the lock first; if another writer changed the records since they were loaded it returns
+        them reloaded with the command run again (or raises the command's error), else None.
         """
-        pending = [(aggregate, aggregate.collect_events()) for aggregate in aggregates]
-        events = [event for _, batch in pending for event in batch]
         mapper = self.app.mapper
-        stored = [mapper.to_stored_event(event) for event in events]
+        pending: list[tuple[Record, list[Any]]] = []
+        events: list[Any] = []
+        stored: list[Any] = []
 
-        def restamp_under_lock(last: Any) -> list[Any]:
-            if at_position is not None and (last.id if last is not None else 0) != at_position:
+        def take(records: Sequence[Record]) -> None:
+            pending[:] = [(aggregate, aggregate.collect_events()) for aggregate in records]
+            events[:] = [event for _, batch in pending for event in batch]
+            stored[:] = [mapper.to_stored_event(event) for event in events]
+
+        take(aggregates)
+        before: list[int] = []
+        applied: list[bool] = []
+
+        def restamp_under_lock(last: Any, newer: Callable[[Any, int], bool] | None = None) -> list[Any]:
+            if refresh is not None and newer is not None:
+                # Under the lock nobody else can write: a reload now is the state we write after.
+                replaced = refresh(newer)
+                if replaced is not None:
+                    take(replaced)
+            before.append(last.id if last is not None else 0)
+            if at_position is not None and before[-1] != at_position:
                 raise LogMoved
             changed = set(restamp(events, self.recorded_time(last)))
             if stamp_known_at is not None:
@@ -212,13 +272,27 @@ class UnitOfWork:
                 stored[index] = mapper.to_stored_event(events[index])
             return stored
 
+        def recordings_of(ids: Sequence[int]) -> list[Any]:
+            return [Recording(event, Notification(
+                        id=position, originator_id=s.originator_id, originator_version=s.originator_version,
+                        topic=s.topic, state=s.state))
+                    for event, s, position in zip(events, stored, ids or (), strict=True)]
+
+        def view_within(ids: Sequence[int], conn: Any) -> None:
+            # Same transaction as the events: both commit, or neither (disk full, a lost connection).
+            applied.append(self.view.apply_within(conn, recordings_of(ids), before[-1]))
+
         try:
-            ids = self.app.recorder.insert_events(list(stored), restamp=restamp_under_lock,
+            self.view.prepare(events)
+            ids = self.app.recorder.insert_events(list(stored), restamp=restamp_under_lock, within=view_within,
                                                   blobs=list(self._blobs.items()))
-        except IntegrityError:
-            for aggregate in aggregates:
-                self.forget(aggregate)
+        except (IntegrityError, LogMoved, QingdanError):
+            self._forget_all([aggregate for aggregate, _ in pending] + list(aggregates))
             raise
+        except Exception as error:
+            self._forget_all([aggregate for aggregate, _ in pending] + list(aggregates))
+            raise WriteFailed(f"未能写入台账（{failure_reason(error)}），本次操作没有记下任何内容，台账保持原样；"
+                              "请排除问题后重试") from error
         for aggregate, batch in pending:
             if batch:
                 aggregate._modified_on = batch[-1].timestamp
@@ -226,10 +300,27 @@ class UnitOfWork:
             self._recent.move_to_end(aggregate.id)
         while len(self._recent) > RECENT:
             self._recent.popitem(last=False)
-        return [Recording(event, Notification(
-                    id=position, originator_id=s.originator_id, originator_version=s.originator_version,
-                    topic=s.topic, state=s.state))
-                for event, s, position in zip(events, stored, ids or (), strict=True)]
+        recordings = recordings_of(ids or ())
+        if not (applied and applied[-1]):
+            self.settle(recordings)
+        return recordings
+
+    def _forget_all(self, aggregates: Sequence[Record]) -> None:
+        for aggregate in aggregates:
+            self.forget(aggregate)
+        self.view.forget()
+
+    def settle(self, recordings: Sequence[Any] = ()) -> None:
+        """After a commit whose view could not be updated in the same transaction (the view was
+        behind): catch it up now; if that fails, say that the facts are recorded all the same."""
+        try:
+            self.view.catch_up(recordings=recordings)
+        except Exception as error:
+            self.view.forget()
+            count = len(recordings)
+            raise ViewBehind(
+                f"已记下{f' {count} 个' if count else ''}事件（数据已保存，请不要重复登记），但清单视图未能随之更新"
+                f"（{failure_reason(error)}）；排除问题后，下一次查询或操作会自动补上，也可运行 qingdan rebuild") from error
 
     def recorded_time(self, notification: Any) -> datetime | None:
         """The recorded time of a stored event (None for none, or one that cannot be read)."""
@@ -246,10 +337,10 @@ class UnitOfWork:
             key: str | None = None, **kwargs: Any) -> str:
         """Load, run a command method, save; on a concurrent write, reload and try again."""
         common = self.common(command)
-        for _ in range(RETRIES):
+        for attempt in range(RETRIES):
             aggregate = self.get(cls, number, key)
             try:
-                self.authorise(cls, action, common["actor"], number, aggregate)
+                self.authorise(cls, action, common["actor"], number, aggregate, details=kwargs)
                 with self.clocked():
                     getattr(aggregate, action)(**common, **kwargs)
             except (InvalidCommand, PermissionDenied):
@@ -258,18 +349,39 @@ class UnitOfWork:
                     continue  # judged on the cached state, which may be stale: judge again on fresh
                 raise
             try:
-                self.save(aggregate)
+                self.save(aggregate, refresh=self._redo(aggregate, cls, action, common, number, kwargs))
             except IntegrityError:
-                continue  # another writer got there first: re-check the rules on fresh state
+                backoff(attempt)  # another writer got there first: re-check the rules on fresh state
+                continue
             return number
         raise Conflict(f"{number} 正被其他人同时修改，已重试 {RETRIES} 次仍未成功，请稍后再试")
 
+    def _redo(self, aggregate: Record, cls: type[Record], action: str, common: dict[str, Any], number: str,
+              kwargs: dict[str, Any]) -> Refresh:
+        """Under the write lock: if the record has changed since it was loaded, load it again and
+        judge and run the command again on that state (so a busy record's writers take turns
+        instead of losing the race to whoever holds the lock while they reload)."""
+        loaded = aggregate.version - len(aggregate._pending_events)
+
+        def refresh(newer: Callable[[Any, int], bool]) -> list[Record] | None:
+            if not newer(aggregate.id, loaded):
+                return None
+            fresh = self.app.repository.get(aggregate.id)
+            self.authorise(cls, action, common["actor"], number, fresh, details=kwargs)
+            with self.clocked():
+                getattr(fresh, action)(**common, **kwargs)
+            return [fresh]
+
+        return refresh
+
     def authorise(self, cls: type[Record], action: str, actor: str, number: str | None,
-                  record: Any = None, departments: tuple[str, ...] | None = None) -> None:
+                  record: Any = None, departments: tuple[str, ...] | None = None,
+                  details: dict[str, Any] | None = None) -> None:
         if departments is None:
             departments = self._departments(cls, record) if record is not None else ()
         self.policy.authorise(AccessRequest(actor=actor, kind=cls.__name__, command=action,
-                                            number=number, record=record, departments=departments))
+                                            number=number, record=record, departments=departments,
+                                            details=dict(details or {})))
 
     def track(self, cls: type[A], key: str, number: str, campaign: Any, actor: str) -> None:
         """Start the ledger's record of a plugin-defined task or target (once; idempotent), in the
@@ -308,7 +420,7 @@ class UnitOfWork:
                 raise Conflict(f"编号 {given} 已被其他人同时登记") from None
             return given
         seq = self._next_seq.get(prefix) or self._first_free(prefix, width)
-        for _ in range(RETRIES):
+        for attempt in range(RETRIES):
             number = f"{prefix}-{seq:0{width}d}"
             if self._batch is not None and aggregate_id(number) in self._batch:
                 # Pending in this batch (e.g. an imported row kept its number): saving would
@@ -321,6 +433,7 @@ class UnitOfWork:
                 self.save(aggregate)
             except IntegrityError:
                 # Taken by another writer (perhaps many since our cached guess): look again.
+                backoff(attempt)
                 seq = self._first_free(prefix, width, start=seq + 1)
                 continue
             self._next_seq[prefix] = seq + 1

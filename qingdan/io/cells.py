@@ -28,12 +28,12 @@ from qingdan.core.vocabulary import (
     word_key,
 )
 from qingdan.io.dates import parse_date
-from qingdan.io.layout import HAZARD_COLUMNS, MEASURE_COLUMNS
+from qingdan.io.layout import HAZARD_COLUMNS, HAZARD_IMPORT_ONLY, MEASURE_COLUMNS
 from qingdan.io.table import Table
 
 HAZARD_NUMBER = re.compile(r"^H-([a-z][a-z0-9_]*)-(\d{4})-(\d{4,})$")
 MEASURE_NUMBER = re.compile(r"^M-([a-z][a-z0-9_]*)-(\d{4})-(\d{4,})$")
-_LABELS = {c.header: c.key for c in HAZARD_COLUMNS + MEASURE_COLUMNS}
+_LABELS = {c.header: c.key for c in HAZARD_COLUMNS + HAZARD_IMPORT_ONLY + MEASURE_COLUMNS}
 PLAN_FIELDS = ("responsible_unit", "responsible_person", "measures", "funds", "deadline", "contingency")
 #: How far a hazard has gone, in order (``open``: reported or rectifying).
 STAGES = {"open": 0, "rectifying": 1, "completed": 2, "verified": 3, "closed": 4}
@@ -172,6 +172,7 @@ class Wanted:
     headers: dict[str, str] = field(default_factory=dict)  # our header -> the sheet's own header
     status_word: str = ""
     columns: dict[str, str] = field(default_factory=dict)  # column key -> the sheet's own header
+    verifier: str | None = None  # 验收人: who verified the rectification (default: the first 检查人员)
 
     def column(self, key: str) -> str:
         """The sheet's own header of a column (for a message), or our label when the sheet has none."""
@@ -228,6 +229,7 @@ def hazard_wanted(cells: Cells, campaigns: dict[str, Any], default: str | None) 
             fields[key] = word
     if cells.text("inspectors"):
         fields["inspectors"] = split_people(cells.text("inspectors"))
+    verifier = cells.text("verifier")
     funds, deadline = cells.number("funds"), cells.date("deadline")
     if funds is not None:
         fields["funds"] = funds
@@ -237,7 +239,7 @@ def hazard_wanted(cells: Cells, campaigns: dict[str, Any], default: str | None) 
              if (d := cells.date(k)) is not None}
     wanted = Wanted("hazards", cells.table.name, cells.row, number, campaign, given, fields, dates=dates,
                     cost=cells.number("cost"), note=cells.text("note"), headers=cells.own_headers(),
-                    status_word=cells.text("status") or "", columns=cells.headers)
+                    status_word=cells.text("status") or "", columns=cells.headers, verifier=verifier)
     _escalation(cells, wanted)
     wanted.stage = _hazard_stage(cells, wanted, cells.word("status", HAZARD_STATUS_WORDS))
     return wanted if cells.ok and found_on is not None else None

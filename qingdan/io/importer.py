@@ -30,7 +30,7 @@ from typing import Any
 from qingdan.core.errors import InvalidCommand, QingdanError
 from qingdan.core.errors import show as _show
 from qingdan.io.cells import Cells, RowError, Wanted, hazard_wanted, measure_wanted, record_key
-from qingdan.io.layout import HAZARD_COLUMNS, MEASURE_COLUMNS
+from qingdan.io.layout import HAZARD_COLUMNS, HAZARD_IMPORT_ONLY, MEASURE_COLUMNS
 from qingdan.io.limits import DEFAULT_LIMITS, FileTooLarge, Limits
 from qingdan.io.plan import (
     Planned,
@@ -334,7 +334,7 @@ def _run(ledger: Any, record: Planned, errors: list[RowError]) -> int:
 
 
 def _headers(record: Planned) -> tuple[str, ...]:
-    columns = HAZARD_COLUMNS if record.kind == "hazards" else MEASURE_COLUMNS
+    columns = HAZARD_COLUMNS + HAZARD_IMPORT_ONLY if record.kind == "hazards" else MEASURE_COLUMNS
     return tuple(c.header for c in columns if not c.export_only)
 
 

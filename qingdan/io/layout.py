@@ -105,7 +105,12 @@ def header_index(columns: tuple[Column, ...]) -> dict[str, Column]:
     return index
 
 
-HAZARD_HEADERS = header_index(HAZARD_COLUMNS)
+#: Columns import reads that no export writes: who verified a rectification (验收人) is recorded on the
+#: verification event, not a field of the list.
+HAZARD_IMPORT_ONLY: tuple[Column, ...] = (
+    Column("verifier", "验收人", ("验收人员", "复查人", "复查人员", "验收责任人"), 10),
+)
+HAZARD_HEADERS = header_index(HAZARD_COLUMNS + HAZARD_IMPORT_ONLY)
 MEASURE_HEADERS = header_index(MEASURE_COLUMNS)
 
 

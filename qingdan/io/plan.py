@@ -132,7 +132,9 @@ def _forward(w: Wanted, want: int, current: int, problems: Problems) -> list[Ste
     """The dated steps from stage ``current`` (−1: a new record, or one just reopened) to ``want``."""
     d = w.dates
     steps: list[Step] = []
-    inspector = (w.fields.get("inspectors") or (DEFAULT_INSPECTOR,))[0]
+    # The verifier is the row's 验收人, else its first 检查人员: a person of the row, never whoever runs
+    # the import (so an admin importing history does not "verify their own rectification").
+    inspector = w.verifier or (w.fields.get("inspectors") or (DEFAULT_INSPECTOR,))[0]
     label = w.status_word or STAGE_LABELS.get(w.stage or "", "")
     completed = d.get("completed_on")
     verified = d.get("verified_on")

@@ -11,6 +11,7 @@ use), so concurrent requests behave like concurrent processes on one database.
 import inspect
 import os
 import queue
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import date, datetime
@@ -24,7 +25,7 @@ from qingdan.core import rows
 from qingdan.core.audit import VerifyReport
 from qingdan.core.errors import InvalidCommand
 from qingdan.core.ledger import Ledger
-from qingdan.core.policy import Authoriser, load_policy
+from qingdan.core.policy import Authenticated, Authoriser, Policy, load_policy
 from qingdan.core.queries import ReportDiff, Stats
 from qingdan.core.spec import Campaign, Finding
 from qingdan.web.attachments import install_attachment_routes, is_upload, upload_limit
@@ -48,16 +49,27 @@ FEED_LIMIT = 1000
 class LedgerPool:
     """A few ledgers on one database, lent to one request at a time."""
 
-    def __init__(self, url: str | None, policy: Authoriser, size: int = POOL, catalogue: Any = None) -> None:
+    def __init__(self, url: str | None, policy: Authoriser | str | os.PathLike[str] | None, size: int = POOL,
+                 catalogue: Any = None) -> None:
         self.url, self.policy, self.size, self.catalogue = url, policy, size, catalogue
         self._idle: queue.LifoQueue[Ledger] = queue.LifoQueue()
         self._all: list[Ledger] = []
         self._idle.put(self._open())  # open one now: a database that cannot be opened fails at start
+        self._lookup = self._open(pooled=False)  # the ledger's own policy, for every request's identity
+        self._lookup_lock = threading.Lock()
 
-    def _open(self) -> Ledger:
-        ledger = qingdan.open_ledger(self.url, policy=self.policy, catalogue=self.catalogue)
-        self._all.append(ledger)
+    def _open(self, pooled: bool = True) -> Ledger:
+        # The service authenticates callers itself (tokens): the actors it names are taken as given,
+        # and the ledger's own policy (or, without one, the service's) decides what they may do.
+        ledger = qingdan.open_ledger(self.url, policy=self.policy, catalogue=self.catalogue,
+                                     authoriser=Authenticated())
+        if pooled:
+            self._all.append(ledger)
         return ledger
+
+    def stored_policy(self) -> Policy | None:
+        with self._lookup_lock:
+            return self._lookup.access_policy()
 
     @contextmanager
     def lend(self) -> Iterator[Ledger]:
@@ -71,7 +83,7 @@ class LedgerPool:
             self._idle.put(ledger)
 
     def close(self) -> None:
-        for ledger in self._all:
+        for ledger in [*self._all, self._lookup]:
             ledger.disconnect()
         self._all.clear()
 
@@ -147,8 +159,9 @@ def create_app(url: str | None = None, *, policy: Authoriser | str | os.PathLike
     """
     from fastapi_offline import FastAPIOffline  # Swagger UI served from the package, no CDN
 
-    authoriser = load_policy(policy if policy is not None else os.environ.get("QINGDAN_POLICY") or None)
-    ledgers = LedgerPool(url, authoriser, pool, catalogue)
+    source = policy if policy is not None else os.environ.get("QINGDAN_POLICY") or None
+    authoriser = load_policy(source)
+    ledgers = LedgerPool(url, authoriser if source is not None else None, pool, catalogue)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
@@ -163,7 +176,7 @@ def create_app(url: str | None = None, *, policy: Authoriser | str | os.PathLike
         static_url="/api/docs-static", lifespan=lifespan, dependencies=[Depends(reader)],
         responses=ERROR_RESPONSES)
     app.state.ledgers = ledgers
-    app.state.identity = Identity(authoriser)
+    app.state.identity = Identity(authoriser, ledgers.stored_policy)
     app.add_middleware(BodyLimit, limit=max_body, upload_limit=upload_limit(), is_upload=is_upload)
     install_error_handlers(app)
 

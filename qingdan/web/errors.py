@@ -12,11 +12,22 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from qingdan.core.commands import describe_errors
-from qingdan.core.errors import Conflict, InvalidCommand, NotFound, PermissionDenied, QingdanError
+from qingdan.core.errors import (
+    Conflict,
+    InvalidCommand,
+    NotFound,
+    PermissionDenied,
+    QingdanError,
+    ViewBehind,
+    WriteFailed,
+)
 
 log = logging.getLogger("qingdan.web")
 
-STATUS = {InvalidCommand: 422, NotFound: 404, Conflict: 409, PermissionDenied: 403}
+# WriteFailed: nothing was written, try again later (503); ViewBehind: written, do not repeat (500 with the
+# message saying so).
+STATUS = {InvalidCommand: 422, NotFound: 404, Conflict: 409, PermissionDenied: 403, WriteFailed: 503,
+          ViewBehind: 500}
 HTTP_MESSAGES = {400: "请求内容无法解析（应为 UTF-8 编码的 JSON）", 404: "没有这个地址",
                  405: "这个地址不接受该请求方法", 413: "请求内容过大"}
 

@@ -1134,7 +1134,8 @@ class Pages:
         parts = five_parts(row, history, when)
         completed_by = next((e.actor for e in reversed(history) if e.type == "RectificationCompleted"), None)
         forms = self.offered_forms(ledger, viewer, HAZARD_STEPS,
-                                   SimpleNamespace(completed_by=completed_by, **current.model_dump()), number,
+                                   SimpleNamespace(completed_by=completed_by, reported_by=history[0].actor,
+                                                   **current.model_dump()), number,
                                    tuple(d for d in (current.responsible_unit,) if d),
                                    f"/hazards/{quote(number)}", failed)
         timeline = self._timeline(history, when, names)

@@ -5,6 +5,7 @@ They take validated command models (:mod:`qingdan.core.commands`); the :class:`~
 facade validates keyword arguments into those models and calls them.
 """
 
+from .access import PolicyCommands
 from .attachments import AttachmentCommands
 from .hazards import HazardCommands
 from .measures import MeasureCommands
@@ -13,5 +14,5 @@ from .tasks import TaskCommands
 from .township import TownshipCommands
 from .units import UnitCommands
 
-__all__ = ["AttachmentCommands", "HazardCommands", "MeasureCommands", "ReportCommands", "TaskCommands",
-           "TownshipCommands", "UnitCommands"]
+__all__ = ["AttachmentCommands", "HazardCommands", "MeasureCommands", "PolicyCommands", "ReportCommands",
+           "TaskCommands", "TownshipCommands", "UnitCommands"]

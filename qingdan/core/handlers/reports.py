@@ -62,12 +62,11 @@ class ReportCommands(Handler):
             try:
                 # An empty log has no recorded time to stand for "as known then": then the
                 # submission must be the log's first event, known at its own recorded time.
-                recordings = uow.store([report], at_position=0 if known_at is None else None,
-                                       stamp_known_at=Report.stamp_known_at if known_at is None else None)
+                uow.store([report], at_position=0 if known_at is None else None,
+                          stamp_known_at=Report.stamp_known_at if known_at is None else None)
             except (LogMoved, IntegrityError):
                 uow.forget(report)
                 continue  # another writer got in between: read the lists again
-            uow.view.catch_up(recordings=recordings)
             return number
         raise Conflict(f"报送 {label}时其他人一直在登记，已重试 {RETRIES} 次仍未成功，请稍后再试")
 

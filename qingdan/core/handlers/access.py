@@ -1,0 +1,69 @@
+"""The ledger's own policy (权限配置): read before every write, set by an admin (``qingdan policy set``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError
+
+from ..base import aggregate_id
+from ..errors import Conflict, NotFound
+from ..policy import Access, AccessRequest, Policy
+from ..records import POLICY_KEY, POLICY_NUMBER, AccessPolicy
+from ..writes import UnitOfWork
+
+POLICY_ID = aggregate_id(POLICY_KEY)
+
+
+class PolicyCommands:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._state: tuple[int, Policy | None] = (0, None)
+        self.uow: UnitOfWork | None = None
+        self.access: Access | None = None
+
+    def bind(self, uow: UnitOfWork, access: Access) -> None:
+        self.uow, self.access = uow, access
+
+    def stored(self) -> Policy | None:
+        """The policy stored in the ledger (None if it has none), re-read only when it has changed
+        (one indexed look-up per write)."""
+        version, current = self._state
+        if self.app.recorder.select_events(POLICY_ID, gt=version or None, limit=1):
+            record = self.app.repository.get(POLICY_ID)
+            current = Policy.from_data(record.grants)
+            self._state = (record.version, current)
+        return current
+
+    def set(self, policy: Policy | str, actor: str | None, note: str | None) -> int:
+        uow, access = self.uow, self.access
+        assert uow is not None and access is not None
+        new = Policy.from_text(policy, "") if isinstance(policy, str) else policy
+        current = self.stored()
+        who = access.actor(actor, policy=current if current is not None else new)
+        request = AccessRequest(actor=who, kind="AccessPolicy", command="set")
+        if current is None:  # the first: whoever can write to the database (and the host agrees)
+            if access.host is not None:
+                access.host.authorise(request)
+            access.check_new_policy(new, who)
+            with uow.clocked():
+                record = AccessPolicy.adopt(on=uow.today(), actor=who, note=note, grants=new.data())
+        else:
+            access.authorise(request)
+            access.check_new_policy(new, who)
+            record = uow.get(AccessPolicy, POLICY_NUMBER, POLICY_KEY)
+            with uow.clocked():
+                record.change(on=uow.today(), actor=who, note=note, grants=new.data())
+        try:
+            uow.save(record)
+        except IntegrityError:
+            uow.forget(record)
+            raise Conflict("其他人同时修改了权限配置，本次未写入，请查看后重试") from None
+        self._state = (0, None)
+        return int(record.version)
+
+    def history(self, queries: Any) -> list[Any]:
+        try:
+            return list(queries.history(POLICY_KEY))
+        except NotFound:
+            return []
