@@ -470,7 +470,6 @@ class Ledger:
         False and ``.problems`` names each problem when anything is wrong."""
         self.forget_snapshots()  # read the view afresh: the point is to catch it being wrong
         return audit.verify(audit.Sources(log=self._log, view=self._view, catalogue=self.catalogue,
-                                          snapshot=self.snapshot, two_lists=self.two_lists,
                                           today=self.today), dates=dates)
 
 
