@@ -12,7 +12,7 @@ import functools
 import getpass
 import inspect
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -149,7 +149,7 @@ class Ledger:
         return kind_of_class(cls).departments(record, self.catalogue)
 
     @contextmanager
-    def batch(self) -> Iterator[Ledger]:
+    def batch(self, *, provisional: Iterable[str] = ()) -> Iterator[Ledger]:
         """Run many commands and store them together, in one transaction, or not at all.
 
         Inside the block each command is checked against the effects of the earlier ones (a
@@ -159,9 +159,19 @@ class Ledger:
         is written. If another writer took a number or changed a record meanwhile,
         :class:`Conflict` is raised and nothing is written: run the whole batch again. Queries
         inside the block see only what is stored.
+
+        ``provisional``: numbers the caller chose for the records it creates in the block (say, the
+        next free ones when an import was planned). One that another writer registers first is not
+        a conflict: the record gets the next free number, chosen under the log's write lock when
+        the batch is stored; :meth:`numbered` then gives each record's final number.
         """
-        with self._uow.batch():
+        with self._uow.batch(provisional):
             yield self
+
+    def numbered(self, number: str) -> str:
+        """The number a record created under ``number`` in the last write was stored under (the same
+        number unless it was provisional and another writer had taken it)."""
+        return self._uow.numbered(number)
 
     @property
     def batching(self) -> bool:

@@ -21,15 +21,19 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
+from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification, StoredEvent, Transcoder, Transcoding
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteTransaction
 
-#: ``restamp(last)``: called under the log's write lock with the last stored event (None for an empty
-#: log); returns the stored events to insert.
-Restamp = Callable[[Notification | None], Sequence[StoredEvent]]
+#: ``lookup(ids)``: which of these record ids the log already holds, read in the write transaction.
+Lookup = Callable[[Sequence[UUID]], set[UUID]]
+#: ``restamp(last, lookup)``: called under the log's write lock with the last stored event (None for an
+#: empty log) and a :data:`Lookup`; returns the stored events to insert.
+Restamp = Callable[[Notification | None, Lookup], Sequence[StoredEvent]]
+LOOKUP_CHUNK = 500
 
 
 class _ImmediateTransaction(SQLiteTransaction):
@@ -58,7 +62,17 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             last = None if row is None else Notification(
                 id=row[0], originator_id=self.convert_originator_id(row[1]),
                 originator_version=row[2], topic=row[3], state=row[4])
-            return self._insert_events(cursor, restamp(last), **kwargs)
+
+            def lookup(ids: Sequence[UUID]) -> set[UUID]:
+                found: set[UUID] = set()
+                for i in range(0, len(ids), LOOKUP_CHUNK):
+                    chunk = [u.hex for u in ids[i:i + LOOKUP_CHUNK]]
+                    cursor.execute(f"SELECT DISTINCT originator_id FROM {self.events_table_name} "
+                                   f"WHERE originator_id IN ({', '.join('?' * len(chunk))})", chunk)
+                    found.update(UUID(r[0]) for r in cursor.fetchall())
+                return found
+
+            return self._insert_events(cursor, restamp(last, lookup), **kwargs)
 
 
 class PostgresLedgerRecorder(PostgresApplicationRecorder):
@@ -76,8 +90,18 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                 id=row["notification_id"], originator_id=row["originator_id"],
                 originator_version=row["originator_version"], topic=row["topic"],
                 state=bytes(row["state"]) if row["state"] is not None else b"")
+
+            def lookup(ids: Sequence[UUID]) -> set[UUID]:
+                found: set[UUID] = set()
+                for i in range(0, len(ids), LOOKUP_CHUNK):
+                    curs.execute(SQL("SELECT DISTINCT originator_id FROM {0}.{1} WHERE originator_id = ANY(%s)").format(
+                        Identifier(self.datastore.schema), Identifier(self.events_table_name)),
+                        (list(ids[i:i + LOOKUP_CHUNK]),))
+                    found.update(r["originator_id"] for r in curs.fetchall())
+                return found
+
             # insert_events keeps its own reference to the list, so change it in place.
-            stored_events[:] = restamp(last)  # type: ignore[index]
+            stored_events[:] = restamp(last, lookup)  # type: ignore[index]
         super()._insert_stored_events(curs, stored_events, **kwargs)
 
 
