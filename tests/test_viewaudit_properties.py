@@ -36,10 +36,10 @@ def _folded(streams, day: str, moment: str) -> Counter:
     out: Counter = Counter()
     for originator_id, events in streams.items():
         known = []
-        for event in events:
-            if event.timestamp > known_at:
+        for e in events:
+            if e.timestamp > known_at:
                 break
-            known.append(event)
+            known.append(e)
         effective = [e for e in known if e.on <= as_of]
         if not effective or fold(known, as_of) is None:
             continue

@@ -233,30 +233,29 @@ class Lists:
             if final.kind is not None and final.kind.name in self.by_kind:
                 self.by_kind[final.kind.name].setdefault(final.row.campaign, []).append(fold)
                 numbers.append(folds.numbers[key])
-        self.rank = rank = {number: i for i, number in enumerate(store.collate(sorted(set(numbers))))}
-        for by_campaign in self.by_kind.values():
+        rank = {number: i for i, number in enumerate(store.collate(sorted(set(numbers))))}
+        self.every: dict[str, list[RecordFold]] = {}
+        for kind, by_campaign in self.by_kind.items():
             for records in by_campaign.values():
                 records.sort(key=lambda f: rank[f.final().row.number])
+            self.every[kind] = sorted((f for records in by_campaign.values() for f in records),
+                                      key=lambda f: rank[f.final().row.number])
 
     def rows(self, kind: str, campaign: str | None, as_of: date, moment: str) -> list[Any]:
-        by_campaign = self.by_kind[kind]
-        groups = [by_campaign.get(campaign, [])] if campaign is not None else list(by_campaign.values())
+        records = self.by_kind[kind].get(campaign, []) if campaign is not None else self.every[kind]
         found = []
-        for records in groups:
-            for fold in records:
-                folded = fold.row_at(as_of, moment)
-                if folded is None or folded.kind is None:
-                    continue
-                row = folded.row
-                if (campaign is not None and row.campaign != campaign) or (kind == "hazard" and row.status == "withdrawn"):
-                    continue
-                variant = self._as_of.get(id(folded))
-                if variant is None:
-                    variant = self._as_of[id(folded)] = AsOf(row, self._rules[kind])
-                found.append(variant)
-        if campaign is None and len(groups) > 1:
-            found.sort(key=lambda v: self.rank.get(v.row.number, -1))
-        return [v.at(as_of) for v in found]
+        for fold in records:
+            folded = fold.row_at(as_of, moment)
+            if folded is None or folded.kind is None:
+                continue
+            row = folded.row
+            if (campaign is not None and row.campaign != campaign) or (kind == "hazard" and row.status == "withdrawn"):
+                continue
+            variant = self._as_of.get(id(folded))
+            if variant is None:
+                variant = self._as_of[id(folded)] = AsOf(row, self._rules[kind])
+            found.append(variant.at(as_of))
+        return found
 
     def __call__(self, report: Any) -> Any:
         from .rows import TwoLists

@@ -38,22 +38,24 @@ Interval = tuple[str, str | None, Value]
 
 
 class ViewRows:
-    """A record's rows as the view holds them: ``(valid_from, valid_to, recorded_from, recorded_to, value)``
-    for the well-formed ones, and whether any row is malformed (bounds or state not text)."""
+    """A record's rows as the view holds them: ``(valid_from, valid_to, recorded_from, recorded_to, value)``,
+    in ``valid_from`` order. Bounds are compared as the view's queries compare them (as text); a row
+    whose bounds or state are not text cannot be compared, and makes the record's rows malformed."""
 
-    __slots__ = ("malformed", "rows")
+    __slots__ = ("_sorted", "rows")
 
     def __init__(self) -> None:
-        self.rows: list[tuple[str, str | None, str, str | None, Value]] = []
-        self.malformed = False
+        self.rows: list[tuple[Any, Any, Any, Any, Value]] = []
+        self._sorted = False
 
     def add(self, raw: tuple[Any, ...]) -> None:
-        _, kind, number, campaign, status, village, department, level, vf, vt, rf, rt, state = raw
-        if not (isinstance(vf, str) and isinstance(rf, str) and isinstance(state, str)
-                and isinstance(vt, str | None) and isinstance(rt, str | None)):
-            self.malformed = True
-            return
-        self.rows.append((vf, vt, rf, rt, (kind, number, campaign, status, village, department, level, state)))
+        self.rows.append((raw[8], raw[9], raw[10], raw[11], (*raw[1:8], raw[12])))
+
+    @property
+    def malformed(self) -> bool:
+        return not all(type(vf) is str and type(rf) is str and type(value[-1]) is str
+                       and (vt is None or type(vt) is str) and (rt is None or type(rt) is str)
+                       for vf, vt, rf, rt, value in self.rows)
 
     def bounds(self) -> set[str]:
         """Every recorded time at which what the rows answer may change."""
@@ -64,10 +66,11 @@ class ViewRows:
     def at(self, moment: str) -> list[Interval]:
         """The date intervals the rows answer as known at ``moment`` (empty ones left out; adjacent
         equal states joined), in date order."""
-        alive = sorted(((vf, vt, value) for vf, vt, rf, rt, value in self.rows
-                        if rf <= moment and (rt is None or moment < rt) and (vt is None or vf < vt)),
-                       key=lambda interval: interval[0])
-        return join(alive)
+        if not self._sorted:
+            self.rows.sort(key=lambda row: row[0])
+            self._sorted = True
+        return join((vf, vt, value) for vf, vt, rf, rt, value in self.rows
+                    if rf <= moment and (rt is None or moment < rt) and (vt is None or vf < vt))
 
 
 def read_view(store: Any, table: str = "qd_versions") -> dict[str, ViewRows]:
