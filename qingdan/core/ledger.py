@@ -160,17 +160,14 @@ class Ledger:
         :class:`Conflict` is raised and nothing is written: run the whole batch again. Queries
         inside the block see only what is stored.
 
-        ``provisional``: numbers the caller chose for the records it creates in the block (say, the
-        next free ones when an import was planned). One that another writer registers first is not
-        a conflict: the record gets the next free number, chosen under the log's write lock when
-        the batch is stored; :meth:`numbered` then gives each record's final number.
+        ``provisional``: numbers the caller chose for records it creates in the block; one another
+        writer registers first gets the next free number under the write lock (see :meth:`numbered`).
         """
         with self._uow.batch(provisional):
             yield self
 
     def numbered(self, number: str) -> str:
-        """The number a record created under ``number`` in the last write was stored under (the same
-        number unless it was provisional and another writer had taken it)."""
+        """The number a record created under (provisional) ``number`` in the last write was stored under."""
         return self._uow.numbered(number)
 
     @property
