@@ -120,6 +120,7 @@ class RecordFold:
         count = len(events)
         self.in_date_order = all(self.ons[i] <= self.ons[i + 1] for i in range(count - 1))
         self.in_time_order = all(self.stamps[i] <= self.stamps[i + 1] for i in range(count - 1))
+        self._isos = [on.isoformat() for on in self.ons]
         self._states: dict[Any, Folded] = {}
         self._lists: dict[int, list[Interval]] = {}
         self._aggregate: Any = None
@@ -178,6 +179,9 @@ class RecordFold:
         found = self._lists.get(known)
         if found is not None:
             return found
+        if self.in_date_order:
+            found = self._lists[known] = self._in_order(known)
+            return found
         dates = sorted(set(self.ons[:known]))
         intervals = []
         for index, day in enumerate(dates):
@@ -191,6 +195,24 @@ class RecordFold:
                               folded.value))
         found = self._lists[known] = join(intervals)
         return found
+
+    def _in_order(self, known: int) -> list[Interval]:
+        """:meth:`at` when the dates follow the versions: the state from each distinct date on is
+        the prefix of the events up to the last one of that date."""
+        ons, isos, intervals = self.ons, self._isos, []
+        j = 0
+        while j < known:
+            end = bisect_right(ons, ons[j], j, known)
+            folded = self._states.get(end) or self.state(end)
+            j, start = end, isos[j]
+            if folded.kind is None:
+                continue
+            to = isos[end] if end < known else None
+            if intervals and intervals[-1][1] == start and intervals[-1][2] == folded.value:
+                intervals[-1] = (intervals[-1][0], to, folded.value)
+            else:
+                intervals.append((start, to, folded.value))
+        return intervals
 
     def row_at(self, as_of: date, moment: str | None) -> Folded | None:
         """The state as of ``as_of`` as known at ``moment`` (None when the record does not exist yet)."""
