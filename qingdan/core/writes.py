@@ -206,12 +206,16 @@ class UnitOfWork:
         stored = [mapper.to_stored_event(event) for event in events]
 
         self._numbered = {}
+        movable = set(movable)  # renumber adds the numbers it gives, should the insert be retried
 
         def restamp_under_lock(last: Any, lookup: Callable[[Sequence[Any]], set[Any]]) -> list[Any]:
             if at_position is not None and (last.id if last is not None else 0) != at_position:
                 raise LogMoved
             mapping, changed = renumber(events, movable, lookup, self._next_seq)
-            self._numbered = mapping
+            if mapping:  # composed with an earlier attempt's (eventsourcing retries a lost connection)
+                earlier = {old: mapping.get(new, new) for old, new in self._numbered.items()}
+                self._numbered = {**{k: v for k, v in mapping.items() if k not in self._numbered.values()},
+                                  **earlier}
             changed.update(restamp(events, self.recorded_time(last)))
             if stamp_known_at is not None:
                 stamp_known_at(events)
@@ -360,11 +364,12 @@ def first_free(used: Callable[[int], bool], start: int = 1) -> int:
     return high
 
 
-def renumber(events: list[Any], movable: Set[str], lookup: Callable[[Sequence[Any]], set[Any]],
+def renumber(events: list[Any], movable: set[str], lookup: Callable[[Sequence[Any]], set[Any]],
              next_seq: dict[str, int]) -> tuple[dict[str, str], set[int]]:
     """Under the log's write lock: give every record created in ``events`` under a ``movable`` number
     that the log already holds the next free number, in every event (its record id, and each field
-    whose whole value is the number). Returns ``{old: new}`` and the indexes of the events changed.
+    whose whole value is the number; the new number joins ``movable``). Returns ``{old: new}`` and the
+    indexes of the events changed.
 
     The events are not yet stored, and nothing else holds them: setting their fields here is the
     same as having created them with the new number.
@@ -390,6 +395,7 @@ def renumber(events: list[Any], movable: Set[str], lookup: Callable[[Sequence[An
 
         free = f"{prefix}-{first_free(used, max(int(seq) + 1, next_seq.get(prefix, 1))):0{width}d}"
         mapping[number] = free
+        movable.add(free)
         pending.add(aggregate_id(free))
     ids = {aggregate_id(old): aggregate_id(new) for old, new in mapping.items()}
     changed = set()
