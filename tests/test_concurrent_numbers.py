@@ -120,3 +120,41 @@ def test_an_import_and_single_commands_in_other_processes_proceed_together(ledge
                 assert len({units[n].rstrip("0123456789") for n in found}) == 1
         report = ledger.verify_integrity()
         assert report.ok, report.problems
+
+
+# -- renumber itself --------------------------------------------------------------------------------
+
+
+def test_renumber_changes_the_record_id_and_whole_fields_only():
+    from dataclasses import dataclass
+
+    from qingdan.core.base import aggregate_id
+    from qingdan.core.writes import renumber
+
+    @dataclass(frozen=True)
+    class Event:
+        originator_id: object
+        originator_version: int
+        number: str
+        note: str
+        inspectors: tuple
+
+    old, kept = "H-fire-2020-0002", "H-fire-2020-0003"
+    events = [Event(aggregate_id(old), 1, old, f"见 {old}", ("张三", old)),
+              Event(aggregate_id(old), 2, old, "", ()),
+              Event(aggregate_id(kept), 1, kept, "", ())]
+    stored = {aggregate_id(f"H-fire-2020-{n:04d}") for n in (1, 2, 4)}
+    movable = {old, kept}
+    mapping, changed = renumber(events, movable, lambda ids: stored & set(ids), {})
+    # 0002 is taken; 0003 is this batch's own; 0004 is taken: the next free is 0005
+    assert mapping == {old: "H-fire-2020-0005"} and changed == {0, 1}
+    first = events[0]
+    assert (first.originator_id, first.number) == (aggregate_id("H-fire-2020-0005"), "H-fire-2020-0005")
+    assert first.note == f"见 {old}"  # a mention inside a text is not a reference
+    assert first.inspectors == ("张三", "H-fire-2020-0005")
+    assert events[1].originator_id == aggregate_id("H-fire-2020-0005")
+    assert (events[2].number, events[2].originator_id) == (kept, aggregate_id(kept))
+    # a retried insert finds 0005 taken too: it moves on again
+    stored.add(aggregate_id("H-fire-2020-0005"))
+    again, _ = renumber(events, movable, lambda ids: stored & set(ids), {})
+    assert again == {"H-fire-2020-0005": "H-fire-2020-0006"} and events[0].number == "H-fire-2020-0006"
