@@ -149,3 +149,10 @@ def test_a_forged_record_known_only_in_the_past_is_seen(ledger, history):
     assert "H-fire-2020-0099" in [h.number for h in ledger.two_lists(as_of=date(2020, 9, 2), known_at=then).hazards]
     result = ledger.verify_integrity()
     assert problems(result) == {("view", "H-fire-2020-0099")}
+
+
+def test_a_view_position_moved_past_the_log_is_seen(ledger, history):
+    """The view told it has applied events the log does not hold yet would skip the next ones."""
+    alter(ledger, "UPDATE qd_tracking SET position = position + 5")
+    result = ledger.verify_integrity()
+    assert [p.kind for p in result.problems] == ["view"] and "超过事件日志的末尾" in result.problems[0].message

@@ -349,6 +349,10 @@ def verify(src: Sources, *, dates: list[date] | None = None) -> VerifyReport:
         if any(p.kind in BROKEN for p in scan.problems[before:]):
             return VerifyReport(events_checked=scan.checked, chain_head=chain_head(store), reports_checked=0,
                                 dates_checked=(), problems=tuple(problems))
+    end = src.log.max_position()
+    if position > end:  # the view claims events the log does not hold: the next ones would be skipped
+        problems.append(Problem(kind="view", position=position,
+                                message=f"视图记录的位置 #{position} 超过事件日志的末尾 #{end}；请运行 `qingdan rebuild`"))
     head = chain_head(store, position)
     folds = fold_records(scan, position)
     problems += folds.problems
