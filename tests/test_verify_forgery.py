@@ -156,3 +156,14 @@ def test_a_view_position_moved_past_the_log_is_seen(ledger, history):
     alter(ledger, "UPDATE qd_tracking SET position = position + 5")
     result = ledger.verify_integrity()
     assert [p.kind for p in result.problems] == ["view"] and "超过事件日志的末尾" in result.problems[0].message
+
+
+@pytest.mark.parametrize("page", [1, 2, 3, 5000])
+def test_the_view_is_read_record_by_record_whatever_the_page(ledger, history, page):
+    from qingdan.core.viewaudit import read_view
+
+    store = ledger._view.store
+    with store.read_snapshot():
+        records = [(key, len(rows.rows)) for key, rows in read_view(store, page=page)]
+    expected = store.query("SELECT aggregate_id, COUNT(*) FROM qd_versions GROUP BY aggregate_id ORDER BY aggregate_id")
+    assert records == [tuple(r) for r in expected] and len(records) >= 3  # each record once, with all its rows

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -277,14 +277,25 @@ def _moment_text(moment: str) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def _view_problems(folds: Folds, view: dict[str, ViewRows]) -> list[Problem]:
+def _view_problems(folds: Folds, view: Iterable[tuple[str, ViewRows]]) -> tuple[list[Problem], int]:
     """One problem per list (and per current / as known then) naming the records whose view rows are
-    not the fold's, anywhere in effective date or recorded time."""
+    not the fold's, anywhere in effective date or recorded time; and how many rows were compared.
+    The view is read record by record; each record's fold is let go once compared."""
     wrong: dict[tuple[str, str | None], list[str]] = {}
-    for key in sorted(folds.records.keys() | view.keys()):
+    unseen = folds.records  # emptied as the view is read
+    count = 0
+
+    def pairs() -> Iterator[tuple[str, RecordFold | None, ViewRows | None]]:
+        nonlocal count
+        for key, rows in view:
+            count += len(rows.rows)
+            yield key, unseen.pop(key, None), rows
+        for key, fold in unseen.items():
+            yield key, fold, None
+
+    for key, fold, rows in pairs():
         if key in folds.failed:
             continue
-        fold, rows = folds.records.get(key), view.get(key)
         where = differs_at(fold, rows)
         if where is False:
             continue
@@ -303,7 +314,7 @@ def _view_problems(folds: Folds, view: dict[str, ViewRows]) -> list[Problem]:
         problems.append(Problem(
             kind="view", number=numbers[0],
             message=f"视图与事件重放不一致（{name}，{when}）：{'、'.join(numbers[:10])}{more}；请运行 `qingdan rebuild`"))
-    return problems
+    return problems, count
 
 
 def verify(src: Sources, *, dates: list[date] | None = None) -> VerifyReport:
@@ -318,7 +329,6 @@ def verify(src: Sources, *, dates: list[date] | None = None) -> VerifyReport:
     (:mod:`qingdan.core.viewaudit`): every record, every date interval, current and superseded rows,
     every column. ``dates`` is kept for callers: every date is compared.
     """
-    from .queries import rows_digest
 
     store = src.view.store
     scan = LogScan(src.log, store)
@@ -341,7 +351,16 @@ def verify(src: Sources, *, dates: list[date] | None = None) -> VerifyReport:
 
     with store.read_snapshot():
         position = store.position()
-        view = read_view(store)
+        return _compare(src, scan, problems, position, dates)
+
+
+def _compare(src: Sources, scan: LogScan, problems: list[Problem], position: int,
+             dates: list[date] | None) -> VerifyReport:
+    """Inside the view's read snapshot at ``position``: the reports from the log, their heads and
+    digests, and the whole view against the fold."""
+    from .queries import rows_digest
+
+    store = src.view.store
     if position > scan.position:  # the view has events the scan has not seen (written meanwhile)
         before = len(scan.problems)
         scan.run()
@@ -373,9 +392,10 @@ def verify(src: Sources, *, dates: list[date] | None = None) -> VerifyReport:
             problems.append(Problem(
                 kind="report", number=report.number,
                 message=f"{_what(report)}报送时的清单摘要与现在按同一时点从事件日志重建的不一致"))
-    problems += _view_problems(folds, view)
     days = {day for fold in folds.records.values() for day in fold.ons} | set(dates or ())
+    records = len(folds.records)
+    del lists, digests  # the rows the digests needed
+    found, rows = _view_problems(folds, read_view(store))
     return VerifyReport(events_checked=scan.checked, chain_head=head, reports_checked=len(reports),
-                        dates_checked=tuple(sorted(days)), problems=tuple(problems),
-                        records_checked=len(folds.records),
-                        view_rows_checked=sum(len(rows.rows) for rows in view.values()))
+                        dates_checked=tuple(sorted(days)), problems=tuple(problems + found),
+                        records_checked=records, view_rows_checked=rows)

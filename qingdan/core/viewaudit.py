@@ -19,7 +19,7 @@ less than serialising it.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
 
@@ -73,15 +73,31 @@ class ViewRows:
                     if rf <= moment and (rt is None or moment < rt) and (vt is None or vf < vt))
 
 
-def read_view(store: Any, table: str = "qd_versions") -> dict[str, ViewRows]:
-    """Every row of the view, by record id (read in one statement, inside the caller's snapshot)."""
-    out: dict[str, ViewRows] = {}
-    for raw in store.query(f"SELECT {VIEW_COLUMNS} FROM {table}"):
-        rows = out.get(raw[0])
-        if rows is None:
-            rows = out[raw[0]] = ViewRows()
-        rows.add(raw)
-    return out
+def read_view(store: Any, table: str = "qd_versions", page: int = 5000) -> Iterator[tuple[str, ViewRows]]:
+    """Every record's rows of the view, record by record in record-id order, read a page at a time
+    (inside the caller's read snapshot), so the view is never held in memory whole."""
+    after: str | None = None
+    while True:
+        raw = store.query(f"SELECT {VIEW_COLUMNS} FROM {table} "
+                          f"{'' if after is None else 'WHERE aggregate_id > ? '}ORDER BY aggregate_id LIMIT ?",
+                          ([] if after is None else [after]) + [page])
+        if not raw:
+            return
+        full = len(raw) == page
+        if full:  # the last record may go on in the next page: read it whole
+            last = raw[-1][0]
+            raw = [r for r in raw if r[0] != last]
+            raw += store.query(f"SELECT {VIEW_COLUMNS} FROM {table} WHERE aggregate_id = ?", (last,))
+        current, rows = raw[0][0], ViewRows()
+        for r in raw:
+            if r[0] != current:
+                yield current, rows
+                current, rows = r[0], ViewRows()
+            rows.add(r)
+        yield current, rows
+        if not full:
+            return
+        after = current
 
 
 def join(intervals: Iterable[Interval]) -> list[Interval]:
