@@ -282,7 +282,7 @@ def test_a_view_row_recorded_later_than_it_was_is_a_view_problem_as_known_then(l
 
 
 def test_verify_never_asks_the_view_a_question(ledger, audited, clock, monkeypatch):
-    """The view is read as stored, in one statement, and compared with the fold; the lists the
+    """The view is read as stored, record by record, and compared with the fold; the lists the
     snapshot would answer are not consulted, so they cannot vouch for themselves."""
     for month in range(10, 13):
         clock.set(f"2020-{month}-05 10:00")
