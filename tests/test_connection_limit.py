@@ -80,7 +80,7 @@ def test_no_connection_is_opened_after_the_write_and_a_refused_one_writes_nothin
         with pytest.raises(QingdanError, match="无法打开台账数据库.*（未写入任何内容）"):
             qingdan.open_ledger(url, catalogue=catalogue)
         result = CliRunner().invoke(app, ["--db", url, "hazard", "report", "-c", "general", "--unit", "农贸市场",
-                                          "--description", "通道堵塞"])
+                                          "--description", "通道堵塞", "--found-on", "2021-03-01"])
         assert result.exit_code == 1 and "内部错误" not in result.output
         assert "错误：无法打开台账数据库" in result.stderr and "未写入任何内容" in result.stderr
         assert ledger.last_position() == before

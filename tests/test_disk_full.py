@@ -110,7 +110,7 @@ def test_an_import_on_a_full_disk_is_recorded_whole_or_says_nothing_was(small_di
     source.write_text("\n".join(rows), encoding="utf-8")
     runner = CliRunner()
     assert runner.invoke(app, ["--db", str(db), "hazard", "report", "-c", "general", "--unit", "超市",
-                               "--description", "通道"]).exit_code == 0
+                               "--description", "通道", "--found-on", "2021-03-01"]).exit_code == 0
     squeeze(db)
     before = counts(db)
     filler = fill(small_disk, margin)

@@ -198,14 +198,14 @@ def test_the_command_line_sets_shows_and_obeys_the_ledgers_policy(tmp_path, acco
     assert Policy.from_text(shown.stdout).grants.keys() == Policy.from_text(POLICY).grants.keys()
     assert "“zhouba”对应的操作人：观察员 周八（查看人员）" in shown.stderr
     refused = runner.invoke(cli, ["--db", db, "--actor", "安委办 王明", "hazard", "report", "-c", "general",
-                                  "--unit", "农贸市场", "--description", "通道堵塞"])
+                                  "--unit", "农贸市场", "--description", "通道堵塞", "--found-on", "2021-03-01"])
     assert refused.exit_code == 1 and "错误：操作系统账户“zhouba”不能以“安委办 王明”的名义操作" in refused.stderr
     assert "内部错误" not in refused.stderr
     refused = runner.invoke(cli, ["--db", db, "rebuild"])
     assert refused.exit_code == 1 and "不能重建视图" in refused.stderr
     account("sunqi")
     done = runner.invoke(cli, ["--db", db, "hazard", "report", "-c", "general", "--unit", "农贸市场",
-                               "--description", "通道堵塞"])
+                               "--description", "通道堵塞", "--found-on", "2021-03-01"])
     assert done.exit_code == 0, done.output
     with qingdan.open_ledger(db) as led:
         assert [e.actor for e in led.history(done.stdout.strip())] == ["检查员 孙七"]

@@ -31,7 +31,7 @@ def set_policy(
     此后只有管理员能修改，且不能把自己改得不再是管理员。
     """
     policy = Policy.from_file(path)
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx, write=True) as ledger:
         first = ledger.access_policy() is None
         version = ledger.set_policy(policy, note=note)
     typer.echo(str(version))

@@ -35,9 +35,12 @@ def verify(
     ]
     data = {"ok": result.ok, "events_checked": result.events_checked, "chain_head": result.chain_head,
             "reports_checked": result.reports_checked,
-            "dates_checked": [d.isoformat() for d in result.dates_checked], "problems": problems}
+            "dates_checked": [d.isoformat() for d in result.dates_checked],
+            "records_checked": result.records_checked, "view_rows_checked": result.view_rows_checked,
+            "problems": problems}
     message(f"已核验 {result.events_checked} 个事件、{result.reports_checked} 次报送、"
-            f"{len(result.dates_checked)} 个日期的视图；哈希链头 {result.chain_head}")
+            f"视图 {result.view_rows_checked} 行（{result.records_checked} 条记录的全部日期与登记时间）；"
+            f"哈希链头 {result.chain_head}")
     if fmt is OutputFormat.json or output is not None or problems:
         shown = problems if fmt is not OutputFormat.table else problems[:limit]
         sheet = records_sheet("problems", "核验发现的问题", columns(

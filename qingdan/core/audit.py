@@ -1,18 +1,20 @@
 """``verify``: is the ledger what qingdan wrote, and does every view and report agree with it?
 
-It reads and decodes the log once (:mod:`qingdan.core.logscan`): the same decoded events serve the
-chain check and the reference fold the view is compared with. Everything it reads comes from the
-collaborators in :class:`Sources`, never from the :class:`~qingdan.core.ledger.Ledger` facade.
+Everything it checks is derived from the event log alone. It reads and decodes the log once
+(:mod:`qingdan.core.logscan`): the same decoded events serve the chain check, the submitted reports
+(their chain heads and digests come from their events, never from the view) and the reference fold
+that the whole view — every record, every date interval, current and superseded rows, every column —
+is compared with (:mod:`qingdan.core.viewaudit`). Everything it reads comes from the collaborators in
+:class:`Sources`, never from the :class:`~qingdan.core.ledger.Ledger` facade.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, computed_field
@@ -20,20 +22,20 @@ from pydantic import BaseModel, ConfigDict, computed_field
 from . import blobs, reference
 from .base import AttachedEvent
 from .chain import chain_head
+from .clock import CST
 from .eventlog import EventLog
 from .logscan import BROKEN, LogScan, Problem, brief
-from .view import View
+from .view import View, stamp
+from .viewaudit import RecordFold, ViewRows, differs_at, read_view
 
 
 @dataclass(frozen=True)
 class Sources:
-    """What ``verify`` reads: the event log, the view, the catalogue and the read side's answers."""
+    """What ``verify`` reads: the event log, the view (its tables only) and the catalogue."""
 
     log: EventLog
     view: View
     catalogue: Any
-    snapshot: Callable[..., Any]  # (as_of=, known_at=) -> LedgerSnapshot
-    two_lists: Callable[..., Any]  # (as_of=, known_at=, campaign=) -> TwoLists
     today: Callable[[], date]
 
 
@@ -45,8 +47,13 @@ class VerifyReport(BaseModel):
     events_checked: int
     chain_head: str
     reports_checked: int
+    #: the effective dates at which some record changes (the view is compared on every date: its
+    #: answer can change only at these), and any dates asked for
     dates_checked: tuple[date, ...]
     problems: tuple[Problem, ...]
+    #: records and view rows compared with the reference fold
+    records_checked: int = 0
+    view_rows_checked: int = 0
 
     @computed_field  # type: ignore[prop-decorator]  # shown in JSON too
     @property
@@ -55,22 +62,18 @@ class VerifyReport(BaseModel):
         return not self.problems
 
 
-# -- the reference fold at every probe ------------------------------------------------------------
+# -- rows as of a date ----------------------------------------------------------------------------
 
-# A probe is one ``(as_of, known_at)`` question put to both the view and the reference fold.
-Probe = tuple[date, datetime | None]
-#: the lists the view is compared with the fold on, by kind
-LISTS = {kind: reference.LISTS[kind] for kind in ("hazard", "measure", "unit")}
 Overdue = Callable[[Any, date], bool]
 
 
 def _overdue_rules() -> dict[str, Overdue | None]:
-    """How each compared row depends on ``as_of``: only through ``overdue`` (None: not at all), as the
-    snapshot recomputes it on the rows it reads."""
+    """How a row depends on ``as_of``: only through ``overdue`` (None: not at all), as the snapshot
+    recomputes it on the rows it reads."""
     from .domain import hazard_overdue, measure_overdue
 
-    return {"hazards": lambda r, d: hazard_overdue(r.status, r.deadline, d),
-            "measures": lambda r, d: measure_overdue(r.status, r.due, d), "units": None}
+    return {"hazard": lambda r, d: hazard_overdue(r.status, r.deadline, d),
+            "measure": lambda r, d: measure_overdue(r.status, r.due, d)}
 
 
 class AsOf:
@@ -96,19 +99,6 @@ class AsOf:
         return self._variant(self.row, self.overdue(self.row, as_of))
 
 
-def _fold_rows(aggregate: Any, dates: list[date], build: Callable[[Any, date], Any],
-               overdue: Overdue | None) -> list[Any]:
-    """The rows of one folded state at each of ``dates``: one :class:`AsOf` for all (built at the
-    first date), after making sure, by building the row at the last date too, that ``overdue`` is
-    all that changes with the date; if it is not, a row built for each date."""
-    first, last = min(dates), max(dates)
-    row = AsOf(build(aggregate, first), overdue)
-    if overdue is not None and last != first and row.at(last) != build(aggregate, last):
-        built = {d: build(aggregate, d) for d in set(dates)}
-        return [built[d] for d in dates]
-    return [row] * len(dates)
-
-
 def _failing_event(items: list[tuple[int, Any]]) -> int:
     """The position of the first event that cannot be folded (else the record's first)."""
     aggregate: Any = None
@@ -122,193 +112,6 @@ def _failing_event(items: list[tuple[int, Any]]) -> int:
             return position
     return items[0][0]
 
-
-def fold_at_probes(scan: LogScan, probes: list[Probe]
-                   ) -> tuple[list[dict[tuple[str, str], Any]], list[Problem], set[str]]:
-    """The reference answer at every probe, ``(list, number) -> row`` (an :class:`AsOf`, or a row
-    for that date) for hazards, measures and units, from the events the scan decoded; plus a
-    problem for each record whose events cannot be folded, and those records' numbers."""
-    from .kinds import kind_of
-    from .reference import fold_probes
-
-    rules = _overdue_rules()
-    expected: list[dict[tuple[str, str], Any]] = [{} for _ in probes]
-    problems: list[Problem] = []
-    failed: set[str] = set()
-    for originator_id, items in scan.streams.items():
-        items.sort(key=lambda item: item[1].originator_version)
-        events = [event for _, event in items]
-        found: list[tuple[list[int], tuple[str, str], list[Any]]] = []
-        try:
-            for aggregate, indexes in fold_probes(events, probes):
-                kind = kind_of(aggregate)
-                name = LISTS.get(kind.name)
-                if name is None:
-                    break  # not a record the lists compare (task, indicator, report)
-                rows = _fold_rows(aggregate, [probes[i][0] for i in indexes], kind.row, rules[name])
-                found.append((indexes, (name, aggregate.number), rows))
-        except Exception as error:
-            position = _failing_event(items)
-            number = scan.number(originator_id) or getattr(events[0], "number", None)
-            if number:
-                failed.add(number)
-            problems.append(Problem(
-                kind="tampered", position=position, number=number or str(originator_id),
-                message=f"记录 {number or originator_id} 的事件无法重放（{brief(error)}）：自事件 #{position} "
-                        "起的记录被改动"))
-            continue
-        for indexes, key, rows in found:
-            for index, row in zip(indexes, rows, strict=True):
-                expected[index][key] = row
-    return expected, problems, failed
-
-
-# -- the view at every probe ----------------------------------------------------------------------
-
-
-class Unreadable:
-    """A view row whose state the snapshot cannot read: equal to nothing."""
-
-    __hash__ = object.__hash__
-
-    def __init__(self, error: BaseException) -> None:
-        self.error = brief(error)
-
-    def __eq__(self, other: object) -> bool:
-        return False
-
-    def at(self, as_of: date) -> Unreadable:
-        return self
-
-
-class _Given:
-    """Stands in for the view under a :class:`LedgerSnapshot`: every query answers with the given
-    states, so the snapshot turns them into rows exactly as it turns the view's."""
-
-    def __init__(self, states: list[str]) -> None:
-        self._states = states
-
-    def states(self, *args: Any, **kwargs: Any) -> list[str]:
-        return self._states
-
-
-def read_states(src: Sources, kind: str, states: list[str]) -> list[Any]:
-    """The rows the ledger's snapshot reads from these view states (as of no date: ``overdue`` is
-    set per probe), an :class:`Unreadable` for each it cannot read."""
-    from .queries import LedgerSnapshot
-
-    method = {"hazard": "hazards", "measure": "measures", "unit": "all_units"}[kind]
-
-    def convert(batch: list[str]) -> list[Any]:
-        snapshot = LedgerSnapshot(_Given(batch), src.catalogue, date.min, None)  # type: ignore[arg-type]
-        return list(getattr(snapshot, method)())
-
-    try:
-        rows = convert(states)
-        if len(rows) == len(states):
-            return rows
-    except Exception:
-        pass
-    out: list[Any] = []
-    for state in states:  # one at a time, to name the unreadable ones
-        try:
-            [row] = convert([state])
-        except Exception as error:
-            row = Unreadable(error)
-        out.append(row)
-    return out
-
-
-@dataclass(slots=True)
-class ViewRow:
-    ordinal: int  # its place in the view's number order
-    kind: str
-    number: str
-    campaign: str | None
-    status: str | None
-    row: Any  # an AsOf, or an Unreadable
-
-
-def view_at_probes(src: Sources, probes: list[Probe]) -> tuple[list[list[ViewRow]], int]:
-    """The rows the view answers at every probe (hazards, measures, units), from one read of its
-    table; and the log position the view was at.
-
-    Per probe, the rows whose intervals contain ``(as_of, known_at)`` by the comparisons of
-    :meth:`View.states` (on the ISO text of the date and the recorded time), in its order (by
-    number); each distinct state read into its row once, by the snapshot's own reading."""
-    from .view import stamp
-
-    store = src.view.store
-    with store.read_snapshot():
-        position = store.position()
-        raw = store.query(
-            "SELECT kind, number, campaign, status, valid_from, valid_to, recorded_from, recorded_to, state "
-            "FROM qd_versions WHERE kind IN ('hazard', 'measure', 'unit') ORDER BY number, id")
-    rules = _overdue_rules()
-    distinct: dict[str, dict[str, Any]] = {kind: {} for kind in LISTS}
-    for kind, *_, state in raw:
-        distinct[kind][state] = None
-    for kind, states in distinct.items():
-        for state, row in zip(states, read_states(src, kind, list(states)), strict=True):
-            states[state] = row if isinstance(row, Unreadable) else AsOf(row, rules[LISTS[kind]])
-
-    current = sorted((probes[i][0].isoformat(), i) for i, p in enumerate(probes) if p[1] is None)
-    current_days = [day for day, _ in current]
-    known = [(p[0].isoformat(), stamp(p[1]), i) for i, p in enumerate(probes) if p[1] is not None]
-    by_day = sorted(known)
-    days = [k[0] for k in by_day]
-    by_time = sorted(known, key=lambda k: k[1])
-    times = [k[1] for k in by_time]
-
-    answers: list[list[ViewRow]] = [[] for _ in probes]
-    for ordinal, (kind, number, campaign, status, vf, vt, rf, rt, state) in enumerate(raw):
-        if vf is None:
-            continue  # `valid_from <= ?` is never true of NULL
-        item = ViewRow(ordinal, kind, number, campaign, status, distinct[kind][state])
-        if rt is None:  # a current row: the probes without known_at whose date it covers
-            lo, hi = bisect_left(current_days, vf), len(current) if vt is None else bisect_left(current_days, vt)
-            for _, index in current[lo:hi]:
-                answers[index].append(item)
-        if rf is None or not known:
-            continue
-        # The probes with known_at inside both its intervals: look through the fewer of those
-        # whose date, or whose recorded time, is inside.
-        lo, hi = bisect_left(days, vf), len(days) if vt is None else bisect_left(days, vt)
-        tlo, thi = bisect_left(times, rf), len(times) if rt is None else bisect_left(times, rt)
-        candidates = by_day[lo:hi] if hi - lo <= thi - tlo else by_time[tlo:thi]
-        for day, moment, index in candidates:
-            if vf <= day and (vt is None or vt > day) and rf <= moment and (rt is None or rt > moment):
-                answers[index].append(item)
-    for items in answers:
-        items.sort(key=lambda v: v.ordinal)
-    return answers, position
-
-
-def _by_list(items: list[ViewRow], as_of: date) -> dict[str, list[Any]]:
-    out: dict[str, list[Any]] = {name: [] for name in LISTS.values()}
-    for v in items:
-        out[LISTS[v.kind]].append(v.row.at(as_of))
-    return out
-
-
-def _snapshot_lists(src: Sources, probe: Probe) -> dict[str, list[Any]]:
-    snap = src.snapshot(as_of=probe[0], known_at=probe[1])
-    return {"hazards": list(snap.hazards()), "measures": list(snap.measures()), "units": list(snap.all_units())}
-
-
-def _two_lists(items: list[ViewRow], report: Any) -> Any:
-    """The lists :meth:`Ledger.two_lists` gives for a report's campaign (withdrawn hazards left out)
-    from the view's answer at its probe: the same column tests as its query (``campaign = ?``,
-    ``status IS NULL OR status <> 'withdrawn'``). None when a row cannot be read."""
-    from .rows import TwoLists
-
-    campaign, as_of = report.campaign, report.as_of
-    hazards = [v.row.at(as_of) for v in items if v.kind == "hazard"
-               and (campaign is None or v.campaign == campaign) and (v.status is None or v.status != "withdrawn")]
-    measures = [v.row.at(as_of) for v in items if v.kind == "measure" and (campaign is None or v.campaign == campaign)]
-    if any(isinstance(r, Unreadable) for r in hazards + measures):
-        return None
-    return TwoLists(as_of=as_of, known_at=report.known_at, hazards=tuple(hazards), measures=tuple(measures))
 
 
 class Digests:
@@ -339,88 +142,6 @@ class Digests:
 # -- verify ---------------------------------------------------------------------------------------
 
 
-class _Same:
-    """Whether the view's row and the fold's are equal at a date; for two :class:`AsOf` (the usual
-    case) that is whether their rows are, remembered per pair."""
-
-    def __init__(self) -> None:
-        self._seen: dict[tuple[int, int], bool] = {}
-
-    def __call__(self, actual: Any, expected: Any, as_of: date) -> bool:
-        if isinstance(actual, AsOf) and isinstance(expected, AsOf):
-            key = (id(actual), id(expected))  # both are kept by the answers until verify ends
-            found = self._seen.get(key)
-            if found is None:
-                found = self._seen[key] = actual.row == expected.row
-            return found
-        if isinstance(expected, AsOf):
-            expected = expected.at(as_of)
-        return (actual.at(as_of) if isinstance(actual, AsOf | Unreadable) else actual) == expected
-
-
-def _reports(src: Sources, *, caught_up: bool) -> tuple[list[Any], Problem | None]:
-    """Every submission the view lists (read without catching up when the log is not to be trusted)."""
-    from .queries import LedgerSnapshot
-
-    try:
-        snap = (src.snapshot(as_of=date.max) if caught_up
-                else LedgerSnapshot(src.view, src.catalogue, date.max, None))
-        return list(snap.reports()), None
-    except Exception as error:
-        return [], Problem(kind="view", message=f"视图中的报送记录无法读取（{brief(error)}）；请运行 `qingdan rebuild`")
-
-
-def _view_problems(probe: Probe, view: dict[tuple[str, str], list[Any]], expected: dict[tuple[str, str], Any],
-                   same: _Same, failed: set[str]) -> list[Problem]:
-    """One problem per list whose rows at this probe differ between the view and the fold."""
-    as_of, known_at = probe
-    wrong: dict[str, set[str]] = {}
-    for key, rows in view.items():
-        row = expected.get(key)
-        if row is None or len(rows) != 1 or not same(rows[0], row, as_of):
-            wrong.setdefault(key[0], set()).add(key[1])
-    for key in expected.keys() - view.keys():
-        wrong.setdefault(key[0], set()).add(key[1])
-    problems = []
-    for name in LISTS.values():
-        numbers = sorted(wrong.get(name, set()) - failed)
-        if numbers:
-            problems.append(Problem(
-                kind="view", number=numbers[0],
-                message=f"视图与事件重放不一致（{name}，截至 {as_of}"
-                        f"{'，按 ' + str(known_at) + ' 时的登记' if known_at else ''}）：{'、'.join(numbers[:10])}"
-                        "；请运行 `qingdan rebuild`"))
-    return problems
-
-
-def _fast_path_agrees(src: Sources, answers: list[list[ViewRow]], index_of: dict[Probe, int],
-                      reports: list[Any], today: date) -> tuple[bool, bool]:
-    """Whether the one read of the view answers as the ledger's snapshot does (today, and at the
-    last report's probe, and that report's lists as :meth:`Ledger.two_lists` gives them); and
-    whether :class:`Digests` digests them as :func:`rows_digest` does."""
-    from .queries import rows_digest
-
-    for probe in [(today, None)] + [(r.as_of, r.known_at) for r in reports[-1:]]:
-        mine = _by_list(answers[index_of[probe]], probe[0])
-        try:
-            if _snapshot_lists(src, probe) != mine:
-                return False, False
-        except Exception:  # the snapshot cannot read the view: neither must the fast path
-            if not any(isinstance(r, Unreadable) for rows in mine.values() for r in rows):
-                return False, False
-    if not reports:
-        return True, True
-    last = reports[-1]
-    lists = _two_lists(answers[index_of[(last.as_of, last.known_at)]], last)
-    try:
-        real = src.two_lists(as_of=last.as_of, known_at=last.known_at, campaign=last.campaign)
-    except Exception:
-        return lists is None, lists is None
-    if lists is None or rows_digest(lists) != rows_digest(real):
-        return False, False
-    return True, Digests()(lists) == rows_digest(lists)
-
-
 def _what(report: Any) -> str:
     """A submission, for a message: its number, period, and which submission when not the first."""
     submission = getattr(report, "submission", 1)
@@ -444,21 +165,188 @@ def attachment_problems(scan: LogScan, store: Any) -> list[Problem]:
             for sha, message in found]
 
 
+# -- the records of the log, folded -----------------------------------------------------------------
+
+
+@dataclass
+class Folds:
+    """Every record of the log up to the view's position, ready to fold (by record id, the view's text),
+    and the records whose events cannot be folded (named as problems)."""
+
+    records: dict[str, RecordFold]
+    numbers: dict[str, str]
+    problems: list[Problem]
+    failed: set[str]
+
+
+def fold_records(scan: LogScan, upto: int | None) -> Folds:
+    """A :class:`RecordFold` for every record the scan decoded, of its events at or before ``upto``;
+    each one folded with all its events once, to name those that cannot be (as tampered)."""
+    records: dict[str, RecordFold] = {}
+    numbers: dict[str, str] = {}
+    problems: list[Problem] = []
+    failed: set[str] = set()
+    for originator_id, items in scan.streams.items():
+        items = sorted((item for item in items if upto is None or item[0] <= upto),
+                       key=lambda item: item[1].originator_version)
+        if not items:
+            continue
+        key = str(originator_id)
+        events = [event for _, event in items]
+        fold = RecordFold(events)
+        try:
+            final = fold.final()
+        except Exception as error:
+            number = scan.number(originator_id) or getattr(events[0], "number", None)
+            failed.add(key)
+            problems.append(Problem(
+                kind="tampered", position=_failing_event(items), number=number or key,
+                message=f"记录 {number or key} 的事件无法重放（{brief(error)}）：自事件 "
+                        f"#{_failing_event(items)} 起的记录被改动"))
+            continue
+        records[key] = fold
+        number = getattr(final.row, "number", None) if final.kind is not None else None
+        numbers[key] = number or (final.value[1] if final.value else None) or getattr(events[0], "number", key)
+    return Folds(records, numbers, problems, failed)
+
+
+def _reports(folds: Folds) -> list[Any]:
+    """Every submission, as the log's report records say (each record's submissions in order)."""
+    out = []
+    for fold in folds.records.values():
+        final = fold.final()
+        if final.kind is not None and final.kind.name == "report":
+            out.extend(final.row)
+    return sorted(out, key=lambda r: (r.number, r.submission))
+
+
+def _chain_problems(store: Any, reports: list[Any]) -> list[Problem]:
+    """A problem for each submission whose recorded chain head is not the chain's hash at its position."""
+    problems = []
+    for report in reports:
+        at = store.query("SELECT hash FROM qd_chain WHERE position = ?", (report.position,))
+        if report.position and (not at or at[0][0] != report.chain):
+            problems.append(Problem(
+                kind="report", number=report.number, position=report.position,
+                message=f"{_what(report)}报送时记录的哈希链头与现在的哈希链（#{report.position}）不一致"))
+    return problems
+
+
+# -- the reports' digests, from the fold ------------------------------------------------------------
+
+
+class Lists:
+    """The 两个清单 as :meth:`Ledger.two_lists` gives them for a submission, from the fold: a
+    campaign's hazards (withdrawn left out) and measures as of ``(as_of, known_at)``, in the order
+    the database sorts their numbers, ``overdue`` as of the date."""
+
+    def __init__(self, folds: Folds, store: Any) -> None:
+        rules = _overdue_rules()
+        self.by_kind: dict[str, dict[str | None, list[RecordFold]]] = {"hazard": {}, "measure": {}}
+        self._as_of: dict[int, AsOf] = {}
+        self._rules = rules
+        numbers = []
+        for key, fold in folds.records.items():
+            final = fold.final()
+            if final.kind is not None and final.kind.name in self.by_kind:
+                self.by_kind[final.kind.name].setdefault(final.row.campaign, []).append(fold)
+                numbers.append(folds.numbers[key])
+        rank = {number: i for i, number in enumerate(store.collate(sorted(set(numbers))))}
+        self.every: dict[str, list[RecordFold]] = {}
+        for kind, by_campaign in self.by_kind.items():
+            for records in by_campaign.values():
+                records.sort(key=lambda f: rank[f.final().row.number])
+            self.every[kind] = sorted((f for records in by_campaign.values() for f in records),
+                                      key=lambda f: rank[f.final().row.number])
+
+    def rows(self, kind: str, campaign: str | None, as_of: date, moment: str) -> list[Any]:
+        records = self.by_kind[kind].get(campaign, []) if campaign is not None else self.every[kind]
+        found = []
+        for fold in records:
+            folded = fold.row_at(as_of, moment)
+            if folded is None or folded.kind is None:
+                continue
+            row = folded.row
+            if (campaign is not None and row.campaign != campaign) or (kind == "hazard" and row.status == "withdrawn"):
+                continue
+            variant = self._as_of.get(id(folded))
+            if variant is None:
+                variant = self._as_of[id(folded)] = AsOf(row, self._rules[kind])
+            found.append(variant.at(as_of))
+        return found
+
+    def __call__(self, report: Any) -> Any:
+        from .rows import TwoLists
+
+        moment = stamp(report.known_at)
+        return TwoLists(as_of=report.as_of, known_at=report.known_at,
+                        hazards=tuple(self.rows("hazard", report.campaign, report.as_of, moment)),
+                        measures=tuple(self.rows("measure", report.campaign, report.as_of, moment)))
+
+
+# -- the view against the fold ----------------------------------------------------------------------
+
+
+def _moment_text(moment: str) -> str:
+    try:
+        when = datetime.strptime(moment, "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=UTC).astimezone(CST)
+    except ValueError:
+        return moment
+    return when.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _view_problems(folds: Folds, view: Iterable[tuple[str, ViewRows]]) -> tuple[list[Problem], int]:
+    """One problem per list (and per current / as known then) naming the records whose view rows are
+    not the fold's, anywhere in effective date or recorded time; and how many rows were compared.
+    The view is read record by record; each record's fold is let go once compared."""
+    wrong: dict[tuple[str, str | None], list[str]] = {}
+    unseen = folds.records  # emptied as the view is read
+    count = 0
+
+    def pairs() -> Iterator[tuple[str, RecordFold | None, ViewRows | None]]:
+        nonlocal count
+        for key, rows in view:
+            count += len(rows.rows)
+            yield key, unseen.pop(key, None), rows
+        for key, fold in unseen.items():
+            yield key, fold, None
+
+    for key, fold, rows in pairs():
+        if key in folds.failed:
+            continue
+        where = differs_at(fold, rows)
+        if where is False:
+            continue
+        if fold is not None and fold.final().kind is not None:
+            kind, number = fold.final().kind.name, folds.numbers[key]
+        else:
+            first = rows.rows[0][4] if rows is not None and rows.rows else (None, key)
+            kind, number = first[0], first[1]
+        wrong.setdefault((reference.LISTS.get(kind, str(kind)), where), []).append(number)
+    problems = []
+    for (name, where), numbers in sorted(wrong.items(), key=lambda item: (item[0][0], item[0][1] or "")):
+        numbers.sort()
+        when = ("现在的清单" if where is None else "行无法读取" if where == ""
+                else f"按 {_moment_text(where)} 时的登记")
+        more = f" 等 {len(numbers)} 条" if len(numbers) > 10 else ""
+        problems.append(Problem(
+            kind="view", number=numbers[0],
+            message=f"视图与事件重放不一致（{name}，{when}）：{'、'.join(numbers[:10])}{more}；请运行 `qingdan rebuild`"))
+    return problems, count
+
+
 def verify(src: Sources, *, dates: list[date] | None = None) -> VerifyReport:
-    """Check the hash chain, every submitted report's digest, and the view against the reference fold.
+    """Check the hash chain, every submitted report's chain head and digest, and the whole view
+    against the reference fold — all derived from the event log alone.
 
     Never raises on a database altered outside qingdan: whatever is wrong is a :class:`Problem`.
-    The log is read and decoded once (:class:`LogScan`); when it is what qingdan wrote, the view is
-    compared with the fold of those events at every probe — today, each report's ``as_of`` and
-    ``dates``; each report's ``(as_of, known_at)`` — row by row as the snapshot reads them, and each
-    submission's digest is recomputed from the lists as of its ``(as_of, known_at)``.
-
-    The view is read once for all probes (:func:`view_at_probes`), and each folded state is turned
-    into rows once (:func:`fold_at_probes`). That the one read answers as the ledger's snapshot does
-    is checked at two probes and on the last submission's lists (:func:`_fast_path_agrees`); if it
-    does not, every probe is read through the snapshot and every digest made by ``rows_digest``.
+    The log is read and decoded once (:class:`LogScan`); the submissions are its report records'
+    (not the view's): each one's chain head is compared with the chain at its position, and, when
+    the log is what qingdan wrote, its digest with the digest of the lists folded from the log as of
+    its ``(as_of, known_at)``. Then every view row is compared with the fold
+    (:mod:`qingdan.core.viewaudit`): every record, every date interval, current and superseded rows,
+    every column. ``dates`` is kept for callers: every date is compared.
     """
-    from .queries import rows_digest
 
     store = src.view.store
     scan = LogScan(src.log, store)
@@ -471,26 +359,26 @@ def verify(src: Sources, *, dates: list[date] | None = None) -> VerifyReport:
         except Exception as error:
             problems.append(Problem(kind="view", message=f"视图无法按事件日志更新（{brief(error)}）"))
             trusted = False
-    reports, unreadable = _reports(src, caught_up=trusted)
-    if unreadable is not None:
-        problems.append(unreadable)
-    for report in reports:
-        at = store.query("SELECT hash FROM qd_chain WHERE position = ?", (report.position,))
-        if report.position and (not at or at[0][0] != report.chain):
-            problems.append(Problem(
-                kind="report", number=report.number, position=report.position,
-                message=f"{_what(report)}报送时记录的哈希链头与现在的哈希链（#{report.position}）不一致"))
-    if not trusted or unreadable is not None:
-        # Reconstructions from a log that was tampered with prove nothing; stop here.
+    if not trusted:
+        # Reconstructions from a log that was tampered with prove nothing: only the chain heads the
+        # decodable submissions recorded are compared.
+        folds = fold_records(scan, None)
+        problems += _chain_problems(store, _reports(folds))
         return VerifyReport(events_checked=scan.checked, chain_head=chain_head(store), reports_checked=0,
                             dates_checked=(), problems=tuple(problems))
 
-    today = src.today()
-    probe_dates = sorted(set(dates or []) | {today} | {r.as_of for r in reports})
-    probes: list[Probe] = list(dict.fromkeys([(d, None) for d in probe_dates]
-                                             + [(r.as_of, r.known_at) for r in reports]))
-    index_of = {probe: i for i, probe in enumerate(probes)}
-    answers, position = view_at_probes(src, probes)
+    with store.read_snapshot():
+        position = store.position()
+        return _compare(src, scan, problems, position, dates)
+
+
+def _compare(src: Sources, scan: LogScan, problems: list[Problem], position: int,
+             dates: list[date] | None) -> VerifyReport:
+    """Inside the view's read snapshot at ``position``: the reports from the log, their heads and
+    digests, and the whole view against the fold."""
+    from .queries import rows_digest
+
+    store = src.view.store
     if position > scan.position:  # the view has events the scan has not seen (written meanwhile)
         before = len(scan.problems)
         scan.run()
@@ -498,40 +386,34 @@ def verify(src: Sources, *, dates: list[date] | None = None) -> VerifyReport:
         if any(p.kind in BROKEN for p in scan.problems[before:]):
             return VerifyReport(events_checked=scan.checked, chain_head=chain_head(store), reports_checked=0,
                                 dates_checked=(), problems=tuple(problems))
-    head = chain_head(store)
-    expected, fold_problems, failed = fold_at_probes(scan, probes)
-    problems += fold_problems
-    fast_view, fast_digest = _fast_path_agrees(src, answers, index_of, reports, today)
+    end = src.log.max_position()
+    if position > end:  # the view claims events the log does not hold: the next ones would be skipped
+        problems.append(Problem(kind="view", position=position,
+                                message=f"视图记录的位置 #{position} 超过事件日志的末尾 #{end}；请运行 `qingdan rebuild`"))
+    head = chain_head(store, position)
+    folds = fold_records(scan, position)
+    problems += folds.problems
+    reports = _reports(folds)
+    problems += _chain_problems(store, reports)
 
-    digests = Digests()
+    lists = Lists(folds, store)
+    digests, exact = Digests(), None
     for report in reports:
         try:
-            if fast_view:
-                lists = _two_lists(answers[index_of[(report.as_of, report.known_at)]], report)
-            else:
-                lists = src.two_lists(as_of=report.as_of, known_at=report.known_at, campaign=report.campaign)
-            digest = None if lists is None else digests(lists, report.digest_fields) if fast_digest else rows_digest(lists, report.digest_fields)
+            rows = lists(report)
+            if exact is None:  # the assembled digest is rows_digest's (checked once)
+                exact = digests(rows, report.digest_fields) == rows_digest(rows, report.digest_fields)
+            digest = digests(rows, report.digest_fields) if exact else rows_digest(rows, report.digest_fields)
         except Exception:
             digest = None
         if digest != report.digest:
             problems.append(Problem(
                 kind="report", number=report.number,
-                message=f"{_what(report)}报送时的清单摘要与现在按同一时点重建的不一致"))
-    same = _Same()
-    for index, probe in enumerate(probes):
-        view: dict[tuple[str, str], list[Any]] = {}
-        if fast_view:
-            for v in answers[index]:
-                view.setdefault((LISTS[v.kind], v.number), []).append(v.row)
-        else:
-            try:
-                for name, rows in _snapshot_lists(src, probe).items():
-                    for row in rows:
-                        view.setdefault((name, row.number), []).append(row)
-            except Exception as error:
-                problems.append(Problem(kind="view", message=f"视图无法读取（截至 {probe[0]}）：{brief(error)}"
-                                                             "；请运行 `qingdan rebuild`"))
-                continue
-        problems += _view_problems(probe, view, expected[index], same, failed)
+                message=f"{_what(report)}报送时的清单摘要与现在按同一时点从事件日志重建的不一致"))
+    days = {day for fold in folds.records.values() for day in fold.ons} | set(dates or ())
+    records = len(folds.records)
+    del lists, digests  # the rows the digests needed
+    found, rows = _view_problems(folds, read_view(store))
     return VerifyReport(events_checked=scan.checked, chain_head=head, reports_checked=len(reports),
-                        dates_checked=tuple(probe_dates), problems=tuple(problems))
+                        dates_checked=tuple(sorted(days)), problems=tuple(problems + found),
+                        records_checked=records, view_rows_checked=rows)

@@ -326,11 +326,11 @@ class LedgerReads:
         return position, chain_head(self._view.store, position)
 
     def verify_integrity(self, *, dates: list[date] | None = None) -> VerifyReport:
-        """What ``qingdan verify`` runs (``verify`` itself is the 验收 command). Recompute the hash
-        chain, check every submitted report's digest against a fresh reconstruction, and check the
-        view against the reference fold (today, each report's date, and ``dates``). ``.ok`` is
-        False and ``.problems`` names each problem when anything is wrong."""
+        """What ``qingdan verify`` runs (``verify`` itself is the 验收 command). From the event log
+        alone: recompute the hash chain, check every submission's chain head and digest, check every
+        attachment against its sha256, and compare the whole view (every date, current and
+        superseded rows) with the reference fold. ``.ok`` is False and ``.problems`` names each
+        problem when anything is wrong (``dates``: kept, unused)."""
         self.forget_snapshots()  # read the view afresh: the point is to catch it being wrong
         return audit.verify(audit.Sources(log=self._log, view=self._view, catalogue=self.catalogue,
-                                          snapshot=self.snapshot, two_lists=self.two_lists,
                                           today=self.today), dates=dates)

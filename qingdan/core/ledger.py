@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -129,7 +129,7 @@ class Ledger(Evidence, Governed, LedgerReads):
         return kind_of_class(cls).departments(record, self.catalogue)
 
     @contextmanager
-    def batch(self) -> Iterator[Ledger]:
+    def batch(self, *, provisional: Iterable[str] = ()) -> Iterator[Ledger]:
         """Run many commands and store them together, in one transaction, or not at all.
 
         Inside the block each command is checked against the effects of the earlier ones (a
@@ -139,9 +139,16 @@ class Ledger(Evidence, Governed, LedgerReads):
         is written. If another writer took a number or changed a record meanwhile,
         :class:`Conflict` is raised and nothing is written: run the whole batch again. Queries
         inside the block see only what is stored.
+
+        ``provisional``: numbers the caller chose for records it creates in the block; one another
+        writer registers first gets the next free number under the write lock (see :meth:`numbered`).
         """
-        with self._uow.batch():
+        with self._uow.batch(provisional):
             yield self
+
+    def numbered(self, number: str) -> str:
+        """The number a record created under (provisional) ``number`` in the last write was stored under."""
+        return self._uow.numbered(number)
 
     @property
     def batching(self) -> bool:

@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, quote, unquote, urlparse
+from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification, StoredEvent, Transcoder, Transcoding
@@ -34,10 +35,26 @@ from . import blobs as _blobs
 from .errors import InvalidCommand, NoLedger, QingdanError
 from .text import show
 
-#: ``restamp(last, newer)``: called under the log's write lock with the last stored event (None for an
-#: empty log) and ``newer(record_id, version)`` (whether that record has an event after ``version``,
-#: asked in the same transaction); returns the stored events to insert.
-Restamp = Callable[..., Sequence[StoredEvent]]
+#: ``lookup(ids)``: which of these record ids the log already holds, read in the write transaction.
+Lookup = Callable[[Sequence[UUID]], set[UUID]]
+LOOKUP_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class LockedReads:
+    """What a write may ask of the log once it holds the write lock, in its own transaction:
+    ``newer(record_id, version)`` — whether that record has an event after ``version`` (another
+    writer changed it since it was loaded); ``lookup(ids)`` — which record ids the log already
+    holds (numbers another writer took since they were chosen)."""
+
+    newer: Callable[[Any, int], bool]
+    lookup: Lookup
+
+
+#: ``restamp(last, reads)``: called under the log's write lock with the last stored event (None for
+#: an empty log) and the :class:`LockedReads` of the write's transaction; returns the stored events to
+#: insert.
+Restamp = Callable[[Notification | None, LockedReads], Sequence[StoredEvent]]
 #: ``within(ids, connection)``: called after the insert, inside the same transaction, with the new
 #: events' positions and the raw DB-API connection (``sqlite3.Connection`` or psycopg's): whatever it
 #: writes commits or rolls back with the events.
@@ -79,7 +96,17 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
                                (getattr(originator_id, "hex", originator_id), version))
                 return cursor.fetchone() is not None
 
-            events = restamp(last, newer) if restamp else stored_events
+            def lookup(ids: Sequence[UUID]) -> set[UUID]:
+                found: set[UUID] = set()
+                for i in range(0, len(ids), LOOKUP_CHUNK):
+                    chunk = [u.hex for u in ids[i:i + LOOKUP_CHUNK]]
+                    cursor.execute(f"SELECT DISTINCT originator_id FROM {self.events_table_name} "
+                                   f"WHERE originator_id IN ({', '.join('?' * len(chunk))})", chunk)
+                    found.update(UUID(r[0]) for r in cursor.fetchall())
+                return found
+
+
+            events = restamp(last, LockedReads(newer, lookup)) if restamp else stored_events
             _blobs.insert_sqlite(cursor, blobs)  # in the events' transaction: both or neither
             ids = self._insert_events(cursor, events, **kwargs)
             if within is not None and ids:
@@ -140,8 +167,17 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                              (originator_id, version))
                 return curs.fetchone() is not None
 
+            def lookup(ids: Sequence[UUID]) -> set[UUID]:
+                found: set[UUID] = set()
+                for i in range(0, len(ids), LOOKUP_CHUNK):
+                    curs.execute(SQL("SELECT DISTINCT originator_id FROM {0}.{1} WHERE originator_id = ANY(%s)").format(
+                        Identifier(self.datastore.schema), Identifier(self.events_table_name)),
+                        (list(ids[i:i + LOOKUP_CHUNK]),))
+                    found.update(r["originator_id"] for r in curs.fetchall())
+                return found
+
             # insert_events keeps its own reference to the list, so change it in place.
-            stored_events[:] = restamp(last, newer)  # type: ignore[index]
+            stored_events[:] = restamp(last, LockedReads(newer, lookup))  # type: ignore[index]
         # After restamp (which may refuse the write, and is Python: eventsourcing commits what the
         # transaction holds when Python code raises here); a failing SQL statement aborts it all.
         _blobs.insert_postgres(curs, self.datastore.schema, blobs)

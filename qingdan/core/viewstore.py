@@ -161,6 +161,11 @@ class ViewStore(abc.ABC):
             _blobs_table(self.backend),  # attachments (qingdan.core.blobs), written by the recorder
         ])
 
+    def collate(self, texts: list[str]) -> list[str]:
+        """``texts`` in the order ``ORDER BY`` puts them in on this database (the view's lists are read
+        in number order)."""
+        return sorted(texts)
+
     def position(self, tracking: str = VIEW_NAME) -> int:
         rows = self.query("SELECT position FROM qd_tracking WHERE name = ?", (tracking,))
         return int(rows[0][0]) if rows else 0
@@ -250,6 +255,10 @@ class PostgresViewStore(ViewStore):
 
     def _begin_read(self, conn: Any) -> None:
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+
+    def collate(self, texts: list[str]) -> list[str]:
+        # The database's collation, which need not be by code point.
+        return [r[0] for r in self.query("SELECT t FROM unnest(?::text[]) AS t ORDER BY t", (list(texts),))]
 
     def _begin_write(self, conn: Any) -> None:
         conn.execute("BEGIN")

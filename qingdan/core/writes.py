@@ -12,7 +12,7 @@ import copy
 import random
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Set
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -67,6 +67,16 @@ def backoff(attempt: int) -> None:
     time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
 
 
+def recorded_time(mapper: Any, notification: Any) -> datetime | None:
+    """The recorded time of a stored event (None for none, or one that cannot be read)."""
+    if notification is None:
+        return None
+    try:
+        return mapper.to_domain_event(notification).timestamp
+    except Exception:  # an event altered outside qingdan: `verify` names it; writing goes on
+        return None
+
+
 def check_number(number: object) -> None:
     if not isinstance(number, str) or not 0 < len(number) <= 120:
         raise NotFound(f"编号应为文字（如 H-fire-2020-0007），收到 {_show(number)}")
@@ -89,6 +99,8 @@ class UnitOfWork:
         self._batch_stamp: datetime | None = None
         #: attachment contents to store with the next write (sha256 → bytes), in its transaction
         self._blobs: dict[str, bytes] = {}
+        self._movable: set[str] = set()  # numbers of this batch that may be renumbered when stored
+        self._numbered: dict[str, str] = {}  # the last store's renumbering
 
     # -- time ----------------------------------------------------------------------------------
 
@@ -123,13 +135,20 @@ class UnitOfWork:
     # -- batches -------------------------------------------------------------------------------
 
     @contextmanager
-    def batch(self) -> Iterator[None]:
-        """Commands inside are stored together, in one transaction, or not at all (see ``Ledger.batch``)."""
+    def batch(self, provisional: Iterable[str] = ()) -> Iterator[None]:
+        """Commands inside are stored together, in one transaction, or not at all (see ``Ledger.batch``).
+
+        ``provisional``: numbers the caller chose for records it creates in the batch; one that
+        another writer registers first is replaced, when the batch is stored, by the next free
+        number (:meth:`numbered` gives the final ones)."""
         if self._batch is not None:
+            self._movable.update(provisional)
             yield  # already batching: the outer block commits
             return
         self._batch = {}
         self._batch_stamp = self.now()
+        self._movable = set(provisional)
+        self._numbered = {}
         allocated = dict(self._next_seq)
         try:
             yield
@@ -137,15 +156,17 @@ class UnitOfWork:
         except BaseException:
             self._next_seq = allocated
             self._blobs.clear()
+            self._movable = set()
             raise
         finally:
             self._batch = None
             self._batch_stamp = None
+        movable, self._movable = self._movable, set()
         if not pending:
             self._blobs.clear()
             return
         try:
-            self.store(pending)
+            self.store(pending, movable=movable)
         except IntegrityError:
             self._next_seq = allocated
             raise Conflict("批量登记期间其他人也登记了相同编号或修改了相同记录，本批未写入，请重试") from None
@@ -211,13 +232,19 @@ class UnitOfWork:
     def forget(self, aggregate: Record) -> None:
         self._recent.pop(aggregate.id, None)
 
-    def save(self, *aggregates: Record, refresh: Refresh | None = None) -> None:
+    def numbered(self, number: str) -> str:
+        """The number a record created under ``number`` was stored under (renumbered at write time
+        when another writer had taken it)."""
+        return self._numbered.get(number, number)
+
+    def save(self, *aggregates: Record, refresh: Refresh | None = None,
+             movable: frozenset[str] = frozenset()) -> None:
         if self._batch is not None:
             for aggregate in aggregates:
                 self._batch[aggregate.id] = aggregate
             return
         # the events and the view, in one transaction (or the view just after)
-        self.store(aggregates, refresh=refresh if self._reads_under_lock else None)
+        self.store(aggregates, refresh=refresh if self._reads_under_lock else None, movable=movable)
 
     @property
     def _reads_under_lock(self) -> bool:
@@ -228,7 +255,7 @@ class UnitOfWork:
 
     def store(self, aggregates: Sequence[Record], *, at_position: int | None = None,
               stamp_known_at: Callable[[Sequence[Any]], None] | None = None,
-              refresh: Refresh | None = None) -> list[Any]:
+              refresh: Refresh | None = None, movable: Set[str] = frozenset()) -> list[Any]:
         """Put the aggregates' new events in the event store, in one transaction.
 
         What ``Application.save`` does for us (we use neither its snapshots nor its notifications),
@@ -240,6 +267,11 @@ class UnitOfWork:
         ``stamp_known_at(events)``: called once the recorded times are final. ``refresh(newer)``: called
         under the lock first; if another writer changed the records since they were loaded it returns
         them reloaded with the command run again (or raises the command's error), else None.
+        ``movable``: numbers of
+        records created here that were chosen before the lock was held; under the lock, one that the
+        log already holds is replaced by the next free number in every event, before any is
+        serialised for good (:func:`renumber`) — so the chain, computed later from the stored
+        bytes, covers the final numbers and no event is changed after it is stored.
         """
         mapper = self.app.mapper
         pending: list[tuple[Record, list[Any]]] = []
@@ -252,19 +284,27 @@ class UnitOfWork:
             stored[:] = [mapper.to_stored_event(event) for event in events]
 
         take(aggregates)
+        self._numbered = {}
+        movable = set(movable)  # renumber adds the numbers it gives, should the insert be retried
         before: list[int] = []
         applied: list[bool] = []
 
-        def restamp_under_lock(last: Any, newer: Callable[[Any, int], bool] | None = None) -> list[Any]:
-            if refresh is not None and newer is not None:
+        def restamp_under_lock(last: Any, reads: Any = None) -> list[Any]:
+            if refresh is not None and reads is not None:
                 # Under the lock nobody else can write: a reload now is the state we write after.
-                replaced = refresh(newer)
+                replaced = refresh(reads.newer)
                 if replaced is not None:
                     take(replaced)
             before.append(last.id if last is not None else 0)
             if at_position is not None and before[-1] != at_position:
                 raise LogMoved
-            changed = set(restamp(events, self.recorded_time(last)))
+            lookup = reads.lookup if reads is not None else (lambda ids: set())
+            mapping, changed = renumber(events, movable, lookup, self._next_seq)
+            if mapping:  # composed with an earlier attempt's (eventsourcing retries a lost connection)
+                earlier = {old: mapping.get(new, new) for old, new in self._numbered.items()}
+                self._numbered = {**{k: v for k, v in mapping.items() if k not in self._numbered.values()},
+                                  **earlier}
+            changed.update(restamp(events, self.recorded_time(last)))
             if stamp_known_at is not None:
                 stamp_known_at(events)
                 changed.update(range(len(events)))
@@ -294,6 +334,8 @@ class UnitOfWork:
             raise WriteFailed(f"未能写入台账（{failure_reason(error)}），本次操作没有记下任何内容，台账保持原样；"
                               "请排除问题后重试") from error
         for aggregate, batch in pending:
+            if self._numbered:
+                continue  # renumbered: the aggregates hold the numbers they were created with
             if batch:
                 aggregate._modified_on = batch[-1].timestamp
             self._recent[aggregate.id] = aggregate
@@ -324,12 +366,7 @@ class UnitOfWork:
 
     def recorded_time(self, notification: Any) -> datetime | None:
         """The recorded time of a stored event (None for none, or one that cannot be read)."""
-        if notification is None:
-            return None
-        try:
-            return self.app.mapper.to_domain_event(notification).timestamp
-        except Exception:  # an event altered outside qingdan: `verify` names it; writing goes on
-            return None
+        return recorded_time(self.app.mapper, notification)
 
     # -- commands on a record -----------------------------------------------------------------
 
@@ -401,16 +438,23 @@ class UnitOfWork:
                given: str | None = None) -> str:
         """Allocate the next free number under ``prefix`` and create the record under it.
 
-        The aggregate id is derived from the number, so two writers that pick the same number
-        clash in the database; the loser moves on to the next number. Never a second record.
-        ``given``: a number chosen by the caller (an import of an exported 台账 keeps its numbers);
-        it must have the form of this prefix and be unused.
+        The aggregate id is derived from the number. The number is chosen before the write (the
+        next free one as this process sees it) and checked under the log's write lock when the
+        record is stored: if another writer took it meanwhile, the record is given the next free
+        number there (:meth:`store`), so a command never fails on a number. In a batch the number
+        returned is final unless the batch made it provisional (``batch(provisional=…)``), and a
+        clash otherwise fails the batch (:class:`Conflict`). ``given``: a number chosen by the
+        caller (an import of an exported 台账 keeps its numbers); it must have the form of this
+        prefix and be unused — unless it is one of the batch's provisional numbers, which moves on to
+        the next free one when the batch is stored if another writer took it.
         """
         if given is not None:
             if not given.startswith(prefix + "-") or not given[len(prefix) + 1:].isdigit() \
                     or len(given) - len(prefix) - 1 < width:
                 raise InvalidCommand(f"编号“{given}”格式不对，应为 {prefix}-{'0' * (width - 1)}1 这样的形式")
-            if self.exists(given):
+            if given in self._movable:
+                pass  # provisional: if another writer has it by the time the batch is stored, it moves on
+            elif self.exists(given):
                 raise Conflict(f"编号 {given} 已存在，不能重复登记")
             with self.clocked():
                 aggregate = make(given)
@@ -419,50 +463,104 @@ class UnitOfWork:
             except IntegrityError:
                 raise Conflict(f"编号 {given} 已被其他人同时登记") from None
             return given
-        seq = self._next_seq.get(prefix) or self._first_free(prefix, width)
-        for attempt in range(RETRIES):
-            number = f"{prefix}-{seq:0{width}d}"
-            if self._batch is not None and aggregate_id(number) in self._batch:
-                # Pending in this batch (e.g. an imported row kept its number): saving would
-                # replace it, so move on instead of waiting for the database to object.
-                seq = self._first_free(prefix, width, start=seq + 1)
-                continue
-            with self.clocked():
-                aggregate = make(number)
-            try:
-                self.save(aggregate)
-            except IntegrityError:
-                # Taken by another writer (perhaps many since our cached guess): look again.
-                backoff(attempt)
-                seq = self._first_free(prefix, width, start=seq + 1)
-                continue
-            self._next_seq[prefix] = seq + 1
-            return number
-        raise Conflict(f"无法分配编号 {prefix}-…：冲突过多，请稍后再试")
+        number = self._allocate(prefix, width, self._next_seq.get(prefix) or 1)
+        with self.clocked():
+            aggregate = make(number)
+        try:
+            self.save(aggregate, movable=frozenset({number}))
+        except IntegrityError:
+            raise Conflict(f"编号 {number} 已被其他人同时登记，请重试") from None
+        if self._batch is None:
+            number = self.numbered(number)
+        seq = int(number.rpartition("-")[2])
+        self._next_seq[prefix] = max(self._next_seq.get(prefix, 0), seq + 1)
+        return number
 
-    def _first_free(self, prefix: str, width: int, start: int = 1) -> int:
-        """Galloping then binary search for the first unused number from ``start``.
+    def _allocate(self, prefix: str, width: int, start: int) -> str:
+        """The first number from ``start`` that is neither stored nor pending in this batch (a guess,
+        checked again under the write lock)."""
+        return f"{prefix}-{first_free(lambda n: self.exists(f'{prefix}-{n:0{width}d}'), start):0{width}d}"
 
-        Numbers are allocated densely, so this takes O(log n) lookups; it is only a guess (the
-        database's uniqueness of aggregate ids is what keeps numbers unique).
-        """
-        def used(n: int) -> bool:
-            return self.exists(f"{prefix}-{n:0{width}d}")
-
-        if not used(start):
-            return start
-        low, step = start, 1
-        high = start + step
-        while used(high):
-            low, step = high, step * 2
-            high = low + step
-        while high - low > 1:
-            mid = (low + high) // 2
-            if used(mid):
-                low = mid
-            else:
-                high = mid
-        return high
+def first_free(used: Callable[[int], bool], start: int = 1) -> int:
+    """Galloping then binary search for an unused number from ``start`` (the first, when the used
+    ones from ``start`` on are dense, as allocated numbers are): O(log n) lookups."""
+    if not used(start):
+        return start
+    low, step = start, 1
+    high = start + step
+    while used(high):
+        low, step = high, step * 2
+        high = low + step
+    while high - low > 1:
+        mid = (low + high) // 2
+        if used(mid):
+            low = mid
+        else:
+            high = mid
+    return high
 
 
-__all__ = ["RETRIES", "LogMoved", "UnitOfWork", "check_number", "kind_of_class"]
+def renumber(events: list[Any], movable: set[str], lookup: Callable[[Sequence[Any]], set[Any]],
+             next_seq: dict[str, int]) -> tuple[dict[str, str], set[int]]:
+    """Under the log's write lock: give every record created in ``events`` under a ``movable`` number
+    that the log already holds the next free number, in every event (its record id, and each field
+    whose whole value is the number; the new number joins ``movable``). Returns ``{old: new}`` and the
+    indexes of the events changed.
+
+    The events are not yet stored, and nothing else holds them: setting their fields here is the
+    same as having created them with the new number.
+    """
+    created = {e.number: e.originator_id for e in events
+               if e.originator_version == 1 and isinstance(getattr(e, "number", None), str) and e.number in movable}
+    if not created:
+        return {}, set()
+    taken = lookup(list(created.values()))
+    if not taken:
+        return {}, set()
+    pending = {e.originator_id for e in events}
+    mapping: dict[str, str] = {}
+    for number, ident in created.items():
+        if ident not in taken:
+            continue
+        prefix, _, seq = number.rpartition("-")
+        width = len(seq)
+
+        def used(n: int, prefix: str = prefix, width: int = width) -> bool:
+            ident = aggregate_id(f"{prefix}-{n:0{width}d}")
+            return ident in pending or bool(lookup([ident]))
+
+        free = f"{prefix}-{first_free(used, max(int(seq) + 1, next_seq.get(prefix, 1))):0{width}d}"
+        mapping[number] = free
+        movable.add(free)
+        pending.add(aggregate_id(free))
+    ids = {aggregate_id(old): aggregate_id(new) for old, new in mapping.items()}
+    changed = set()
+    for index, event in enumerate(events):
+        touched = False
+        if event.originator_id in ids:
+            object.__setattr__(event, "originator_id", ids[event.originator_id])
+            touched = True
+        for name, value in list(vars(event).items()):
+            swapped = _swap(value, mapping)
+            if swapped is not value:
+                object.__setattr__(event, name, swapped)
+                touched = True
+        if touched:
+            changed.add(index)
+    return mapping, changed
+
+
+def _swap(value: Any, mapping: dict[str, str]) -> Any:
+    """``value`` with every string equal to a key of ``mapping`` replaced (the same object if none is)."""
+    if isinstance(value, str):
+        return mapping.get(value, value)
+    if isinstance(value, tuple | list):
+        items = [_swap(v, mapping) for v in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else type(value)(items)
+    if isinstance(value, dict):
+        swapped = {k: _swap(v, mapping) for k, v in value.items()}
+        return value if all(swapped[k] is v for k, v in value.items()) else swapped
+    return value
+
+
+__all__ = ["RETRIES", "LogMoved", "UnitOfWork", "check_number", "first_free", "kind_of_class", "renumber"]

@@ -286,8 +286,12 @@ def import_file(ledger: Any, path: str | Path, *, campaign: str | None = None, d
     todo = [p for p in plan.rows if p.action != "unchanged"]
     # Rows that read well are still run (and abandoned), so the ledger's own rules report on them
     # too: the clerk gets every error of the file at once.
+    # Numbers the file did not give were chosen when the file was planned; another clerk may register
+    # one of them before the import is stored: then the ledger gives that row the next free number,
+    # under the log's write lock, instead of failing the import.
+    provisional = {p.number for p in todo if p.action == "new" and not p.wanted.number and p.number}
     try:
-        with ledger.batch():
+        with ledger.batch(provisional=provisional):
             for done, record in enumerate(todo, 1):
                 result.events += _run(ledger, record, errors)
                 if progress is not None and (done % 100 == 0 or done == len(todo)):
@@ -301,6 +305,10 @@ def import_file(ledger: Any, path: str | Path, *, campaign: str | None = None, d
                 progress("写入", 0, None)
     except _DryRun:
         pass
+    else:
+        for record in todo:
+            if record.action == "new" and not record.wanted.number and record.number:
+                record.number = ledger.numbered(record.number)
     if progress is not None and todo and not dry_run:
         progress("写入", 1, 1)
     return result
@@ -318,7 +326,7 @@ def _run(ledger: Any, record: Planned, errors: list[RowError]) -> int:
         creator = "report_hazard" if record.kind == "hazards" else "add_measure"
         assert record.create is not None
         try:
-            getattr(ledger, creator)(**{k: v for k, v in record.create.items() if v not in (None, ())})
+            record.number = getattr(ledger, creator)(**{k: v for k, v in record.create.items() if v not in (None, ())})
         except QingdanError as error:
             errors.append(RowError(record.sheet, record.row, column(str(error), ""), str(error)))
             return 0

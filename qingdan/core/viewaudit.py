@@ -1,0 +1,281 @@
+"""The whole view compared with the reference fold: every record, every effective date, every recorded time.
+
+A record's view rows answer, for each ``(as_of D, known_at T)``, the row whose two intervals contain D
+and T (:meth:`qingdan.core.view.View.states`). :class:`RecordFold` gives the same function from the
+record's events alone — the state is :func:`qingdan.core.reference.fold` of the events recorded up to
+T whose date is on or before D, stored as :func:`~qingdan.core.kinds.serialise` stores it, effective
+from the latest of those dates. Both are step functions: the fold changes only at the record's event
+dates and recorded times, the view only at its rows' bounds. So comparing them at every recorded time
+that is an event's or a row's bound (each one answering for the interval up to the next), as the list
+of ``[from, to)`` date intervals with their stored state (adjacent equal states joined), compares them
+everywhere: current rows, superseded (known-at) rows, every date interval, every column.
+
+Cost: each distinct state is folded and serialised once (the fold of a prefix of the events, in the
+usual case where dates and recorded times follow the version order); the comparison is the sum, over
+a record's recorded times, of its intervals — for the usual record of a few to a few dozen events,
+less than serialising it.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
+from datetime import date
+from typing import Any
+
+from .kinds import BY_NAME, kind_of
+from .reference import step
+from .view import stamp
+
+#: The columns of ``qd_versions`` the audit reads, in this order (every column but the row id).
+VIEW_COLUMNS = ("aggregate_id, kind, number, campaign, status, village, department, level, "
+                "valid_from, valid_to, recorded_from, recorded_to, state")
+
+# A stored value: (kind, number, campaign, status, village, department, level, state).
+Value = tuple[Any, ...]
+# One date interval of the lists as known at a time: (valid_from, valid_to or None, value).
+Interval = tuple[str, str | None, Value]
+
+
+class ViewRows:
+    """A record's rows as the view holds them: ``(valid_from, valid_to, recorded_from, recorded_to, value)``,
+    in ``valid_from`` order. Bounds are compared as the view's queries compare them (as text); a row
+    whose bounds or state are not text cannot be compared, and makes the record's rows malformed."""
+
+    __slots__ = ("_sorted", "rows")
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[Any, Any, Any, Any, Value]] = []
+        self._sorted = False
+
+    def add(self, raw: tuple[Any, ...]) -> None:
+        self.rows.append((raw[8], raw[9], raw[10], raw[11], (*raw[1:8], raw[12])))
+
+    @property
+    def malformed(self) -> bool:
+        return not all(type(vf) is str and type(rf) is str and type(value[-1]) is str
+                       and (vt is None or type(vt) is str) and (rt is None or type(rt) is str)
+                       for vf, vt, rf, rt, value in self.rows)
+
+    def bounds(self) -> set[str]:
+        """Every recorded time at which what the rows answer may change."""
+        out = {row[2] for row in self.rows}
+        out.update(row[3] for row in self.rows if row[3] is not None)
+        return out
+
+    def at(self, moment: str) -> list[Interval]:
+        """The date intervals the rows answer as known at ``moment`` (empty ones left out; adjacent
+        equal states joined), in date order."""
+        if not self._sorted:
+            self.rows.sort(key=lambda row: row[0])
+            self._sorted = True
+        return join((vf, vt, value) for vf, vt, rf, rt, value in self.rows
+                    if rf <= moment and (rt is None or moment < rt) and (vt is None or vf < vt))
+
+
+def read_view(store: Any, table: str = "qd_versions", page: int = 5000) -> Iterator[tuple[str, ViewRows]]:
+    """Every record's rows of the view, record by record in record-id order, read a page at a time
+    (inside the caller's read snapshot), so the view is never held in memory whole."""
+    after: str | None = None
+    while True:
+        raw = store.query(f"SELECT {VIEW_COLUMNS} FROM {table} "
+                          f"{'' if after is None else 'WHERE aggregate_id > ? '}ORDER BY aggregate_id LIMIT ?",
+                          ([] if after is None else [after]) + [page])
+        if not raw:
+            return
+        full = len(raw) == page
+        if full:  # the last record may go on in the next page: read it whole
+            last = raw[-1][0]
+            raw = [r for r in raw if r[0] != last]
+            raw += store.query(f"SELECT {VIEW_COLUMNS} FROM {table} WHERE aggregate_id = ?", (last,))
+        current, rows = raw[0][0], ViewRows()
+        for r in raw:
+            if r[0] != current:
+                yield current, rows
+                current, rows = r[0], ViewRows()
+            rows.add(r)
+        yield current, rows
+        if not full:
+            return
+        after = current
+
+
+def join(intervals: Iterable[Interval]) -> list[Interval]:
+    """Adjacent intervals with one state as one (overlapping ones are kept apart: never equal to a fold)."""
+    out: list[Interval] = []
+    for interval in intervals:
+        if out and out[-1][1] == interval[0] and out[-1][2] == interval[2]:
+            out[-1] = (out[-1][0], interval[1], interval[2])
+        else:
+            out.append(interval)
+    return out
+
+
+class Folded:
+    """One state of a record: its row as of the date it took effect, and the value the view stores."""
+
+    __slots__ = ("kind", "row", "start", "value")
+
+    def __init__(self, kind: Any, row: Any, start: date, value: Value) -> None:
+        self.kind = kind
+        self.row = row
+        self.start = start
+        self.value = value
+
+
+class RecordFold:
+    """The reference fold of one record's events (in version order) at every ``(as_of, known_at)``.
+
+    ``known_at`` is given as the view's recorded-time text (:func:`qingdan.core.view.stamp`).
+    """
+
+    def __init__(self, events: list[Any]) -> None:
+        self.events = events
+        self.ons = [e.on for e in events]
+        self.stamps = [stamp(e.timestamp) for e in events]
+        count = len(events)
+        self.in_date_order = all(self.ons[i] <= self.ons[i + 1] for i in range(count - 1))
+        self.in_time_order = all(self.stamps[i] <= self.stamps[i + 1] for i in range(count - 1))
+        self._isos = [on.isoformat() for on in self.ons]
+        self._states: dict[Any, Folded] = {}
+        self._lists: dict[int, list[Interval]] = {}
+        self._aggregate: Any = None
+        self._applied: tuple[int, ...] = ()
+
+    def known(self, moment: str | None) -> int:
+        """How many events the fold takes as known at ``moment`` (None: all): those up to the first
+        recorded after it (recorded times never go backwards within a record)."""
+        if moment is None:
+            return len(self.events)
+        if self.in_time_order:
+            return bisect_right(self.stamps, moment)
+        return next((i for i, s in enumerate(self.stamps) if s > moment), len(self.events))
+
+    def key(self, known: int, as_of: date) -> Any:
+        """Which events make the state as of ``as_of`` of the first ``known`` (None: none yet)."""
+        if known == 0 or as_of < self.ons[0]:
+            return None  # the first event, the earliest by the rules, is not yet effective
+        if self.in_date_order:
+            return min(known, bisect_right(self.ons, as_of))
+        return tuple(i for i in range(known) if self.ons[i] <= as_of)
+
+    def state(self, key: Any) -> Folded:
+        """The state made by these events (a prefix length, or the indexes), built once."""
+        found = self._states.get(key)
+        if found is not None:
+            return found
+        included = tuple(range(key)) if isinstance(key, int) else key
+        if self._aggregate is not None and included[:len(self._applied)] == self._applied:
+            fresh = included[len(self._applied):]
+        else:
+            self._aggregate, fresh = None, included
+        for i in fresh:
+            self._aggregate = step(self._aggregate, self.events[i])
+        self._applied = included
+        aggregate = self._aggregate
+        start = max(self.ons[i] for i in included)
+        try:
+            kind = kind_of(aggregate)
+        except TypeError:  # not a record the view holds
+            kind = None
+        if kind is None:
+            found = Folded(None, None, start, ())
+        else:
+            row = kind.row(aggregate, start)
+            cols = kind.index(aggregate, row)
+            found = Folded(kind, row, start, (
+                kind.name, aggregate.number, cols["campaign"], cols["status"], cols["village"],
+                cols["department"], cols["level"], kind.encode(row)))
+        self._states[key] = found
+        return found
+
+    def at(self, moment: str | None) -> list[Interval]:
+        """The date intervals the view must answer as known at ``moment``, adjacent equal states joined."""
+        known = self.known(moment)
+        found = self._lists.get(known)
+        if found is not None:
+            return found
+        if self.in_date_order:
+            found = self._lists[known] = self._in_order(known)
+            return found
+        dates = sorted(set(self.ons[:known]))
+        intervals = []
+        for index, day in enumerate(dates):
+            key = self.key(known, day)
+            if key is None:
+                continue
+            folded = self.state(key)
+            if folded.kind is None:
+                continue
+            intervals.append((day.isoformat(), dates[index + 1].isoformat() if index + 1 < len(dates) else None,
+                              folded.value))
+        found = self._lists[known] = join(intervals)
+        return found
+
+    def _in_order(self, known: int) -> list[Interval]:
+        """:meth:`at` when the dates follow the versions: the state from each distinct date on is
+        the prefix of the events up to the last one of that date."""
+        ons, isos, intervals = self.ons, self._isos, []
+        j = 0
+        while j < known:
+            end = bisect_right(ons, ons[j], j, known)
+            folded = self._states.get(end) or self.state(end)
+            j, start = end, isos[j]
+            if folded.kind is None:
+                continue
+            to = isos[end] if end < known else None
+            if intervals and intervals[-1][1] == start and intervals[-1][2] == folded.value:
+                intervals[-1] = (intervals[-1][0], to, folded.value)
+            else:
+                intervals.append((start, to, folded.value))
+        return intervals
+
+    def row_at(self, as_of: date, moment: str | None) -> Folded | None:
+        """The state as of ``as_of`` as known at ``moment`` (None when the record does not exist yet)."""
+        key = self.key(self.known(moment), as_of)
+        return None if key is None else self.state(key)
+
+    def final(self) -> Folded:
+        """The state with every event (as of every date)."""
+        return self.state(self.key(len(self.events), date.max))
+
+
+def same(view: list[Interval], fold: list[Interval]) -> bool:
+    """Whether the view's intervals are the fold's: the same bounds and stored values — a stored state
+    that differs only in how it is spelt (JSON written by an older qingdan) counts as the same when it
+    reads back as the fold's row."""
+    if view == fold:
+        return True
+    if len(view) != len(fold):
+        return False
+    for (vf, vt, mine), (ff, ft, theirs) in zip(view, fold, strict=True):
+        if vf != ff or vt != ft or mine[:-1] != theirs[:-1]:
+            return False
+        if mine[-1] != theirs[-1] and not _reads_as(mine[0], mine[-1], theirs[-1]):
+            return False
+    return True
+
+
+def _reads_as(kind: str, state: str, expected: str) -> bool:
+    decode = BY_NAME[kind].decode if kind in BY_NAME else None
+    if decode is None:
+        return False
+    try:
+        return bool(decode(state) == decode(expected))
+    except Exception:
+        return False
+
+
+def differs_at(fold: RecordFold | None, rows: ViewRows | None) -> str | None | bool:
+    """Where the view's rows of a record first differ from its fold: False when nowhere; else the
+    recorded time (view text) from which they differ, None meaning only the current rows differ."""
+    if rows is not None and rows.malformed:
+        return ""
+    moments = sorted(set(fold.stamps if fold is not None else ()) | (rows.bounds() if rows is not None else set()))
+    last = moments[-1] if moments else None
+    for moment in moments:
+        mine = rows.at(moment) if rows is not None else []
+        theirs = fold.at(moment) if fold is not None else []
+        if not same(mine, theirs):
+            return None if moment == last else moment
+    return False
