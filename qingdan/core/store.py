@@ -486,4 +486,4 @@ def open_event_store(env: dict[str, str], backend: str, create: Create) -> Ledge
     except QingdanError:
         raise
     except Exception as error:  # a server that is down or a path that cannot be opened
-        raise QingdanError(f"无法打开台账数据库 {where}：{show(str(error), 300)}") from error
+        raise QingdanError(f"无法打开台账数据库 {where}：{show(str(error), 300)}（未写入任何内容）") from error
