@@ -307,7 +307,7 @@ def test_an_html_page_saved_as_xls_is_named_for_what_it_is(ledger, tmp_path):
 def test_on_postgresql_a_large_import_is_stored_in_chunks_within_one_transaction(pg_schema, tmp_path, monkeypatch):
     # 300 rows are 900 events; with 250 events per INSERT the batch takes four statements, each
     # fetched before the next (one huge statement hangs psycopg's pipeline mode, psycopg#685).
-    from qingdan.core import store
+    from qingdan.core import pgstore as store
 
     monkeypatch.setattr(store, "INSERT_CHUNK", 250)
     clock = Clock(datetime(2021, 1, 10, 9, tzinfo=CST))
@@ -327,7 +327,7 @@ def test_on_postgresql_a_large_import_is_stored_in_chunks_within_one_transaction
 
 
 def test_on_postgresql_an_import_that_fails_in_a_later_chunk_writes_nothing(pg_schema, tmp_path, monkeypatch):
-    from qingdan.core import store
+    from qingdan.core import pgstore as store
 
     monkeypatch.setattr(store, "INSERT_CHUNK", 100)
     real = store.PostgresAggregateRecorder._insert_stored_events

@@ -17,10 +17,9 @@ import typer
 import qingdan
 from qingdan.cli.output import OutputFormat
 from qingdan.core import vocabulary
-from qingdan.core.commands import EARLIEST, LATEST
+from qingdan.core.clock import EARLIEST, EARLIEST_KNOWN, LATEST, LATEST_KNOWN
 from qingdan.core.errors import NoLedger
 from qingdan.core.labels import MEASURE_KINDS
-from qingdan.core.reading import EARLIEST_KNOWN, LATEST_KNOWN
 from qingdan.core.text import bad_characters
 from qingdan.core.text import show as show_text
 from qingdan.io.dates import CST, FORMATS_HELP, parse_date, parse_datetime

@@ -32,8 +32,7 @@ from qingdan.cli.common import (
 from qingdan.cli.output import OutputFormat, emit, message
 from qingdan.cli.sanity import Force, check_hazard
 from qingdan.cli.views import HAZARD_BRIEF, campaign_names, emit_history, emit_record
-from qingdan.core.domain import FIVE_PART_LABELS, HAZARD_CORRECTABLE
-from qingdan.core.labels import HAZARD_STATUS_LABELS
+from qingdan.core.labels import FIVE_PART_LABELS, HAZARD_CORRECTABLE, HAZARD_STATUS_LABELS
 
 app = typer.Typer(no_args_is_help=True)
 

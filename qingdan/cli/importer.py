@@ -21,8 +21,6 @@ from rich.progress import (
 
 from qingdan.cli.common import Campaign, Format, On, Output, open_ledger
 from qingdan.cli.output import OutputFormat, columns, emit, message, records_sheet
-from qingdan.io.bundle import check_bundle, is_bundle, restore_bundle
-from qingdan.io.importer import import_file, rows_of
 
 PLAN_COLUMNS = columns("sheet:工作表:12", "row:行:6", "action:处理:6", "number:编号:22", "label:单位/名称:24",
                        "status:导入后状态:12", "changes:变化/原因:50", "events:事件数:6")
@@ -63,6 +61,9 @@ def import_command(
     整改完成、验收、销号、更正等事件；--on 为表中没有日期的更改（更正、整改方案、挂牌督办）的业务日期，默认今天。
     export --format zip 导出的台账包（.zip）恢复到空台账：事件原样、附件齐全、哈希链相同。
     """
+    from qingdan.io.bundle import check_bundle, is_bundle, restore_bundle
+    from qingdan.io.importer import import_file, rows_of
+
     if file.suffix.lower() == ".zip" and is_bundle(file):
         if dry_run:
             _, problems = check_bundle(file)

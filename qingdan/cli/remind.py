@@ -7,18 +7,19 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from qingdan.cli.common import AsOf, KnownAt, Output, open_ledger, settings
 from qingdan.cli.output import OutputFormat, columns, emit, message
 from qingdan.core.labels import DUE_KIND_LABELS, days_label
-from qingdan.core.reading import reminder_notices
-from qingdan.core.rows import DueItem, ReminderNotice
 from qingdan.core.text import terminal_safe
 from qingdan.io.atomic import atomic_write, check_output_path
 from qingdan.io.writer import Sheet, chinese_date
+
+if TYPE_CHECKING:
+    from qingdan.core.rows import DueItem, ReminderNotice
 
 
 class RemindFormat(StrEnum):
@@ -93,6 +94,8 @@ def remind(
         items = ledger.due_soon(within_days=within, as_of=day, known_at=known_at)
         if department is not None:
             items = [i for i in items if department in _departments(i)]
+        from qingdan.core.reading import reminder_notices
+
         notices = reminder_notices(items, as_of=day, within_days=within, sender=f"{township}安委会办公室")
         sent, problems = ledger.catalogue.send_reminders(notices) if send else ([], [])
     title = f"{township}到期事项提醒（截至{chinese_date(day)}，{within}日内到期及已逾期）"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -13,15 +13,16 @@ from qingdan.cli.common import Campaign, Format, On, Output, clerk_date, done, o
 from qingdan.cli.export import Layout, LayoutOption, ProfileOption, profile_of
 from qingdan.cli.output import OutputFormat, columns, emit, message, records_sheet
 from qingdan.cli.views import FIELD_LABELS, label_value, names
-from qingdan.core.commands import EARLIEST, LATEST
-from qingdan.core.domain import CST
+from qingdan.core.clock import CST, EARLIEST, LATEST
 from qingdan.core.errors import InvalidCommand
 from qingdan.core.labels import CHANGE_LABELS, KIND_LABELS, event_label
-from qingdan.core.rows import TwoLists
 from qingdan.core.text import show as show_text
 from qingdan.io.atomic import OutputPathError, StagedFile, check_output_path
 from qingdan.io.safe import safe_file_name
 from qingdan.io.writer import two_lists_sheets, write_workbook
+
+if TYPE_CHECKING:
+    from qingdan.core.rows import TwoLists
 
 app = typer.Typer(no_args_is_help=True)
 

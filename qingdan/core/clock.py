@@ -13,6 +13,11 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 
 CST = timezone(timedelta(hours=8), "Asia/Shanghai")
 
+#: The effective dates the ledger takes (a date outside is a typing slip, not a fact).
+EARLIEST, LATEST = date(1990, 1, 1), date(2099, 12, 31)
+#: The recorded times a ``known_at`` may name.
+EARLIEST_KNOWN, LATEST_KNOWN = datetime(1990, 1, 1, tzinfo=CST), datetime(2200, 1, 1, tzinfo=CST)
+
 
 def system_now() -> datetime:
     return datetime.now(UTC)

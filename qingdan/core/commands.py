@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from . import text as _text
 from . import vocabulary as words
+from .clock import EARLIEST, LATEST
 from .errors import InvalidCommand
 from .errors import show as _show
 from .files import clean_name
@@ -30,8 +31,7 @@ from .labels import (
 
 FIELD_LABELS = COMMAND_FIELD_LABELS
 
-EARLIEST = date(1990, 1, 1)
-LATEST = date(2099, 12, 31)
+
 ALLOWED_CONTROLS = _text.ALLOWED_CONTROLS
 
 

@@ -20,9 +20,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
-from . import audit, rows
 from . import commands as cmd
-from .audit import VerifyReport
+from . import rows
 from .base import AttachedEvent
 from .blobs import digest as _digest
 from .blobs import fetch as _fetch_blob
@@ -39,6 +38,7 @@ from .store import LedgerApplication, LogNotEmpty
 from .view import View
 
 if TYPE_CHECKING:
+    from .audit import VerifyReport
     from .handlers import AttachmentCommands, PolicyCommands
 
 _P = inspect.Parameter
@@ -331,6 +331,8 @@ class LedgerReads:
         attachment against its sha256, and compare the whole view (every date, current and
         superseded rows) with the reference fold. ``.ok`` is False and ``.problems`` names each
         problem when anything is wrong (``dates``: kept, unused)."""
+        from . import audit  # here: the audit's modules are not loaded by every command
+
         self.forget_snapshots()  # read the view afresh: the point is to catch it being wrong
         return audit.verify(audit.Sources(log=self._log, view=self._view, catalogue=self.catalogue,
                                           today=self.today), dates=dates)

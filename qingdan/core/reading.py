@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from .base import OPEN_STATUSES, Record
 from .calendar import CalendarUnknown, working_days_between
-from .clock import CST, as_known_at
+from .clock import CST, EARLIEST_KNOWN, LATEST_KNOWN, as_known_at
 from .domain import Hazard
 from .errors import InvalidCommand, NotFound
 from .errors import show as _show
@@ -67,7 +67,6 @@ SNAPSHOTS = 4  # decoded snapshots kept for repeated reads at the same (as_of, k
 
 
 #: The recorded times a question may name (a ledger holds nothing outside them).
-EARLIEST_KNOWN, LATEST_KNOWN = datetime(1990, 1, 1, tzinfo=CST), datetime(2200, 1, 1, tzinfo=CST)
 
 
 def known(value: date | datetime | None) -> datetime | None:

@@ -18,7 +18,7 @@ limit                      value            why
 
 An import is one transaction (``ledger.batch()``) whatever its size; on PostgreSQL the core
 stores a large batch by several INSERT statements within that transaction (see
-``qingdan.core.store.INSERT_CHUNK``), so no limit on the number of events is needed here.
+``qingdan.core.pgstore.INSERT_CHUNK``), so no limit on the number of events is needed here.
 
 :class:`FileTooLarge` says which limit, and where (sheet, row, column) when there is a where.
 """

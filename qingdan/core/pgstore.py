@@ -1,0 +1,118 @@
+"""The PostgreSQL recorder: eventsourcing's, plus the step taken under its write lock (see
+:mod:`qingdan.core.store`), the write's view rows in the same transaction, attachments, large
+batches in chunks, and the restore of a bundle.
+
+A module of its own so that a SQLite ledger never imports ``eventsourcing.postgres`` and psycopg
+(about 70 ms of every command's start-up); eventsourcing loads it by its topic
+(:data:`qingdan.core.store.RECORDER_TOPICS`) when a ledger's URL is a PostgreSQL one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
+
+from . import blobs as _blobs
+from .store import LOOKUP_CHUNK, LockedReads, LogNotEmpty, Restamp, Within
+
+#: Events per INSERT statement on PostgreSQL (an event's state is about 0.5 KB: 1,000 make ~0.5 MB).
+INSERT_CHUNK = 1_000
+
+
+
+class PostgresLedgerRecorder(PostgresApplicationRecorder):
+    #: Notification ids of a chunked insert, by cursor, until eventsourcing asks for them.
+    _chunked_ids: dict[int, list[int]] = {}
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        within: Within | None = kwargs.pop("within", None)
+        if within is None or not stored_events:
+            return super().insert_events(stored_events, **kwargs)
+        # The library's insert, without its pipeline, then ``within`` in the same transaction.
+        with self.datastore.get_connection() as conn, conn.transaction():
+            with conn.cursor() as curs:
+                self._insert_stored_events(curs, stored_events, **kwargs)
+                ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+            within(ids, conn)
+        return ids
+
+    def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        restamp: Restamp | None = kwargs.pop("restamp", None)
+        blobs: Sequence[_blobs.Blob] = kwargs.pop("blobs", ())
+        if restamp is not None:
+            from psycopg.sql import SQL, Identifier
+
+            self._lock_table(curs)  # taken again by the insert below: a no-op within one transaction
+            curs.execute(SQL("SELECT notification_id, originator_id, originator_version, topic, state "
+                             "FROM {0}.{1} ORDER BY notification_id DESC LIMIT 1").format(
+                Identifier(self.datastore.schema), Identifier(self.events_table_name)))
+            row = curs.fetchone()
+            last = None if row is None else Notification(
+                id=row["notification_id"], originator_id=row["originator_id"],
+                originator_version=row["originator_version"], topic=row["topic"],
+                state=bytes(row["state"]) if row["state"] is not None else b"")
+            def newer(originator_id: Any, version: int) -> bool:
+                curs.execute(SQL("SELECT 1 FROM {0}.{1} WHERE originator_id = %s AND originator_version > %s "
+                                 "LIMIT 1").format(Identifier(self.datastore.schema),
+                                                   Identifier(self.events_table_name)),
+                             (originator_id, version))
+                return curs.fetchone() is not None
+
+            def lookup(ids: Sequence[UUID]) -> set[UUID]:
+                found: set[UUID] = set()
+                for i in range(0, len(ids), LOOKUP_CHUNK):
+                    curs.execute(SQL("SELECT DISTINCT originator_id FROM {0}.{1} WHERE originator_id = ANY(%s)").format(
+                        Identifier(self.datastore.schema), Identifier(self.events_table_name)),
+                        (list(ids[i:i + LOOKUP_CHUNK]),))
+                    found.update(r["originator_id"] for r in curs.fetchall())
+                return found
+
+            # insert_events keeps its own reference to the list, so change it in place.
+            stored_events[:] = restamp(last, LockedReads(newer, lookup))  # type: ignore[index]
+        # After restamp (which may refuse the write, and is Python: eventsourcing commits what the
+        # transaction holds when Python code raises here); a failing SQL statement aborts it all.
+        _blobs.insert_postgres(curs, self.datastore.schema, blobs)
+        if len(stored_events) <= INSERT_CHUNK:
+            super()._insert_stored_events(curs, stored_events, **kwargs)
+            return
+        # A batch (an import) of many events: inserted by several INSERTs within the same
+        # transaction, each fetched before the next is sent. One statement of more than about 4 MB
+        # hangs psycopg's pipeline mode for ever (psycopg#685: the client blocks sending while the
+        # server blocks replying), so no statement here is near that size.
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        ids: list[int] = []
+        for start in range(0, len(stored_events), INSERT_CHUNK):
+            PostgresAggregateRecorder._insert_stored_events(
+                self, curs, stored_events[start:start + INSERT_CHUNK], **kwargs)
+            ids.extend(row["notification_id"] for row in curs.fetchall())
+        self._chunked_ids[id(curs)] = ids  # read back by _fetch_ids_after_insert_events
+
+    def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent],
+                                       **kwargs: Any) -> Sequence[int] | None:
+        ids = self._chunked_ids.pop(id(curs), None)
+        if ids is not None:
+            return ids
+        return super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+
+
+    def restore(self, rows: Sequence[Any], blobs: Sequence[_blobs.Blob]) -> None:
+        from psycopg.sql import SQL, Identifier
+
+        table = SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        with self.datastore.transaction(commit=True) as curs:
+            self._lock_table(curs)
+            curs.execute(SQL("SELECT 1 FROM {0} LIMIT 1").format(table))
+            if curs.fetchone() is not None:
+                raise LogNotEmpty
+            _blobs.insert_postgres(curs, self.datastore.schema, blobs)
+            curs.executemany(SQL("INSERT INTO {0} (originator_id, originator_version, topic, state, "
+                                 "notification_id) VALUES (%s, %s, %s, %s, %s)").format(table),
+                             [(r.originator_id, r.originator_version, r.topic, r.state, r.id) for r in rows])
+            if rows:  # the next event goes after the restored ones
+                curs.execute("SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), %s)",
+                             (table.as_string(curs), max(r.id for r in rows)))
