@@ -110,3 +110,14 @@ def test_property_a_default_withdrawal_removes_the_entry_from_every_list_as_know
         stood = led.two_lists(as_of=as_of, known_at=known_then).hazards
         assert [h.number for h in stood] == ([number] if as_of >= found_on else [])
         assert led.verify_integrity().ok
+
+
+def test_lists_with_a_limit_count_what_exists_not_what_is_shown(db):
+    for i in range(5):
+        hazard(db, "--force", unit=f"第{i}家饭店")
+    result = qd(db, "lists", "--as-of", "2020-12-31", "--limit", "2")
+    assert "问题隐患 5 条" in result.stderr
+    assert "显示 2 条，共 5 条" in result.stdout
+    assert "显示 5 条" not in result.stdout and "共 2 条" not in result.stdout
+    full = qd(db, "lists", "--as-of", "2020-12-31")
+    assert "共 5 条" in full.stdout and "显示" not in full.stdout

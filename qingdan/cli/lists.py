@@ -45,14 +45,15 @@ LayoutChoice = Annotated[Layout | None, typer.Option(
 
 
 def _emit(ctx: typer.Context, fmt: ListFormat, output: Any, sheets: list[Sheet], data: Any, *,
-          profile_file: Any = None, brief: dict[str, Any] | None = None) -> None:
+          profile_file: Any = None, brief: dict[str, Any] | None = None,
+          summary: dict[str, str] | None = None) -> None:
     """Write the sheets in ``fmt``: pdf here (the form, with the township's profile), the rest by ``emit``."""
     if fmt in (ListFormat.pdf, ListFormat.xlsx) and not all(sheet.profile for sheet in sheets):
         profile, known = profile_of(ctx, profile_file)
         for sheet in sheets if fmt is ListFormat.pdf or known else ():
             sheet.profile = sheet.profile or profile
     if fmt is not ListFormat.pdf:
-        emit(OutputFormat(fmt.value), output, sheets, data, brief=brief)
+        emit(OutputFormat(fmt.value), output, sheets, data, brief=brief, summary=summary)
         return
     if output is None:
         raise typer.BadParameter("pdf 格式须用 --output 指定文件 — pdf needs --output FILE", param_hint="--output")
@@ -98,8 +99,12 @@ def lists(
                                   include_withdrawn=include_withdrawn)
         campaign_names = names(ledger.catalogue)
         profile, known = profile_of(ctx, profile_file, ledger)
+    totals = {HAZARD_SHEET: (len(result.hazards), "条"), MEASURE_SHEET: (len(result.measures), "项")}
     if limit:
         result = result.model_copy(update={"hazards": result.hazards[:limit], "measures": result.measures[:limit]})
+    shown = {HAZARD_SHEET: len(result.hazards), MEASURE_SHEET: len(result.measures)}
+    summary = {name: f"显示 {shown[name]} {word}，共 {total} {word}（--limit 0 显示全部）"
+               for name, (total, word) in totals.items() if shown[name] < total}
     chosen = layout or (Layout.form if fmt is ListFormat.pdf else DEFAULT_CLI_LAYOUT)
     if fmt not in (ListFormat.xlsx, ListFormat.pdf):
         chosen = Layout.register  # on screen and in csv/md: the register's columns
@@ -119,9 +124,9 @@ def lists(
     if which is not Which.both:
         data = data[which.value]
     if fmt is ListFormat.table:
-        message(f"截至 {result.as_of}：问题隐患 {len(result.hazards)} 条，制度措施 {len(result.measures)} 项")
+        message(f"截至 {result.as_of}：问题隐患 {totals[HAZARD_SHEET][0]} 条，制度措施 {totals[MEASURE_SHEET][0]} 项")
     _emit(ctx, fmt, output, sheets, data, profile_file=profile_file,
-          brief={HAZARD_SHEET: HAZARD_BRIEF, MEASURE_SHEET: MEASURE_BRIEF})
+          brief={HAZARD_SHEET: HAZARD_BRIEF, MEASURE_SHEET: MEASURE_BRIEF}, summary=summary)
 
 
 def overdue(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, campaign: Campaign = None,
