@@ -267,7 +267,7 @@ class QingdanGroup(TyperGroup):
              standalone_mode: bool = True, **extra: Any) -> Any:
         """Usage errors in Chinese: ``用法：…`` / ``用法错误：缺少选项 --inspector（验收人）`` / ``查看帮助：…``."""
         argv = sys.argv[1:] if args is None else list(args)
-        if not argv or "--help" in argv:  # only then: typer's help module loads rich
+        if not argv or "--help" in argv or _bare_group(argv):  # only then: typer's help module loads rich
             chinese_help()
         try:
             result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
@@ -368,7 +368,7 @@ def main() -> None:
     Usage errors (exit 2) and ``--help`` are handled by typer in standalone mode.
     """
     try:
-        app()
+        _app_for(sys.argv[1:])()
     except QingdanError as error:
         if _debug():
             raise
@@ -379,3 +379,52 @@ def main() -> None:
             raise
         _say(f"内部错误：{type(error).__name__}: {error}（设置 QINGDAN_DEBUG=1 查看详情）")
         sys.exit(1)
+
+
+#: The root options that take a value (the command's word comes after them).
+_ROOT_VALUES = {"--db", "--actor", "--township"}
+
+
+def _app_for(argv: list[str]) -> typer.Typer:
+    """The app with only the command group the arguments name (``qingdan hazard show …`` builds the
+    ``hazard`` group's commands, not all sixty: typer inspects every command's signature when it
+    builds the tree, about 70 ms of every start-up); the whole app for ``--help``, no arguments or
+    anything it does not recognise (so typos still get the whole list to choose from)."""
+    import copy
+
+    from typer.main import get_command_name
+
+    word, _ = _command_word(argv)
+    if word is None:
+        return app
+    groups = [g for g in app.registered_groups if g.name == word]
+    commands = [c for c in app.registered_commands
+                if (c.name or (c.callback and get_command_name(c.callback.__name__))) == word]
+    if not groups and not commands:
+        return app
+    slim = copy.copy(app)
+    slim.registered_groups, slim.registered_commands = groups, commands
+    return slim
+
+
+def _command_word(argv: list[str]) -> tuple[str | None, list[str]]:
+    """The command's first word after the root options, and what follows it (None: an option
+    that is not a root one came first, or there is no word)."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in _ROOT_VALUES:
+            i += 2
+        elif arg.startswith("--") and ("=" in arg or arg == "--init"):
+            i += 1
+        elif arg.startswith("-"):
+            return None, []
+        else:
+            return arg, argv[i + 1:]
+    return None, []
+
+
+def _bare_group(argv: list[str]) -> bool:
+    """``qingdan hazard`` alone: the group prints its help (in Chinese too)."""
+    word, rest = _command_word(argv)
+    return word is not None and not rest and any(g.name == word for g in app.registered_groups)

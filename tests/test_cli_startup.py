@@ -1,0 +1,41 @@
+"""Start-up: a command builds only its own group, and nothing a clerk sees changes for it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from qingdan.cli import _app_for, app
+
+QINGDAN = str(Path(sys.executable).with_name("qingdan"))
+
+
+def test_a_command_builds_only_its_own_group():
+    slim = _app_for(["--db", "x.db", "--actor", "王明", "hazard", "show", "H-fire-2020-0001"])
+    assert [g.name for g in slim.registered_groups] == ["hazard"] and slim.registered_commands == []
+    assert [c.callback.__name__ for c in _app_for(["--db=x.db", "lists", "--limit", "2"]).registered_commands] == ["lists"]
+    assert len(app.registered_groups) > 5  # the whole app is left as it was
+    for argv in ([], ["--help"], ["hazrd", "show"], ["-x", "hazard"], ["--db", "x.db"]):
+        assert _app_for(argv) is app, argv  # help, typos and odd options see every command
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "100"}
+    env.pop("QINGDAN_DB", None)
+    return subprocess.run([QINGDAN, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=60)
+
+
+def test_the_installed_command_still_speaks_chinese_everywhere(tmp_path):
+    bare = run("hazard", cwd=tmp_path)
+    assert "用法：qingdan hazard" in bare.stdout + bare.stderr and "Usage" not in bare.stdout + bare.stderr
+    typo = run("hazrd", "show", cwd=tmp_path)
+    assert typo.returncode == 2 and "是不是 hazard" in typo.stderr
+    missing = run("--db", str(tmp_path / "none.db"), "hazard", "show", "H-fire-2020-0001", cwd=tmp_path)
+    assert missing.returncode == 1 and "没有台账" in missing.stderr and not (tmp_path / "none.db").exists()
+    made = run("--db", str(tmp_path / "l.db"), "hazard", "report", "-c", "消防", "-u", "南阳饭店", "-d", "灭火器过期",
+               "--found-on", "2021-03-01", cwd=tmp_path)
+    assert made.returncode == 0 and made.stdout.strip() == "H-fire-2021-0001", made.stderr
+    shown = run("--db", str(tmp_path / "l.db"), "hazard", "show", "H-fire-2021-0001", cwd=tmp_path)
+    assert shown.returncode == 0 and "南阳饭店" in shown.stdout and "消防安全专项整治" in shown.stdout
