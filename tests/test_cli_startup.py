@@ -39,3 +39,20 @@ def test_the_installed_command_still_speaks_chinese_everywhere(tmp_path):
     assert made.returncode == 0 and made.stdout.strip() == "H-fire-2021-0001", made.stderr
     shown = run("--db", str(tmp_path / "l.db"), "hazard", "show", "H-fire-2021-0001", cwd=tmp_path)
     assert shown.returncode == 0 and "南阳饭店" in shown.stdout and "消防安全专项整治" in shown.stdout
+
+
+def test_a_big_table_on_a_terminal_shows_a_screenful_and_says_how_many_exist(tmp_path, monkeypatch):
+    import io
+
+    from qingdan.cli import common
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdout", Terminal())
+    assert common.screen_limit(None, "table") == common.SCREEN_ROWS
+    assert common.screen_limit(None, "csv") == 0 and common.screen_limit(0, "table") == 0
+    assert common.screen_limit(7, "table") == 7
+    monkeypatch.setattr(sys, "stdout", io.StringIO())  # a pipe or a file: every row
+    assert common.screen_limit(None, "table") == 0

@@ -240,3 +240,17 @@ def done(number: str, message: str) -> None:
 
     typer.echo(terminal_text(number))
     typer.echo(terminal_text(message), err=True)
+
+
+#: Rows a table shows in a terminal when no ``--limit`` is given (a clerk reads a screenful; the
+#: files and pipes get everything).
+SCREEN_ROWS = 100
+
+
+def screen_limit(limit: int | None, fmt: Any) -> int:
+    """``--limit`` as given (0: every row), else ``SCREEN_ROWS`` for a table on a terminal."""
+    import sys
+
+    if limit is not None:
+        return limit
+    return SCREEN_ROWS if getattr(fmt, "value", fmt) == "table" and sys.stdout.isatty() else 0

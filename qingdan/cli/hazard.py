@@ -27,6 +27,7 @@ from qingdan.cli.common import (
     clerk_source,
     done,
     open_ledger,
+    screen_limit,
     settings,
 )
 from qingdan.cli.output import OutputFormat, emit, message
@@ -358,7 +359,8 @@ def list_hazards(
     escalated: Annotated[bool | None, typer.Option(
         "--escalated/--not-escalated", help="只看已挂牌督办的（或未挂牌的）— escalated or not")] = None,
     include_withdrawn: Annotated[bool, typer.Option("--include-withdrawn", help="含已撤销 — include withdrawn")] = False,
-    limit: Annotated[int, typer.Option("--limit", min=0, help="最多显示几条，0 为全部 — at most N")] = 0,
+    limit: Annotated[int | None, typer.Option(
+        "--limit", min=0, help="最多显示几条，0 为全部（在终端上默认 100）— at most N")] = None,
     as_of: AsOf = None,
     known_at: KnownAt = None,
     shown: ShownColumns = None,
@@ -396,6 +398,7 @@ def list_hazards(
         return escalated is None or row.escalated == escalated
 
     found = [row for row in result.hazards if wanted(row)]
+    limit = screen_limit(limit, fmt)
     picked = found[:limit] if limit else found
     total = len(everything.hazards)
     lists = result.model_copy(update={"hazards": picked, "measures": []})

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from qingdan.cli.common import AsOf, Campaign, KnownAt, Output, open_ledger, settings
+from qingdan.cli.common import AsOf, Campaign, KnownAt, Output, open_ledger, screen_limit, settings
 from qingdan.cli.export import DEFAULT_CLI_LAYOUT, Layout, ProfileOption, profile_of
 from qingdan.cli.output import OutputFormat, columns, emit, message, records_sheet
 from qingdan.cli.views import HAZARD_BRIEF, MEASURE_BRIEF, names
@@ -79,7 +79,8 @@ def lists(
     village: Annotated[str | None, typer.Option("--village", help="村（居）— village")] = None,
     which: Annotated[Which, typer.Option(
         "--list", help="哪个清单：both | hazards（问题隐患）| measures（制度措施）— which list")] = Which.both,
-    limit: Annotated[int, typer.Option("--limit", min=0, help="最多显示几行，0 为全部 — at most N rows per list")] = 0,
+    limit: Annotated[int | None, typer.Option(
+        "--limit", min=0, help="最多显示几行，0 为全部（在终端上默认 100）— at most N rows per list")] = None,
     include_withdrawn: Annotated[bool, typer.Option("--include-withdrawn", help="含已撤销 — include withdrawn")] = False,
     fmt: Format = ListFormat.table,
     output: Output = None,
@@ -100,10 +101,11 @@ def lists(
         campaign_names = names(ledger.catalogue)
         profile, known = profile_of(ctx, profile_file, ledger)
     totals = {HAZARD_SHEET: (len(result.hazards), "条"), MEASURE_SHEET: (len(result.measures), "项")}
+    limit = screen_limit(limit, fmt)
     if limit:
         result = result.model_copy(update={"hazards": result.hazards[:limit], "measures": result.measures[:limit]})
     shown = {HAZARD_SHEET: len(result.hazards), MEASURE_SHEET: len(result.measures)}
-    summary = {name: f"显示 {shown[name]} {word}，共 {total} {word}（--limit 0 显示全部）"
+    summary = {name: f"显示 {shown[name]} {word}，共 {total} {word}（--limit 0 显示全部，或 -f csv -o 文件）"
                for name, (total, word) in totals.items() if shown[name] < total}
     chosen = layout or (Layout.form if fmt is ListFormat.pdf else DEFAULT_CLI_LAYOUT)
     if fmt not in (ListFormat.xlsx, ListFormat.pdf):
