@@ -18,13 +18,13 @@ import re
 import sys
 import unicodedata
 from collections.abc import Sequence
-from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
+from qingdan.core.rows import json_default
 from qingdan.core.text import terminal_safe
 from qingdan.io.atomic import atomic_write, check_output_path
 from qingdan.io.layout import Column
@@ -80,17 +80,7 @@ def columns(*specs: str) -> tuple[Column, ...]:
 
 
 def to_json(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2, default=_json_default)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json")
-    return str(value)
+    return json.dumps(data, ensure_ascii=False, indent=2, default=json_default)
 
 
 def emit(fmt: OutputFormat, output: Path | None, sheets: Sequence[Sheet], data: Any,

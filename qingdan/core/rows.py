@@ -20,6 +20,18 @@ from .labels import (  # noqa: F401  (re-exported: their old home)
 )
 
 
+def json_default(value: Any) -> Any:
+    """What ``json.dumps(..., default=)`` writes for the values rows and events hold that JSON has
+    no type for: dates as ISO text, sets and tuples as lists, models as their JSON form."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    return str(value)
+
+
 class Row(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=describe_schema)
 

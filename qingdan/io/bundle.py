@@ -23,13 +23,14 @@ import json
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
 
 from qingdan.core.errors import InvalidCommand
 from qingdan.core.eventlog import StoredRow
+from qingdan.core.rows import json_default
 from qingdan.io.atomic import atomic_write, check_output_path
 
 FORMAT, VERSION = "qingdan-bundle", 1
@@ -40,22 +41,12 @@ MAX_MEMBER = 2 * 1024 ** 3  # a member that says it is larger is refused before 
 # -- the event log as JSON lines (also ``export --format jsonl``) ----------------------------------
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json")
-    return str(value)
-
-
 def event_lines(ledger: Any, upto: int | None = None) -> Iterator[tuple[Any, str]]:
     """(event, its JSON line) for every stored event in log order (up to position ``upto``)."""
     for event in ledger.events():
         if upto is not None and event.position > upto:
             return
-        yield event, json.dumps(event.model_dump(), ensure_ascii=False, default=_default) + "\n"
+        yield event, json.dumps(event.model_dump(), ensure_ascii=False, default=json_default) + "\n"
 
 
 def write_jsonl(ledger: Any, stream: IO[str]) -> int:
