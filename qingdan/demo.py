@@ -56,6 +56,28 @@ MEASURE_TITLES = ("{n}隐患排查治理制度", "{n}联合执法工作机制", 
                   "{n}隐患举报奖励办法", "{n}应急处置工作预案", "{n}安全检查标准", "{n}挂牌督办工作制度")
 
 
+#: How many closed 重大 hazards carry photos before and after (attachments in the demo).
+PHOTOS = 6
+
+
+def demo_photo(number: str, kind: str) -> bytes:
+    """A small, made-up "photo" (a PNG drawn from the number): the same bytes for the same hazard."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    seed = sum(number.encode()) % 200
+    image = Image.new("RGB", (160, 120), (200, 190 - seed // 4, 150) if kind == "整改前" else (150, 200, 160 + seed // 4))
+    draw = ImageDraw.Draw(image)
+    for i in range(4):
+        draw.rectangle((10 + i * 35, 30 + (seed + i * 13) % 40, 35 + i * 35, 110), outline=(60, 60, 60), width=2)
+    if kind == "整改前":
+        draw.line((5, 115, 155, 5), fill=(180, 40, 40), width=4)
+    stream = io.BytesIO()
+    image.save(stream, format="PNG", optimize=False)
+    return stream.getvalue()
+
+
 class DemoClock:
     """Recorded times that follow the story: set before each action, one millisecond per event."""
 
@@ -115,6 +137,7 @@ class Story:
         # campaign -> (handle, name, kind, village, registered on)
         self.units: dict[str, list[tuple[_Handle, str, str, str, date]]] = {}
         self.counts = {"hazards": 0, "measures": 0, "units": 0}
+        self.photographed = 0  # closures that attach 整改前/整改后 photos (the first few)
 
     def add(self, recorded: datetime, run: Callable[[Any], Any], what: str = "") -> datetime:
         recorded = min(recorded, datetime.combine(END, time(23, 0), tzinfo=CST))
@@ -357,6 +380,12 @@ class Story:
                                                                method=method, on=d), "验收"):
             return
         closed = checked + timedelta(days=rng.randint(0, 5))
+        if self.photographed < PHOTOS and major:
+            # The evidence of a 销号: photos before and after, attached on the day it is verified.
+            self.photographed += 1
+            for minutes, kind in enumerate(("整改前", "整改后"), 1):  # no draw from rng: the story stays as it was
+                self.add(last + timedelta(minutes=minutes), lambda led, k=kind, d=checked: led.attach(
+                    h.number, data=demo_photo(h.number, k), name=f"{k}.png", kind=k, on=d), f"附件{kind}")
         if not step(closed, lambda led: led.close(h.number, on=closed, actor="南阳镇安委办"), "销号"):
             return
         if rng.random() < 0.04:  # 回头看: found not fixed

@@ -26,6 +26,11 @@ def test_same_seed_gives_the_same_ledger_and_every_command_is_accepted(tmp_path)
         assert {"closed", "rectifying"} <= statuses
         assert any(h.escalated for h in lists.hazards)
         assert a.report("2020-12").hazard_count > 0
+        # a few closed 重大 hazards carry their evidence, the same bytes in both builds
+        shown = [h for h in lists.hazards if h.attachments]
+        assert shown and all({x.kind for x in h.attachments} == {"整改前", "整改后"} for h in shown)
+        first_photo = shown[0].attachments[0].sha256
+        assert a.attachment(first_photo) == b.attachment(first_photo)
 
 
 def test_full_demo_from_the_command_line(tmp_path):
