@@ -121,3 +121,12 @@ def test_lists_with_a_limit_count_what_exists_not_what_is_shown(db):
     assert "显示 5 条" not in result.stdout and "共 2 条" not in result.stdout
     full = qd(db, "lists", "--as-of", "2020-12-31")
     assert "共 5 条" in full.stdout and "显示" not in full.stdout
+
+
+def test_hazard_list_finds_a_unit_however_it_is_written(db):
+    number = hazard(db, unit="KFC南阳店").stdout.strip()
+    for written in ("kfc", "ＫＦＣ南阳", "KFC 南阳店"):
+        found = json.loads(qd(db, "hazard", "list", "-u", written, "-f", "json").stdout)
+        assert [h["number"] for h in found] == [number], written
+    assert json.loads(qd(db, "hazard", "list", "-t", "灭火器", "-f", "json").stdout)[0]["number"] == number
+    assert json.loads(qd(db, "hazard", "list", "-u", "肯德基", "-f", "json").stdout) == []

@@ -34,6 +34,7 @@ from qingdan.cli.output import OutputFormat, emit, message
 from qingdan.cli.sanity import Force, check_hazard
 from qingdan.cli.views import HAZARD_BRIEF, campaign_names, emit_history, emit_record
 from qingdan.core.labels import FIVE_PART_LABELS, HAZARD_CORRECTABLE, HAZARD_STATUS_LABELS
+from qingdan.core.text import name_key
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -336,6 +337,11 @@ def clerk_status(value: Any) -> Any:
     return words[text]
 
 
+def _searchable(text: str | None) -> str:
+    """Text as a search compares it: :func:`~qingdan.core.text.name_key` without any spaces."""
+    return name_key(text or "").replace(" ", "")
+
+
 @app.command("list")
 def list_hazards(
     ctx: typer.Context,
@@ -387,9 +393,10 @@ def list_hazards(
             return False
         if level and row.level != level:
             return False
-        if unit and unit not in (row.unit or ""):
+        if unit and _searchable(unit) not in _searchable(row.unit):  # ＡＢＣ饭店 finds ABC饭店
             return False
-        if text and not any(text in (v or "") for v in (row.description, row.location, row.unit, row.measures)):
+        if text and not any(_searchable(text) in _searchable(v)
+                            for v in (row.description, row.location, row.unit, row.measures)):
             return False
         if found_from and row.found_on < found_from or found_to and row.found_on > found_to:
             return False
