@@ -72,7 +72,7 @@ def running(url: str, tmp_path: Path, *options: str) -> Iterator[Server]:
     """``qingdan serve --db URL --port 0 …`` until it prints where it listens (at most 20 s)."""
     log = tmp_path / "serve.log"
     with log.open("wb") as err, open(tmp_path / "serve.out", "wb") as out:
-        process = subprocess.Popen([*COMMAND, "serve", "--db", url, "--port", "0", *options],
+        process = subprocess.Popen([*COMMAND, "--init", "serve", "--db", url, "--port", "0", *options],
                                    stdout=out, stderr=err, env=clean_env(), cwd=tmp_path)
     try:
         deadline = time.monotonic() + 20
@@ -369,6 +369,13 @@ def test_public_host_without_policy_is_refused(tmp_path: Path) -> None:
     assert "错误：不能在 0.0.0.0 上对外提供服务而不配置权限" in result.stderr and "--policy" in result.stderr
     assert "listening" not in result.stderr and "Uvicorn" not in result.stderr
     assert not (tmp_path / "x.db").exists(), "refused before the ledger is even opened"
+
+
+def test_a_mistyped_db_is_an_error_not_a_new_empty_ledger(tmp_path: Path) -> None:
+    result = subprocess.run([*COMMAND, "serve", "--db", str(tmp_path / "台帐.db"), "--port", "0"],
+                            capture_output=True, text=True, timeout=30, env=clean_env(), cwd=tmp_path)
+    assert result.returncode == 1 and "处没有台账" in result.stderr and "--init" in result.stderr, result.stderr
+    assert not (tmp_path / "台帐.db").exists() and "Uvicorn" not in result.stderr
 
 
 def test_refusal_comes_before_binding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

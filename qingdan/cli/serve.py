@@ -21,6 +21,7 @@ from typing import Annotated, Any
 import typer
 
 from qingdan.cli.common import DEFAULT_DB, settings
+from qingdan.core.errors import NoLedger
 
 WEB_MODULES = ("fastapi", "fastapi_offline", "uvicorn", "starlette")
 GRACE = 10  # seconds the requests in flight get to finish after SIGTERM
@@ -131,7 +132,10 @@ def serve(
     authoriser = load_policy(policy)
     sock = _bind(host, port)
     try:
-        app = create_app(url, policy=policy)
+        app = create_app(url, policy=policy, create=True if settings(ctx).init else False)
+    except NoLedger as error:  # a mistyped --db is an error, not a new empty ledger to serve
+        sock.close()
+        raise NoLedger(f"{error}；要在这里新建台账并提供服务，请加 --init（qingdan --init serve --db …）") from None
     except BaseException:
         sock.close()
         raise

@@ -50,8 +50,9 @@ class LedgerPool:
     """A few ledgers on one database, lent to one request at a time."""
 
     def __init__(self, url: str | None, policy: Authoriser | str | os.PathLike[str] | None, size: int = POOL,
-                 catalogue: Any = None) -> None:
+                 catalogue: Any = None, create: Any = True) -> None:
         self.url, self.policy, self.size, self.catalogue = url, policy, size, catalogue
+        self.create = create
         self._idle: queue.LifoQueue[Ledger] = queue.LifoQueue()
         self._all: list[Ledger] = []
         self._idle.put(self._open())  # open one now: a database that cannot be opened fails at start
@@ -62,7 +63,8 @@ class LedgerPool:
         # The service authenticates callers itself (tokens): the actors it names are taken as given,
         # and the ledger's own policy (or, without one, the service's) decides what they may do.
         ledger = qingdan.open_ledger(self.url, policy=self.policy, catalogue=self.catalogue,
-                                     authoriser=Authenticated())
+                                     authoriser=Authenticated(), create=self.create)
+        self.create = True  # the first open made (or found) it
         if pooled:
             self._all.append(ledger)
         return ledger
@@ -147,7 +149,7 @@ TAGS = {"hazards": "问题隐患", "measures": "制度措施", "tasks": "重点�
 
 def create_app(url: str | None = None, *, policy: Authoriser | str | os.PathLike[str] | None = None,
                pool: int = POOL, max_body: int = MAX_BODY, catalogue: Any = None,
-               township: str | None = None, pages: bool = True) -> FastAPI:
+               township: str | None = None, pages: bool = True, create: Any = True) -> FastAPI:
     """An ASGI app serving the ledger at ``url`` (default ``$QINGDAN_DB`` or ``./qingdan.db``).
 
     ``policy``: who may do what (a TOML file, an authoriser object; default ``$QINGDAN_POLICY``).
@@ -155,13 +157,15 @@ def create_app(url: str | None = None, *, policy: Authoriser | str | os.PathLike
     policy); without one, writes name their actor in ``X-Qingdan-Actor``. ``catalogue``: the
     campaigns to use instead of the installed plugins (as for :func:`qingdan.open_ledger`).
     ``pages``: also serve the web pages for clerks (``/``, ``/lists``, ``/hazards/…``; see
-    docs/web.md), with ``township`` in their header (default ``$QINGDAN_TOWNSHIP``).
+    docs/web.md), with ``township`` in their header (default ``$QINGDAN_TOWNSHIP``). ``create``: as
+    for :func:`qingdan.open_ledger` (``qingdan serve`` passes ``False``: it serves an existing ledger
+    unless told ``--init``, so a mistyped ``--db`` is an error, not a new empty ledger).
     """
     from fastapi_offline import FastAPIOffline  # Swagger UI served from the package, no CDN
 
     source = policy if policy is not None else os.environ.get("QINGDAN_POLICY") or None
     authoriser = load_policy(source)
-    ledgers = LedgerPool(url, authoriser if source is not None else None, pool, catalogue)
+    ledgers = LedgerPool(url, authoriser if source is not None else None, pool, catalogue, create)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
