@@ -295,3 +295,16 @@ def test_refused_categories_cover_the_look_alike_tricks():
         assert bad_characters(f"南阳{ch}饭店"), hex(ord(ch))
     assert not bad_characters("南阳饭店\n第二行\t（ＡＢＣ）")
     assert {"Cc", "Cf"} <= REFUSED_CATEGORIES
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet="南阳饭店a\u202e\u2066\u200b\ufeff\U000e0041\x1b\n\"\\", max_size=20))
+def test_json_output_hides_nothing_and_reads_back_the_same(text):
+    import json
+
+    from qingdan.cli.output import to_json
+    from qingdan.core.text import bad_characters
+
+    written = to_json({"unit": text, "list": [text]})
+    assert json.loads(written) == {"unit": text, "list": [text]}  # the same data to a JSON reader
+    assert not bad_characters(written.replace("\n", ""))  # and no raw invisible or direction character

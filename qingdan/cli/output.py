@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from qingdan.core.rows import json_default
-from qingdan.core.text import terminal_safe
+from qingdan.core.text import json_safe, terminal_safe
 from qingdan.io.atomic import atomic_write, check_output_path
 from qingdan.io.layout import Column
 from qingdan.io.writer import MEASURE_SHEET, Sheet, csv_text, write_csv, write_workbook
@@ -80,7 +80,9 @@ def columns(*specs: str) -> tuple[Column, ...]:
 
 
 def to_json(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2, default=json_default)
+    """JSON for people and scripts alike: Chinese as it is, an invisible or direction character kept
+    from old data written as its escape (:func:`qingdan.core.text.json_safe`)."""
+    return json_safe(json.dumps(data, ensure_ascii=False, indent=2, default=json_default))
 
 
 def emit(fmt: OutputFormat, output: Path | None, sheets: Sequence[Sheet], data: Any,

@@ -91,6 +91,26 @@ def terminal_safe(text: str) -> str:
     return "".join(_code(ch) if _refused(ch) else ch for ch in text)
 
 
+def json_safe(text: str) -> str:
+    """JSON text with every refused character written as a JSON escape (``\\u202e``; a character
+    beyond the BMP as its surrogate pair): the same data to a JSON reader, nothing hidden or
+    reversed on a screen that shows the raw text."""
+    if text.isprintable() or all(not _refused(ch) for ch in text):
+        return text
+    out = []
+    for ch in text:
+        if not _refused(ch) or ch == "\n":
+            out.append(ch)
+            continue
+        n = ord(ch)
+        if n < 0x10000:
+            out.append(f"\\u{n:04x}")
+        else:
+            n -= 0x10000
+            out.append(f"\\u{0xD800 + (n >> 10):04x}\\u{0xDC00 + (n & 0x3FF):04x}")
+    return "".join(out)
+
+
 def show(value: Any, limit: int = 40) -> str:
     """An input value as a clerk can read it in a message: cut to ``limit`` characters, then control
     and format characters made visible."""
