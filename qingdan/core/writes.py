@@ -101,6 +101,7 @@ class UnitOfWork:
         self._blobs: dict[str, bytes] = {}
         self._movable: set[str] = set()  # numbers of this batch that may be renumbered when stored
         self._numbered: dict[str, str] = {}  # the last store's renumbering
+        self._batch_serial = 0  # counts outermost batches (see batch_serial)
 
     # -- time ----------------------------------------------------------------------------------
 
@@ -146,6 +147,7 @@ class UnitOfWork:
             yield  # already batching: the outer block commits
             return
         self._batch = {}
+        self._batch_serial += 1
         self._batch_stamp = self.now()
         self._movable = set(provisional)
         self._numbered = {}
@@ -179,6 +181,11 @@ class UnitOfWork:
     @property
     def batching(self) -> bool:
         return self._batch is not None
+
+    @property
+    def batch_serial(self) -> int | None:
+        """Which batch is open (a number no other batch of this ledger had), None outside one."""
+        return self._batch_serial if self._batch is not None else None
 
     @contextmanager
     def staged(self, sha256: str, data: bytes) -> Iterator[None]:
