@@ -19,8 +19,6 @@ class PolicyCommands:
     def __init__(self, app: Any) -> None:
         self.app = app
         self._state: tuple[int, Policy | None] = (0, None)
-        #: the policy as read for the open batch: (batch serial, policy)
-        self._held: tuple[int | None, Policy | None] = (None, None)
         self.uow: UnitOfWork | None = None
         self.access: Access | None = None
 
@@ -34,15 +32,16 @@ class PolicyCommands:
         batch is judged against the policy as it stood when it began, as a look-up per command
         judges the batch's last command against the policy of a moment before the write; the
         look-up per command was half the cost of a batched command."""
-        serial = self.uow.batch_serial if self.uow is not None else None
-        if serial is not None and self._held[0] == serial:
-            return self._held[1]
+        memo = self.uow.batch_memo if self.uow is not None and self.uow.batching else None
+        if memo is not None and "policy" in memo:
+            return memo["policy"]  # type: ignore[no-any-return]
         version, current = self._state
         if self.app.recorder.select_events(POLICY_ID, gt=version or None, limit=1):
             record = self.app.repository.get(POLICY_ID)
             current = Policy.from_data(record.grants)
             self._state = (record.version, current)
-        self._held = (serial, current)
+        if memo is not None:
+            memo["policy"] = current
         return current
 
     def set(self, policy: Policy | str, actor: str | None, note: str | None) -> int:
@@ -70,7 +69,8 @@ class PolicyCommands:
             uow.forget(record)
             raise Conflict("其他人同时修改了权限配置，本次未写入，请查看后重试") from None
         self._state = (0, None)
-        self._held = (None, None)
+        if uow.batching:
+            uow.batch_memo.pop("policy", None)
         return int(record.version)
 
     def history(self, queries: Any) -> list[Any]:
