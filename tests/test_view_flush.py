@@ -1,5 +1,6 @@
-"""A catch-up writes the rows of records it has finished with as it goes (``FLUSH_ROWS``), so a large
-batch or rebuild holds few rows in memory: the view must come out exactly as if written at the end."""
+"""The view's write path at scale. A catch-up writes the rows of records it has finished with as it goes
+(``FLUSH_ROWS``), so a large batch or rebuild holds few rows in memory: the view must come out exactly as
+if written at the end. And the planner's statistics are refreshed as the log grows."""
 
 from __future__ import annotations
 
@@ -40,3 +41,15 @@ def _check(led: qingdan.Ledger, monkeypatch) -> None:
         led.plan_rectification(more, measures="整改", on=date(2020, 8, 7))
         led.plan_rectification(numbers[3], responsible_person="李四", on=date(2020, 8, 8))
     assert led.verify_integrity().ok
+
+
+def test_the_planner_statistics_are_refreshed_by_writes_as_the_log_doubles(tmp_path, monkeypatch):
+    """The view is written inside the events' transaction: that path too must run ANALYZE as the
+    log doubles (without statistics the lists' pages walk the wrong index and sort)."""
+    monkeypatch.setattr(view_module, "STATISTICS_FROM", 4)
+    with qingdan.open_ledger(str(tmp_path / "s.db"), actor="安监办") as led:
+        with led.batch():
+            for i in range(6):
+                led.report_hazard(campaign="fire", unit=f"单位{i}", description=f"隐患{i}", found_on=date(2020, 8, 3))
+        stats = led._view.store.query("SELECT tbl FROM sqlite_stat1 WHERE tbl = 'qd_versions'")
+        assert stats

@@ -209,6 +209,8 @@ class View:
             self._pinned = True  # every history prepared for this write stays at hand
             try:
                 self._apply_events([r.notification for r in recordings], [r.domain_event for r in recordings])
+                # the planner's statistics as the log doubles, as a catch-up refreshes them
+                self._refresh_statistics(previous, recordings[-1].notification.id if recordings else previous)
             finally:
                 self._pinned = False
                 self._trim()
