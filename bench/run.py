@@ -230,6 +230,9 @@ def figures(runs: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
             if bare:
                 add("(a) bare eventsourcing save", backend, scale, bare["events_per_s"], "ev/s",
                     "(c) raw sqlite3 insert", raw and raw["insert_rows_per_s"])
+                if bare.get("single_save"):
+                    add("(a) bare save of one event, median", backend, scale,
+                        bare["single_save"]["median_ms"], "ms")
             if raw:
                 add("(c) raw sqlite3 insert", backend, scale, raw["insert_rows_per_s"], "rows/s")
                 add("(c) raw sqlite3 scan", backend, scale, raw["scan_rows_per_s"], "rows/s")
@@ -237,7 +240,9 @@ def figures(runs: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
                 s = r["single"]
                 add("ingest, single commands incl. view", backend, scale, s["events_per_s"], "ev/s",
                     "batch path", ingest and ingest["events_per_s"])
-                add("single command latency median", backend, scale, s["latency"]["median_ms"], "ms")
+                add("single command latency median", backend, scale, s["latency"]["median_ms"], "ms",
+                    "(a) bare save of one event", bare and bare.get("single_save", {}).get("median_ms"),
+                    higher_better=False)
             if r.get("append"):
                 s = r["append"]
                 add("single commands on the full ledger", backend, scale, s["events_per_s"], "ev/s",
@@ -298,6 +303,12 @@ def check_targets(runs: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, 
             if ingest:
                 verdict(f"batch ingest ≥ 10k ev/s [{backend} {scale}]", ingest["events_per_s"] >= 10_000,
                         f"{ingest['events_per_s']:,.0f} ev/s")
+            single = r.get("single")
+            if single and bare and bare.get("single_save"):
+                times = single["latency"]["median_ms"] / bare["single_save"]["median_ms"]
+                verdict(f"single command ≤ 2 × a bare save of one event [{backend} {scale}]", times <= 2,
+                        f"{single['latency']['median_ms']:.2f} vs {bare['single_save']['median_ms']:.2f} ms "
+                        f"median = {times:.1f}×")
     city = runs.get("sqlite", {}).get("city", {}).get("queries")
     page = city and city.get("two_lists_one_campaign_page")
     verdict("two_lists one campaign page at 1M events ≤ 100 ms median (SQLite)",

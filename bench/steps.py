@@ -7,6 +7,7 @@ disturb each other) and collects the results.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import resource
@@ -19,6 +20,7 @@ from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -106,11 +108,29 @@ class Timed:
             self.calls += 1
 
 
-def store_timer(ledger: qingdan.Ledger) -> Timed:
-    """Time the writing of events: the ledger's own store step if it has one, else eventsourcing's save."""
-    if hasattr(ledger, "_store"):
-        return Timed(ledger, "_store")
-    return Timed(ledger._app, "save")
+class WriteTimers:
+    """Where a write's time goes: the store step (the events' transaction, which since the view is
+    written within it includes the view's work there), the view's part of it, and the catch-ups
+    after it. ``events`` is the store step less the view's part: eventsourcing's transcoding, the
+    insert, the commit."""
+
+    def __init__(self, ledger: qingdan.Ledger) -> None:
+        uow = getattr(ledger, "_uow", None)
+        self.store = Timed(uow, "store") if uow is not None else Timed(ledger._app, "save")
+        self.within = Timed(ledger._view, "apply_within") if hasattr(ledger._view, "apply_within") else None
+        self.catch_up = Timed(ledger._view, "catch_up")
+
+    @property
+    def view(self) -> float:
+        return self.catch_up.seconds + (self.within.seconds if self.within else 0.0)
+
+    @property
+    def events(self) -> float:
+        return self.store.seconds - (self.within.seconds if self.within else 0.0)
+
+    def split(self, total: float) -> dict[str, float]:
+        return {"commands": total - self.events - self.view, "eventsourcing_save": self.events,
+                "view_catch_up": self.view}
 
 
 def scale_of(config: dict[str, Any]) -> Scale:
@@ -178,8 +198,7 @@ def step_ingest(config: dict[str, Any]) -> dict[str, Any]:
     ledger = open_ledger(config, clock)
     workload = Workload(ledger.catalogue, scale_of(config), seed=config["seed"])
     run = Executor(ledger, clock)
-    save = store_timer(ledger)
-    catch_up = Timed(ledger._view, "catch_up")
+    timers = WriteTimers(ledger)
     ingest_seconds, generate_seconds, commands = 0.0, 0.0, 0
     batches: list[tuple[int, int]] = []
     batch_rates: list[float] = []
@@ -217,13 +236,11 @@ def step_ingest(config: dict[str, Any]) -> dict[str, Any]:
     events = sum(b - a for a, b in batches)
     Path(config["batches"]).write_text(json.dumps(batches))
     ledger.disconnect()
-    commands_seconds = ingest_seconds - save.seconds - catch_up.seconds
     return {
         "events": events, "events_total": event_count(open_ledger(config)), "commands": commands,
         "batches": len(batches), "seconds": ingest_seconds, "events_per_s": events / ingest_seconds,
         "batch_rate_median": statistics.median(batch_rates) if batch_rates else None,
-        "split_seconds": {"commands": commands_seconds, "eventsourcing_save": save.seconds,
-                          "view_catch_up": catch_up.seconds},
+        "split_seconds": timers.split(ingest_seconds),
         "generate_seconds": generate_seconds, "wall_seconds": total,
         "submit_report": summary(submit) if submit else None,
         "topics": topic_mix(config["url"]),
@@ -237,8 +254,7 @@ def step_single(config: dict[str, Any]) -> dict[str, Any]:
     ledger = open_ledger(config, clock, url=config["single_url"])
     workload = Workload(ledger.catalogue, SCALES["township"], seed=config["seed"])
     run = Executor(ledger, clock)
-    save = store_timer(ledger)
-    catch_up = Timed(ledger._view, "catch_up")
+    timers = WriteTimers(ledger)
     latencies: list[float] = []
     for _, steps in workload.months():
         for step in steps:
@@ -254,8 +270,7 @@ def step_single(config: dict[str, Any]) -> dict[str, Any]:
     ledger.disconnect()
     return {"events": events, "commands": len(latencies), "seconds": seconds,
             "events_per_s": events / seconds, "latency": summary(latencies),
-            "split_seconds": {"commands": seconds - save.seconds - catch_up.seconds,
-                              "eventsourcing_save": save.seconds, "view_catch_up": catch_up.seconds},
+            "split_seconds": timers.split(seconds),
             "peak_rss_mb": peak_rss_mb()}
 
 
@@ -290,6 +305,9 @@ def batch_events(app: Any, batches: list[tuple[int, int]]) -> Iterator[list[Any]
         yield [app.mapper.to_domain_event(n) for n in notifications]
 
 
+SINGLE_BARE = 1500  # events saved one at a time for the single-save baseline
+
+
 def step_baseline_a(config: dict[str, Any]) -> dict[str, Any]:
     """(a) eventsourcing's own save of the same events, in the same batches, with no projection."""
     source = open_ledger(config)._app
@@ -302,9 +320,20 @@ def step_baseline_a(config: dict[str, Any]) -> dict[str, Any]:
         bare.save(*domain_events)
         seconds += time.perf_counter() - t0
         events += len(domain_events)
+    # One bare save of one event (what a single command costs eventsourcing): the log's first
+    # events again, each under a new record id, saved one at a time into the same store.
+    renamed: dict[Any, Any] = {}
+    latencies: list[float] = []
+    for notification in source.recorder.select_notifications(start=1, limit=SINGLE_BARE):
+        event = source.mapper.to_domain_event(notification)
+        new_id = renamed.setdefault(event.originator_id, uuid4())
+        copy = dataclasses.replace(event, originator_id=new_id)
+        t0 = time.perf_counter()
+        bare.save(copy)
+        latencies.append(time.perf_counter() - t0)
     bare.close()
     return {"events": events, "seconds": seconds, "events_per_s": events / seconds,
-            "peak_rss_mb": peak_rss_mb()}
+            "single_save": summary(latencies), "peak_rss_mb": peak_rss_mb()}
 
 
 def step_baseline_c(config: dict[str, Any]) -> dict[str, Any]:

@@ -284,3 +284,23 @@ def test_an_admin_imports_historical_closed_and_verified_rows_under_a_policy(gov
     verifiers = {unit: [e.data["inspector"] for e in governed.history(h.number) if e.type == "Verified"]
                  for unit, h in hazards.items()}
     assert verifiers == {"恒达五金厂": ["孙七"], "宏远超市": ["孙七"], "鑫盛饭店": ["台账导入"]}
+
+
+def test_a_batch_reads_the_policy_once_and_the_next_batch_reads_it_again(governed, ledger_url, clock, catalogue,
+                                                                        account):
+    account("sunqi")
+    with governed.batch():  # the inspector may report, in a batch as alone
+        governed.report_hazard(campaign="fire", unit="农贸市场", description="通道堵塞", actor="检查员 孙七")
+        governed.report_hazard(campaign="fire", unit="农贸市场", description="灭火器过期", actor="检查员 孙七")
+    account("wangming")
+    with qingdan.open_ledger(ledger_url, clock=clock, catalogue=catalogue) as other:  # another writer
+        other.set_policy(POLICY.replace('[actors."检查员 孙七"]\nrole = "inspector"',
+                                        '[actors."检查员 孙七"]\nrole = "viewer"'), actor="安委办 王明")
+    account("sunqi")
+
+    def batch() -> None:
+        with governed.batch():
+            governed.report_hazard(campaign="fire", unit="农贸市场", description="电线老化", actor="检查员 孙七")
+
+    denied(governed, batch, "")  # the policy read for the earlier batch no longer holds
+    assert len(governed.two_lists(as_of=date(2020, 9, 1)).hazards) == 2

@@ -48,7 +48,7 @@ from .store import (  # noqa: F401  (LedgerApplication, persistence_env: their o
 from .targets import EvaluationError
 from .text import check_actor
 from .view import View, ViewStore
-from .writes import UnitOfWork, failure_reason
+from .writes import UnitOfWork, collector_paused, failure_reason
 
 
 class Ledger(Evidence, Governed, LedgerReads):
@@ -143,7 +143,7 @@ class Ledger(Evidence, Governed, LedgerReads):
         ``provisional``: numbers the caller chose for records it creates in the block; one another
         writer registers first gets the next free number under the write lock (see :meth:`numbered`).
         """
-        with self._uow.batch(provisional):
+        with collector_paused(), self._uow.batch(provisional):  # see collector_paused
             yield self
 
     def numbered(self, number: str) -> str:

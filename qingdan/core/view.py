@@ -50,6 +50,8 @@ BATCH = 500
 REBUILD_BATCH = 2000  # fewer, larger transactions when replaying the whole log
 STATISTICS_FROM = 10_000
 EVENT_CACHE = 4_000
+#: rows of finished records written as soon as this many wait (a large batch's memory stays bounded)
+FLUSH_ROWS = 2_000
 
 def stamp(moment: datetime) -> str:
     """Recorded times as fixed-width UTC text, so text order is time order on every backend."""
@@ -183,8 +185,11 @@ class View:
             chain_batch(self.store, list(notifications))
             groups = list(_runs(events))
             self._prefetch(groups)
-            for group in groups:
+            last = {str(g[0].originator_id): i for i, g in enumerate(groups)}
+            for i, group in enumerate(groups):
                 self._apply(group)
+                if len(self._added) >= FLUSH_ROWS:
+                    self._flush_finished(lambda key, i=i: last[key] <= i)
             self._flush()
         except BaseException:
             self.forget()  # the transaction is rolled back
@@ -204,6 +209,8 @@ class View:
             self._pinned = True  # every history prepared for this write stays at hand
             try:
                 self._apply_events([r.notification for r in recordings], [r.domain_event for r in recordings])
+                # the planner's statistics as the log doubles, as a catch-up refreshes them
+                self._refresh_statistics(previous, recordings[-1].notification.id if recordings else previous)
             finally:
                 self._pinned = False
                 self._trim()
@@ -302,6 +309,19 @@ class View:
             f"INSERT INTO {self.table} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [row.values() for row in self._added])
         self._reset()
+
+    def _flush_finished(self, finished: Callable[[str], bool]) -> None:
+        """Within the transaction: write the added rows of the records no later run of this catch-up
+        touches (nothing changes them any more), and let go of them; the rest stay in memory."""
+        done = [row for row in self._added if finished(row.aggregate_id)]
+        if not done:
+            return
+        self.store.executemany(
+            f"INSERT INTO {self.table} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [row.values() for row in done])
+        self._added = [row for row in self._added if not finished(row.aggregate_id)]
+        for key in {row.aggregate_id for row in done}:
+            self._open.pop(key, None)
 
     def _reset(self) -> None:
         self._open: dict[str, list[Version]] = {}  # current rows by record

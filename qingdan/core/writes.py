@@ -9,6 +9,7 @@ nothing here knows what a hazard or a measure means.
 from __future__ import annotations
 
 import copy
+import gc
 import random
 import time
 from collections import OrderedDict
@@ -101,6 +102,7 @@ class UnitOfWork:
         self._blobs: dict[str, bytes] = {}
         self._movable: set[str] = set()  # numbers of this batch that may be renumbered when stored
         self._numbered: dict[str, str] = {}  # the last store's renumbering
+        self.batch_memo: dict[str, Any] = {}  # what holds for the open batch (the policy's reads)
 
     # -- time ----------------------------------------------------------------------------------
 
@@ -146,6 +148,7 @@ class UnitOfWork:
             yield  # already batching: the outer block commits
             return
         self._batch = {}
+        self.batch_memo.clear()
         self._batch_stamp = self.now()
         self._movable = set(provisional)
         self._numbered = {}
@@ -480,6 +483,24 @@ class UnitOfWork:
         """The first number from ``start`` that is neither stored nor pending in this batch (a guess,
         checked again under the write lock)."""
         return f"{prefix}-{first_free(lambda n: self.exists(f'{prefix}-{n:0{width}d}'), start):0{width}d}"
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a batch builds and stores its records.
+
+    A batch holds several objects per event until it is stored (all or nothing), and every
+    automatic collection walks all live objects: at county scale collections took a fifth of the
+    batch ingest (5.7 s of 27 s). Reference counting frees memory as usual meanwhile; cycles left
+    behind are collected by the next collection after the batch."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
 
 def first_free(used: Callable[[int], bool], start: int = 1) -> int:
     """Galloping then binary search for an unused number from ``start`` (the first, when the used

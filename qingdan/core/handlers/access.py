@@ -27,12 +27,21 @@ class PolicyCommands:
 
     def stored(self) -> Policy | None:
         """The policy stored in the ledger (None if it has none), re-read only when it has changed
-        (one indexed look-up per write)."""
+        (one indexed look-up per write). Within a batch, read once, by its first command: the
+        commands of a batch are judged before it is stored (not under the write lock), so the
+        batch is judged against the policy as it stood when it began, as a look-up per command
+        judges the batch's last command against the policy of a moment before the write; the
+        look-up per command was half the cost of a batched command."""
+        memo = self.uow.batch_memo if self.uow is not None and self.uow.batching else None
+        if memo is not None and "policy" in memo:
+            return memo["policy"]  # type: ignore[no-any-return]
         version, current = self._state
         if self.app.recorder.select_events(POLICY_ID, gt=version or None, limit=1):
             record = self.app.repository.get(POLICY_ID)
             current = Policy.from_data(record.grants)
             self._state = (record.version, current)
+        if memo is not None:
+            memo["policy"] = current
         return current
 
     def set(self, policy: Policy | str, actor: str | None, note: str | None) -> int:
@@ -60,6 +69,8 @@ class PolicyCommands:
             uow.forget(record)
             raise Conflict("其他人同时修改了权限配置，本次未写入，请查看后重试") from None
         self._state = (0, None)
+        if uow.batching:
+            uow.batch_memo.pop("policy", None)
         return int(record.version)
 
     def history(self, queries: Any) -> list[Any]:
