@@ -271,9 +271,9 @@ def select_columns(sheet: Sheet, wanted: Sequence[str]) -> Sheet:
 
 
 #: How the rows of a sheet are counted (``共 12 项``); any other sheet counts 条.
-COUNT_WORDS = {MEASURE_SHEET: "项", "units": "个", "campaigns": "个", "plugins": "个", "tasks": "项"}
+COUNT_WORDS = {MEASURE_SHEET: "项", "units": "个", "campaigns": "个", "plugins": "个", "tasks": "项", "attachments": "个"}
 #: Sheets that are not lists of records (one record's fields, statistics): no count under them.
-UNCOUNTED = frozenset({"record", "stats"})
+UNCOUNTED = frozenset({"record", "stats", "profile"})
 #: Columns of long text: given more room before anything else is left out.
 LONG_TEXT = frozenset({"description", "title", "measures", "data", "text", "reason", "name", "unit"})
 _ESSENTIAL = frozenset(PRIORITY[:PRIORITY.index("level") + 1])
