@@ -511,6 +511,24 @@ def form_fields(step: Step, ledger: Ledger, viewer: Viewer, today: date) -> list
 SPLIT = re.compile(r"[、,，;；\n]+")
 
 
+def likely_slips(ledger: Ledger, step: Step, arguments: dict[str, Any]) -> list[str]:
+    """What :mod:`qingdan.core.slips` says of a new hazard or measure — only of one the command
+    would take (a form the command refuses shows the command's own messages first)."""
+    from qingdan.core import commands, slips
+
+    method = getattr(Ledger, step.method)
+    try:
+        command = commands.validate(method.command_model, **arguments)
+        if step is REPORT_HAZARD:
+            return slips.hazard_slips(ledger, campaign=command.campaign, unit=command.unit,
+                                      description=command.description, found_on=command.found_on)
+        if step is ADD_MEASURE:
+            return slips.measure_slips(ledger, campaign=command.campaign, title=command.title)
+    except QingdanError:
+        return []
+    return []
+
+
 def form_arguments(fields: Sequence[FormField], form: dict[str, str]) -> dict[str, Any]:
     """The command's keyword arguments from what was typed: blanks left out, words to values."""
     out: dict[str, Any] = {}
@@ -562,6 +580,8 @@ class FormState:
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, list[str]] = field(default_factory=dict)
     general: list[str] = field(default_factory=list)
+    #: likely slips (:mod:`qingdan.core.slips`): the form asks for a confirmation before saving
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -1093,6 +1113,12 @@ class Pages:
             return refusal
         with self.lend(request) as ledger:
             state = self._new_form(ledger, step, viewer, values, action)
+            typed = values.get("actor")
+            named = not viewer.named or bool(viewer.actor if typed is None else typed.strip())
+            if values.get("force") != "1" and named:
+                state.warnings = likely_slips(ledger, step, form_arguments(state.fields, values))
+                if state.warnings:  # said, not saved: the clerk confirms (or corrects) and sends again
+                    return self._creation_page(request, ledger, viewer, step, state, status=409)
             number = self.run_step(ledger, state, (), viewer)
             if number is None:
                 return self._creation_page(request, ledger, viewer, step, state, status=422)
