@@ -197,9 +197,7 @@ class LedgerReads:
     _log: EventLog
     _access: Access
     catalogue: Any
-
-    def today(self) -> date:  # pragma: no cover - the ledger's own clock
-        raise NotImplementedError
+    today: Callable[[], date]  # the ledger's own clock
 
     def profile(self, *, as_of: date | None = None,
                 known_at: date | datetime | None = None) -> rows.TownshipProfile | None:

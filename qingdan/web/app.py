@@ -73,6 +73,12 @@ class LedgerPool:
         with self._lookup_lock:
             return self._lookup.access_policy()
 
+    def profile(self) -> Any:
+        """The ledger's township profile (None until set), read on the look-up ledger: a page that
+        already holds a lent ledger never waits for a second one."""
+        with self._lookup_lock:
+            return self._lookup.profile()
+
     @contextmanager
     def lend(self) -> Iterator[Ledger]:
         try:

@@ -783,11 +783,7 @@ class Pages:
         set``), named by the configured township when there is one; and whether there is one."""
         from qingdan.io.profile import load_profile
 
-        if ledger is None:
-            with self.lend(request) as lent:
-                stored = lent.profile()
-        else:
-            stored = ledger.profile()
+        stored = request.app.state.ledgers.profile() if ledger is None else ledger.profile()
         return load_profile(None, township=self.configured, stored=stored), stored is not None
 
     # -- plumbing ---------------------------------------------------------------------------
