@@ -46,10 +46,12 @@ LayoutChoice = Annotated[Layout | None, typer.Option(
 
 def _emit(ctx: typer.Context, fmt: ListFormat, output: Any, sheets: list[Sheet], data: Any, *,
           profile_file: Any = None, brief: dict[str, Any] | None = None,
-          summary: dict[str, str] | None = None) -> None:
-    """Write the sheets in ``fmt``: pdf here (the form, with the township's profile), the rest by ``emit``."""
+          summary: dict[str, str] | None = None, profile_read: tuple[Any, bool] | None = None) -> None:
+    """Write the sheets in ``fmt``: pdf here (the form, with the township's profile), the rest by ``emit``.
+
+    ``profile_read``: the profile already read with the ledger open (else it is read here)."""
     if fmt in (ListFormat.pdf, ListFormat.xlsx) and not all(sheet.profile for sheet in sheets):
-        profile, known = profile_of(ctx, profile_file)
+        profile, known = profile_read or profile_of(ctx, profile_file)
         for sheet in sheets if fmt is ListFormat.pdf or known else ():
             sheet.profile = sheet.profile or profile
     if fmt is not ListFormat.pdf:
@@ -128,7 +130,8 @@ def lists(
     if fmt is ListFormat.table:
         message(f"截至 {result.as_of}：问题隐患 {totals[HAZARD_SHEET][0]} 条，制度措施 {totals[MEASURE_SHEET][0]} 项")
     _emit(ctx, fmt, output, sheets, data, profile_file=profile_file,
-          brief={HAZARD_SHEET: HAZARD_BRIEF, MEASURE_SHEET: MEASURE_BRIEF}, summary=summary)
+          brief={HAZARD_SHEET: HAZARD_BRIEF, MEASURE_SHEET: MEASURE_BRIEF}, summary=summary,
+          profile_read=(profile, known))
 
 
 def overdue(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, campaign: Campaign = None,
