@@ -27,6 +27,7 @@ pytest.importorskip("fastapi")
 pytest.importorskip("jinja2")
 
 import qingdan  # noqa: E402
+from qingdan.core.clock import today  # noqa: E402
 from qingdan.core.labels import FIVE_PART_LABELS, HAZARD_FIELD_LABELS, HAZARD_STATUS_LABELS  # noqa: E402
 from qingdan.core.policy import Grant, Policy  # noqa: E402
 from qingdan.demo import build_demo  # noqa: E402
@@ -177,7 +178,7 @@ def test_hazard_page_fields_five_parts_and_timeline(client: object, db: Path) ->
 def test_register_hazard_post_redirect_get_and_messages(client: object, db: Path) -> None:
     form = {"campaign": "fire", "unit": "南阳镇农贸市场", "description": "疏散通道堆放杂物", "level": "重大",
             "source": "检查", "village": "南阳村", "inspectors": "镇安监局 王明、镇消防救援站 陈刚",
-            "found_on": date.today().isoformat(), "actor": ACTOR}
+            "found_on": today().isoformat(), "actor": ACTOR}
     bad = client.post("/hazards/new", data={**form, "unit": ""})  # type: ignore[attr-defined]
     assert bad.status_code == 422
     assert "单位名称：必须填写" in field_block(bad.text, "unit")
@@ -210,7 +211,7 @@ def test_register_hazard_post_redirect_get_and_messages(client: object, db: Path
 
 
 def test_lifecycle_forms_on_the_hazard_page(client: object, db: Path) -> None:
-    today = date.today().isoformat()
+    on = today().isoformat()
     client.cookies.set("qingdan_actor", quote(ACTOR))  # type: ignore[attr-defined]
     r = client.post("/hazards/new", data={"campaign": "fire", "unit": "东港村仓库", "description": "消防通道被占",
                                           "level": "重大", "force": "1"},
@@ -222,7 +223,7 @@ def test_lifecycle_forms_on_the_hazard_page(client: object, db: Path) -> None:
     assert "<summary>销号</summary>" not in page  # not offered before a passed verification
 
     def step(slug: str, **data: str) -> object:
-        return client.post(f"/hazards/{number}/{slug}", data={"on": today, **data})  # type: ignore[attr-defined]
+        return client.post(f"/hazards/{number}/{slug}", data={"on": on, **data})  # type: ignore[attr-defined]
 
     missing = step("escalate", supervisor="", level="市")
     assert missing.status_code == 422 and "督办单位：必须填写" in field_block(missing.text, "supervisor")
@@ -230,7 +231,7 @@ def test_lifecycle_forms_on_the_hazard_page(client: object, db: Path) -> None:
     early = step("plan", deadline="2020-01-01")
     assert "整改期限 2020-01-01 早于排查日期" in field_block(early.text, "deadline")
     assert step("plan", responsible_unit="东港村委会", responsible_person="李四", measures="清理通道",
-                funds="1.5", deadline=(date.today() + timedelta(days=5)).isoformat(),
+                funds="1.5", deadline=(today() + timedelta(days=5)).isoformat(),
                 contingency="东港村应急预案").status_code == 200
     assert step("escalate", supervisor="县安委办", level="市", doc_no="县安督〔2026〕1号").status_code == 200
     assert step("progress", text="已清理一半").status_code == 200

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,6 +15,7 @@ import typer
 from qingdan.cli.common import AsOf, Campaign, KnownAt, open_ledger, settings
 from qingdan.cli.output import message
 from qingdan.cli.views import names
+from qingdan.core.clock import today
 from qingdan.io.atomic import atomic_write, check_output_path
 from qingdan.io.bundle import write_bundle, write_jsonl
 from qingdan.io.profile import PROFILE_ENV, Profile, load_profile
@@ -93,10 +93,10 @@ def export(
     Files are written whole or not at all (a temporary file beside, then renamed onto, the target).
     """
     if fmt in (ExportFormat.xlsx, ExportFormat.pdf) and output is None:
-        name = safe_file_name(f"{settings(ctx).township}两个清单_{(as_of or date.today()).isoformat()}")
+        name = safe_file_name(f"{settings(ctx).township}两个清单_{(as_of or today()).isoformat()}")
         output = Path(f"{name}.{fmt.value}")
     if fmt is ExportFormat.zip and output is None:
-        output = Path(safe_file_name(f"{settings(ctx).township}台账包_{date.today().isoformat()}") + ".zip")
+        output = Path(safe_file_name(f"{settings(ctx).township}台账包_{today().isoformat()}") + ".zip")
     if output is not None:
         check_output_path(output)  # before reading anything: a bad path is the clerk's to fix first
     with open_ledger(ctx) as ledger:

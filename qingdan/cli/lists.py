@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -12,6 +11,7 @@ from qingdan.cli.common import AsOf, Campaign, KnownAt, Output, open_ledger, scr
 from qingdan.cli.export import DEFAULT_CLI_LAYOUT, Layout, ProfileOption, profile_of
 from qingdan.cli.output import OutputFormat, columns, emit, message, records_sheet
 from qingdan.cli.views import HAZARD_BRIEF, MEASURE_BRIEF, names
+from qingdan.core.clock import today
 from qingdan.core.labels import TARGET_STATE_LABELS
 from qingdan.io.atomic import check_output_path
 from qingdan.io.layout import HAZARD_COLUMNS
@@ -249,7 +249,7 @@ def projection(
         spec = catalogue.projection(projection_id)
         rows = ledger.projection(projection_id, as_of=as_of, known_at=known_at)
     cols = columns(*(f"{c}:{c}:14" for c in spec.columns))
-    _emit(ctx, fmt, output, [records_sheet("projection", f"{spec.title}（截至 {as_of or date.today()}）", cols, rows)],
+    _emit(ctx, fmt, output, [records_sheet("projection", f"{spec.title}（截至 {as_of or today()}）", cols, rows)],
          rows)
 
 

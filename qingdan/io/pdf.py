@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from datetime import date
 from pathlib import Path
 from typing import IO, Any
 from xml.sax.saxutils import escape
 
+from qingdan.core.clock import today
 from qingdan.io.writer import Sheet, cell_text, chinese_date, print_width
 
 FONT = "STSong-Light"
@@ -91,7 +91,7 @@ def _section(sheet: Sheet, width: float) -> list[Any]:
     profile = sheet.profile
     if profile is not None:
         filed = Table([[_para(f"填报单位（盖章）：{profile.filing_unit}", 10, 0),
-                        _para(f"填报日期：{chinese_date(sheet.filled_on or date.today())}", 10, 2)]],
+                        _para(f"填报日期：{chinese_date(sheet.filled_on or today())}", 10, 2)]],
                       colWidths=[width / 2] * 2)
         filed.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
         story.append(filed)

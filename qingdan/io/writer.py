@@ -28,6 +28,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from qingdan.core.clock import today
 from qingdan.core.labels import attachments_label
 from qingdan.core.rows import (
     FIVE_PART_LABELS,
@@ -297,7 +298,7 @@ class _Writer:
     def _filed_by(self, row: int) -> int:
         profile = self.sheet.profile
         assert profile is not None
-        filled = self.sheet.filled_on or date.today()
+        filled = self.sheet.filled_on or today()
         half = max(self.printed // 2, 1)
         self._merged(row, 1, half, f"填报单位（盖章）：{profile.filing_unit}", self.plain_font, self.left)
         if self.printed > half:
