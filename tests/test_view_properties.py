@@ -151,6 +151,10 @@ def assert_view_matches_reference(ledger, as_of: date, known_at: datetime | None
     assert list(snap.hazards()) == expected["hazards"]
     assert list(snap.measures()) == expected["measures"]
     assert list(snap.all_units()) == expected["units"]
+    for row in expected["hazards"]:  # one record as of a date is read from the view too
+        assert ledger.hazard(row.number, as_of=as_of, known_at=known_at) == row
+    for row in expected["measures"]:
+        assert ledger.measure(row.number, as_of=as_of, known_at=known_at) == row
     tasks = {t.id: t for t in snap.tasks()}
     for task_id, state in expected["tasks"]:
         assert {k: getattr(tasks[task_id], k) for k in state} == state

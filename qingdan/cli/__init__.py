@@ -20,29 +20,6 @@ from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from qingdan.core.errors import QingdanError
 
-from . import (
-    attachments,
-    catalogue,
-    demo,
-    export,
-    hazard,
-    importer,
-    indicator,
-    lists,
-    measure,
-    policy,
-    profile,
-    rebuild,
-    remind,
-    report,
-    serve,
-    task,
-    token,
-    unit,
-    verify,
-)
-from .common import Settings, township_name
-
 
 def _say(text: str) -> None:
     """One message on stderr: bounded, and no control or format character reaches the terminal raw."""
@@ -310,18 +287,21 @@ class QingdanGroup(TyperGroup):
             raise typer.Exit(1) from None
 
 
-app = typer.Typer(
-    name="qingdan",
-    cls=QingdanGroup,
-    help="两个清单台账：问题隐患清单与制度措施清单 — the ledger of the 安全生产专项整治 campaigns.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-    rich_markup_mode="rich",
-)
+def _root_app() -> typer.Typer:
+    """The root command with its options and none of its commands (they are added by name)."""
+    root = typer.Typer(
+        name="qingdan",
+        cls=QingdanGroup,
+        help="两个清单台账：问题隐患清单与制度措施清单 — the ledger of the 安全生产专项整治 campaigns.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+        rich_markup_mode="rich",
+    )
+    root.callback()(_root)
+    return root
 
 
-@app.callback()
 def _root(
     ctx: typer.Context,
     db: Annotated[str | None, typer.Option(
@@ -337,29 +317,87 @@ def _root(
         "--init", help="在 --db 处新建台账（也可在已存在的空数据库中）— create the ledger at --db")] = False,
 ) -> None:
     """两个清单台账 qingdan — 问题隐患清单 + 制度措施清单, as of any date."""
+    from .common import Settings, township_name
+
     ctx.obj = Settings(db=db, actor=actor, township=township_name(township), init=init)
 
 
-app.add_typer(hazard.app, name="hazard", help="问题隐患：登记、整改、验收、销号 — hazards from report to closure.")
-app.add_typer(measure.app, name="measure", help="制度措施：拟制定、印发、落实、废止 — measures.")
-app.add_typer(task.app, name="task", help="重点任务：进展与完成 — the campaigns' key tasks.")
-app.add_typer(unit.app, name="unit", help="监管对象：企业、场所、船舶、路段 — regulated units.")
-app.add_typer(indicator.app, name="indicator", help="指标填报 — reported target values.")
-app.add_typer(report.app, name="report", help="两个清单报送与回头看 — monthly submission and look-back.")
-app.add_typer(profile.app, name="profile", help="乡镇信息：报表标题、填报单位与签名栏 — the township profile on the forms.")
-app.add_typer(attachments.app, name="attachment", help="附件：按 SHA-256 取出 — attachments by sha256.")
-attachments.register_on(hazard.app, measure.app)
-app.add_typer(policy.app, name="policy", help="台账的权限配置：谁能做什么、本机账户对应谁 — the ledger's own policy.")
-app.add_typer(token.app, name="token", help="HTTP API 令牌 — bearer tokens for the HTTP API (qingdan serve).")
-lists.register(app)
-remind.register(app)
-importer.register(app)
-export.register(app)
-rebuild.register(app)
-verify.register(app)
-catalogue.register(app)
-demo.register(app)
-serve.register(app)
+#: The command groups, in the order help lists them: the module that holds each (imported only
+#: when that group is used: importing all nineteen modules was most of every command's start-up)
+#: and the line help shows for it.
+GROUPS: dict[str, tuple[str, str]] = {
+    "hazard": ("hazard", "问题隐患：登记、整改、验收、销号 — hazards from report to closure."),
+    "measure": ("measure", "制度措施：拟制定、印发、落实、废止 — measures."),
+    "task": ("task", "重点任务：进展与完成 — the campaigns' key tasks."),
+    "unit": ("unit", "监管对象：企业、场所、船舶、路段 — regulated units."),
+    "indicator": ("indicator", "指标填报 — reported target values."),
+    "report": ("report", "两个清单报送与回头看 — monthly submission and look-back."),
+    "profile": ("profile", "乡镇信息：报表标题、填报单位与签名栏 — the township profile on the forms."),
+    "attachment": ("attachments", "附件：按 SHA-256 取出 — attachments by sha256."),
+    "policy": ("policy", "台账的权限配置：谁能做什么、本机账户对应谁 — the ledger's own policy."),
+    "token": ("token", "HTTP API 令牌 — bearer tokens for the HTTP API (qingdan serve)."),
+}
+
+#: The top-level commands: the module whose ``register(app)`` adds each.
+COMMANDS: dict[str, str] = {
+    "lists": "lists", "overdue": "lists", "stats": "lists", "targets": "lists", "check": "lists",
+    "projection": "lists", "remind": "remind", "import": "importer", "export": "export",
+    "rebuild": "rebuild", "verify": "verify", "campaigns": "catalogue", "plugins": "catalogue",
+    "demo": "demo", "serve": "serve",
+}
+
+
+def _module(name: str) -> Any:
+    import importlib
+
+    return importlib.import_module(f"{__name__}.{name}")
+
+
+def _add_group(root: typer.Typer, word: str) -> None:
+    module_name, help_text = GROUPS[word]
+    root.add_typer(_module(module_name).app, name=word, help=help_text)
+    global _attachments_on
+    if word in ("hazard", "measure") and not _attachments_on:  # ``hazard attach`` lives in attachments
+        _module("attachments").register_on(*(_module(n).app for n in ("hazard", "measure")))
+        _attachments_on = True
+
+
+_attachments_on = False
+
+
+def _add_commands(root: typer.Typer, module_name: str, only: str | None = None) -> None:
+    _module(module_name).register(root)
+    if only is not None:
+        root.registered_commands = [c for c in root.registered_commands if _command_name(c) == only]
+
+
+def _command_name(command: Any) -> str | None:
+    from typer.main import get_command_name
+
+    return command.name or (command.callback and get_command_name(command.callback.__name__))
+
+
+_whole: typer.Typer | None = None
+
+
+def _whole_app() -> typer.Typer:
+    """Every group and command (help, typos, and anyone who imports ``qingdan.cli.app``)."""
+    global _whole
+    if _whole is None:
+        whole = _root_app()
+        for word in GROUPS:
+            _add_group(whole, word)
+        for module_name in dict.fromkeys(COMMANDS.values()):
+            _add_commands(whole, module_name)
+        _whole = whole
+    return _whole
+
+
+def __getattr__(name: str) -> Any:
+    """``qingdan.cli.app``: the whole app, built on first use (PEP 562)."""
+    if name == "app":
+        return _whole_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
@@ -386,25 +424,20 @@ _ROOT_VALUES = {"--db", "--actor", "--township"}
 
 
 def _app_for(argv: list[str]) -> typer.Typer:
-    """The app with only the command group the arguments name (``qingdan hazard show …`` builds the
-    ``hazard`` group's commands, not all sixty: typer inspects every command's signature when it
-    builds the tree, about 70 ms of every start-up); the whole app for ``--help``, no arguments or
+    """The app with only the command the arguments name (``qingdan hazard show …`` imports and builds
+    the ``hazard`` group, not all nineteen modules and sixty commands: typer inspects every
+    command's signature when it builds the tree); the whole app for ``--help``, no arguments or
     anything it does not recognise (so typos still get the whole list to choose from)."""
-    import copy
-
-    from typer.main import get_command_name
-
     word, _ = _command_word(argv)
-    if word is None:
-        return app
-    groups = [g for g in app.registered_groups if g.name == word]
-    commands = [c for c in app.registered_commands
-                if (c.name or (c.callback and get_command_name(c.callback.__name__))) == word]
-    if not groups and not commands:
-        return app
-    slim = copy.copy(app)
-    slim.registered_groups, slim.registered_commands = groups, commands
-    return slim
+    if word in GROUPS:
+        slim = _root_app()
+        _add_group(slim, word)
+        return slim
+    if word in COMMANDS:
+        slim = _root_app()
+        _add_commands(slim, COMMANDS[word], only=word)
+        return slim
+    return _whole_app()
 
 
 def _command_word(argv: list[str]) -> tuple[str | None, list[str]]:
@@ -427,4 +460,4 @@ def _command_word(argv: list[str]) -> tuple[str | None, list[str]]:
 def _bare_group(argv: list[str]) -> bool:
     """``qingdan hazard`` alone: the group prints its help (in Chinese too)."""
     word, rest = _command_word(argv)
-    return word is not None and not rest and any(g.name == word for g in app.registered_groups)
+    return word is not None and not rest and word in GROUPS

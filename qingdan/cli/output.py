@@ -12,6 +12,7 @@ plain text at its full width, one line per row.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
@@ -184,8 +185,11 @@ _NUMERIC = re.compile(r"^[\d\-:./ +T]*$")  # dates, times, amounts: kept on one 
 _BORDER = 3  # a column's padding and rule: "│ x " plus the table's last "│"
 
 
+@functools.lru_cache(maxsize=4096)
 def cell_width(text: str) -> int:
     """Screen cells of ``text``: two for each wide (CJK) character."""
+    if text.isascii():
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else (0 if unicodedata.combining(ch) else 1)
                for ch in text)
 

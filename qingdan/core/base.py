@@ -29,6 +29,18 @@ def aggregate_id(number: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, number)
 
 
+#: The numbers and keys of the one-per-ledger records (here, below the aggregates, so the read side
+#: can name them without importing the aggregates).
+TOWNSHIP_KEY = "township"
+POLICY_NUMBER = "ledger"
+POLICY_KEY = "policy:" + POLICY_NUMBER
+
+
+def report_number(period: str, campaign: str | None = None) -> str:
+    """The number of a period's submissions (``R-2020-09``, ``R-2020-09-fire``)."""
+    return f"R-{period}" + (f"-{campaign}" if campaign else "")
+
+
 def no_future(on: date, today: date, what: str = "业务", subject: str | None = None) -> None:
     """The one rule against future facts: an effective date is never after today."""
     if on > today:

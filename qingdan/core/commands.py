@@ -47,7 +47,7 @@ def _check_date(value: date) -> None:
 
 
 class Command(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True,
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True, defer_build=True,
                               json_schema_extra=describe_schema)
 
     on: date | None = None

@@ -8,21 +8,21 @@ all dispatch on a record's kind through :data:`KINDS`; adding a kind is adding a
 
 from __future__ import annotations
 
+import functools
+import importlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from pydantic import TypeAdapter
 
 from .base import Record
 from .clock import CST
-from .domain import Hazard
 from .labels import KIND_LABELS, deadline_rule_label
-from .records import AccessPolicy, Indicator, Measure, Report, Task, Township, Unit
 from .rows import (
     AttachmentRow,
     HazardRow,
@@ -32,6 +32,10 @@ from .rows import (
     TownshipProfile,
     UnitRow,
 )
+
+if TYPE_CHECKING:
+    from .domain import Hazard
+    from .records import Indicator, Measure, Report, Task, Township, Unit
 
 # -- row builders: a folded record as the public row ----------------------------------------------
 
@@ -119,7 +123,7 @@ def report_rows(r: Report) -> list[ReportRow]:
         number=r.number, period=r.period, campaign=r.campaign, submission=index,
         submitted_on=s["on"], submitted_at=s["recorded_at"].astimezone(CST), actor=s["actor"],
         resubmit_reason=s["reason"],
-        **{name: s[name] for name in Report.SUBMISSION_FIELDS if name != "known_at"},
+        **{name: s[name] for name in r.SUBMISSION_FIELDS if name != "known_at"},
         known_at=s["known_at"].astimezone(CST),
         resubmissions=len(r.submissions) - 1,
     ) for index, s in enumerate(r.submissions, 1)]
@@ -205,7 +209,9 @@ class Kind:
     """One kind of record and everything the layers above need to know about it."""
 
     name: str
-    cls: type[Record]
+    #: ``module:Class`` of the aggregate, imported when first needed: a read of the view (a list,
+    #: a record as of a date) never needs the aggregates and their event classes
+    topic: str
     key_prefix: str  # aggregate ids come from ``key_prefix + number``
     #: the folded record as its row (a row model, a list of rows, or a plain state) as of a date
     row: Callable[[Any, date], Any]
@@ -220,6 +226,10 @@ class Kind:
     @property
     def label(self) -> str:
         return KIND_LABELS[self.name]
+
+    @property
+    def cls(self) -> type[Record]:
+        return _resolve(self.topic)
 
     def key(self, number: str) -> str:
         return self.key_prefix + number
@@ -237,41 +247,52 @@ def _task_departments(record: Any, catalogue: Any) -> tuple[str, ...]:
 
 
 KINDS: tuple[Kind, ...] = (
-    Kind("hazard", Hazard, "", hazard_row,
+    Kind("hazard", "qingdan.core.domain:Hazard", "", hazard_row,
          lambda h, row: _columns(row.campaign, row.status, row.village, row.responsible_unit, row.level),
          lambda row: row.model_dump_json(), lambda state: HazardRow.model_validate_json(state),
          lambda h, catalogue: tuple(d for d in (h.responsible_unit,) if d)),
-    Kind("measure", Measure, "", measure_row,
+    Kind("measure", "qingdan.core.records:Measure", "", measure_row,
          lambda m, row: _columns(row.campaign, row.status, None, row.department),
          lambda row: row.model_dump_json(), lambda state: MeasureRow.model_validate_json(state),
          lambda m, catalogue: (m.department,)),
-    Kind("task", Task, "task:", lambda t, as_of: (t.number, task_state(t)),
+    Kind("task", "qingdan.core.records:Task", "task:", lambda t, as_of: (t.number, task_state(t)),
          lambda t, row: _columns(t.campaign, row[1]["status"]),
          lambda row: _json({"number": row[0], "typed": encode_typed(row[1])}), _task_from_state,
          _task_departments),
-    Kind("unit", Unit, "", lambda u, as_of: unit_row(u),
+    Kind("unit", "qingdan.core.records:Unit", "", lambda u, as_of: unit_row(u),
          lambda u, row: _columns(None, "closed" if row.closed_on else "active", row.village, row.kind),
          _unit_state, _unit_from_state),
-    Kind("indicator", Indicator, "indicator:", lambda i, as_of: indicator_reading(i),
+    Kind("indicator", "qingdan.core.records:Indicator", "indicator:", lambda i, as_of: indicator_reading(i),
          lambda i, reading: _columns(i.campaign),
          lambda reading: reading.model_dump_json() if reading else "null",
          lambda state: None if state == "null" else IndicatorReading.model_validate_json(state)),
-    Kind("report", Report, "", lambda r, as_of: report_rows(r),
+    Kind("report", "qingdan.core.records:Report", "", lambda r, as_of: report_rows(r),
          lambda r, rows: _columns(r.campaign, r.period),
          lambda rows: REPORT_ROWS.dump_json(rows).decode(), REPORT_ROWS.validate_json),
-    Kind("township", Township, "", lambda t, as_of: township_profile(t), lambda t, row: _columns(),
+    Kind("township", "qingdan.core.records:Township", "", lambda t, as_of: township_profile(t), lambda t, row: _columns(),
          lambda row: row.model_dump_json(), lambda state: TownshipProfile.model_validate_json(state)),
-    Kind("policy", AccessPolicy, "policy:", lambda p, as_of: {"number": p.number, "grants": p.grants},
+    Kind("policy", "qingdan.core.records:AccessPolicy", "policy:", lambda p, as_of: {"number": p.number, "grants": p.grants},
          lambda p, row: _columns(), _json, json.loads),
 )
 BY_NAME = {kind.name: kind for kind in KINDS}
-_BY_CLASS = {kind.cls: kind for kind in KINDS}
+
+
+@functools.cache
+def _resolve(topic: str) -> type[Record]:
+    module, _, name = topic.partition(":")
+    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _by_class() -> dict[type, Kind]:
+    return {kind.cls: kind for kind in KINDS}
 
 
 def kind_of_class(cls: type) -> Kind:
+    by_class = _by_class()
     for klass in cls.__mro__:
-        if klass in _BY_CLASS:
-            return _BY_CLASS[klass]
+        if klass in by_class:
+            return by_class[klass]
     raise TypeError(f"no record kind for {cls.__name__}")
 
 

@@ -18,25 +18,16 @@ from typing import Any
 
 from . import commands as cmd
 from . import rows
+from .base import report_number
 from .clock import as_known_at, end_of_day, system_now  # noqa: F401  (their old home)
 from .errors import InvalidCommand, QingdanError
 from .eventlog import EventLog
 from .facade import _P, Evidence, Governed, LedgerReads, command
-from .handlers import (
-    AttachmentCommands,
-    HazardCommands,
-    MeasureCommands,
-    PolicyCommands,
-    ReportCommands,
-    TaskCommands,
-    TownshipCommands,
-    UnitCommands,
-)
+from .handlers.access import PolicyCommands
 from .kinds import kind_of_class
 from .policy import Access, Authoriser, Policy, load_policy
 from .queries import ReportDiff
 from .reading import COMMON_FIELDS, Queries  # noqa: F401  (COMMON_FIELDS: its old home)
-from .records import report_number
 from .store import (  # noqa: F401  (LedgerApplication, persistence_env: their old home)
     Create,
     LedgerApplication,
@@ -81,15 +72,24 @@ class Ledger(Evidence, Governed, LedgerReads):
         self._uow = UnitOfWork(self._app, self._view, actor=self.actor, clock=clock or system_now,
                                policy=self._access, departments=self._departments_of)
         self._queries = Queries(self._log, self._view, lambda: self.catalogue, self.today)
-        handlers = (self._uow, lambda: self.catalogue)
-        self._hazards = HazardCommands(*handlers)
-        self._measures = MeasureCommands(*handlers)
-        self._tasks = TaskCommands(*handlers)
-        self._units = UnitCommands(*handlers)
-        self._reports = ReportCommands(*handlers)
-        self._township = TownshipCommands(*handlers)
-        self._attachments = AttachmentCommands(*handlers)
         self._policies.bind(self._uow, self._access)
+
+    #: The command handlers by attribute, each made on its first command (:meth:`__getattr__`).
+    _HANDLERS = {"_hazards": "HazardCommands", "_measures": "MeasureCommands", "_tasks": "TaskCommands",
+                 "_units": "UnitCommands", "_reports": "ReportCommands", "_township": "TownshipCommands",
+                 "_attachments": "AttachmentCommands"}
+
+    def __getattr__(self, name: str) -> Any:
+        """A command handler, made (and its module imported) on first use: a ledger that only
+        reads never imports the aggregates, their event classes and the handlers."""
+        handler_class = self._HANDLERS.get(name)
+        if handler_class is None or "_uow" not in vars(self):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        from . import handlers
+
+        handler = getattr(handlers, handler_class)(self._uow, lambda: self.catalogue)
+        setattr(self, name, handler)
+        return handler
 
     # -- plumbing ----------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from .domain import hazard_overdue, measure_overdue, task_overdue
+from .base import hazard_overdue, measure_overdue, task_overdue
 from .kinds import BY_NAME
 from .rows import (
     HazardRow,
@@ -39,6 +39,16 @@ def _with_overdue_hazard(row: HazardRow, as_of: date) -> HazardRow:
 def _with_overdue_measure(row: MeasureRow, as_of: date) -> MeasureRow:
     overdue = measure_overdue(row.status, row.due, as_of)
     return row if overdue == row.overdue else row.model_copy(update={"overdue": overdue})
+
+
+def with_overdue(row: Any, as_of: date) -> Any:
+    """A row read from the view with its ``overdue`` as of ``as_of`` (the one field that changes
+    with the date alone, within a version's interval)."""
+    if isinstance(row, HazardRow):
+        return _with_overdue_hazard(row, as_of)
+    if isinstance(row, MeasureRow):
+        return _with_overdue_measure(row, as_of)
+    return row
 
 
 class LedgerSnapshot(Snapshot):

@@ -1,31 +1,26 @@
 """The read side of a ledger: every query as of ``(as_of, known_at)``.
 
-Lists come from the materialised view (:class:`~qingdan.core.queries.LedgerSnapshot`), caught up
-before each read; one record's state, and its history, come from folding its own events with the
-reference semantics (:func:`qingdan.core.reference.fold`), which is cheap for one record.
+Lists, and one hazard, measure or unit as of a date, come from the materialised view
+(:class:`~qingdan.core.queries.LedgerSnapshot`), caught up before each read: the same rows every
+list shows, which ``verify`` compares with the fold of the log. A record's history, and the
+one-per-ledger records, come from folding its own events with the reference semantics
+(:func:`qingdan.core.reference.fold`), cheap for one record. Nothing here imports the aggregates
+and their event classes until a fold needs them (they are most of a command's start-up).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from .base import OPEN_STATUSES, Record
+from .base import OPEN_STATUSES, TOWNSHIP_KEY, Record, report_number
 from .calendar import CalendarUnknown, working_days_between
 from .clock import CST, EARLIEST_KNOWN, LATEST_KNOWN, as_known_at
-from .domain import Hazard
 from .errors import InvalidCommand, NotFound
 from .errors import show as _show
 from .eventlog import EventLog
-from .kinds import (
-    hazard_row,
-    indicator_reading,
-    kind_label,
-    measure_row,
-    township_profile,
-    unit_row,
-)
+from .kinds import BY_NAME, indicator_reading, township_profile
 from .labels import DUE_KIND_LABELS, days_label
 from .queries import (
     LedgerSnapshot,
@@ -36,8 +31,8 @@ from .queries import (
     rows_digest,
     stats,
     two_lists,
+    with_overdue,
 )
-from .records import TOWNSHIP_KEY, Measure, Unit, report_number
 from .reference import fold
 from .rows import (
     DueItem,
@@ -59,7 +54,6 @@ from .targets import EvaluationError, build_projection, evaluate_targets, run_ch
 from .view import View
 from .writes import check_number
 
-A = TypeVar("A", bound=Record)
 #: The fields every event has; ``history`` shows the rest as the event's data.
 COMMON_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic", "on",
                  "actor", "note"}
@@ -179,29 +173,30 @@ class Queries:
         check_number(key)
         return self.log.record(key)
 
-    def _fold(self, cls: type[A], number: str, as_of: date | None,
-              known_at: date | datetime | None, key: str | None = None) -> A:
-        events = self._events(key or number)
-        if not events:
-            raise NotFound(f"台账中没有 {_show(number)}")
+    def _row(self, kind: str, number: str, as_of: date | None, known_at: date | datetime | None) -> Any:
+        """One record's row as of ``as_of`` as known at ``known_at``, from the view."""
+        check_number(number)
         as_of = as_of or self.today()
-        aggregate = fold(events, as_of, known(known_at))
-        if aggregate is None:
-            raise NotFound(f"截至 {as_of}{_known_label(known_at)}，台账中还没有 {_show(number)}")
-        if not isinstance(aggregate, cls):
-            raise NotFound(f"{_show(number)} 不是{kind_label(cls)}")
-        return aggregate
+        moment = known(known_at)
+        self.view.catch_up()
+        states = self.view.states(kind, as_of, moment, number=number)
+        if states:
+            return with_overdue(BY_NAME[kind].decode(states[0]), as_of)
+        kinds = self.view.kinds_of(number)
+        if not kinds:
+            raise NotFound(f"台账中没有 {_show(number)}")
+        if kind not in kinds:
+            raise NotFound(f"{_show(number)} 不是{BY_NAME[kind].label}")
+        raise NotFound(f"截至 {as_of}{_known_label(known_at)}，台账中还没有 {_show(number)}")
 
     def hazard(self, number: str, as_of: date | None, known_at: date | datetime | None) -> HazardRow:
-        as_of = as_of or self.today()
-        return hazard_row(self._fold(Hazard, number, as_of, known_at), as_of)
+        return self._row("hazard", number, as_of, known_at)  # type: ignore[no-any-return]
 
     def measure(self, number: str, as_of: date | None, known_at: date | datetime | None) -> MeasureRow:
-        as_of = as_of or self.today()
-        return measure_row(self._fold(Measure, number, as_of, known_at), as_of)
+        return self._row("measure", number, as_of, known_at)  # type: ignore[no-any-return]
 
     def unit(self, number: str, as_of: date | None, known_at: date | datetime | None) -> UnitRow:
-        return unit_row(self._fold(Unit, number, as_of, known_at))
+        return self._row("unit", number, as_of, known_at)  # type: ignore[no-any-return]
 
     def indicator(self, target_id: str, as_of: date | None,
                   known_at: date | datetime | None) -> IndicatorReading | None:

@@ -10,7 +10,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from .base import Attachable, Record, aggregate_id, measure_overdue
+from .base import (  # noqa: F401  (TOWNSHIP_KEY, POLICY_*, report_number: importable from here too)
+    POLICY_KEY,
+    POLICY_NUMBER,
+    TOWNSHIP_KEY,
+    Attachable,
+    Record,
+    aggregate_id,
+    measure_overdue,
+    report_number,
+)
 from .errors import InvalidCommand
 from .labels import MEASURE_STATUS_LABELS
 from .rows import DIGEST_FIELDS_V1
@@ -298,9 +307,6 @@ class Indicator(Record):
         return max(enumerate(self.readings), key=lambda p: (p[1][0], p[0]))[1]
 
 
-def report_number(period: str, campaign: str | None = None) -> str:
-    """The number of a period's submissions (``R-2020-09``, ``R-2020-09-fire``)."""
-    return f"R-{period}" + (f"-{campaign}" if campaign else "")
 
 
 class Report(Record):
@@ -398,7 +404,6 @@ class Report(Record):
 # Township 乡镇信息: the profile every form is printed for
 # --------------------------------------------------------------------------------------------
 
-TOWNSHIP_KEY = "township"
 
 
 class Township(Record):
@@ -438,8 +443,6 @@ class Township(Record):
 # AccessPolicy 权限配置: the ledger's own policy (qingdan policy set)
 # --------------------------------------------------------------------------------------------
 
-POLICY_NUMBER = "ledger"
-POLICY_KEY = "policy:" + POLICY_NUMBER
 
 
 class AccessPolicy(Record):

@@ -33,7 +33,7 @@ def json_default(value: Any) -> Any:
 
 
 class Row(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=describe_schema)
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=describe_schema, defer_build=True)
 
 
 class AttachmentRow(Row):

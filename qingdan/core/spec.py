@@ -28,7 +28,7 @@ DeadlineWhat = Literal["five_in_place", "progress"]
 
 
 class Spec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True, defer_build=True)
 
 
 class Phase(Spec):

@@ -373,6 +373,10 @@ class View:
 
     # -- queries -----------------------------------------------------------------------------
 
+    def kinds_of(self, number: str) -> set[str]:
+        """The kinds of record the view holds under ``number`` at any date (to say why none is there)."""
+        return {r[0] for r in self.store.query("SELECT DISTINCT kind FROM qd_versions WHERE number = ?", [number])}
+
     def states(self, kind: str, as_of: date, known_at: datetime | None, *,
                campaign: str | None = None, number: str | None = None,
                filters: dict[str, str] | None = None, exclude_status: str | None = None,

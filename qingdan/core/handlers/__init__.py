@@ -5,14 +5,22 @@ They take validated command models (:mod:`qingdan.core.commands`); the :class:`~
 facade validates keyword arguments into those models and calls them.
 """
 
-from .access import PolicyCommands
-from .attachments import AttachmentCommands
-from .hazards import HazardCommands
-from .measures import MeasureCommands
-from .reports import ReportCommands
-from .tasks import TaskCommands
-from .township import TownshipCommands
-from .units import UnitCommands
+from typing import Any
 
-__all__ = ["AttachmentCommands", "HazardCommands", "MeasureCommands", "PolicyCommands", "ReportCommands",
-           "TaskCommands", "TownshipCommands", "UnitCommands"]
+#: Each handler and its module, imported on first use: a ledger that only reads never imports the
+#: aggregates and their event classes (most of a command's start-up).
+_MODULES = {"AttachmentCommands": "attachments", "HazardCommands": "hazards", "MeasureCommands": "measures",
+            "PolicyCommands": "access", "ReportCommands": "reports", "TaskCommands": "tasks",
+            "TownshipCommands": "township", "UnitCommands": "units"}
+
+__all__ = sorted(_MODULES)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _MODULES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{_MODULES[name]}"), name)
+    globals()[name] = value
+    return value

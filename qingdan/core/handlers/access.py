@@ -6,10 +6,9 @@ from typing import Any
 
 from eventsourcing.persistence import IntegrityError
 
-from ..base import aggregate_id
+from ..base import POLICY_KEY, POLICY_NUMBER, aggregate_id
 from ..errors import Conflict, NotFound
 from ..policy import Access, AccessRequest, Policy
-from ..records import POLICY_KEY, POLICY_NUMBER, AccessPolicy
 from ..writes import UnitOfWork
 
 POLICY_ID = aggregate_id(POLICY_KEY)
@@ -47,6 +46,8 @@ class PolicyCommands:
     def set(self, policy: Policy | str, actor: str | None, note: str | None) -> int:
         uow, access = self.uow, self.access
         assert uow is not None and access is not None
+        from ..records import AccessPolicy
+
         new = Policy.from_text(policy, "") if isinstance(policy, str) else policy
         current = self.stored()
         who = access.actor(actor, policy=current if current is not None else new)
