@@ -31,7 +31,7 @@ ROOT = HERE.parent
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 POSTGRES_SCALES = ("quick", "township", "county")  # the city slice runs on SQLite only
 STEP_ORDER = ("idle", "ingest", "baseline_a", "baseline_c", "queries", "baseline_b", "export",
-              "rebuild", "single", "append")
+              "rebuild", "single", "append", "startup")
 
 
 def log(message: str) -> None:
@@ -131,7 +131,7 @@ def sizes(scale: str, repeat: int) -> dict[str, Any]:
     """How much of each measurement to run at a scale (the naive replay is slow by design)."""
     if scale == "quick":
         return {"query_dates": 3, "target_dates": 1, "replay_dates": 1, "replay_repeat": 1,
-                "single_limit": 60, "repeat": 1}
+                "single_limit": 60, "repeat": 1, "startup_repeat": 2}
     return {"query_dates": 12, "target_dates": 4, "replay_repeat": 1 if scale == "city" else repeat,
             "replay_dates": 1 if scale == "city" else 3,
             "single_limit": 1500 if scale != "city" else 300, "repeat": repeat}
@@ -190,6 +190,10 @@ def brief(name: str, result: dict[str, Any]) -> str:
                 f"targets+findings {result['targets_findings']['median_ms']:.0f} ms")
     if name == "baseline_b":
         return f"fold_all {result['fold_all']['median_ms']:.0f} ms, agrees={result['view_agrees']}"
+    if name == "startup":
+        s = result["seconds"]
+        return (f"hazard show {1000 * s['qingdan hazard show']:.0f} ms vs BaseModel+Application "
+                f"{1000 * s['pydantic BaseModel + eventsourcing Application']:.0f} ms")
     if name == "baseline_c":
         return f"insert {result['insert_rows_per_s']:,.0f} rows/s, scan {result['scan_rows_per_s']:,.0f} rows/s"
     return f"{result.get('peak_rss_mb', 0):.0f} MB"
@@ -280,6 +284,12 @@ def figures(runs: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
             if r.get("export"):
                 add("export (jsonl, streamed)", backend, scale, r["export"]["events_per_s"], "ev/s",
                     "(c) raw sqlite3 scan", raw and raw["scan_rows_per_s"])
+            if r.get("startup"):
+                s = r["startup"]["seconds"]
+                for name in ("qingdan hazard show", "qingdan lists (page of 20)", "qingdan --help"):
+                    for base in ("pydantic BaseModel + eventsourcing Application", "import pydantic, eventsourcing"):
+                        add(f"whole process: {name}", backend, scale, 1000 * s[name], "ms",
+                            f"process: {base}", 1000 * s[base], higher_better=False)
             for step in STEP_ORDER:
                 if step in r and "peak_rss_mb" in r[step]:
                     add(f"peak memory: {step}", backend, scale, r[step]["peak_rss_mb"], "MB")
@@ -309,6 +319,17 @@ def check_targets(runs: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, 
                 verdict(f"single command ≤ 2 × a bare save of one event [{backend} {scale}]", times <= 2,
                         f"{single['latency']['median_ms']:.2f} vs {bare['single_save']['median_ms']:.2f} ms "
                         f"median = {times:.1f}×")
+    for backend, scales in runs.items():
+        for scale, r in scales.items():
+            if r.get("startup"):
+                s = r["startup"]["seconds"]
+                show = s["qingdan hazard show"]
+                libs, bare = s["pydantic BaseModel + eventsourcing Application"], s["import pydantic, eventsourcing"]
+                verdict(f"CLI start-up: hazard show within about 2 × importing the libraries [{backend} {scale}]",
+                        show <= 2 * libs * 1.1,
+                        f"{1000 * show:.0f} ms = {show / libs:.1f}× BaseModel + Application "
+                        f"({1000 * libs:.0f} ms), {show / bare:.1f}× `import pydantic, eventsourcing` "
+                        f"({1000 * bare:.0f} ms)")
     city = runs.get("sqlite", {}).get("city", {}).get("queries")
     page = city and city.get("two_lists_one_campaign_page")
     verdict("two_lists one campaign page at 1M events ≤ 100 ms median (SQLite)",

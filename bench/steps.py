@@ -13,6 +13,7 @@ import os
 import resource
 import sqlite3
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -523,10 +524,50 @@ def step_rebuild(config: dict[str, Any]) -> dict[str, Any]:
             "view_rows": rows, "peak_rss_mb": peak_rss_mb()}
 
 
+#: Whole processes timed by :func:`step_startup`: the baselines first, then the command line.
+STARTUP_BASELINES = {
+    "python": ["-c", "pass"],
+    "import pydantic, eventsourcing": ["-c", "import pydantic, eventsourcing"],
+    "pydantic BaseModel + eventsourcing Application": [
+        "-c", "from pydantic import BaseModel; import eventsourcing.application"],
+}
+
+
+def step_startup(config: dict[str, Any]) -> dict[str, Any]:
+    """Whole processes on the ingested ledger: ``qingdan hazard show`` (the plain command of the CLI
+    issue), a page of ``lists`` and ``--help``, against Python itself and importing the libraries,
+    the fastest of ``startup_repeat`` runs of each, taken in turn (so load on the machine hits all
+    alike). Bytecode is compiled first, as an installed wheel has it."""
+    import compileall
+
+    compileall.compile_dir(str(Path(qingdan.__file__).parent), quiet=1)
+    ledger = open_ledger(config)
+    number = ledger.two_lists(as_of=date(2022, 12, 31), limit=1).hazards[0].number
+    ledger.disconnect()
+    python = sys.executable
+    cli = str(Path(python).with_name("qingdan"))
+    runs = {name: [python, *argv] for name, argv in STARTUP_BASELINES.items()}
+    runs.update({
+        "qingdan hazard show": [cli, "--db", config["url"], "hazard", "show", number],
+        "qingdan lists (page of 20)": [cli, "--db", config["url"], "lists", "--limit", "20"],
+        "qingdan --help": [cli, "--help"],
+    })
+    env = {**os.environ, "COLUMNS": "120", "QINGDAN_ACTOR": "bench"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    best = {name: float("inf") for name in runs}
+    for _ in range(config.get("startup_repeat", 7)):
+        for name, argv in runs.items():
+            t0 = time.perf_counter()
+            subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=True)
+            best[name] = min(best[name], time.perf_counter() - t0)
+    return {"seconds": best, "peak_rss_mb": peak_rss_mb()}
+
+
 STEPS = {
     "idle": step_idle, "ingest": step_ingest, "single": step_single, "append": step_append,
     "baseline_a": step_baseline_a, "baseline_c": step_baseline_c, "queries": step_queries,
     "baseline_b": step_baseline_b, "export": step_export, "rebuild": step_rebuild,
+    "startup": step_startup,
 }
 
 

@@ -30,7 +30,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_every_step_reports_its_figures_and_peak_memory(results: dict) -> None:
     run = results["runs"]["sqlite"]["quick"]
     for step in ("idle", "ingest", "baseline_a", "baseline_c", "queries", "baseline_b", "export",
-                 "rebuild", "single", "append"):
+                 "rebuild", "single", "append", "startup"):
         assert run[step]["peak_rss_mb"] > 0, step
     for step in ("ingest", "baseline_a", "export", "rebuild", "single", "append"):
         assert run[step]["events_per_s"] > 0, step
@@ -66,5 +66,8 @@ def test_figures_carry_ratios_to_their_baselines_and_targets_are_judged(results:
     names = [t["target"] for t in results["targets"]]
     assert any(n.startswith("batch ingest ≥ 0.5 × bare save") for n in names)
     assert any(n.startswith("two_lists one campaign page at 1M") for n in names)
+    assert any(n.startswith("CLI start-up: hazard show") for n in names)
+    show = rows[("whole process: qingdan hazard show", "process: pydantic BaseModel + eventsourcing Application")]
+    assert 0 < show["ratio"] < 1 and show["value"] > show["baseline_value"]  # a whole process, slower than its imports
     assert {"cpus", "python", "sqlite"} <= set(results["machine"])
     assert "MET" in results["_stdout"] and "×" in results["_stdout"]  # verdicts and ratios are printed

@@ -15,6 +15,10 @@ QINGDAN = str(Path(sys.executable).with_name("qingdan"))
 def test_a_command_builds_only_its_own_group():
     slim = _app_for(["--db", "x.db", "--actor", "王明", "hazard", "show", "H-fire-2020-0001"])
     assert [g.name for g in slim.registered_groups] == ["hazard"] and slim.registered_commands == []
+    assert [c.name for c in slim.registered_groups[0].typer_instance.registered_commands] == ["show"]
+    whole_group = _app_for(["hazard", "--help"]).registered_groups[0].typer_instance  # help lists them all
+    assert len(whole_group.registered_commands) > 10 and "attach" in [c.name for c in whole_group.registered_commands]
+    assert len(_app_for(["hazard", "shwo"]).registered_groups[0].typer_instance.registered_commands) > 10
     assert [c.callback.__name__ for c in _app_for(["--db=x.db", "lists", "--limit", "2"]).registered_commands] == ["lists"]
     assert len(app.registered_groups) > 5  # the whole app is left as it was
     for argv in ([], ["--help"], ["hazrd", "show"], ["-x", "hazard"], ["--db", "x.db"]):

@@ -42,7 +42,7 @@ class Sources:
 class VerifyReport(BaseModel):
     """What ``verify`` checked and every problem it found (``ok`` when there is none)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     events_checked: int
     chain_head: str

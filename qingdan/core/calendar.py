@@ -14,28 +14,43 @@ A deadline computed here is recorded as a date together with the rule it came fr
 
 from __future__ import annotations
 
-import importlib.metadata
+import functools
 from bisect import bisect_left
 from datetime import date, datetime, timedelta
+from types import ModuleType
 from typing import Any
-
-import chinese_calendar
 
 from .errors import InvalidCommand, QingdanError
 
-__all__ = ["CALENDAR_VERSION", "CalendarUnknown", "add_working_days", "is_working_day", "rule",
+__all__ = ["CALENDAR_VERSION",  # noqa: F822  (from the module's __getattr__, looked up when asked for)
+           "CalendarUnknown", "add_working_days", "calendar_version", "is_working_day", "rule",
            "supported_years", "working_days_between"]
 
 
-def _version() -> str:
+def _cc() -> ModuleType:
+    """The ``chinese_calendar`` package, imported on the first question about working days (its
+    tables and the package metadata lookup of its release were a tenth of every command's start-up)."""
+    import chinese_calendar
+
+    return chinese_calendar
+
+
+@functools.cache
+def calendar_version() -> str:
+    """The installed chinesecalendar release: recorded with every deadline computed in working days."""
+    import importlib.metadata
+
     try:
         return importlib.metadata.version("chinesecalendar")
     except importlib.metadata.PackageNotFoundError:  # imported from a source tree
-        return str(getattr(chinese_calendar, "__version__", "unknown"))
+        return str(getattr(_cc(), "__version__", "unknown"))
 
 
-#: The installed chinesecalendar release: recorded with every deadline computed in working days.
-CALENDAR_VERSION = _version()
+def __getattr__(name: str) -> Any:
+    """``CALENDAR_VERSION``: :func:`calendar_version`, looked up when first asked for (PEP 562)."""
+    if name == "CALENDAR_VERSION":
+        return calendar_version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 MAX_WORKING_DAYS = 1000
 
@@ -46,7 +61,7 @@ class CalendarUnknown(QingdanError):
 
 def supported_years() -> tuple[int, int]:
     """The first and last year the installed calendar knows the holidays of."""
-    holidays = getattr(getattr(chinese_calendar, "constants", None), "holidays", None)
+    holidays = getattr(getattr(_cc(), "constants", None), "holidays", None)
     if holidays:
         return min(holidays).year, max(holidays).year
     known = [y for y in range(1990, 2100) if _knows(y)]  # pragma: no cover - other package layouts
@@ -55,7 +70,7 @@ def supported_years() -> tuple[int, int]:
 
 def _knows(year: int) -> bool:
     try:
-        chinese_calendar.is_workday(date(year, 1, 1))
+        _cc().is_workday(date(year, 1, 1))
     except NotImplementedError:
         return False
     return True
@@ -64,7 +79,7 @@ def _knows(year: int) -> bool:
 def _unknown(day: date, why: str = "") -> CalendarUnknown:
     first, last = supported_years()
     return CalendarUnknown(
-        f"{why}{day} 所在的 {day.year} 年不在已知的节假日安排之内（chinesecalendar {CALENDAR_VERSION} "
+        f"{why}{day} 所在的 {day.year} 年不在已知的节假日安排之内（chinesecalendar {calendar_version()} "
         f"只含 {first}—{last} 年的法定节假日和调休），无法按工作日计算；"
         "请升级 chinesecalendar（pip install -U chinesecalendar），或直接填写日期")
 
@@ -77,7 +92,8 @@ _tables_key: tuple[Any, str] | None = None
 
 def _table(year: int, day: date) -> list[int]:
     global _tables_key
-    key = (chinese_calendar.is_workday, CALENDAR_VERSION)
+    is_workday = _cc().is_workday
+    key = (is_workday, calendar_version())
     if key != _tables_key:
         _tables.clear()
         _tables_key = key
@@ -87,7 +103,7 @@ def _table(year: int, day: date) -> list[int]:
         count, table = 0, []
         try:
             for offset in range((date(year + 1, 1, 1) - start).days):
-                count += bool(chinese_calendar.is_workday(start + timedelta(days=offset)))
+                count += bool(is_workday(start + timedelta(days=offset)))
                 table.append(count)
         except NotImplementedError:  # how chinesecalendar says it does not know a year
             raise _unknown(day) from None
@@ -153,4 +169,4 @@ def working_days_between(a: date, b: date) -> int:
 def rule(working_days: int, start: date) -> dict[str, Any]:
     """The rule a deadline in working days is recorded with: how many, from which day, which
     calendar release counted them."""
-    return {"working_days": working_days, "from": _day(start).isoformat(), "calendar": CALENDAR_VERSION}
+    return {"working_days": working_days, "from": _day(start).isoformat(), "calendar": calendar_version()}

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from pydantic import TypeAdapter
+from pydantic import ConfigDict, TypeAdapter
 
 from .base import Record
 from .clock import CST
@@ -181,7 +181,7 @@ def _json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-REPORT_ROWS = TypeAdapter(list[ReportRow])
+REPORT_ROWS = TypeAdapter(list[ReportRow], config=ConfigDict(defer_build=True))
 
 
 def _unit_state(row: UnitRow) -> str:

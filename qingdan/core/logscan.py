@@ -24,7 +24,7 @@ BROKEN = ("tampered", "missing", "inserted")  # the log itself is not what qingd
 
 
 class Problem(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     kind: str  # tampered | missing | inserted | unchained | report | view | attachment
     message: str

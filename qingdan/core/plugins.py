@@ -239,7 +239,7 @@ class Catalogue:
     tasks: dict[str, TaskSpec] = field(default_factory=dict)
     owners: dict[tuple[str, str], str] = field(default_factory=dict)
     errors: list[PluginProblem] = field(default_factory=list)
-    plugins: list[PluginInfo] = field(default_factory=list)
+    _plugins: list[PluginInfo] | None = field(default=None, repr=False, compare=False)
     _attribute_specs: dict[str, AttributeSpec] | None = field(default=None, repr=False, compare=False)
     #: the plugin manager it was built from (``send_reminders`` calls its plugins); None when built by hand
     manager: pluggy.PluginManager | None = field(default=None, repr=False, compare=False)
@@ -280,9 +280,16 @@ class Catalogue:
                     if isinstance(item, DeadlineRule):  # a rule is enforced as the check of its id
                         catalogue._add("check", item.id, item.check(), catalogue.checks, name)
         catalogue.manager = pm
-        campaign_of = {owner: key for (kind, key), owner in catalogue.owners.items() if kind == "campaign"}
-        catalogue.plugins = list_plugins(pm, campaign_of=campaign_of)
         return catalogue
+
+    @property
+    def plugins(self) -> list[PluginInfo]:
+        """Every loaded plugin with its distribution's version, read when first asked for (the
+        distributions' metadata is a third of loading the plugins; a list of hazards never needs it)."""
+        if self._plugins is None:
+            campaign_of = {owner: key for (kind, key), owner in self.owners.items() if kind == "campaign"}
+            self._plugins = list_plugins(self.manager, campaign_of=campaign_of) if self.manager is not None else []
+        return self._plugins
 
     def _call(self, pm: pluggy.PluginManager, impl: pluggy.HookImpl, hook: str) -> Any:
         try:

@@ -123,7 +123,7 @@ class Authoriser(Protocol):
 
 
 class Grant(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     role: Role
     department: str | None = None

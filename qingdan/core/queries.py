@@ -157,7 +157,7 @@ def two_lists(snapshot: LedgerSnapshot, *, campaign: str | None = None, departme
 class Stats(BaseModel):
     """The figures of the 两个清单 as of a date."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     as_of: date
     known_at: datetime | None
@@ -211,7 +211,7 @@ def rows_digest(lists: TwoLists, fields: Mapping[str, Sequence[str]] | None = No
 
 
 class FieldChange(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     field: str
     before: Any
@@ -221,7 +221,7 @@ class FieldChange(BaseModel):
 class RowDifference(BaseModel):
     """One row of the 回头看 audit: a row added, changed or removed since the submission."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     list: str  # "hazards" | "measures"
     number: str
@@ -233,7 +233,7 @@ class RowDifference(BaseModel):
 class ReportDiff(BaseModel):
     """What the submitted lists said versus what is now known for the same ``as_of``."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     report: ReportRow
     digest_matches: bool
