@@ -304,3 +304,34 @@ def test_a_batch_reads_the_policy_once_and_the_next_batch_reads_it_again(governe
 
     denied(governed, batch, "")  # the policy read for the earlier batch no longer holds
     assert len(governed.two_lists(as_of=date(2020, 9, 1)).hazards) == 2
+
+
+def test_a_single_command_reads_the_policy_once_and_the_next_command_again(governed, ledger_url, clock,
+                                                                            catalogue, account, monkeypatch):
+    from qingdan.core.handlers.access import POLICY_ID
+
+    recorder = governed._app.recorder
+    reads: list[object] = []
+    select = recorder.select_events
+
+    def counting(originator_id, *args, **kwargs):
+        if originator_id == POLICY_ID:
+            reads.append(originator_id)
+        return select(originator_id, *args, **kwargs)
+
+    monkeypatch.setattr(recorder, "select_events", counting)
+    account("sunqi")
+    governed.report_hazard(campaign="fire", unit="农贸市场", description="通道堵塞", actor="检查员 孙七")
+    reads.clear()  # the first reading also loads the policy; from now on one look-up says "unchanged"
+    governed.report_hazard(campaign="fire", unit="农贸市场", description="灭火器过期", actor="检查员 孙七")
+    assert len(reads) == 1  # its actor and its authorisation are judged against one reading
+    reads.clear()
+    account("wangming")
+    with qingdan.open_ledger(ledger_url, clock=clock, catalogue=catalogue) as other:  # another writer
+        other.set_policy(POLICY.replace('[actors."检查员 孙七"]\nrole = "inspector"',
+                                        '[actors."检查员 孙七"]\nrole = "viewer"'), actor="安委办 王明")
+    account("sunqi")
+    denied(governed, lambda: governed.report_hazard(campaign="fire", unit="农贸市场", description="电线老化",
+                                                    actor="检查员 孙七"), "")
+    assert len(reads) == 2  # one look-up finds the change, one loads it
+    assert len(governed.two_lists(as_of=date(2020, 9, 1)).hazards) == 2

@@ -69,7 +69,9 @@ def command(model: type[cmd.Command], *, subject: str | None = "number",
         @functools.wraps(function)
         def method(self: Any, *args: Any, **kwargs: Any) -> str:
             options = {name: kwargs.pop(name, default) for name, default in extras.items()}
-            return function(self, *args, cmd.validate(model, **kwargs), **options)
+            c = cmd.validate(model, **kwargs)
+            with self._uow.command():
+                return function(self, *args, c, **options)
 
         method.__signature__ = inspect.Signature(parameters, return_annotation=str)  # type: ignore[attr-defined]
         method.command_model = model  # type: ignore[attr-defined]

@@ -304,7 +304,8 @@ class View:
 
     def _flush(self) -> None:
         """Write what :meth:`_apply` decided: rows closed, rows added (one statement each)."""
-        self.store.executemany(f"UPDATE {self.table} SET recorded_to = ? WHERE id = ?", self._closed)
+        if self._closed:  # a new record closes nothing (a statement saved on every registration)
+            self.store.executemany(f"UPDATE {self.table} SET recorded_to = ? WHERE id = ?", self._closed)
         self.store.executemany(
             f"INSERT INTO {self.table} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [row.values() for row in self._added])

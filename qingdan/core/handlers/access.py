@@ -31,7 +31,7 @@ class PolicyCommands:
         batch is judged against the policy as it stood when it began, as a look-up per command
         judges the batch's last command against the policy of a moment before the write; the
         look-up per command was half the cost of a batched command."""
-        memo = self.uow.batch_memo if self.uow is not None and self.uow.batching else None
+        memo = self.uow.batch_memo if self.uow is not None and self.uow.memoising else None
         if memo is not None and "policy" in memo:
             return memo["policy"]  # type: ignore[no-any-return]
         version, current = self._state
@@ -70,7 +70,7 @@ class PolicyCommands:
             uow.forget(record)
             raise Conflict("其他人同时修改了权限配置，本次未写入，请查看后重试") from None
         self._state = (0, None)
-        if uow.batching:
+        if uow.memoising:
             uow.batch_memo.pop("policy", None)
         return int(record.version)
 
