@@ -68,6 +68,7 @@ class LogScan:
         self.checkpoints: dict[int, str] = {}
         self.visited = 0  # positions judged (events or chained positions)
         self._numbers: dict[str, str] | None = None
+        self._convert: Any = None
 
     def run(self) -> None:
         """Check the log from where the last run stopped to its end."""
@@ -115,13 +116,15 @@ class LogScan:
                 or not isinstance(row.state, bytes | bytearray | memoryview)):
             return None
         if isinstance(originator_id, str):
+            if self._convert is None:
+                self._convert = getattr(self.log.recorder, "convert_originator_id", UUID)
             try:
-                originator_id = getattr(self.log.recorder, "convert_originator_id", UUID)(originator_id)
+                originator_id = self._convert(originator_id)
             except (ValueError, TypeError):
                 return None
             if not isinstance(originator_id, UUID) or originator_id.hex != row.originator_id:
                 return None
-            return replace(row, originator_id=originator_id)
+            return StoredRow(row.id, originator_id, version, row.topic, row.state)
         return row if isinstance(originator_id, UUID) else None
 
     def _check(self, position: int, row: StoredRow | None, recorded: str | None, chained_up_to: int) -> None:
