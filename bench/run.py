@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -31,7 +32,7 @@ ROOT = HERE.parent
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 POSTGRES_SCALES = ("quick", "township", "county")  # the city slice runs on SQLite only
 STEP_ORDER = ("idle", "ingest", "baseline_a", "baseline_c", "queries", "baseline_b", "export",
-              "rebuild", "single", "append", "startup")
+              "rebuild", "single", "append", "verify", "startup")
 
 
 def log(message: str) -> None:
@@ -144,6 +145,7 @@ def run_scale(backend: str, scale: str, args: argparse.Namespace, steps: tuple[s
     config: dict[str, Any] = {"scale": scale, "seed": args.seed, **sizes(scale, args.repeat),
                               "batches": str(work / f"{backend}-{tag}.batches.json"),
                               "export_path": str(work / f"{backend}-{tag}.jsonl"),
+                              "state_path": str(work / f"{backend}-{tag}.verify-state"),
                               "raw_path": str(work / f"raw-{tag}.db")}
     schemas: list[str] = []
     files: list[Path] = []
@@ -178,6 +180,7 @@ def run_scale(backend: str, scale: str, args: argparse.Namespace, steps: tuple[s
                 for suffix in ("", "-wal", "-shm"):
                     Path(str(path) + suffix).unlink(missing_ok=True)
             Path(config["batches"]).unlink(missing_ok=True)
+            shutil.rmtree(config["state_path"], ignore_errors=True)
     return results
 
 
@@ -188,6 +191,11 @@ def brief(name: str, result: dict[str, Any]) -> str:
         return (f"two_lists fire {result['two_lists_one_campaign']['median_ms']:.1f} ms, "
                 f"all {result['two_lists_all_campaigns']['median_ms']:.1f} ms, "
                 f"targets+findings {result['targets_findings']['median_ms']:.0f} ms")
+    if name == "verify":
+        return (f"full {result['full']['median_ms']:.0f} ms = "
+                f"{result['full']['median_ms'] / result['log_read']['median_ms']:.1f}× one read of the log; "
+                f"incremental after {result['commands_per_check']} commands "
+                f"{result['incremental_after_commands']['median_ms']:.0f} ms")
     if name == "baseline_b":
         return f"fold_all {result['fold_all']['median_ms']:.0f} ms, agrees={result['view_agrees']}"
     if name == "startup":
@@ -281,6 +289,26 @@ def figures(runs: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
             if r.get("rebuild"):
                 add("rebuild", backend, scale, r["rebuild"]["events_per_s"], "ev/s",
                     "batch path", ingest and ingest["events_per_s"])
+            v = r.get("verify")
+            if v:
+                read = v["log_read"]["median_ms"]
+                add("one read of the log (every event read and decoded) median", backend, scale, read, "ms")
+                add("verify, complete, median", backend, scale, v["full"]["median_ms"], "ms",
+                    "one read of the log", read, higher_better=False)
+                add("one scan of the log (read, hash, decode: LogScan) median", backend, scale,
+                    v["log_scan"]["median_ms"], "ms")
+                add("verify, complete, median", backend, scale, v["full"]["median_ms"], "ms",
+                    "one scan of the log (LogScan)", v["log_scan"]["median_ms"], higher_better=False)
+                if r.get("export"):
+                    add("verify, complete, median", backend, scale, v["full"]["median_ms"], "ms",
+                        "export (jsonl, streamed)", 1000 * r["export"]["seconds"], higher_better=False)
+                add("verify, incremental, nothing new, median", backend, scale,
+                    v["incremental_nothing_new"]["median_ms"], "ms", "verify, complete",
+                    v["full"]["median_ms"], higher_better=False)
+                add(f"verify, incremental after {v['commands_per_check']} commands, median", backend, scale,
+                    v["incremental_after_commands"]["median_ms"], "ms", "verify, complete",
+                    v["full"]["median_ms"], higher_better=False)
+                add("verify state file", backend, scale, v["state_bytes"] / 1024, "KiB")
             if r.get("export"):
                 add("export (jsonl, streamed)", backend, scale, r["export"]["events_per_s"], "ev/s",
                     "(c) raw sqlite3 scan", raw and raw["scan_rows_per_s"])
@@ -354,6 +382,19 @@ def check_targets(runs: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, 
             tf = q["targets_findings"]["median_ms"]
             verdict(f"targets()+findings() all campaigns at 100k ≤ 1 s [{backend}]", tf <= 1000,
                     f"{tf:.0f} ms median")
+    for backend, scales in runs.items():
+        for scale, r in scales.items():
+            v = r.get("verify")
+            if not v:
+                continue
+            times = v["full"]["median_ms"] / v["log_read"]["median_ms"]
+            verdict(f"a complete verify ≤ 5 × one read of the log [{backend} {scale}]", times <= 5,
+                    f"{v['full']['median_ms']:.0f} vs {v['log_read']['median_ms']:.0f} ms median = {times:.1f}×")
+            share = v["incremental_after_commands"]["median_ms"] / v["full"]["median_ms"]
+            verdict(f"verify after a few commands incremental, ≤ 0.5 × a complete one [{backend} {scale}]",
+                    share <= 0.5, f"{v['incremental_after_commands']['median_ms']:.0f} vs "
+                    f"{v['full']['median_ms']:.0f} ms median = {share:.2f}× "
+                    f"({v['commands_per_check']} commands before each check, {v['events_added']} events added in all)")
     for backend, scales in runs.items():
         ordered = [s for s in ("quick", "township", "county", "city") if s in scales]
         for step in ("export", "rebuild"):

@@ -563,10 +563,67 @@ def step_startup(config: dict[str, Any]) -> dict[str, Any]:
     return {"seconds": best, "peak_rss_mb": peak_rss_mb()}
 
 
+def step_verify(config: dict[str, Any]) -> dict[str, Any]:
+    """``verify``: complete; incremental with nothing new; incremental after a few single commands
+    (a further month, 2023-02, of one new township) — each against one read of the log measured in
+    the same process (every stored event read and decoded once, as export and rebuild read it)."""
+    clock = BenchClock(datetime(2023, 2, 1, 8, 0, tzinfo=CST))
+    ledger = open_ledger(config, clock)
+    state = Path(config["state_path"])
+    repeat, commands = config["repeat"], config.get("verify_commands", 5)
+    workload = Workload(ledger.catalogue, Scale("verify", 1, start=date(2023, 2, 1), end=date(2023, 2, 28)),
+                        seed=config["seed"] + 2, township_offset=950, tasks=False)
+    steps = (step for _, month in workload.months() for step in month)
+    run = Executor(ledger, clock)
+    read: list[float] = []
+    full: list[float] = []
+    nothing: list[float] = []
+    after: list[float] = []
+    import qingdan.core.incremental  # noqa: F401  (the audit's modules: imported, not timed)
+    from qingdan.core.logscan import LogScan
+
+    scanned: list[float] = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        events = sum(1 for _ in ledger._log.events(limit=PAGE))
+        read.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        LogScan(ledger._log, ledger._view.store).run()
+        scanned.append(time.perf_counter() - t0)
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        complete = ledger.verify_integrity(full=True, state_dir=state)
+        full.append(time.perf_counter() - t0)
+        assert complete.ok and complete.full, complete.problems
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        same = ledger.verify_integrity(state_dir=state)
+        nothing.append(time.perf_counter() - t0)
+        assert same.ok and not same.full, same.problems
+    before = event_count(ledger)
+    for _ in range(repeat):
+        for _ in range(commands):
+            run(next(steps))
+        t0 = time.perf_counter()
+        incremental = ledger.verify_integrity(state_dir=state)
+        after.append(time.perf_counter() - t0)
+        assert incremental.ok and not incremental.full, incremental.problems
+    size = sum(f.stat().st_size for f in state.rglob("*.json"))
+    added = event_count(ledger) - before
+    ledger.disconnect()
+    return {"events": events, "log_read": summary(read), "log_scan": summary(scanned), "full": summary(full),
+            "incremental_nothing_new": summary(nothing), "incremental_after_commands": summary(after),
+            "commands_per_check": commands, "events_added": added,
+            "last_check": {"events_decoded": incremental.events_decoded,
+                           "records_folded": incremental.records_folded,
+                           "records_checked": incremental.records_checked},
+            "state_bytes": size, "peak_rss_mb": peak_rss_mb()}
+
+
 STEPS = {
     "idle": step_idle, "ingest": step_ingest, "single": step_single, "append": step_append,
     "baseline_a": step_baseline_a, "baseline_c": step_baseline_c, "queries": step_queries,
-    "baseline_b": step_baseline_b, "export": step_export, "rebuild": step_rebuild,
+    "baseline_b": step_baseline_b, "export": step_export, "rebuild": step_rebuild, "verify": step_verify,
     "startup": step_startup,
 }
 

@@ -45,6 +45,15 @@ class Clock:
         return self.current
 
 
+@pytest.fixture(autouse=True)
+def verify_state_dir(tmp_path_factory, monkeypatch) -> Iterator[str]:
+    """Where ``verify`` remembers what it verified (outside the ledger): a directory of each test's
+    own, never the user's state directory."""
+    path = str(tmp_path_factory.mktemp("verify-state"))
+    monkeypatch.setenv("QINGDAN_STATE_DIR", path)
+    yield path
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock(datetime(2020, 7, 1, 9, 0, tzinfo=CST))

@@ -71,3 +71,13 @@ def test_figures_carry_ratios_to_their_baselines_and_targets_are_judged(results:
     assert 0 < show["ratio"] < 1 and show["value"] > show["baseline_value"]  # a whole process, slower than its imports
     assert {"cpus", "python", "sqlite"} <= set(results["machine"])
     assert "MET" in results["_stdout"] and "×" in results["_stdout"]  # verdicts and ratios are printed
+
+
+def test_the_verify_step_measures_complete_and_incremental_checks_against_one_read_of_the_log(results: dict) -> None:
+    v = results["runs"]["sqlite"]["quick"]["verify"]
+    for key in ("log_read", "log_scan", "full", "incremental_nothing_new", "incremental_after_commands"):
+        assert v[key]["median_ms"] > 0, key
+    assert v["events_added"] > 0 and 0 < v["last_check"]["records_folded"] < v["last_check"]["records_checked"]
+    rows = {(r["metric"], r["baseline"]): r for r in results["figures"]}
+    assert rows[("verify, complete, median", "one read of the log")]["ratio"] > 0
+    assert any(t["target"].startswith("a complete verify ≤ 5 × one read of the log") for t in results["targets"])

@@ -25,6 +25,8 @@ from .chain import chain_head
 from .clock import CST
 from .eventlog import EventLog
 from .logscan import BROKEN, LogScan, Problem, brief
+from .verifystate import Seen
+from .verifystate import rows_digest as view_rows_digest
 from .view import View, stamp
 from .viewaudit import RecordFold, ViewRows, differs_at, read_view
 
@@ -51,9 +53,26 @@ class VerifyReport(BaseModel):
     #: answer can change only at these), and any dates asked for
     dates_checked: tuple[date, ...]
     problems: tuple[Problem, ...]
-    #: records and view rows compared with the reference fold
+    #: records and view rows compared with the reference fold (an incremental check: every record's
+    #: rows, those of records folded again and the rest with the digest remembered)
     records_checked: int = 0
     view_rows_checked: int = 0
+    #: a complete check (False: incremental, from the event after position ``since``, verified before)
+    full: bool = True
+    since: int | None = None
+    #: when the prefix up to ``since`` was verified (as the state remembered it)
+    verified_before: str | None = None
+    #: events decoded and records folded again (a complete check: all of them)
+    events_decoded: int = 0
+    records_folded: int = 0
+    #: attachments whose content was hashed (an incremental check: those new since; the others'
+    #: presence and size are compared with what was remembered)
+    attachments_hashed: int = 0
+    attachments_checked: int = 0
+    #: what the reader should know about how it was checked (why complete, the state not saved …)
+    notes: tuple[str, ...] = ()
+    #: where this machine remembers what it verified of this ledger (None: nothing remembered)
+    state_file: str | None = None
 
     @computed_field  # type: ignore[prop-decorator]  # shown in JSON too
     @property
@@ -148,17 +167,24 @@ def _what(report: Any) -> str:
     return f"{report.number}（{report.period}{'，第 ' + str(submission) + ' 次报送' if submission > 1 else ''}）"
 
 
-def attachment_problems(scan: LogScan, store: Any) -> list[Problem]:
-    """Every stored attachment against its sha256, and every attachment an event names present
-    (:func:`qingdan.core.blobs.check`), each problem naming the records that refer to it."""
+def attachment_references(scan: LogScan, after: int = 0) -> dict[str, list[str]]:
+    """sha256 → the records (numbers) whose events the scan decoded after ``after`` name it."""
     references: dict[str, list[str]] = {}
     for stream in scan.streams.values():
-        for _, event in stream:
-            if isinstance(event, AttachedEvent):
+        for position, event in stream:
+            if position > after and isinstance(event, AttachedEvent):
                 number = scan.number(event.originator_id) or str(event.originator_id)
                 references.setdefault(event.sha256, []).append(number)
+    return references
+
+
+def attachment_problems(scan: LogScan, store: Any, sound: dict[str, int] | None = None) -> list[Problem]:
+    """Every stored attachment against its sha256, and every attachment an event names present
+    (:func:`qingdan.core.blobs.check`), each problem naming the records that refer to it
+    (``sound``: filled with the size of every blob that matched)."""
+    references = attachment_references(scan)
     try:
-        _, found = blobs.check(store.query, references)
+        _, found = blobs.check(store.query, references, sound=sound)
     except Exception as error:  # the table itself altered (dropped, a column changed)
         return [Problem(kind="attachment", message=f"附件表无法读取（{brief(error)}）")]
     return [Problem(kind="attachment", number=(references.get(sha) or [None])[0], message=message)
@@ -210,7 +236,7 @@ def fold_records(scan: LogScan, upto: int | None) -> Folds:
     return Folds(records, numbers, problems, failed)
 
 
-def _reports(folds: Folds) -> list[Any]:
+def submissions(folds: Folds) -> list[Any]:
     """Every submission, as the log's report records say (each record's submissions in order)."""
     out = []
     for fold in folds.records.values():
@@ -220,7 +246,7 @@ def _reports(folds: Folds) -> list[Any]:
     return sorted(out, key=lambda r: (r.number, r.submission))
 
 
-def _chain_problems(store: Any, reports: list[Any]) -> list[Problem]:
+def chain_problems(store: Any, reports: list[Any]) -> list[Problem]:
     """A problem for each submission whose recorded chain head is not the chain's hash at its position."""
     problems = []
     for report in reports:
@@ -295,7 +321,7 @@ def _moment_text(moment: str) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def _view_problems(folds: Folds, view: Iterable[tuple[str, ViewRows]]) -> tuple[list[Problem], int]:
+def view_problems(folds: Folds, view: Iterable[tuple[str, ViewRows]]) -> tuple[list[Problem], int]:
     """One problem per list (and per current / as known then) naming the records whose view rows are
     not the fold's, anywhere in effective date or recorded time; and how many rows were compared.
     The view is read record by record; each record's fold is let go once compared."""
@@ -335,7 +361,15 @@ def _view_problems(folds: Folds, view: Iterable[tuple[str, ViewRows]]) -> tuple[
     return problems, count
 
 
-def verify(src: Sources, *, dates: list[date] | None = None) -> VerifyReport:
+def digesting(view: Iterable[tuple[str, ViewRows]], into: dict[str, str]) -> Iterator[tuple[str, ViewRows]]:
+    """The view's records as they are read, each one's rows' digest noted ``into``."""
+    for key, rows in view:
+        into[key] = view_rows_digest(rows.rows)
+        yield key, rows
+
+
+def verify(src: Sources, *, dates: list[date] | None = None, seen: Seen | None = None,
+           watch: Iterable[int] = ()) -> VerifyReport:
     """Check the hash chain, every submitted report's chain head and digest, and the whole view
     against the reference fold — all derived from the event log alone.
 
@@ -346,12 +380,17 @@ def verify(src: Sources, *, dates: list[date] | None = None) -> VerifyReport:
     its ``(as_of, known_at)``. Then every view row is compared with the fold
     (:mod:`qingdan.core.viewaudit`): every record, every date interval, current and superseded rows,
     every column. ``dates`` is kept for callers: every date is compared.
+
+    ``seen`` is filled with what an incremental check needs next time (:mod:`qingdan.core.incremental`);
+    the scan notes the chain's hashes at the positions in ``watch``.
     """
 
     store = src.view.store
-    scan = LogScan(src.log, store)
+    seen = seen if seen is not None else Seen()
+    scan = seen.scan = LogScan(src.log, store)
+    scan.watch = set(watch)
     scan.run()
-    problems = list(scan.problems) + attachment_problems(scan, store)
+    problems = list(scan.problems) + attachment_problems(scan, store, seen.blobs)
     trusted = not any(p.kind in BROKEN for p in problems)
     if trusted:
         try:
@@ -363,17 +402,17 @@ def verify(src: Sources, *, dates: list[date] | None = None) -> VerifyReport:
         # Reconstructions from a log that was tampered with prove nothing: only the chain heads the
         # decodable submissions recorded are compared.
         folds = fold_records(scan, None)
-        problems += _chain_problems(store, _reports(folds))
+        problems += chain_problems(store, submissions(folds))
         return VerifyReport(events_checked=scan.checked, chain_head=chain_head(store), reports_checked=0,
                             dates_checked=(), problems=tuple(problems))
 
     with store.read_snapshot():
         position = store.position()
-        return _compare(src, scan, problems, position, dates)
+        return _compare(src, scan, problems, position, dates, seen)
 
 
 def _compare(src: Sources, scan: LogScan, problems: list[Problem], position: int,
-             dates: list[date] | None) -> VerifyReport:
+             dates: list[date] | None, seen: Seen) -> VerifyReport:
     """Inside the view's read snapshot at ``position``: the reports from the log, their heads and
     digests, and the whole view against the fold."""
     from .queries import rows_digest
@@ -391,10 +430,13 @@ def _compare(src: Sources, scan: LogScan, problems: list[Problem], position: int
         problems.append(Problem(kind="view", position=position,
                                 message=f"视图记录的位置 #{position} 超过事件日志的末尾 #{end}；请运行 `qingdan rebuild`"))
     head = chain_head(store, position)
+    seen.position = position
+    seen.last_recorded = max((event.timestamp for stream in scan.streams.values() for at, event in stream
+                              if at <= position), default=None)
     folds = fold_records(scan, position)
     problems += folds.problems
-    reports = _reports(folds)
-    problems += _chain_problems(store, reports)
+    reports = submissions(folds)
+    problems += chain_problems(store, reports)
 
     lists = Lists(folds, store)
     digests, exact = Digests(), None
@@ -413,7 +455,9 @@ def _compare(src: Sources, scan: LogScan, problems: list[Problem], position: int
     days = {day for fold in folds.records.values() for day in fold.ons} | set(dates or ())
     records = len(folds.records)
     del lists, digests  # the rows the digests needed
-    found, rows = _view_problems(folds, read_view(store))
+    found, rows = view_problems(folds, digesting(read_view(store), seen.records))
     return VerifyReport(events_checked=scan.checked, chain_head=head, reports_checked=len(reports),
                         dates_checked=tuple(sorted(days)), problems=tuple(problems + found),
-                        records_checked=records, view_rows_checked=rows)
+                        records_checked=records, view_rows_checked=rows, events_decoded=scan.decoded,
+                        records_folded=records, attachments_hashed=len(seen.blobs),
+                        attachments_checked=len(seen.blobs))

@@ -59,15 +59,31 @@ def stored(query: Query) -> Iterator[tuple[str, bytes]]:
         after = rows[-1][0]
 
 
+def _some(query: Query, shas: list[str]) -> Iterator[tuple[str, bytes]]:
+    for sha in shas:
+        rows = query(f"SELECT sha256, data FROM {TABLE} WHERE sha256 = ?", (sha,))
+        if rows:
+            yield str(rows[0][0]), bytes(rows[0][1])
+
+
 def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def check(query: Query, references: Mapping[str, Sequence[str]]) -> tuple[int, list[tuple[str, str]]]:
+def sizes(query: Query, backend: str) -> dict[str, int]:
+    """Every stored blob's sha256 and the length of its data, without reading the data."""
+    length = "length" if backend == "sqlite" else "octet_length"
+    return {str(sha): int(size) for sha, size in query(f"SELECT sha256, {length}(data) FROM {TABLE}")}
+
+
+def check(query: Query, references: Mapping[str, Sequence[str]], *,
+          only: set[str] | None = None, sound: dict[str, int] | None = None) -> tuple[int, list[tuple[str, str]]]:
     """Every stored blob against its sha256, and every referenced blob present.
 
-    ``references``: sha256 → the records (numbers) whose events name it. Returns how many blobs
-    were read and ``(sha256, what is wrong)`` for each problem, the records named."""
+    ``references``: sha256 → the records (numbers) whose events name it. ``only``: read just these
+    blobs (by sha256), not every one. ``sound``: filled with the size of each blob that matched its
+    sha256. Returns how many blobs were read and ``(sha256, what is wrong)`` for each problem, the
+    records named."""
     def who(sha: str) -> str:
         numbers = references.get(sha) or ()
         return "、".join(dict.fromkeys(numbers)) if numbers else "（无记录引用）"
@@ -75,10 +91,13 @@ def check(query: Query, references: Mapping[str, Sequence[str]]) -> tuple[int, l
     problems: list[tuple[str, str]] = []
     seen: set[str] = set()
     count = 0
-    for sha, data in stored(query):
+    for sha, data in (stored(query) if only is None else _some(query, sorted(only))):
         count += 1
         seen.add(sha)
-        if digest(data) != sha:
+        if digest(data) == sha:
+            if sound is not None:
+                sound[sha] = len(data)
+        else:
             problems.append((sha, f"附件 {sha[:12]}…（{who(sha)}）的内容与其 SHA-256 不符：附件被改动"))
     for sha in references:
         if sha not in seen:

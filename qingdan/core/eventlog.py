@@ -60,21 +60,37 @@ class EventLog:
 
     def stored_rows(self, *, after: int, limit: int) -> list[StoredRow]:
         """The stored event rows after log position ``after``, in log order, values as stored."""
+        return self._stored("{position} > ?", (after,), limit)
+
+    def stored_rows_of(self, originator_ids: Sequence[Any], *, upto: int) -> list[StoredRow]:
+        """The stored event rows of these records (record ids as the recorder takes them) at or
+        before position ``upto``, in log order, values as stored."""
+        ids = [i.hex if self.backend == "sqlite" and hasattr(i, "hex") else i for i in originator_ids]
+        found: list[StoredRow] = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            found += self._stored(f"originator_id IN ({', '.join('?' * len(chunk))}) AND {{position}} <= ?",
+                                  (*chunk, upto), None)
+        return sorted(found, key=lambda row: row.id)
+
+    def _stored(self, where: str, params: tuple[Any, ...], limit: int | None) -> list[StoredRow]:
         recorder = self._app.recorder
         table = '"' + recorder.events_table_name.replace('"', '""') + '"'
         if self.query is None:
             raise RuntimeError("this event log was opened without SQL access")
+        tail = "" if limit is None else " LIMIT ?"
+        params = params if limit is None else (*params, limit)
         if self.backend == "sqlite":
             columns = ", ".join(f"typeof({c}), CASE typeof({c}) WHEN 'integer' THEN {c} WHEN 'real' THEN {c} END, "
                                 f"CAST({c} AS BLOB)"
                                 for c in ("originator_id", "originator_version", "topic", "state"))
-            rows = self.query(f"SELECT rowid, {columns} FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?",
-                               (after, limit))
+            rows = self.query(f"SELECT rowid, {columns} FROM {table} WHERE {where.format(position='rowid')} "
+                              f"ORDER BY rowid{tail}", params)
             return [StoredRow(r[0], *(_sqlite_value(*r[i:i + 3]) for i in range(1, 13, 3))) for r in rows]
         schema = '"' + recorder.datastore.schema.replace('"', '""') + '"'
         rows = self.query(
             f"SELECT notification_id, originator_id, originator_version, topic, state FROM {schema}.{table} "
-            "WHERE notification_id > ? ORDER BY notification_id LIMIT ?", (after, limit))
+            f"WHERE {where.format(position='notification_id')} ORDER BY notification_id{tail}", params)
         return [StoredRow(*r) for r in rows]
 
 

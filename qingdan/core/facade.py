@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -325,14 +326,25 @@ class LedgerReads:
         position = self._view.position()
         return position, chain_head(self._view.store, position)
 
-    def verify_integrity(self, *, dates: list[date] | None = None) -> VerifyReport:
+    def verify_integrity(self, *, dates: list[date] | None = None, full: bool = False, forget: bool = False,
+                         remember: bool = True, state_dir: str | os.PathLike[str] | None = None) -> VerifyReport:
         """What ``qingdan verify`` runs (``verify`` itself is the 验收 command). From the event log
         alone: recompute the hash chain, check every submission's chain head and digest, check every
         attachment against its sha256, and compare the whole view (every date, current and
         superseded rows) with the reference fold. ``.ok`` is False and ``.problems`` names each
-        problem when anything is wrong (``dates``: kept, unused)."""
-        from . import audit  # here: the audit's modules are not loaded by every command
+        problem when anything is wrong (``dates``: kept, unused).
+
+        Incremental where it can be (:mod:`qingdan.core.incremental`): after a sound check this
+        machine remembers what it verified, in ``state_dir`` (default: ``QINGDAN_STATE_DIR``, else
+        the user's state directory), outside the database; the next check hashes the whole chain and
+        reads the whole view again but folds only the records changed since, and sees history
+        rewritten with a recomputed chain. ``full``: everything from scratch (still compared with
+        the remembered chain hashes); ``forget``: drop what was remembered, then a complete check;
+        ``remember=False``: neither read nor write any state (a complete check)."""
+        # here: the audit's modules are not loaded by every command
+        from . import audit, incremental
 
         self.forget_snapshots()  # read the view afresh: the point is to catch it being wrong
-        return audit.verify(audit.Sources(log=self._log, view=self._view, catalogue=self.catalogue,
-                                          today=self.today), dates=dates)
+        src = audit.Sources(log=self._log, view=self._view, catalogue=self.catalogue, today=self.today)
+        state = incremental.state_file(src, state_dir) if remember else None
+        return incremental.verify(src, dates=dates, full=full or not remember, state=state, forget=forget)

@@ -83,7 +83,36 @@ def check_number(number: object) -> None:
         raise NotFound(f"编号应为文字（如 H-fire-2020-0007），收到 {_show(number)}")
 
 
-class UnitOfWork:
+class WriteClock:
+    """The time of a write: the ledger's injectable clock, or the one moment of the open batch."""
+
+    clock: Callable[[], datetime]
+    _batch_stamp: datetime | None = None
+
+    def now(self) -> datetime:
+        stamp = self.clock()
+        if stamp.tzinfo is None:
+            raise ValueError("the ledger clock must return an aware datetime")
+        return stamp
+
+    def today(self) -> date:
+        return self.now().astimezone(CST).date()
+
+    @contextmanager
+    def clocked(self) -> Iterator[None]:
+        """Events created inside take their recorded time from this ledger's clock (or the batch's)."""
+        stamp = self._batch_stamp
+        token = current_clock.set(self.now if stamp is None else (lambda: stamp))
+        try:
+            yield
+        finally:
+            current_clock.reset(token)
+
+    def check_future(self, on: date) -> None:
+        no_future(on, self.today())
+
+
+class UnitOfWork(WriteClock):
     """Stores records' new events in one transaction each (or one per batch), then catches the view up."""
 
     def __init__(self, app: Any, view: Any, *, actor: str, clock: Callable[[], datetime],
@@ -105,35 +134,11 @@ class UnitOfWork:
         self.batch_memo: dict[str, Any] = {}  # what holds for the open batch or command (the policy's reads)
         self._commands = 0  # facade commands running (nested: a command calling another)
 
-    # -- time ----------------------------------------------------------------------------------
-
-    def now(self) -> datetime:
-        stamp = self.clock()
-        if stamp.tzinfo is None:
-            raise ValueError("the ledger clock must return an aware datetime")
-        return stamp
-
-    def today(self) -> date:
-        return self.now().astimezone(CST).date()
-
-    @contextmanager
-    def clocked(self) -> Iterator[None]:
-        """Events created inside take their recorded time from this ledger's clock (or the batch's)."""
-        stamp = self._batch_stamp
-        token = current_clock.set(self.now if stamp is None else (lambda: stamp))
-        try:
-            yield
-        finally:
-            current_clock.reset(token)
-
     def common(self, c: Command) -> dict[str, Any]:
         """The effective date, actor and note every event carries."""
         resolve = getattr(self.policy, "actor", None)
         actor = resolve(c.actor) if callable(resolve) else (c.actor or self.actor)
         return {"on": c.on or self.today(), "actor": actor, "note": c.note}
-
-    def check_future(self, on: date) -> None:
-        no_future(on, self.today())
 
     # -- batches -------------------------------------------------------------------------------
 

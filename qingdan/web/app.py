@@ -356,8 +356,9 @@ def _add_queries(app: FastAPI, ledger_dep: Any) -> None:
         return ledger.profile(as_of=as_of, known_at=known_at_param(known_at))
 
     @get("/api/verify", response_model=VerifyReport, tags=["核验"], summary="核验：哈希链、报送记录与视图")
-    def verify(ledger: L) -> Any:
-        return ledger.verify_integrity()
+    def verify(ledger: L, full: Annotated[bool, Query(
+            description="完整核验（默认增量：服务所在机器记下上次核验的状态，只重放其后改动的记录）")] = False) -> Any:
+        return ledger.verify_integrity(full=full)
 
     @get("/api/events", response_model=EventsPage, tags=["事件"], summary="事件流：按位置顺序，从 after 之后开始")
     def events(ledger: L, after: Annotated[int, Query(ge=0, le=2**62, description="上次读到的位置")] = 0,
