@@ -112,7 +112,75 @@ class WriteClock:
         no_future(on, self.today())
 
 
-class UnitOfWork(WriteClock):
+class NewNumbers:
+    """How a unit of work numbers a new record (the part of :class:`UnitOfWork` that chooses numbers)."""
+
+    _batch: dict[Any, Record] | None
+    _movable: set[str]
+    _next_seq: dict[str, int]
+    _probed: set[str]
+    exists: Callable[[str], bool]
+    save: Callable[..., None]
+    clocked: Callable[[], Any]
+    numbered: Callable[[str], str]
+
+    def create(self, prefix: str, width: int, make: Callable[[str], Record],
+               given: str | None = None) -> str:
+        """Allocate the next free number under ``prefix`` and create the record under it.
+
+        The aggregate id is derived from the number. The number is chosen before the write (the
+        next free one as this process sees it) and checked under the log's write lock when the
+        record is stored: if another writer took it meanwhile, the record is given the next free
+        number there (:meth:`store`), so a command never fails on a number. In a batch the number
+        returned is final unless the batch made it provisional (``batch(provisional=…)``), and a
+        clash otherwise fails the batch (:class:`Conflict`). ``given``: a number chosen by the
+        caller (an import of an exported 台账 keeps its numbers); it must have the form of this
+        prefix and be unused — unless it is one of the batch's provisional numbers, which moves on to
+        the next free one when the batch is stored if another writer took it.
+        """
+        if given is not None:
+            if not given.startswith(prefix + "-") or not given[len(prefix) + 1:].isdigit() \
+                    or len(given) - len(prefix) - 1 < width:
+                raise InvalidCommand(f"编号“{given}”格式不对，应为 {prefix}-{'0' * (width - 1)}1 这样的形式")
+            if given in self._movable:
+                pass  # provisional: if another writer has it by the time the batch is stored, it moves on
+            elif self.exists(given):
+                raise Conflict(f"编号 {given} 已存在，不能重复登记")
+            with self.clocked():
+                aggregate = make(given)
+            try:
+                self.save(aggregate)
+            except IntegrityError:
+                raise Conflict(f"编号 {given} 已被其他人同时登记") from None
+            return given
+        number = self._allocate(prefix, width, self._next_seq.get(prefix) or 1)
+        with self.clocked():
+            aggregate = make(number)
+        try:
+            self.save(aggregate, movable=frozenset({number}))
+        except IntegrityError:
+            raise Conflict(f"编号 {number} 已被其他人同时登记，请重试") from None
+        if self._batch is None:
+            number = self.numbered(number)
+        seq = int(number.rpartition("-")[2])
+        self._next_seq[prefix] = max(self._next_seq.get(prefix, 0), seq + 1)
+        return number
+
+    def _allocate(self, prefix: str, width: int, start: int) -> str:
+        """The first number from ``start`` that is neither stored nor pending in this batch (a guess,
+        checked again under the write lock). In a batch the log is asked once per prefix: after that
+        the batch's own sequence is as good a guess (a number another writer takes meanwhile is
+        caught when the batch is stored, as it would be between one look-up and the store), and a
+        look-up per new record was a tenth of a 台账 import."""
+        if self._batch is not None and prefix in self._probed:
+            batch = self._batch
+            return f"{prefix}-{first_free(lambda n: aggregate_id(f'{prefix}-{n:0{width}d}') in batch, start):0{width}d}"
+        if self._batch is not None:
+            self._probed.add(prefix)
+        return f"{prefix}-{first_free(lambda n: self.exists(f'{prefix}-{n:0{width}d}'), start):0{width}d}"
+
+
+class UnitOfWork(WriteClock, NewNumbers):
     """Stores records' new events in one transaction each (or one per batch), then catches the view up."""
 
     def __init__(self, app: Any, view: Any, *, actor: str, clock: Callable[[], datetime],
@@ -154,6 +222,7 @@ class UnitOfWork(WriteClock):
             yield  # already batching: the outer block commits
             return
         self._batch = {}
+        self._probed: set[str] = set()  # prefixes whose next free number this batch looked up
         self.batch_memo.clear()
         self._batch_stamp = self.now()
         self._movable = set(provisional)
@@ -462,52 +531,6 @@ class UnitOfWork(WriteClock):
 
     # -- numbers -------------------------------------------------------------------------------
 
-    def create(self, prefix: str, width: int, make: Callable[[str], Record],
-               given: str | None = None) -> str:
-        """Allocate the next free number under ``prefix`` and create the record under it.
-
-        The aggregate id is derived from the number. The number is chosen before the write (the
-        next free one as this process sees it) and checked under the log's write lock when the
-        record is stored: if another writer took it meanwhile, the record is given the next free
-        number there (:meth:`store`), so a command never fails on a number. In a batch the number
-        returned is final unless the batch made it provisional (``batch(provisional=…)``), and a
-        clash otherwise fails the batch (:class:`Conflict`). ``given``: a number chosen by the
-        caller (an import of an exported 台账 keeps its numbers); it must have the form of this
-        prefix and be unused — unless it is one of the batch's provisional numbers, which moves on to
-        the next free one when the batch is stored if another writer took it.
-        """
-        if given is not None:
-            if not given.startswith(prefix + "-") or not given[len(prefix) + 1:].isdigit() \
-                    or len(given) - len(prefix) - 1 < width:
-                raise InvalidCommand(f"编号“{given}”格式不对，应为 {prefix}-{'0' * (width - 1)}1 这样的形式")
-            if given in self._movable:
-                pass  # provisional: if another writer has it by the time the batch is stored, it moves on
-            elif self.exists(given):
-                raise Conflict(f"编号 {given} 已存在，不能重复登记")
-            with self.clocked():
-                aggregate = make(given)
-            try:
-                self.save(aggregate)
-            except IntegrityError:
-                raise Conflict(f"编号 {given} 已被其他人同时登记") from None
-            return given
-        number = self._allocate(prefix, width, self._next_seq.get(prefix) or 1)
-        with self.clocked():
-            aggregate = make(number)
-        try:
-            self.save(aggregate, movable=frozenset({number}))
-        except IntegrityError:
-            raise Conflict(f"编号 {number} 已被其他人同时登记，请重试") from None
-        if self._batch is None:
-            number = self.numbered(number)
-        seq = int(number.rpartition("-")[2])
-        self._next_seq[prefix] = max(self._next_seq.get(prefix, 0), seq + 1)
-        return number
-
-    def _allocate(self, prefix: str, width: int, start: int) -> str:
-        """The first number from ``start`` that is neither stored nor pending in this batch (a guess,
-        checked again under the write lock)."""
-        return f"{prefix}-{first_free(lambda n: self.exists(f'{prefix}-{n:0{width}d}'), start):0{width}d}"
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
