@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import copy
 import gc
+import pickle
 import random
+import tempfile
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence, Set
@@ -36,7 +38,7 @@ from .errors import (
 from .errors import show as _show
 from .kinds import kind_label, kind_of_class
 from .policy import AccessRequest, Authoriser
-from .store import restamp
+from .store import TICK, restamp
 
 A = TypeVar("A", bound=Record)
 #: ``refresh(newer)`` → the records reloaded and changed again, or None when nobody wrote since (see
@@ -44,6 +46,70 @@ A = TypeVar("A", bound=Record)
 Refresh = Callable[[Callable[[Any, int], bool]], "Sequence[Record] | None"]
 RETRIES = 20
 RECENT = 5000  # records kept in memory after being stored
+#: events of records set aside (:meth:`UnitOfWork.set_aside`) per chunk of the batch's spill file; also
+#: the most events, and so view rows, the store of a large batch holds in memory at once
+SPILL_CHUNK = 2_000
+
+
+class Spill:
+    """The events of a batch's finished records, set aside in a temporary file until the batch is
+    stored (then read back a chunk at a time, inside the one transaction), so a batch of any size
+    holds in memory only the records it still works on.
+
+    A chunk holds whole records (every pending event of each) and the earlier stored events of the
+    records it changes that the view needs (:meth:`View.histories`): the store reads nothing from
+    the log inside its transaction. What stays in memory is compact: the ids of the records set
+    aside and the provisional numbers they were created under.
+    """
+
+    def __init__(self) -> None:
+        self.file: Any = None
+        self.chunks = 0
+        self.events = 0
+        self.ids: set[Any] = set()
+        self.created: dict[str, Any] = {}  # provisional number -> record id, for records created here
+        self._events: list[Any] = []
+        self._histories: dict[Any, list[Any]] = {}
+
+    def add(self, ident: Any, events: list[Any], histories: dict[Any, list[Any]], movable: Set[str]) -> None:
+        self.ids.add(ident)
+        for event in events:
+            if event.originator_version == 1 and isinstance(getattr(event, "number", None), str) \
+                    and event.number in movable:
+                self.created[event.number] = event.originator_id
+        self._events += events
+        self._histories.update(histories)
+        self.events += len(events)
+        if len(self._events) >= SPILL_CHUNK:
+            self._write()
+
+    def _write(self) -> None:
+        if not self._events:
+            return
+        if self.file is None:
+            self.file = tempfile.TemporaryFile(prefix="qingdan-batch-")
+        pickle.dump((self._events, self._histories), self.file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.chunks += 1
+        self._events, self._histories = [], {}
+
+    def read(self) -> Iterator[tuple[list[Any], dict[Any, list[Any]]]]:
+        """Every chunk, in the order the records were set aside."""
+        self._write()
+        if self.file is None:
+            return
+        self.file.flush()
+        self.file.seek(0)
+        for _ in range(self.chunks):
+            yield pickle.load(self.file)
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+        self._events, self._histories = [], {}
+
+    def __bool__(self) -> bool:
+        return bool(self.ids)
 
 
 class LogMoved(Exception):
@@ -98,6 +164,7 @@ class UnitOfWork:
         self._recent: OrderedDict[Any, Record] = OrderedDict()
         self._batch: dict[Any, Record] | None = None
         self._batch_stamp: datetime | None = None
+        self._spill: Spill | None = None  # the open batch's records set aside
         #: attachment contents to store with the next write (sha256 → bytes), in its transaction
         self._blobs: dict[str, bytes] = {}
         self._movable: set[str] = set()  # numbers of this batch that may be renumbered when stored
@@ -152,32 +219,50 @@ class UnitOfWork:
         self._batch_stamp = self.now()
         self._movable = set(provisional)
         self._numbered = {}
+        spill = self._spill = Spill()
         allocated = dict(self._next_seq)
         try:
-            yield
-            pending = list(self._batch.values())
-        except BaseException:
-            self._next_seq = allocated
-            self._blobs.clear()
-            self._movable = set()
-            raise
+            try:
+                yield
+                pending = list(self._batch.values())
+            except BaseException:
+                self._next_seq = allocated
+                self._blobs.clear()
+                self._movable = set()
+                raise
+            finally:
+                self._batch = None
+                self._batch_stamp = None
+                self._spill = None
+            movable, self._movable = self._movable, set()
+            if not pending and not spill:
+                self._blobs.clear()
+                return
+            try:
+                self.store(pending, movable=movable, spill=spill)
+            except IntegrityError:
+                self._next_seq = allocated
+                raise Conflict("批量登记期间其他人也登记了相同编号或修改了相同记录，本批未写入，请重试") from None
+            except WriteFailed:
+                self._next_seq = allocated
+                raise
+            finally:
+                self._blobs.clear()
         finally:
-            self._batch = None
-            self._batch_stamp = None
-        movable, self._movable = self._movable, set()
-        if not pending:
-            self._blobs.clear()
+            spill.close()
+
+    def set_aside(self, key: str) -> None:
+        """In a batch: the record ``key`` is finished (no later command of the batch touches it); its
+        events wait in the batch's temporary file instead of in memory until the batch is stored.
+        Outside a batch, or for a record the batch has not changed, nothing happens."""
+        if self._batch is None or self._spill is None:
             return
-        try:
-            self.store(pending, movable=movable)
-        except IntegrityError:
-            self._next_seq = allocated
-            raise Conflict("批量登记期间其他人也登记了相同编号或修改了相同记录，本批未写入，请重试") from None
-        except WriteFailed:
-            self._next_seq = allocated
-            raise
-        finally:
-            self._blobs.clear()
+        ident = aggregate_id(key)
+        aggregate = self._batch.pop(ident, None)
+        if aggregate is None:
+            return
+        events = aggregate.collect_events()
+        self._spill.add(ident, events, self.view.histories(events), self._movable)
 
     @property
     def batching(self) -> bool:
@@ -199,6 +284,8 @@ class UnitOfWork:
     def exists(self, key: str) -> bool:
         if self._batch is not None and aggregate_id(key) in self._batch:
             return True
+        if self._spill is not None and aggregate_id(key) in self._spill.ids:
+            return True
         return bool(self.app.recorder.select_events(aggregate_id(key), limit=1))
 
     def get(self, cls: type[A], number: str, key: str | None = None) -> A:
@@ -207,6 +294,8 @@ class UnitOfWork:
         ident = aggregate_id(key or number)
         if self._batch is not None and ident in self._batch:
             aggregate: Any = self._batch[ident]
+        elif self._spill is not None and ident in self._spill.ids:
+            raise RuntimeError(f"{number} was set aside in this batch and cannot be changed again in it")
         else:
             try:
                 aggregate = self._load(ident)
@@ -258,7 +347,8 @@ class UnitOfWork:
 
     def store(self, aggregates: Sequence[Record], *, at_position: int | None = None,
               stamp_known_at: Callable[[Sequence[Any]], None] | None = None,
-              refresh: Refresh | None = None, movable: Set[str] = frozenset()) -> list[Any]:
+              refresh: Refresh | None = None, movable: Set[str] = frozenset(),
+              spill: Spill | None = None) -> list[Any]:
         """Put the aggregates' new events in the event store, in one transaction.
 
         What ``Application.save`` does for us (we use neither its snapshots nor its notifications),
@@ -274,7 +364,10 @@ class UnitOfWork:
         records created here that were chosen before the lock was held; under the lock, one that the
         log already holds is replaced by the next free number in every event, before any is
         serialised for good (:func:`renumber`) — so the chain, computed later from the stored
-        bytes, covers the final numbers and no event is changed after it is stored.
+        bytes, covers the final numbers and no event is changed after it is stored. ``spill``: the
+        batch's records set aside; their events are inserted after ``aggregates``' in the same
+        transaction, a chunk at a time (restamped, renumbered, serialised and applied to the view
+        chunk by chunk), so the store holds at most :data:`SPILL_CHUNK` of them at once.
         """
         mapper = self.app.mapper
         pending: list[tuple[Record, list[Any]]] = []
@@ -291,6 +384,13 @@ class UnitOfWork:
         movable = set(movable)  # renumber adds the numbers it gives, should the insert be retried
         before: list[int] = []
         applied: list[bool] = []
+        spilled = spill is not None and bool(spill)
+        # the chunk being inserted (its events and stored events), the log's position before it,
+        # the renumbering of this attempt and the recorded time the next chunk follows
+        current: list[Any] = [events, stored]
+        position: list[int] = []
+        renumbered: dict[str, str] = {}
+        after: list[datetime | None] = [None]
 
         def restamp_under_lock(last: Any, reads: Any = None) -> list[Any]:
             if refresh is not None and reads is not None:
@@ -302,7 +402,11 @@ class UnitOfWork:
             if at_position is not None and before[-1] != at_position:
                 raise LogMoved
             lookup = reads.lookup if reads is not None else (lambda ids: set())
-            mapping, changed = renumber(events, movable, lookup, self._next_seq)
+            mapping, changed = renumber(events, movable, lookup, self._next_seq,
+                                        created=spill.created if spilled else None,
+                                        pending=spill.ids if spilled else ())
+            renumbered.clear()
+            renumbered.update(mapping)
             if mapping:  # composed with an earlier attempt's (eventsourcing retries a lost connection)
                 earlier = {old: mapping.get(new, new) for old, new in self._numbered.items()}
                 self._numbered = {**{k: v for k, v in mapping.items() if k not in self._numbered.values()},
@@ -313,9 +417,25 @@ class UnitOfWork:
                 changed.update(range(len(events)))
             for index in changed:
                 stored[index] = mapper.to_stored_event(events[index])
+            current[:] = [events, stored]
+            position[:] = [before[-1]]
+            after[0] = events[-1].timestamp - TICK if events else self.recorded_time(last)
             return stored
 
-        def recordings_of(ids: Sequence[int]) -> list[Any]:
+        def more() -> Iterator[list[Any]]:
+            """Under the lock, after the first insert: the records set aside, a chunk at a time."""
+            assert spill is not None
+            for chunk, histories in spill.read():
+                if renumbered:
+                    apply_renumbering(chunk, renumbered)
+                restamp(chunk, after[0])  # a batch's events share one recorded time, chunk after chunk
+                after[0] = chunk[-1].timestamp - TICK
+                chunk_stored = [mapper.to_stored_event(event) for event in chunk]
+                self.view.prepare(chunk, histories)
+                current[:] = [chunk, chunk_stored]
+                yield chunk_stored
+
+        def recordings_of(ids: Sequence[int], events: Sequence[Any], stored: Sequence[Any]) -> list[Any]:
             return [Recording(event, Notification(
                         id=position, originator_id=s.originator_id, originator_version=s.originator_version,
                         topic=s.topic, state=s.state))
@@ -323,12 +443,14 @@ class UnitOfWork:
 
         def view_within(ids: Sequence[int], conn: Any) -> None:
             # Same transaction as the events: both commit, or neither (disk full, a lost connection).
-            applied.append(self.view.apply_within(conn, recordings_of(ids), before[-1]))
+            applied.append(self.view.apply_within(conn, recordings_of(ids, *current), position[-1]))
+            position.append(ids[-1])
 
         try:
             self.view.prepare(events)
             ids = self.app.recorder.insert_events(list(stored), restamp=restamp_under_lock, within=view_within,
-                                                  blobs=list(self._blobs.items()))
+                                                  blobs=list(self._blobs.items()),
+                                                  **({"more": more} if spilled else {}))
         except (IntegrityError, LogMoved, QingdanError):
             self._forget_all([aggregate for aggregate, _ in pending] + list(aggregates))
             raise
@@ -345,8 +467,9 @@ class UnitOfWork:
             self._recent.move_to_end(aggregate.id)
         while len(self._recent) > RECENT:
             self._recent.popitem(last=False)
-        recordings = recordings_of(ids or ())
-        if not (applied and applied[-1]):
+        # a batch that set records aside is not held whole: a view left behind reads them from the log
+        recordings = [] if spilled else recordings_of(ids or (), events, stored)
+        if not (applied and all(applied)):
             self.settle(recordings)
         return recordings
 
@@ -522,23 +645,27 @@ def first_free(used: Callable[[int], bool], start: int = 1) -> int:
 
 
 def renumber(events: list[Any], movable: set[str], lookup: Callable[[Sequence[Any]], set[Any]],
-             next_seq: dict[str, int]) -> tuple[dict[str, str], set[int]]:
+             next_seq: dict[str, int], *, created: dict[str, Any] | None = None,
+             pending: Set[Any] = ()) -> tuple[dict[str, str], set[int]]:
     """Under the log's write lock: give every record created in ``events`` under a ``movable`` number
     that the log already holds the next free number, in every event (its record id, and each field
     whose whole value is the number; the new number joins ``movable``). Returns ``{old: new}`` and the
     indexes of the events changed.
 
     The events are not yet stored, and nothing else holds them: setting their fields here is the
-    same as having created them with the new number.
+    same as having created them with the new number. ``created`` and ``pending``: the numbers and
+    record ids of a batch's records set aside (:class:`Spill`), whose events are renumbered as they
+    are read back (:func:`apply_renumbering`).
     """
-    created = {e.number: e.originator_id for e in events
-               if e.originator_version == 1 and isinstance(getattr(e, "number", None), str) and e.number in movable}
+    created = {**(created or {}), **{
+        e.number: e.originator_id for e in events
+        if e.originator_version == 1 and isinstance(getattr(e, "number", None), str) and e.number in movable}}
     if not created:
         return {}, set()
     taken = lookup(list(created.values()))
     if not taken:
         return {}, set()
-    pending = {e.originator_id for e in events}
+    pending = {e.originator_id for e in events} | set(pending)
     mapping: dict[str, str] = {}
     for number, ident in created.items():
         if ident not in taken:
@@ -554,6 +681,12 @@ def renumber(events: list[Any], movable: set[str], lookup: Callable[[Sequence[An
         mapping[number] = free
         movable.add(free)
         pending.add(aggregate_id(free))
+    return mapping, apply_renumbering(events, mapping)
+
+
+def apply_renumbering(events: list[Any], mapping: dict[str, str]) -> set[int]:
+    """Give the events the new numbers of ``mapping`` (``{old: new}``, from :func:`renumber`): record
+    ids and whole fields; returns the indexes of the events changed."""
     ids = {aggregate_id(old): aggregate_id(new) for old, new in mapping.items()}
     changed = set()
     for index, event in enumerate(events):
@@ -568,7 +701,7 @@ def renumber(events: list[Any], movable: set[str], lookup: Callable[[Sequence[An
                 touched = True
         if touched:
             changed.add(index)
-    return mapping, changed
+    return changed
 
 
 def _swap(value: Any, mapping: dict[str, str]) -> Any:
@@ -584,4 +717,5 @@ def _swap(value: Any, mapping: dict[str, str]) -> Any:
     return value
 
 
-__all__ = ["RETRIES", "LogMoved", "UnitOfWork", "check_number", "first_free", "kind_of_class", "renumber"]
+__all__ = ["RETRIES", "SPILL_CHUNK", "LogMoved", "Spill", "UnitOfWork", "apply_renumbering", "check_number",
+           "first_free", "kind_of_class", "renumber"]

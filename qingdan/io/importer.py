@@ -294,6 +294,8 @@ def import_file(ledger: Any, path: str | Path, *, campaign: str | None = None, d
         with ledger.batch(provisional=provisional):
             for done, record in enumerate(todo, 1):
                 result.events += _run(ledger, record, errors)
+                if record.number:
+                    ledger.set_aside(record.number)  # no later row touches it: its events wait on disk
                 if progress is not None and (done % 100 == 0 or done == len(todo)):
                     progress("检查", done, len(todo))
             if errors:
