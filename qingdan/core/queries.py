@@ -41,6 +41,10 @@ def _with_overdue_measure(row: MeasureRow, as_of: date) -> MeasureRow:
     return row if overdue == row.overdue else row.model_copy(update={"overdue": overdue})
 
 
+#: rows read at once by a scan of a whole list (:meth:`LedgerSnapshot.each`)
+PAGE_ROWS = 500
+
+
 class LedgerSnapshot(Snapshot):
     """The ledger as of ``(as_of, known_at)``, read from the view; results are cached per snapshot."""
 
@@ -72,6 +76,27 @@ class LedgerSnapshot(Snapshot):
                                       exclude_status=None if include_withdrawn else "withdrawn",
                                       page=(limit, offset)))
         return self._cache[key]
+
+    def each(self, kind: str, numbers: Sequence[str] | None = None) -> Iterator[Any]:
+        """Every hazard (``kind`` ``"hazard"``) or measure, withdrawn ones too, in number order, read
+        :data:`PAGE_ROWS` at a time and kept by nobody (``numbers``: only these): what a scan of a
+        whole ledger holds in memory is one page, whatever the ledger's size."""
+        fix = _with_overdue_hazard if kind == "hazard" else _with_overdue_measure
+        decode = BY_NAME[kind].decode
+        if numbers is not None:
+            wanted = sorted(set(numbers))
+            for i in range(0, len(wanted), PAGE_ROWS):
+                for state in self.view.states(kind, self.as_of, self.known_at, numbers=wanted[i:i + PAGE_ROWS]):
+                    yield fix(decode(state), self.as_of)
+            return
+        after: str | None = None
+        while True:
+            states = self.view.states(kind, self.as_of, self.known_at, limit=PAGE_ROWS, after=after)
+            rows = [fix(decode(state), self.as_of) for state in states]
+            yield from rows
+            if len(states) < PAGE_ROWS:
+                return
+            after = rows[-1].number
 
     def measures(self, campaign: str | None = None, *, department: str | None = None,
                  limit: int | None = None, offset: int = 0) -> Sequence[MeasureRow]:

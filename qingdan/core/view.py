@@ -396,8 +396,10 @@ class View:
     def states(self, kind: str, as_of: date, known_at: datetime | None, *,
                campaign: str | None = None, number: str | None = None,
                filters: dict[str, str] | None = None, exclude_status: str | None = None,
-               limit: int | None = None, offset: int = 0) -> list[str]:
-        """The JSON states of every record of ``kind`` as of ``as_of`` as known at ``known_at``."""
+               limit: int | None = None, offset: int = 0, after: str | None = None,
+               numbers: Sequence[str] | None = None) -> list[str]:
+        """The JSON states of every record of ``kind`` as of ``as_of`` as known at ``known_at``
+        (``after``: only numbers after this one, for reading page by page; ``numbers``: only these)."""
         day = as_of.isoformat()
         sql = ["SELECT state FROM qd_versions WHERE kind = ?"]
         params: list[Any] = [kind]
@@ -407,6 +409,12 @@ class View:
         if number is not None:
             sql.append("AND number = ?")
             params.append(number)
+        if after is not None:
+            sql.append("AND number > ?")
+            params.append(after)
+        if numbers is not None:
+            sql.append(f"AND number IN ({', '.join('?' * len(numbers))})" if numbers else "AND 1 = 0")
+            params += list(numbers)
         for column, value in (filters or {}).items():
             sql.append(f"AND {column} = ?")  # column names come from code, never from input
             params.append(value)
