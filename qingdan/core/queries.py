@@ -43,6 +43,10 @@ def _with_overdue_measure(row: MeasureRow, as_of: date) -> MeasureRow:
 
 #: rows read at once by a scan of a whole list (:meth:`LedgerSnapshot.each`)
 PAGE_ROWS = 500
+#: decoded rows a snapshot keeps for repeated reads (hazards, measures, units, reports together); a
+#: list that would take it past this is answered from the view each time it is asked for, and kept by
+#: nobody: a snapshot's memory is bounded whatever the ledger's size (``reading.SNAPSHOTS`` of them)
+CACHE_ROWS = 10_000
 
 
 class LedgerSnapshot(Snapshot):
@@ -54,6 +58,14 @@ class LedgerSnapshot(Snapshot):
         self.as_of = as_of
         self.known_at = known_at
         self._cache: dict[Any, Any] = {}
+        self._cached_rows = 0
+
+    def _kept(self, key: Any, rows: tuple[Any, ...]) -> tuple[Any, ...]:
+        """``rows``, remembered under ``key`` while the snapshot holds fewer than :data:`CACHE_ROWS`."""
+        if self._cached_rows + len(rows) <= CACHE_ROWS:
+            self._cache[key] = rows
+            self._cached_rows += len(rows)
+        return rows
 
     def _rows(self, kind: str, campaign: str | None = None, **options: Any) -> Iterator[Any]:
         decode = BY_NAME[kind].decode
@@ -69,13 +81,13 @@ class LedgerSnapshot(Snapshot):
                 department: str | None = None, include_withdrawn: bool = True,
                 limit: int | None = None, offset: int = 0) -> Sequence[HazardRow]:
         key = ("hazards", campaign, village, department, include_withdrawn, limit, offset)
-        if key not in self._cache:
-            self._cache[key] = tuple(
-                _with_overdue_hazard(row, self.as_of)
-                for row in self._rows("hazard", campaign, village=village, department=department,
-                                      exclude_status=None if include_withdrawn else "withdrawn",
-                                      page=(limit, offset)))
-        return self._cache[key]
+        if key in self._cache:
+            return self._cache[key]
+        return self._kept(key, tuple(
+            _with_overdue_hazard(row, self.as_of)
+            for row in self._rows("hazard", campaign, village=village, department=department,
+                                  exclude_status=None if include_withdrawn else "withdrawn",
+                                  page=(limit, offset))))
 
     def each(self, kind: str, numbers: Sequence[str] | None = None) -> Iterator[Any]:
         """Every hazard (``kind`` ``"hazard"``) or measure, withdrawn ones too, in number order, read
@@ -101,11 +113,11 @@ class LedgerSnapshot(Snapshot):
     def measures(self, campaign: str | None = None, *, department: str | None = None,
                  limit: int | None = None, offset: int = 0) -> Sequence[MeasureRow]:
         key = ("measures", campaign, department, limit, offset)
-        if key not in self._cache:
-            self._cache[key] = tuple(
-                _with_overdue_measure(row, self.as_of)
-                for row in self._rows("measure", campaign, department=department, page=(limit, offset)))
-        return self._cache[key]
+        if key in self._cache:
+            return self._cache[key]
+        return self._kept(key, tuple(
+            _with_overdue_measure(row, self.as_of)
+            for row in self._rows("measure", campaign, department=department, page=(limit, offset))))
 
     def tasks(self, campaign: str | None = None) -> Sequence[TaskRow]:
         key = ("tasks", campaign)
@@ -132,9 +144,7 @@ class LedgerSnapshot(Snapshot):
         return self._cache[key]
 
     def units(self, kind: str | None = None, **attributes: Any) -> Sequence[UnitRow]:
-        if "all" not in self._cache:
-            self._cache["all"] = tuple(self._rows("unit"))
-        rows = [u for u in self._cache["all"] if u.closed_on is None]
+        rows = [u for u in self.all_units() if u.closed_on is None]
         if kind is not None:
             rows = [u for u in rows if u.kind == kind]
         for name, value in attributes.items():
@@ -143,8 +153,9 @@ class LedgerSnapshot(Snapshot):
 
     def all_units(self) -> Sequence[UnitRow]:
         """Units including those closed by ``as_of``."""
-        self.units()
-        return self._cache["all"]
+        if "all" in self._cache:
+            return self._cache["all"]
+        return self._kept("all", tuple(self._rows("unit")))
 
     def indicator(self, target_id: str) -> IndicatorReading | None:
         if "indicators" not in self._cache:
@@ -153,9 +164,9 @@ class LedgerSnapshot(Snapshot):
         return self._cache["indicators"].get(target_id)
 
     def reports(self) -> Sequence[ReportRow]:
-        if "reports" not in self._cache:
-            self._cache["reports"] = tuple(row for rows in self._rows("report") for row in rows)
-        return self._cache["reports"]
+        if "reports" in self._cache:
+            return self._cache["reports"]
+        return self._kept("reports", tuple(row for rows in self._rows("report") for row in rows))
 
 
 def two_lists(snapshot: LedgerSnapshot, *, campaign: str | None = None, department: str | None = None,
