@@ -323,7 +323,7 @@ def check_targets(runs: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, 
                         f"{single['latency']['median_ms']:.2f} vs {bare['single_save']['median_ms']:.2f} ms "
                         f"median = {times:.1f}×")
     for backend, scales in runs.items():
-        for scale, r in scales.items():
+        for r in scales.values():
             imp, read = r.get("import"), r.get("import_read")
             if imp and imp["rows"] >= 50_000:
                 verdict(f"50,000-row import under 250 MB peak [{backend}]", imp["peak_rss_mb"] < 250,
