@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import qingdan
-from qingdan.core import writes
+from qingdan.core import batching
 from qingdan.core.clock import CST
 from qingdan.core.errors import WriteFailed
 from qingdan.core.view import View
@@ -42,7 +42,7 @@ def write_file(path: Path, rows: int = ROWS, *, bad_row: int | None = None, tag:
 @pytest.fixture
 def small_chunks(monkeypatch):
     """Chunks of 50 events: a few thousand rows are stored in a couple of hundred chunks."""
-    monkeypatch.setattr(writes, "SPILL_CHUNK", 50)
+    monkeypatch.setattr(batching, "SPILL_CHUNK", 50)
 
 
 def test_a_streamed_import_stores_every_row_and_verifies(ledger_url, small_chunks, tmp_path):
