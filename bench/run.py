@@ -32,7 +32,9 @@ ROOT = HERE.parent
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 POSTGRES_SCALES = ("quick", "township", "county")  # the city slice runs on SQLite only
 STEP_ORDER = ("idle", "ingest", "baseline_a", "baseline_c", "queries", "baseline_b", "export",
-              "rebuild", "single", "append", "verify", "startup")
+              "rebuild", "single", "append", "verify", "import_read", "import", "startup")
+#: rows of the 台账 the import steps read and import (once per backend: at these scales only)
+IMPORT_ROWS = {"quick": 500, "township": 50_000}
 
 
 def log(message: str) -> None:
@@ -146,18 +148,22 @@ def run_scale(backend: str, scale: str, args: argparse.Namespace, steps: tuple[s
                               "batches": str(work / f"{backend}-{tag}.batches.json"),
                               "export_path": str(work / f"{backend}-{tag}.jsonl"),
                               "state_path": str(work / f"{backend}-{tag}.verify-state"),
-                              "raw_path": str(work / f"raw-{tag}.db")}
+                              "raw_path": str(work / f"raw-{tag}.db"),
+                              "import_rows": IMPORT_ROWS.get(scale, 0),
+                              "import_csv": str(work / f"taizhang-{IMPORT_ROWS.get(scale, 0)}-{args.seed}.csv")}
     schemas: list[str] = []
     files: list[Path] = []
     if backend == "sqlite":
-        for name, key in (("ledger", "url"), ("bare", "bare_url"), ("single", "single_url")):
+        for name, key in (("ledger", "url"), ("bare", "bare_url"), ("single", "single_url"),
+                          ("import", "import_url")):
             path = work / f"{scale}-{name}-{os.getpid()}.db"
             config[key] = str(path)
             files.append(path)
             for suffix in ("", "-wal", "-shm"):
                 Path(str(path) + suffix).unlink(missing_ok=True)
     else:
-        for name, key in (("ledger", "url"), ("bare", "bare_url"), ("single", "single_url")):
+        for name, key in (("ledger", "url"), ("bare", "bare_url"), ("single", "single_url"),
+                          ("import", "import_url")):
             schema = f"qdbench_{name}_{tag}"
             postgres_schema(args.postgres_url, schema, create=True)
             schemas.append(schema)
@@ -169,6 +175,8 @@ def run_scale(backend: str, scale: str, args: argparse.Namespace, steps: tuple[s
                 continue
             if name == "single" and scale not in ("quick", "township"):
                 continue  # single commands on a fresh sample: the same at every scale
+            if name in ("import_read", "import") and not config["import_rows"]:
+                continue  # one 台账 file per backend, into an empty ledger: not a figure of the scale
             log(f"  [{backend} {scale}] {name} …")
             results[name] = run_step(name, config)
             log(f"  [{backend} {scale}] {name}: {brief(name, results[name])}")
@@ -318,8 +326,13 @@ def figures(runs: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
                     for base in ("pydantic BaseModel + eventsourcing Application", "import pydantic, eventsourcing"):
                         add(f"whole process: {name}", backend, scale, 1000 * s[name], "ms",
                             f"process: {base}", 1000 * s[base], higher_better=False)
+            if r.get("import"):
+                imp, read = r["import"], r.get("import_read")
+                add(f"import of a {imp['rows']:,}-row 台账 csv", backend, scale, imp["events_per_s"], "ev/s")
+                add(f"peak memory: import of {imp['rows']:,} rows", backend, scale, imp["peak_rss_mb"], "MB",
+                    "reading the file only", read and read["peak_rss_mb"], higher_better=False)
             for step in STEP_ORDER:
-                if step in r and "peak_rss_mb" in r[step]:
+                if step in r and "peak_rss_mb" in r[step] and step != "import":
                     add(f"peak memory: {step}", backend, scale, r[step]["peak_rss_mb"], "MB")
     return rows
 
@@ -358,6 +371,11 @@ def check_targets(runs: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, 
                         f"{1000 * show:.0f} ms = {show / libs:.1f}× BaseModel + Application "
                         f"({1000 * libs:.0f} ms), {show / bare:.1f}× `import pydantic, eventsourcing` "
                         f"({1000 * bare:.0f} ms)")
+            imp, read = r.get("import"), r.get("import_read")
+            if imp and imp["rows"] >= 50_000:
+                verdict(f"50,000-row import under 250 MB peak [{backend}]", imp["peak_rss_mb"] < 250,
+                        f"{imp['rows']:,} rows, {imp['events']:,} events: {imp['peak_rss_mb']:.0f} MB peak; "
+                        f"reading the file alone {read['peak_rss_mb'] if read else float('nan'):.0f} MB")
     city = runs.get("sqlite", {}).get("city", {}).get("queries")
     page = city and city.get("two_lists_one_campaign_page")
     verdict("two_lists one campaign page at 1M events ≤ 100 ms median (SQLite)",

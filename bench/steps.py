@@ -620,7 +620,51 @@ def step_verify(config: dict[str, Any]) -> dict[str, Any]:
             "state_bytes": size, "peak_rss_mb": peak_rss_mb()}
 
 
+def import_file_of(config: dict[str, Any]) -> Path:
+    from taizhang import write_csv
+
+    path = Path(config["import_csv"])
+    if not path.exists():
+        write_csv(path, config["import_rows"], seed=config["seed"])
+    return path
+
+
+def step_import_read(config: dict[str, Any]) -> dict[str, Any]:
+    """The baseline of the import's memory: a process that opens a ledger and reads every row of the
+    same 台账 file (the reader streams), doing nothing with them."""
+    from qingdan.io.reader import open_source
+
+    path = import_file_of(config)
+    ledger = qingdan.open_ledger(config["import_url"], actor="bench")
+    _ = ledger.catalogue.campaigns
+    t0 = time.perf_counter()
+    rows = 0
+    with open_source(path) as source:
+        for sheet in source.sheets:
+            for _ in sheet.rows:
+                rows += 1
+    seconds = time.perf_counter() - t0
+    ledger.disconnect()
+    return {"rows": rows, "seconds": seconds, "peak_rss_mb": peak_rss_mb()}
+
+
+def step_import(config: dict[str, Any]) -> dict[str, Any]:
+    """``qingdan import`` of a generated 台账 csv (50,000 rows at township scale) into an empty ledger:
+    one transaction, the rows streamed (docs/performance.md, "Memory")."""
+    from qingdan.io.importer import import_file
+
+    path = import_file_of(config)
+    ledger = qingdan.open_ledger(config["import_url"], actor="bench")
+    t0 = time.perf_counter()
+    result = import_file(ledger, path)
+    seconds = time.perf_counter() - t0
+    ledger.disconnect()
+    return {"rows": result.counts["new"], "events": result.events, "seconds": seconds,
+            "events_per_s": result.events / seconds, "peak_rss_mb": peak_rss_mb()}
+
+
 STEPS = {
+    "import_read": step_import_read, "import": step_import,
     "idle": step_idle, "ingest": step_ingest, "single": step_single, "append": step_append,
     "baseline_a": step_baseline_a, "baseline_c": step_baseline_c, "queries": step_queries,
     "baseline_b": step_baseline_b, "export": step_export, "rebuild": step_rebuild, "verify": step_verify,

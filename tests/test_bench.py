@@ -30,8 +30,9 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_every_step_reports_its_figures_and_peak_memory(results: dict) -> None:
     run = results["runs"]["sqlite"]["quick"]
     for step in ("idle", "ingest", "baseline_a", "baseline_c", "queries", "baseline_b", "export",
-                 "rebuild", "single", "append", "startup"):
+                 "rebuild", "single", "append", "import_read", "import", "startup"):
         assert run[step]["peak_rss_mb"] > 0, step
+    assert run["import"]["rows"] == run["import_read"]["rows"] - 1 == 500  # the header is a row read
     for step in ("ingest", "baseline_a", "export", "rebuild", "single", "append"):
         assert run[step]["events_per_s"] > 0, step
     assert run["ingest"]["events"] > 100

@@ -78,14 +78,14 @@ def import_command(
         result = import_file(ledger, file, campaign=campaign, dry_run=dry_run, on=on, progress=update)
     records = list(rows_of(result))
     verb = "将登记" if dry_run else "已登记"
-    new = result.created
-    hazards = sum(r.kind == "hazards" for r in new)
-    events = sum(r["events"] for r in records)
+    counts = result.counts
     ignored = sum(i.last - i.first + 1 for i in result.ignored)
-    parts = [f"{file.name}：{verb}问题隐患 {hazards} 条、制度措施 {len(new) - hazards} 项",
-             f"{'将更新' if dry_run else '更新'} {len(result.updated)} 条", f"跳过已有的 {len(result.unchanged)} 行",
-             f"忽略 {ignored} 行（合计、签名、说明、空行等）" if ignored else "", f"共 {events} 个事件"]
+    parts = [f"{file.name}：{verb}问题隐患 {counts['new hazards']} 条、制度措施 {counts['new measures']} 项",
+             f"{'将更新' if dry_run else '更新'} {counts['updated']} 条", f"跳过已有的 {counts['unchanged']} 行",
+             f"忽略 {ignored} 行（合计、签名、说明、空行等）" if ignored else "", f"共 {result.events} 个事件"]
     message("；".join(p for p in parts if p) + ("；试运行，未写入任何数据" if dry_run else ""))
+    if not result.described and (dry_run or fmt is not OutputFormat.table):
+        message(f"逐行结果只列出前 {len(result.rows):,} 行（其余各行已计入上面的合计）", style="yellow")
     for name in result.sheets_without_table:
         message(f"工作表“{name}”中找不到台账表头，未导入", style="yellow")
     if dry_run or fmt is not OutputFormat.table:

@@ -238,6 +238,16 @@ class LedgerReads:
         """The read-only state as of ``as_of`` (default today) as known at ``known_at`` (default now)."""
         return self._queries.snapshot(as_of=as_of, known_at=known_at)
 
+    def each(self, kind: str = "hazards", *, numbers: Iterable[str] | None = None,
+             as_of: date | None = None) -> Iterator[rows.HazardRow | rows.MeasureRow]:
+        """Every hazard (``kind="hazards"``) or measure (``"measures"``) as of ``as_of``, withdrawn ones
+        too, in number order, read a page at a time (a scan of the whole ledger holds one page), or
+        only those ``numbers``."""
+        if kind not in ("hazards", "measures"):
+            raise InvalidCommand(f"kind 应为 hazards 或 measures，收到 {kind!r}")
+        snapshot = self._queries.snapshot(as_of=as_of)
+        return snapshot.each(kind[:-1], None if numbers is None else list(numbers))
+
     def forget_snapshots(self) -> None:
         """Drop the decoded snapshots kept for repeated reads (benchmarks measure cold reads)."""
         self._queries.forget_snapshots()

@@ -146,6 +146,13 @@ class Ledger(Evidence, Governed, LedgerReads):
         with collector_paused(), self._uow.batch(provisional):  # see collector_paused
             yield self
 
+    def set_aside(self, number: str) -> None:
+        """In a batch: no later command of the batch touches record ``number`` (a hazard or measure);
+        its events wait in a temporary file until the batch is stored, instead of in memory (a large
+        import holds only the rows it is working on). Changing it again in the batch is an error.
+        Outside a batch, or for a record the batch has not changed, nothing happens."""
+        self._uow.set_aside(number)
+
     def numbered(self, number: str) -> str:
         """The number a record created under (provisional) ``number`` in the last write was stored under."""
         return self._uow.numbered(number)

@@ -17,7 +17,7 @@ from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
 
 from . import blobs as _blobs
-from .store import LOOKUP_CHUNK, LockedReads, LogNotEmpty, Restamp, Within
+from .store import LOOKUP_CHUNK, LockedReads, LogNotEmpty, More, Restamp, Within
 
 #: Events per INSERT statement on PostgreSQL (an event's state is about 0.5 KB: 1,000 make ~0.5 MB).
 INSERT_CHUNK = 1_000
@@ -30,14 +30,26 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         within: Within | None = kwargs.pop("within", None)
-        if within is None or not stored_events:
+        more: More | None = kwargs.pop("more", None)
+        if within is None or (not stored_events and more is None):
             return super().insert_events(stored_events, **kwargs)
         # The library's insert, without its pipeline, then ``within`` in the same transaction.
         with self.datastore.get_connection() as conn, conn.transaction():
             with conn.cursor() as curs:
                 self._insert_stored_events(curs, stored_events, **kwargs)
-                ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-            within(ids, conn)
+                ids = list(self._fetch_ids_after_insert_events(curs, stored_events, **kwargs) or ())
+            if ids:
+                within(ids, conn)
+            for chunk in more() if more is not None else ():  # the rest of a large batch, same transaction
+                chunk_ids: list[int] = []
+                with conn.cursor() as curs:
+                    for start in range(0, len(chunk), INSERT_CHUNK):
+                        PostgresAggregateRecorder._insert_stored_events(
+                            self, curs, chunk[start:start + INSERT_CHUNK], **kwargs)
+                        chunk_ids.extend(row["notification_id"] for row in curs.fetchall())
+                if chunk_ids:
+                    within(chunk_ids, conn)
+                ids += chunk_ids
         return ids
 
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
@@ -76,6 +88,10 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         # After restamp (which may refuse the write, and is Python: eventsourcing commits what the
         # transaction holds when Python code raises here); a failing SQL statement aborts it all.
         _blobs.insert_postgres(curs, self.datastore.schema, blobs)
+        if not stored_events:  # a batch whose records were all set aside: they follow (``more``)
+            self._notify_channel(curs)
+            self._chunked_ids[id(curs)] = []
+            return
         if len(stored_events) <= INSERT_CHUNK:
             super()._insert_stored_events(curs, stored_events, **kwargs)
             return

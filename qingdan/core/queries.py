@@ -51,6 +51,14 @@ def with_overdue(row: Any, as_of: date) -> Any:
     return row
 
 
+#: rows read at once by a scan of a whole list (:meth:`LedgerSnapshot.each`)
+PAGE_ROWS = 500
+#: decoded rows a snapshot keeps for repeated reads (hazards, measures, units, reports together); a
+#: list that would take it past this is answered from the view each time it is asked for, and kept by
+#: nobody: a snapshot's memory is bounded whatever the ledger's size (``reading.SNAPSHOTS`` of them)
+CACHE_ROWS = 10_000
+
+
 class LedgerSnapshot(Snapshot):
     """The ledger as of ``(as_of, known_at)``, read from the view; results are cached per snapshot."""
 
@@ -60,6 +68,14 @@ class LedgerSnapshot(Snapshot):
         self.as_of = as_of
         self.known_at = known_at
         self._cache: dict[Any, Any] = {}
+        self._cached_rows = 0
+
+    def _kept(self, key: Any, rows: tuple[Any, ...]) -> tuple[Any, ...]:
+        """``rows``, remembered under ``key`` while the snapshot holds fewer than :data:`CACHE_ROWS`."""
+        if self._cached_rows + len(rows) <= CACHE_ROWS:
+            self._cache[key] = rows
+            self._cached_rows += len(rows)
+        return rows
 
     def _rows(self, kind: str, campaign: str | None = None, **options: Any) -> Iterator[Any]:
         decode = BY_NAME[kind].decode
@@ -75,22 +91,43 @@ class LedgerSnapshot(Snapshot):
                 department: str | None = None, include_withdrawn: bool = True,
                 limit: int | None = None, offset: int = 0) -> Sequence[HazardRow]:
         key = ("hazards", campaign, village, department, include_withdrawn, limit, offset)
-        if key not in self._cache:
-            self._cache[key] = tuple(
-                _with_overdue_hazard(row, self.as_of)
-                for row in self._rows("hazard", campaign, village=village, department=department,
-                                      exclude_status=None if include_withdrawn else "withdrawn",
-                                      page=(limit, offset)))
-        return self._cache[key]
+        if key in self._cache:
+            return self._cache[key]
+        return self._kept(key, tuple(
+            _with_overdue_hazard(row, self.as_of)
+            for row in self._rows("hazard", campaign, village=village, department=department,
+                                  exclude_status=None if include_withdrawn else "withdrawn",
+                                  page=(limit, offset))))
+
+    def each(self, kind: str, numbers: Sequence[str] | None = None) -> Iterator[Any]:
+        """Every hazard (``kind`` ``"hazard"``) or measure, withdrawn ones too, in number order, read
+        :data:`PAGE_ROWS` at a time and kept by nobody (``numbers``: only these): what a scan of a
+        whole ledger holds in memory is one page, whatever the ledger's size."""
+        fix = _with_overdue_hazard if kind == "hazard" else _with_overdue_measure
+        decode = BY_NAME[kind].decode
+        if numbers is not None:
+            wanted = sorted(set(numbers))
+            for i in range(0, len(wanted), PAGE_ROWS):
+                for state in self.view.states(kind, self.as_of, self.known_at, numbers=wanted[i:i + PAGE_ROWS]):
+                    yield fix(decode(state), self.as_of)
+            return
+        after: str | None = None
+        while True:
+            states = self.view.states(kind, self.as_of, self.known_at, limit=PAGE_ROWS, after=after)
+            rows = [fix(decode(state), self.as_of) for state in states]
+            yield from rows
+            if len(states) < PAGE_ROWS:
+                return
+            after = rows[-1].number
 
     def measures(self, campaign: str | None = None, *, department: str | None = None,
                  limit: int | None = None, offset: int = 0) -> Sequence[MeasureRow]:
         key = ("measures", campaign, department, limit, offset)
-        if key not in self._cache:
-            self._cache[key] = tuple(
-                _with_overdue_measure(row, self.as_of)
-                for row in self._rows("measure", campaign, department=department, page=(limit, offset)))
-        return self._cache[key]
+        if key in self._cache:
+            return self._cache[key]
+        return self._kept(key, tuple(
+            _with_overdue_measure(row, self.as_of)
+            for row in self._rows("measure", campaign, department=department, page=(limit, offset))))
 
     def tasks(self, campaign: str | None = None) -> Sequence[TaskRow]:
         key = ("tasks", campaign)
@@ -117,9 +154,7 @@ class LedgerSnapshot(Snapshot):
         return self._cache[key]
 
     def units(self, kind: str | None = None, **attributes: Any) -> Sequence[UnitRow]:
-        if "all" not in self._cache:
-            self._cache["all"] = tuple(self._rows("unit"))
-        rows = [u for u in self._cache["all"] if u.closed_on is None]
+        rows = [u for u in self.all_units() if u.closed_on is None]
         if kind is not None:
             rows = [u for u in rows if u.kind == kind]
         for name, value in attributes.items():
@@ -128,8 +163,9 @@ class LedgerSnapshot(Snapshot):
 
     def all_units(self) -> Sequence[UnitRow]:
         """Units including those closed by ``as_of``."""
-        self.units()
-        return self._cache["all"]
+        if "all" in self._cache:
+            return self._cache["all"]
+        return self._kept("all", tuple(self._rows("unit")))
 
     def indicator(self, target_id: str) -> IndicatorReading | None:
         if "indicators" not in self._cache:
@@ -138,9 +174,9 @@ class LedgerSnapshot(Snapshot):
         return self._cache["indicators"].get(target_id)
 
     def reports(self) -> Sequence[ReportRow]:
-        if "reports" not in self._cache:
-            self._cache["reports"] = tuple(row for rows in self._rows("report") for row in rows)
-        return self._cache["reports"]
+        if "reports" in self._cache:
+            return self._cache["reports"]
+        return self._kept("reports", tuple(row for rows in self._rows("report") for row in rows))
 
 
 def two_lists(snapshot: LedgerSnapshot, *, campaign: str | None = None, department: str | None = None,

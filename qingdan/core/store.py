@@ -58,6 +58,9 @@ Restamp = Callable[[Notification | None, LockedReads], Sequence[StoredEvent]]
 #: events' positions and the raw DB-API connection (``sqlite3.Connection`` or psycopg's): whatever it
 #: writes commits or rolls back with the events.
 Within = Callable[[Sequence[int], Any], None]
+#: ``more()``: after the first insert (and its ``within``), further chunks of stored events to insert
+#: in the same transaction, each followed by its own ``within``: a large batch is never held whole.
+More = Callable[[], Iterator[Sequence[StoredEvent]]]
 
 
 class _ImmediateTransaction(SQLiteTransaction):
@@ -78,7 +81,8 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         restamp: Restamp | None = kwargs.pop("restamp", None)
         blobs: Sequence[_blobs.Blob] = kwargs.pop("blobs", ())
         within: Within | None = kwargs.pop("within", None)
-        if restamp is None and not blobs:
+        more: More | None = kwargs.pop("more", None)
+        if restamp is None and not blobs and more is None:
             return super().insert_events(stored_events, **kwargs)
         with self.datastore.get_connection(commit=True) as conn, \
                 _ImmediateTransaction(conn, commit=True) as cursor, cursor:
@@ -107,9 +111,14 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
 
             events = restamp(last, LockedReads(newer, lookup)) if restamp else stored_events
             _blobs.insert_sqlite(cursor, blobs)  # in the events' transaction: both or neither
-            ids = self._insert_events(cursor, events, **kwargs)
+            ids = list(self._insert_events(cursor, events, **kwargs) or ())
             if within is not None and ids:
                 within(ids, conn._sqlite_conn)
+            for chunk in more() if more is not None else ():  # the rest of a large batch, same transaction
+                chunk_ids = list(self._insert_events(cursor, chunk, **kwargs) or ())
+                if within is not None and chunk_ids:
+                    within(chunk_ids, conn._sqlite_conn)
+                ids += chunk_ids
             return ids
 
     def restore(self, rows: Sequence[Any], blobs: Sequence[_blobs.Blob]) -> None:

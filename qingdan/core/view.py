@@ -216,20 +216,40 @@ class View:
                 self._trim()
         return True
 
-    def prepare(self, events: Sequence[Record.Event]) -> None:
+    def prepare(self, events: Sequence[Record.Event],
+                histories: dict[UUID, list[Record.Event]] | None = None) -> None:
         """Before a write's transaction: read the earlier events of each record it changes, so that
-        applying it inside the transaction (:meth:`apply_within`) reads nothing from the log."""
-        first: dict[UUID, int] = {}
-        for event in events:
-            first.setdefault(event.originator_id, event.originator_version)
-        for key, version in first.items():
-            if version == 1:
-                continue
+        applying it inside the transaction (:meth:`apply_within`) reads nothing from the log.
+        ``histories``: those earlier events as :meth:`histories` read them before (a batch's chunk
+        set aside), taken as they are."""
+        for key, version in self._first_versions(events).items():
             cached = self._events.get(key)
             if cached is not None and cached[-1].originator_version == version - 1:
                 self._events.move_to_end(key)
+            elif histories is not None and key in histories:
+                self._events[key] = list(histories[key])
             else:
                 self._events[key] = self.log.record_by_id(key, upto=version - 1)
+
+    def histories(self, events: Sequence[Record.Event]) -> dict[UUID, list[Record.Event]]:
+        """The earlier stored events of each record ``events`` change (what :meth:`prepare` reads),
+        for a write that applies them later."""
+        found: dict[UUID, list[Record.Event]] = {}
+        for key, version in self._first_versions(events).items():
+            cached = self._events.get(key)
+            if cached is not None and cached[-1].originator_version == version - 1:
+                found[key] = list(cached)
+            else:
+                found[key] = self.log.record_by_id(key, upto=version - 1)
+        return found
+
+    @staticmethod
+    def _first_versions(events: Sequence[Record.Event]) -> dict[UUID, int]:
+        """The first version of each record among ``events``, for records that existed before them."""
+        first: dict[UUID, int] = {}
+        for event in events:
+            first.setdefault(event.originator_id, event.originator_version)
+        return {key: version for key, version in first.items() if version > 1}
 
     def forget(self) -> None:
         """Drop what this process holds in memory about the view (after a rolled-back transaction)."""
@@ -381,8 +401,10 @@ class View:
     def states(self, kind: str, as_of: date, known_at: datetime | None, *,
                campaign: str | None = None, number: str | None = None,
                filters: dict[str, str] | None = None, exclude_status: str | None = None,
-               limit: int | None = None, offset: int = 0) -> list[str]:
-        """The JSON states of every record of ``kind`` as of ``as_of`` as known at ``known_at``."""
+               limit: int | None = None, offset: int = 0, after: str | None = None,
+               numbers: Sequence[str] | None = None) -> list[str]:
+        """The JSON states of every record of ``kind`` as of ``as_of`` as known at ``known_at``
+        (``after``: only numbers after this one, for reading page by page; ``numbers``: only these)."""
         day = as_of.isoformat()
         sql = ["SELECT state FROM qd_versions WHERE kind = ?"]
         params: list[Any] = [kind]
@@ -392,6 +414,12 @@ class View:
         if number is not None:
             sql.append("AND number = ?")
             params.append(number)
+        if after is not None:
+            sql.append("AND number > ?")
+            params.append(after)
+        if numbers is not None:
+            sql.append(f"AND number IN ({', '.join('?' * len(numbers))})" if numbers else "AND 1 = 0")
+            params += list(numbers)
         for column, value in (filters or {}).items():
             sql.append(f"AND {column} = ?")  # column names come from code, never from input
             params.append(value)

@@ -22,6 +22,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, Notification, Recording
 
 from .base import Record, aggregate_id, no_future
+from .batching import SPILL_CHUNK, Spill, apply_renumbering, first_free, renumber
 from .clock import CST, current_clock
 from .commands import Command
 from .errors import (
@@ -36,7 +37,7 @@ from .errors import (
 from .errors import show as _show
 from .kinds import kind_label, kind_of_class
 from .policy import AccessRequest, Authoriser
-from .store import restamp
+from .store import TICK, restamp
 
 A = TypeVar("A", bound=Record)
 #: ``refresh(newer)`` → the records reloaded and changed again, or None when nobody wrote since (see
@@ -44,8 +45,6 @@ A = TypeVar("A", bound=Record)
 Refresh = Callable[[Callable[[Any, int], bool]], "Sequence[Record] | None"]
 RETRIES = 20
 RECENT = 5000  # records kept in memory after being stored
-
-
 class LogMoved(Exception):
     """Another writer added to the log after a submission's lists were read: read them again."""
 
@@ -83,46 +82,31 @@ def check_number(number: object) -> None:
         raise NotFound(f"编号应为文字（如 H-fire-2020-0007），收到 {_show(number)}")
 
 
-class WriteClock:
-    """The time of a write: the ledger's injectable clock, or the one moment of the open batch."""
+class NumberAllocation:
+    """The unit of work's creation of records: number allocation, tracking (a part of
+    :class:`UnitOfWork`, which holds the state)."""
 
-    clock: Callable[[], datetime]
-    _batch_stamp: datetime | None = None
-
-    def now(self) -> datetime:
-        stamp = self.clock()
-        if stamp.tzinfo is None:
-            raise ValueError("the ledger clock must return an aware datetime")
-        return stamp
-
-    def today(self) -> date:
-        return self.now().astimezone(CST).date()
-
-    @contextmanager
-    def clocked(self) -> Iterator[None]:
-        """Events created inside take their recorded time from this ledger's clock (or the batch's)."""
-        stamp = self._batch_stamp
-        token = current_clock.set(self.now if stamp is None else (lambda: stamp))
-        try:
-            yield
-        finally:
-            current_clock.reset(token)
-
-    def check_future(self, on: date) -> None:
-        no_future(on, self.today())
-
-
-class NewNumbers:
-    """How a unit of work numbers a new record (the part of :class:`UnitOfWork` that chooses numbers)."""
-
-    _batch: dict[Any, Record] | None
-    _movable: set[str]
     _next_seq: dict[str, int]
+    _movable: set[str]
+    _batch: dict[Any, Record] | None
     _probed: set[str]
     exists: Callable[[str], bool]
-    save: Callable[..., None]
+    pending: Callable[[str], bool]
     clocked: Callable[[], Any]
+    save: Callable[..., None]
     numbered: Callable[[str], str]
+
+    def track(self, cls: type[A], key: str, number: str, campaign: Any, actor: str) -> None:
+        """Start the ledger's record of a plugin-defined task or target (once; idempotent), in the
+        name of whoever's command needs it."""
+        if not self.exists(key):
+            with self.clocked():
+                record = cls.track(number=number, campaign=campaign.id, start=campaign.start,
+                                   actor=actor)
+            try:
+                self.save(record)
+            except IntegrityError:
+                pass  # another writer started tracking it first: same record
 
     def create(self, prefix: str, width: int, make: Callable[[str], Record],
                given: str | None = None) -> str:
@@ -173,14 +157,42 @@ class NewNumbers:
         caught when the batch is stored, as it would be between one look-up and the store), and a
         look-up per new record was a tenth of a 台账 import."""
         if self._batch is not None and prefix in self._probed:
-            batch = self._batch
-            return f"{prefix}-{first_free(lambda n: aggregate_id(f'{prefix}-{n:0{width}d}') in batch, start):0{width}d}"
+            return f"{prefix}-{first_free(lambda n: self.pending(f'{prefix}-{n:0{width}d}'), start):0{width}d}"
         if self._batch is not None:
             self._probed.add(prefix)
         return f"{prefix}-{first_free(lambda n: self.exists(f'{prefix}-{n:0{width}d}'), start):0{width}d}"
 
 
-class UnitOfWork(WriteClock, NewNumbers):
+class WriteClock:
+    """The time of a write: the ledger's injectable clock, or the one moment of the open batch."""
+
+    clock: Callable[[], datetime]
+    _batch_stamp: datetime | None = None
+
+    def now(self) -> datetime:
+        stamp = self.clock()
+        if stamp.tzinfo is None:
+            raise ValueError("the ledger clock must return an aware datetime")
+        return stamp
+
+    def today(self) -> date:
+        return self.now().astimezone(CST).date()
+
+    @contextmanager
+    def clocked(self) -> Iterator[None]:
+        """Events created inside take their recorded time from this ledger's clock (or the batch's)."""
+        stamp = self._batch_stamp
+        token = current_clock.set(self.now if stamp is None else (lambda: stamp))
+        try:
+            yield
+        finally:
+            current_clock.reset(token)
+
+    def check_future(self, on: date) -> None:
+        no_future(on, self.today())
+
+
+class UnitOfWork(WriteClock, NumberAllocation):
     """Stores records' new events in one transaction each (or one per batch), then catches the view up."""
 
     def __init__(self, app: Any, view: Any, *, actor: str, clock: Callable[[], datetime],
@@ -195,6 +207,7 @@ class UnitOfWork(WriteClock, NewNumbers):
         self._recent: OrderedDict[Any, Record] = OrderedDict()
         self._batch: dict[Any, Record] | None = None
         self._batch_stamp: datetime | None = None
+        self._spill: Spill | None = None  # the open batch's records set aside
         #: attachment contents to store with the next write (sha256 → bytes), in its transaction
         self._blobs: dict[str, bytes] = {}
         self._movable: set[str] = set()  # numbers of this batch that may be renumbered when stored
@@ -222,37 +235,55 @@ class UnitOfWork(WriteClock, NewNumbers):
             yield  # already batching: the outer block commits
             return
         self._batch = {}
-        self._probed: set[str] = set()  # prefixes whose next free number this batch looked up
+        self._probed = set()  # prefixes whose next free number this batch looked up
         self.batch_memo.clear()
         self._batch_stamp = self.now()
         self._movable = set(provisional)
         self._numbered = {}
+        spill = self._spill = Spill()
         allocated = dict(self._next_seq)
         try:
-            yield
-            pending = list(self._batch.values())
-        except BaseException:
-            self._next_seq = allocated
-            self._blobs.clear()
-            self._movable = set()
-            raise
+            try:
+                yield
+                pending = list(self._batch.values())
+            except BaseException:
+                self._next_seq = allocated
+                self._blobs.clear()
+                self._movable = set()
+                raise
+            finally:
+                self._batch = None
+                self._batch_stamp = None
+                self._spill = None
+            movable, self._movable = self._movable, set()
+            if not pending and not spill:
+                self._blobs.clear()
+                return
+            try:
+                self.store(pending, movable=movable, spill=spill)
+            except IntegrityError:
+                self._next_seq = allocated
+                raise Conflict("批量登记期间其他人也登记了相同编号或修改了相同记录，本批未写入，请重试") from None
+            except WriteFailed:
+                self._next_seq = allocated
+                raise
+            finally:
+                self._blobs.clear()
         finally:
-            self._batch = None
-            self._batch_stamp = None
-        movable, self._movable = self._movable, set()
-        if not pending:
-            self._blobs.clear()
+            spill.close()
+
+    def set_aside(self, key: str) -> None:
+        """In a batch: the record ``key`` is finished (no later command of the batch touches it); its
+        events wait in the batch's temporary file instead of in memory until the batch is stored.
+        Outside a batch, or for a record the batch has not changed, nothing happens."""
+        if self._batch is None or self._spill is None:
             return
-        try:
-            self.store(pending, movable=movable)
-        except IntegrityError:
-            self._next_seq = allocated
-            raise Conflict("批量登记期间其他人也登记了相同编号或修改了相同记录，本批未写入，请重试") from None
-        except WriteFailed:
-            self._next_seq = allocated
-            raise
-        finally:
-            self._blobs.clear()
+        ident = aggregate_id(key)
+        aggregate = self._batch.pop(ident, None)
+        if aggregate is None:
+            return
+        events = aggregate.collect_events()
+        self._spill.add(ident, events, self.view.histories(events), self._movable)
 
     @property
     def batching(self) -> bool:
@@ -290,10 +321,14 @@ class UnitOfWork(WriteClock, NewNumbers):
 
     # -- records -------------------------------------------------------------------------------
 
+    def pending(self, key: str) -> bool:
+        """Created or changed by the open batch and not stored yet (held, or set aside)."""
+        ident = aggregate_id(key)
+        return (self._batch is not None and ident in self._batch) or (
+            self._spill is not None and ident in self._spill.ids)
+
     def exists(self, key: str) -> bool:
-        if self._batch is not None and aggregate_id(key) in self._batch:
-            return True
-        return bool(self.app.recorder.select_events(aggregate_id(key), limit=1))
+        return self.pending(key) or bool(self.app.recorder.select_events(aggregate_id(key), limit=1))
 
     def get(self, cls: type[A], number: str, key: str | None = None) -> A:
         """The record's current state (as changed so far in this batch), or :class:`NotFound`."""
@@ -301,6 +336,8 @@ class UnitOfWork(WriteClock, NewNumbers):
         ident = aggregate_id(key or number)
         if self._batch is not None and ident in self._batch:
             aggregate: Any = self._batch[ident]
+        elif self._spill is not None and ident in self._spill.ids:
+            raise RuntimeError(f"{number} was set aside in this batch and cannot be changed again in it")
         else:
             try:
                 aggregate = self._load(ident)
@@ -352,7 +389,8 @@ class UnitOfWork(WriteClock, NewNumbers):
 
     def store(self, aggregates: Sequence[Record], *, at_position: int | None = None,
               stamp_known_at: Callable[[Sequence[Any]], None] | None = None,
-              refresh: Refresh | None = None, movable: Set[str] = frozenset()) -> list[Any]:
+              refresh: Refresh | None = None, movable: Set[str] = frozenset(),
+              spill: Spill | None = None) -> list[Any]:
         """Put the aggregates' new events in the event store, in one transaction.
 
         What ``Application.save`` does for us (we use neither its snapshots nor its notifications),
@@ -368,7 +406,10 @@ class UnitOfWork(WriteClock, NewNumbers):
         records created here that were chosen before the lock was held; under the lock, one that the
         log already holds is replaced by the next free number in every event, before any is
         serialised for good (:func:`renumber`) — so the chain, computed later from the stored
-        bytes, covers the final numbers and no event is changed after it is stored.
+        bytes, covers the final numbers and no event is changed after it is stored. ``spill``: the
+        batch's records set aside; their events are inserted after ``aggregates``' in the same
+        transaction, a chunk at a time (restamped, renumbered, serialised and applied to the view
+        chunk by chunk), so the store holds at most :data:`SPILL_CHUNK` of them at once.
         """
         mapper = self.app.mapper
         pending: list[tuple[Record, list[Any]]] = []
@@ -385,6 +426,13 @@ class UnitOfWork(WriteClock, NewNumbers):
         movable = set(movable)  # renumber adds the numbers it gives, should the insert be retried
         before: list[int] = []
         applied: list[bool] = []
+        spilled = spill is not None and bool(spill)
+        # the chunk being inserted (its events and stored events), the log's position before it,
+        # the renumbering of this attempt and the recorded time the next chunk follows
+        current: list[Any] = [events, stored]
+        position: list[int] = []
+        renumbered: dict[str, str] = {}
+        after: list[datetime | None] = [None]
 
         def restamp_under_lock(last: Any, reads: Any = None) -> list[Any]:
             if refresh is not None and reads is not None:
@@ -396,7 +444,11 @@ class UnitOfWork(WriteClock, NewNumbers):
             if at_position is not None and before[-1] != at_position:
                 raise LogMoved
             lookup = reads.lookup if reads is not None else (lambda ids: set())
-            mapping, changed = renumber(events, movable, lookup, self._next_seq)
+            mapping, changed = renumber(events, movable, lookup, self._next_seq,
+                                        created=spill.created if spilled else None,
+                                        pending=spill.ids if spilled else ())
+            renumbered.clear()
+            renumbered.update(mapping)
             if mapping:  # composed with an earlier attempt's (eventsourcing retries a lost connection)
                 earlier = {old: mapping.get(new, new) for old, new in self._numbered.items()}
                 self._numbered = {**{k: v for k, v in mapping.items() if k not in self._numbered.values()},
@@ -407,9 +459,25 @@ class UnitOfWork(WriteClock, NewNumbers):
                 changed.update(range(len(events)))
             for index in changed:
                 stored[index] = mapper.to_stored_event(events[index])
+            current[:] = [events, stored]
+            position[:] = [before[-1]]
+            after[0] = events[-1].timestamp - TICK if events else self.recorded_time(last)
             return stored
 
-        def recordings_of(ids: Sequence[int]) -> list[Any]:
+        def more() -> Iterator[list[Any]]:
+            """Under the lock, after the first insert: the records set aside, a chunk at a time."""
+            assert spill is not None
+            for chunk, histories in spill.read():
+                if renumbered:
+                    apply_renumbering(chunk, renumbered)
+                restamp(chunk, after[0])  # a batch's events share one recorded time, chunk after chunk
+                after[0] = chunk[-1].timestamp - TICK
+                chunk_stored = [mapper.to_stored_event(event) for event in chunk]
+                self.view.prepare(chunk, histories)
+                current[:] = [chunk, chunk_stored]
+                yield chunk_stored
+
+        def recordings_of(ids: Sequence[int], events: Sequence[Any], stored: Sequence[Any]) -> list[Any]:
             return [Recording(event, Notification(
                         id=position, originator_id=s.originator_id, originator_version=s.originator_version,
                         topic=s.topic, state=s.state))
@@ -417,12 +485,14 @@ class UnitOfWork(WriteClock, NewNumbers):
 
         def view_within(ids: Sequence[int], conn: Any) -> None:
             # Same transaction as the events: both commit, or neither (disk full, a lost connection).
-            applied.append(self.view.apply_within(conn, recordings_of(ids), before[-1]))
+            applied.append(self.view.apply_within(conn, recordings_of(ids, *current), position[-1]))
+            position.append(ids[-1])
 
         try:
             self.view.prepare(events)
             ids = self.app.recorder.insert_events(list(stored), restamp=restamp_under_lock, within=view_within,
-                                                  blobs=list(self._blobs.items()))
+                                                  blobs=list(self._blobs.items()),
+                                                  **({"more": more} if spilled else {}))
         except (IntegrityError, LogMoved, QingdanError):
             self._forget_all([aggregate for aggregate, _ in pending] + list(aggregates))
             raise
@@ -439,8 +509,9 @@ class UnitOfWork(WriteClock, NewNumbers):
             self._recent.move_to_end(aggregate.id)
         while len(self._recent) > RECENT:
             self._recent.popitem(last=False)
-        recordings = recordings_of(ids or ())
-        if not (applied and applied[-1]):
+        # a batch that set records aside is not held whole: a view left behind reads them from the log
+        recordings = [] if spilled else recordings_of(ids or (), events, stored)
+        if not (applied and all(applied)):
             self.settle(recordings)
         return recordings
 
@@ -517,21 +588,6 @@ class UnitOfWork(WriteClock, NewNumbers):
                                             number=number, record=record, departments=departments,
                                             details=dict(details or {})))
 
-    def track(self, cls: type[A], key: str, number: str, campaign: Any, actor: str) -> None:
-        """Start the ledger's record of a plugin-defined task or target (once; idempotent), in the
-        name of whoever's command needs it."""
-        if not self.exists(key):
-            with self.clocked():
-                record = cls.track(number=number, campaign=campaign.id, start=campaign.start,
-                                   actor=actor)
-            try:
-                self.save(record)
-            except IntegrityError:
-                pass  # another writer started tracking it first: same record
-
-    # -- numbers -------------------------------------------------------------------------------
-
-
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector paused while a batch builds and stores its records.
@@ -550,86 +606,5 @@ def collector_paused() -> Iterator[None]:
         gc.enable()
 
 
-def first_free(used: Callable[[int], bool], start: int = 1) -> int:
-    """Galloping then binary search for an unused number from ``start`` (the first, when the used
-    ones from ``start`` on are dense, as allocated numbers are): O(log n) lookups."""
-    if not used(start):
-        return start
-    low, step = start, 1
-    high = start + step
-    while used(high):
-        low, step = high, step * 2
-        high = low + step
-    while high - low > 1:
-        mid = (low + high) // 2
-        if used(mid):
-            low = mid
-        else:
-            high = mid
-    return high
-
-
-def renumber(events: list[Any], movable: set[str], lookup: Callable[[Sequence[Any]], set[Any]],
-             next_seq: dict[str, int]) -> tuple[dict[str, str], set[int]]:
-    """Under the log's write lock: give every record created in ``events`` under a ``movable`` number
-    that the log already holds the next free number, in every event (its record id, and each field
-    whose whole value is the number; the new number joins ``movable``). Returns ``{old: new}`` and the
-    indexes of the events changed.
-
-    The events are not yet stored, and nothing else holds them: setting their fields here is the
-    same as having created them with the new number.
-    """
-    created = {e.number: e.originator_id for e in events
-               if e.originator_version == 1 and isinstance(getattr(e, "number", None), str) and e.number in movable}
-    if not created:
-        return {}, set()
-    taken = lookup(list(created.values()))
-    if not taken:
-        return {}, set()
-    pending = {e.originator_id for e in events}
-    mapping: dict[str, str] = {}
-    for number, ident in created.items():
-        if ident not in taken:
-            continue
-        prefix, _, seq = number.rpartition("-")
-        width = len(seq)
-
-        def used(n: int, prefix: str = prefix, width: int = width) -> bool:
-            ident = aggregate_id(f"{prefix}-{n:0{width}d}")
-            return ident in pending or bool(lookup([ident]))
-
-        free = f"{prefix}-{first_free(used, max(int(seq) + 1, next_seq.get(prefix, 1))):0{width}d}"
-        mapping[number] = free
-        movable.add(free)
-        pending.add(aggregate_id(free))
-    ids = {aggregate_id(old): aggregate_id(new) for old, new in mapping.items()}
-    changed = set()
-    for index, event in enumerate(events):
-        touched = False
-        if event.originator_id in ids:
-            object.__setattr__(event, "originator_id", ids[event.originator_id])
-            touched = True
-        for name, value in list(vars(event).items()):
-            swapped = _swap(value, mapping)
-            if swapped is not value:
-                object.__setattr__(event, name, swapped)
-                touched = True
-        if touched:
-            changed.add(index)
-    return mapping, changed
-
-
-def _swap(value: Any, mapping: dict[str, str]) -> Any:
-    """``value`` with every string equal to a key of ``mapping`` replaced (the same object if none is)."""
-    if isinstance(value, str):
-        return mapping.get(value, value)
-    if isinstance(value, tuple | list):
-        items = [_swap(v, mapping) for v in value]
-        return value if all(a is b for a, b in zip(items, value, strict=True)) else type(value)(items)
-    if isinstance(value, dict):
-        swapped = {k: _swap(v, mapping) for k, v in value.items()}
-        return value if all(swapped[k] is v for k, v in value.items()) else swapped
-    return value
-
-
-__all__ = ["RETRIES", "LogMoved", "UnitOfWork", "check_number", "first_free", "kind_of_class", "renumber"]
+__all__ = ["RETRIES", "SPILL_CHUNK", "LogMoved", "NumberAllocation", "Spill", "UnitOfWork", "apply_renumbering", "check_number",
+           "first_free", "kind_of_class", "renumber"]
