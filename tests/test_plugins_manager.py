@@ -168,6 +168,18 @@ def test_undecorated_misspelt_hook_is_rejected_too():
         create_plugin_manager(load=(), extra=[MisspeltUndecorated()])
 
 
+def test_a_hook_marked_under_another_name_is_honoured_and_other_names_are_not_hooks():
+    class Renamed:
+        helper = staticmethod(lambda: campaign("not a hook"))  # a plugin's own names are left alone
+
+        @hookimpl(specname="qingdan_campaign")
+        def my_campaign(self):
+            return campaign("renamed")
+
+    catalogue = Catalogue.from_plugin_manager(create_plugin_manager(load=(), extra=[Renamed()]))
+    assert list(catalogue.campaigns) == ["renamed"]
+
+
 def test_undecorated_correct_hook_is_honoured():
     class Plain:
         def qingdan_campaign(self):
