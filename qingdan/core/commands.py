@@ -47,7 +47,9 @@ def _check_date(value: date) -> None:
 
 
 class Command(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True, defer_build=True,
+    # Built at import, not deferred like the rows: FastAPI reads a deferred model under its Body()
+    # marker wrongly (pydantic warns that the alias has no effect, once per command route).
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True,
                               json_schema_extra=describe_schema)
 
     on: date | None = None
