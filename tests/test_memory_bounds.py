@@ -32,3 +32,29 @@ def test_a_scan_reads_page_by_page_and_by_numbers(ledger, monkeypatch):
     assert [h.number for h in ledger.each("hazards", numbers=[numbers[5], numbers[1], "H-none"])] == \
         sorted([numbers[1], numbers[5]])
     assert list(ledger.each("measures")) == []
+
+
+def test_a_part_of_a_list_kept_whole_is_the_view_s_own_answer_and_costs_no_rows(ledger):
+    for i in range(9):
+        number = ledger.report_hazard(campaign="fire" if i % 3 else "hazchem", unit=f"单位{i}", description="隐患",
+                                      found_on=date(2020, 6, 1), village="东港村" if i < 4 else "南阳村")
+        if i % 2:
+            ledger.plan_rectification(number, responsible_unit="东港村委会" if i < 5 else "南阳村委会",
+                                      responsible_person="李四", measures="整改", funds=1, deadline=date(2020, 6, 20),
+                                      contingency="预案", on=date(2020, 6, 2))
+        if i == 7:
+            ledger.withdraw(number, reason="重复登记")
+    ledger.add_measure(campaign="fire", title="巡查制度", department="镇安监局", on=date(2020, 6, 1))
+    queries_to_ask = [dict(campaign=c, village=v, department=d, include_withdrawn=w)
+                      for c in (None, "fire", "hazchem") for v in (None, "东港村", "") for d in (None, "南阳村委会")
+                      for w in (True, False)]
+    fresh = ledger.snapshot(as_of=date(2020, 8, 1))
+    expected = [fresh.hazards(**q) for q in queries_to_ask]  # each read from the view
+    ledger.forget_snapshots()
+    snap = ledger.snapshot(as_of=date(2020, 8, 1))
+    whole = snap.hazards()
+    kept = snap._cached_rows
+    assert [snap.hazards(**q) for q in queries_to_ask] == expected
+    assert any(h.overdue for h in snap.hazards(campaign="fire"))  # as of the snapshot's date
+    assert snap._cached_rows == kept == len(whole) == 9
+    assert snap.measures(campaign="fire", department="镇安监局") == fresh.measures(campaign="fire", department="镇安监局")

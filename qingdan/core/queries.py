@@ -53,10 +53,14 @@ def with_overdue(row: Any, as_of: date) -> Any:
 
 #: rows read at once by a scan of a whole list (:meth:`LedgerSnapshot.each`)
 PAGE_ROWS = 500
-#: decoded rows a snapshot keeps for repeated reads (hazards, measures, units, reports together); a
-#: list that would take it past this is answered from the view each time it is asked for, and kept by
-#: nobody: a snapshot's memory is bounded whatever the ledger's size (``reading.SNAPSHOTS`` of them)
-CACHE_ROWS = 10_000
+#: decoded rows a snapshot keeps for repeated reads (hazards, measures, units, reports together;
+#: about 3.4 KB each, so about 70 MB); a list that would take it past this is answered from the view
+#: each time it is asked for, and kept by nobody: a snapshot's memory is bounded whatever the
+#: ledger's size (``reading.SNAPSHOTS`` of them). A part of a list kept whole (one campaign's
+#: hazards, of all hazards) is taken from it and costs no rows. 20,000 holds every list a county's
+#: targets and checks read (8,234 hazards, 1,900 units …); 10,000 made them read the view again
+#: for each target (342 → 929 ms).
+CACHE_ROWS = 20_000
 
 
 class LedgerSnapshot(Snapshot):
@@ -93,6 +97,14 @@ class LedgerSnapshot(Snapshot):
         key = ("hazards", campaign, village, department, include_withdrawn, limit, offset)
         if key in self._cache:
             return self._cache[key]
+        whole = self._cache.get(("hazards", None, None, None, True, None, 0))
+        if whole is not None and limit is None and not offset:  # the same rows, in the same order
+            part = tuple(h for h in whole if (campaign is None or h.campaign == campaign)
+                         and (village is None or h.village == village)
+                         and (department is None or h.responsible_unit == department)
+                         and (include_withdrawn or h.status != "withdrawn"))
+            self._cache[key] = part
+            return part
         return self._kept(key, tuple(
             _with_overdue_hazard(row, self.as_of)
             for row in self._rows("hazard", campaign, village=village, department=department,
@@ -125,6 +137,12 @@ class LedgerSnapshot(Snapshot):
         key = ("measures", campaign, department, limit, offset)
         if key in self._cache:
             return self._cache[key]
+        whole = self._cache.get(("measures", None, None, None, 0))
+        if whole is not None and limit is None and not offset:
+            part = tuple(m for m in whole if (campaign is None or m.campaign == campaign)
+                         and (department is None or m.department == department))
+            self._cache[key] = part
+            return part
         return self._kept(key, tuple(
             _with_overdue_measure(row, self.as_of)
             for row in self._rows("measure", campaign, department=department, page=(limit, offset))))

@@ -143,16 +143,24 @@ class Queries:
                 if (kind is None or u.kind == kind)
                 and all(u.attributes.get(name) == value for name, value in wanted.items())]
 
+    def _whole(self, as_of: date | None, known_at: date | datetime | None) -> LedgerSnapshot:
+        """A snapshot holding the whole lists (if they fit its cache): the targets and checks of every
+        campaign then read their campaign's part of them, not the view again for each."""
+        snap = self.snapshot(as_of=as_of, known_at=known_at)
+        snap.hazards()
+        snap.measures()
+        return snap
+
     def targets(self, as_of: date | None, known_at: date | datetime | None,
                 campaign: str | None) -> list[TargetStatus]:
-        snap = self.snapshot(as_of=as_of, known_at=known_at)
+        snap = self._whole(as_of, known_at)
         statuses, self.evaluation_errors = evaluate_targets(
             self.catalogue.targets_of(campaign), snap, self.catalogue.campaigns)
         return statuses
 
     def findings(self, as_of: date | None, known_at: date | datetime | None,
                  campaign: str | None) -> list[Finding]:
-        snap = self.snapshot(as_of=as_of, known_at=known_at)
+        snap = self._whole(as_of, known_at)
         found, self.evaluation_errors = run_checks(self.catalogue.checks_of(), snap)
         return [f for f in found if campaign is None or f.campaign == campaign]
 
