@@ -58,3 +58,17 @@ def test_a_part_of_a_list_kept_whole_is_the_view_s_own_answer_and_costs_no_rows(
     assert any(h.overdue for h in snap.hazards(campaign="fire"))  # as of the snapshot's date
     assert snap._cached_rows == kept == len(whole) == 9
     assert snap.measures(campaign="fire", department="镇安监局") == fresh.measures(campaign="fire", department="镇安监局")
+
+
+def test_older_snapshots_are_dropped_once_the_kept_rows_pass_the_budget(ledger, monkeypatch):
+    monkeypatch.setattr(queries, "CACHE_ROWS", 5)
+    for i in range(3):
+        ledger.report_hazard(campaign="fire", unit=f"单位{i}", description="隐患", found_on=date(2020, 6, 1))
+    first = ledger.snapshot(as_of=date(2020, 6, 10))
+    first.hazards()  # 3 rows kept
+    second = ledger.snapshot(as_of=date(2020, 6, 11))
+    assert ledger.snapshot(as_of=date(2020, 6, 10)) is first  # 3 rows in all: both kept
+    second.hazards()  # 6 rows in all now
+    ledger.snapshot(as_of=date(2020, 6, 12))
+    assert ledger.snapshot(as_of=date(2020, 6, 11)) is second
+    assert ledger.snapshot(as_of=date(2020, 6, 10)) is not first  # the oldest went past the budget

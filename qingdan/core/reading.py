@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from . import queries as _queries
 from .base import OPEN_STATUSES, TOWNSHIP_KEY, Record, report_number
 from .calendar import CalendarUnknown, working_days_between
 from .clock import CST, EARLIEST_KNOWN, LATEST_KNOWN, as_known_at
@@ -105,7 +106,8 @@ class Queries:
             return cached[1]  # nothing recorded since: the same answers, already decoded
         snapshot = LedgerSnapshot(self.view, self.catalogue, *key)
         self._snapshots[key] = (position, snapshot)
-        while len(self._snapshots) > SNAPSHOTS:
+        while len(self._snapshots) > SNAPSHOTS or (  # the older ones go first past the row budget
+                len(self._snapshots) > 1 and sum(s._cached_rows for _, s in self._snapshots.values()) > _queries.CACHE_ROWS):
             self._snapshots.pop(next(iter(self._snapshots)))
         return snapshot
 
