@@ -121,6 +121,12 @@ def test_lists_with_a_limit_count_what_exists_not_what_is_shown(db):
     assert "显示 5 条" not in result.stdout and "共 2 条" not in result.stdout
     full = qd(db, "lists", "--as-of", "2020-12-31")
     assert "共 5 条" in full.stdout and "显示" not in full.stdout
+    with qingdan.open_ledger(db, actor="安监办") as led:  # counted with the list's own filters
+        first = led.two_lists(as_of=date(2020, 12, 31)).hazards[0].number
+        led.withdraw(first, reason="误登记")
+    assert "显示 2 条，共 4 条" in qd(db, "lists", "--as-of", "2020-12-31", "--limit", "2").stdout
+    assert "显示 2 条，共 5 条" in qd(db, "lists", "--as-of", "2020-12-31", "--limit", "2", "--include-withdrawn").stdout
+    assert "共" not in qd(db, "lists", "--as-of", "2020-12-31", "--limit", "2", "-c", "hazchem").stdout
 
 
 def test_hazard_list_finds_a_unit_however_it_is_written(db):

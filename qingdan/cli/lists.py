@@ -96,16 +96,21 @@ def lists(
     """
     if output is not None:
         check_output_path(output)  # before the summary line: a bad path is all the clerk should see
+    limit = screen_limit(limit, fmt)
     with open_ledger(ctx) as ledger:
         result = ledger.two_lists(as_of=as_of, known_at=known_at, campaign=campaign,
                                   department=department, village=village,
-                                  include_withdrawn=include_withdrawn)
+                                  include_withdrawn=include_withdrawn, limit=limit or None)
+        if limit:  # a screenful read, the rest counted in the view (a city's whole lists: 4 s)
+            snap = ledger.snapshot(as_of=as_of, known_at=known_at)
+            hazards = snap.count("hazard", campaign, village=village, department=department,
+                                 exclude_status=None if include_withdrawn else "withdrawn")
+            measures = 0 if village is not None else snap.count("measure", campaign, department=department)
+        else:
+            hazards, measures = len(result.hazards), len(result.measures)
         campaign_names = names(ledger.catalogue)
         profile, known = profile_of(ctx, profile_file, ledger)
-    totals = {HAZARD_SHEET: (len(result.hazards), "条"), MEASURE_SHEET: (len(result.measures), "项")}
-    limit = screen_limit(limit, fmt)
-    if limit:
-        result = result.model_copy(update={"hazards": result.hazards[:limit], "measures": result.measures[:limit]})
+    totals = {HAZARD_SHEET: (hazards, "条"), MEASURE_SHEET: (measures, "项")}
     shown = {HAZARD_SHEET: len(result.hazards), MEASURE_SHEET: len(result.measures)}
     summary = {name: f"显示 {shown[name]} {word}，共 {total} {word}（--limit 0 显示全部，或 -f csv -o 文件）"
                for name, (total, word) in totals.items() if shown[name] < total}

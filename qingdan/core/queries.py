@@ -112,6 +112,17 @@ class LedgerSnapshot(Snapshot):
                                   exclude_status=None if include_withdrawn else "withdrawn",
                                   page=(limit, offset))))
 
+    def count(self, kind: str, campaign: str | None = None, *, exclude_status: str | None = None,
+              **filters: str | None) -> int:
+        """How many records of ``kind`` the lists hold, counted in the view (nothing decoded)."""
+        cached = self._cache.get(("hazards", None, None, None, True, None, 0) if kind == "hazard"
+                                 else ("measures", None, None, None, 0))
+        if cached is not None and not filters and campaign is None and exclude_status is None:
+            return len(cached)
+        return int(self.view.states(kind, self.as_of, self.known_at, campaign=campaign,
+                                    filters={k: v for k, v in filters.items() if v is not None},
+                                    exclude_status=exclude_status, count=True)[0])
+
     def each(self, kind: str, numbers: Sequence[str] | None = None) -> Iterator[Any]:
         """Every hazard (``kind`` ``"hazard"``) or measure, withdrawn ones too, in number order, read
         :data:`PAGE_ROWS` at a time and kept by nobody (``numbers``: only these): what a scan of a

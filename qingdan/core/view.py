@@ -402,11 +402,12 @@ class View:
                campaign: str | None = None, number: str | None = None,
                filters: dict[str, str] | None = None, exclude_status: str | None = None,
                limit: int | None = None, offset: int = 0, after: str | None = None,
-               numbers: Sequence[str] | None = None) -> list[str]:
+               numbers: Sequence[str] | None = None, count: bool = False) -> list[Any]:
         """The JSON states of every record of ``kind`` as of ``as_of`` as known at ``known_at``
-        (``after``: only numbers after this one, for reading page by page; ``numbers``: only these)."""
+        (``after``: only numbers after this one, for reading page by page; ``numbers``: only these;
+        ``count``: how many there are, as a one-item list)."""
         day = as_of.isoformat()
-        sql = ["SELECT state FROM qd_versions WHERE kind = ?"]
+        sql = ["SELECT COUNT(*)" if count else "SELECT state", "FROM qd_versions WHERE kind = ?"]
         params: list[Any] = [kind]
         if campaign is not None:
             sql.append("AND campaign = ?")
@@ -434,6 +435,8 @@ class View:
         if exclude_status is not None:
             sql.append("AND (status IS NULL OR status <> ?)")
             params.append(exclude_status)
+        if count:
+            return [int(self.store.query(" ".join(sql), params)[0][0])]
         sql.append("ORDER BY number")
         if limit is not None:
             sql.append("LIMIT ? OFFSET ?")
