@@ -82,6 +82,21 @@ class LedgerSnapshot(Snapshot):
             self._cached_rows += len(rows)
         return rows
 
+    @staticmethod
+    def _part(kind: str, whole: tuple[Any, ...], campaign: str | None, filters: dict[str, str | None],
+              exclude_status: str | None) -> tuple[Any, ...]:
+        """The rows of a list kept whole that the view would select with these filters, in its order:
+        tested on the columns the view indexes each row by (the record kind's one rule for them)."""
+        index = BY_NAME[kind].index
+        wanted = {"campaign": campaign, **filters}
+
+        def keep(row: Any) -> bool:
+            columns = index(None, row)
+            return all(value is None or columns[name] == value for name, value in wanted.items()) and (
+                exclude_status is None or columns["status"] is None or columns["status"] != exclude_status)
+
+        return tuple(row for row in whole if keep(row))
+
     def _rows(self, kind: str, campaign: str | None = None, **options: Any) -> Iterator[Any]:
         decode = BY_NAME[kind].decode
         return (decode(state) for state in self._states(kind, campaign, **options))
@@ -99,13 +114,10 @@ class LedgerSnapshot(Snapshot):
         if key in self._cache:
             return self._cache[key]
         whole = self._cache.get(("hazards", None, None, None, True, None, 0))
-        if whole is not None and limit is None and not offset:  # the same rows, in the same order
-            part = tuple(h for h in whole if (campaign is None or h.campaign == campaign)
-                         and (village is None or h.village == village)
-                         and (department is None or h.responsible_unit == department)
-                         and (include_withdrawn or h.status != "withdrawn"))
-            self._cache[key] = part
-            return part
+        if whole is not None and limit is None and not offset:
+            self._cache[key] = self._part("hazard", whole, campaign, {"village": village, "department": department},
+                                          None if include_withdrawn else "withdrawn")
+            return self._cache[key]
         return self._kept(key, tuple(
             _with_overdue_hazard(row, self.as_of)
             for row in self._rows("hazard", campaign, village=village, department=department,
@@ -151,10 +163,8 @@ class LedgerSnapshot(Snapshot):
             return self._cache[key]
         whole = self._cache.get(("measures", None, None, None, 0))
         if whole is not None and limit is None and not offset:
-            part = tuple(m for m in whole if (campaign is None or m.campaign == campaign)
-                         and (department is None or m.department == department))
-            self._cache[key] = part
-            return part
+            self._cache[key] = self._part("measure", whole, campaign, {"department": department}, None)
+            return self._cache[key]
         return self._kept(key, tuple(
             _with_overdue_measure(row, self.as_of)
             for row in self._rows("measure", campaign, department=department, page=(limit, offset))))
