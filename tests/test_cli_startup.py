@@ -60,3 +60,26 @@ def test_a_big_table_on_a_terminal_shows_a_screenful_and_says_how_many_exist(tmp
     assert common.screen_limit(7, "table") == 7
     monkeypatch.setattr(sys, "stdout", io.StringIO())  # a pipe or a file: every row
     assert common.screen_limit(None, "table") == 0
+
+
+def test_a_read_loads_no_command_model_and_a_command_still_has_its_whole_signature(tmp_path):
+    """A process that only reads never imports the command models, the handlers or the aggregates;
+    the first command (or ``inspect``) builds its method from the model, once."""
+    script = f"""
+import inspect, sys
+import qingdan
+from qingdan.core.ledger import Ledger
+heavy = ("qingdan.core.commands", "qingdan.core.handlers.hazards", "qingdan.core.domain")
+ledger = qingdan.open_ledger({str(tmp_path / "l.db")!r}, actor="王明")
+assert len(ledger.two_lists(as_of=None).hazards) == 0
+assert not [m for m in heavy if m in sys.modules], [m for m in heavy if m in sys.modules]
+number = ledger.report_hazard(campaign="fire", unit="南阳饭店", description="灭火器过期", found_on="2021-03-01")
+assert "qingdan.core.commands" in sys.modules and ledger.hazard(number).unit == "南阳饭店"
+assert inspect.isfunction(Ledger.__dict__["report_hazard"])  # built once, in its own place
+params = inspect.signature(Ledger.escalate).parameters
+assert list(params)[:3] == ["self", "number", "supervisor"] and params["level"].default == "镇", params
+assert Ledger.escalate.command_model.__name__ == "Escalate" and "督办" in (Ledger.escalate.__doc__ or "")
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr

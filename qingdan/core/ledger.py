@@ -14,9 +14,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import commands as cmd
 from . import rows
 from .base import report_number
 from .clock import as_known_at, end_of_day, system_now  # noqa: F401  (their old home)
@@ -40,6 +39,9 @@ from .targets import EvaluationError
 from .text import check_actor
 from .view import View, ViewStore
 from .writes import UnitOfWork, collector_paused, failure_reason
+
+if TYPE_CHECKING:
+    from . import commands as cmd
 
 
 class Ledger(Evidence, Governed, LedgerReads):
@@ -178,130 +180,130 @@ class Ledger(Evidence, Governed, LedgerReads):
 
     # -- hazards -------------------------------------------------------------------------------
 
-    @command(cmd.ReportHazard, subject=None)
+    @command("ReportHazard", subject=None)
     def report_hazard(self, c: cmd.ReportHazard) -> str:
         """Register a 问题隐患; returns its number (``H-fire-2020-0007``)."""
         return self._hazards.report(c)
 
-    @command(cmd.PlanRectification)
+    @command("PlanRectification")
     def plan_rectification(self, number: str, c: cmd.PlanRectification) -> str:
         """Record any subset of the 五到位 (responsibility, measures, funds, deadline, contingency)."""
         return self._hazards.plan(number, c)
 
-    @command(cmd.Escalate)
+    @command("Escalate")
     def escalate(self, number: str, c: cmd.Escalate) -> str:
         """Record 挂牌督办 by a supervising body."""
         return self._hazards.escalate(number, c)
 
-    @command(cmd.RequestExtension)
+    @command("RequestExtension")
     def request_extension(self, number: str, c: cmd.RequestExtension) -> str:
         """Ask for a later deadline (延期申请)."""
         return self._hazards.request_extension(number, c)
 
-    @command(cmd.DecideExtension)
+    @command("DecideExtension")
     def decide_extension(self, number: str, c: cmd.DecideExtension) -> str:
         """Approve or refuse the pending extension request."""
         return self._hazards.decide_extension(number, c)
 
-    @command(cmd.ReportProgress)
+    @command("ReportProgress")
     def report_progress(self, number: str, c: cmd.ReportProgress) -> str:
         """Note progress of the rectification (整改进展)."""
         return self._hazards.report_progress(number, c)
 
-    @command(cmd.CompleteRectification)
+    @command("CompleteRectification")
     def complete_rectification(self, number: str, c: cmd.CompleteRectification) -> str:
         """Record that the rectification is done (整改完成) and awaits verification."""
         return self._hazards.complete(number, c)
 
-    @command(cmd.Verify)
+    @command("Verify")
     def verify(self, number: str, c: cmd.Verify) -> str:
         """Record a verification (验收); a failed one returns the hazard to 整改中."""
         return self._hazards.verify(number, c)
 
-    @command(cmd.Close)
+    @command("Close")
     def close(self, number: str, c: cmd.Close) -> str:
         """Close (销号) a hazard whose rectification passed verification."""
         return self._hazards.close(number, c)
 
-    @command(cmd.Reopen)
+    @command("Reopen")
     def reopen(self, number: str, c: cmd.Reopen) -> str:
         """Reopen (反销号) a closed hazard found not fixed, e.g. at 回头看."""
         return self._hazards.reopen(number, c)
 
-    @command(cmd.Recheck)
+    @command("Recheck")
     def recheck(self, number: str, c: cmd.Recheck) -> str:
         """Record a 回头看 re-inspection of a closed hazard: passed, ``rechecked_on`` is set; failed,
         the hazard is reopened (counted in ``reopened``)."""
         return self._hazards.recheck(number, c)
 
-    @command(cmd.Correct)
+    @command("Correct")
     def correct(self, number: str, c: cmd.Correct) -> str:
         """Correct a wrongly recorded field; ``on`` defaults to the hazard's found date."""
         return self._hazards.correct(number, c)
 
-    @command(cmd.Withdraw)
+    @command("Withdraw")
     def withdraw(self, number: str, c: cmd.Withdraw) -> str:
         """Withdraw (撤销) a duplicate or erroneous entry; it stays in the history."""
         return self._hazards.withdraw(number, c)
 
     # -- measures ------------------------------------------------------------------------------
 
-    @command(cmd.AddMeasure, subject=None)
+    @command("AddMeasure", subject=None)
     def add_measure(self, c: cmd.AddMeasure) -> str:
         """Plan a 制度措施; returns its number (``M-fire-2020-0001``)."""
         return self._measures.add(c)
 
-    @command(cmd.IssueMeasure)
+    @command("IssueMeasure")
     def issue_measure(self, number: str, c: cmd.IssueMeasure) -> str:
         """Record that the measure was issued (印发) with its document number (文号)."""
         return self._measures.issue(number, c)
 
-    @command(cmd.ImplementMeasure)
+    @command("ImplementMeasure")
     def implement_measure(self, number: str, c: cmd.ImplementMeasure) -> str:
         """Record that the measure is in force and carried out (已落实)."""
         return self._measures.implement(number, c)
 
-    @command(cmd.ReviseMeasure)
+    @command("ReviseMeasure")
     def revise_measure(self, number: str, c: cmd.ReviseMeasure) -> str:
         """Revise a measure's title or 文号; the number stays, the change is recorded."""
         return self._measures.revise(number, c)
 
-    @command(cmd.RepealMeasure)
+    @command("RepealMeasure")
     def repeal_measure(self, number: str, c: cmd.RepealMeasure) -> str:
         """Repeal (废止) a measure."""
         return self._measures.repeal(number, c)
 
     # -- tasks, units, indicators ---------------------------------------------------------------
 
-    @command(cmd.ReportTaskProgress, subject="task_id")
+    @command("ReportTaskProgress", subject="task_id")
     def report_task_progress(self, task_id: str, c: cmd.ReportTaskProgress) -> str:
         """Report progress on a 重点任务 (optionally with a percentage); ``period`` (``2021``,
         ``2021-H1``, ``2021-Q3``, ``2021-05``) is required for a recurring task and refused for a
         one-off. Returns the task's record number (``fire.9`` or ``fire.9@2021``)."""
         return self._tasks.report_progress(task_id, c)
 
-    @command(cmd.CompleteTask, subject="task_id")
+    @command("CompleteTask", subject="task_id")
     def complete_task(self, task_id: str, c: cmd.CompleteTask) -> str:
         """Record that a 重点任务 is done (a recurring one: in ``period``, as for
         :meth:`report_task_progress`)."""
         return self._tasks.complete(task_id, c)
 
-    @command(cmd.RegisterUnit, subject=None)
+    @command("RegisterUnit", subject=None)
     def register_unit(self, c: cmd.RegisterUnit) -> str:
         """Register a 监管对象; returns its number (``U-00001``)."""
         return self._units.register(c)
 
-    @command(cmd.SetUnitAttributes)
+    @command("SetUnitAttributes")
     def set_unit_attributes(self, number: str, c: cmd.SetUnitAttributes) -> str:
         """Change a unit's attributes as of a date (None removes one)."""
         return self._units.set_attributes(number, c)
 
-    @command(cmd.CloseUnit)
+    @command("CloseUnit")
     def close_unit(self, number: str, c: cmd.CloseUnit) -> str:
         """Close (注销) a unit: it no longer counts in targets and checks after that date."""
         return self._units.close(number, c)
 
-    @command(cmd.RecordIndicator, subject="target_id")
+    @command("RecordIndicator", subject="target_id")
     def record_indicator(self, target_id: str, c: cmd.RecordIndicator) -> str:
         """Record a reported value of a target (e.g. the number of enforcement officers)."""
         return self._tasks.record_indicator(target_id, c)
@@ -312,13 +314,13 @@ class Ledger(Evidence, Governed, LedgerReads):
 
     # -- the township --------------------------------------------------------------------------
 
-    @command(cmd.SetProfile, subject=None)
+    @command("SetProfile", subject=None)
     def set_profile(self, c: cmd.SetProfile) -> str:
         """Set the township profile the forms print (name, 填报单位, 审核人, 填表人, 联系电话, departments);
         a later call replaces it from its ``on`` date. An admin's command under a policy."""
         return self._township.set_profile(c)
 
-    @command(cmd.SubmitReport, subject=None,
+    @command("SubmitReport", subject=None,
              extra=(_P("prepare", _P.KEYWORD_ONLY, default=None,
                        annotation=Callable[[rows.TwoLists], None] | None),))
     def submit_report(self, c: cmd.SubmitReport, prepare: Callable[[rows.TwoLists], None] | None = None) -> str:

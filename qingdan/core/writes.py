@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence, Set
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, Notification, Recording
@@ -24,7 +24,6 @@ from eventsourcing.persistence import IntegrityError, Notification, Recording
 from .base import Record, aggregate_id, no_future
 from .batching import SPILL_CHUNK, Spill, apply_renumbering, first_free, renumber
 from .clock import CST, current_clock
-from .commands import Command
 from .errors import (
     Conflict,
     InvalidCommand,
@@ -38,6 +37,9 @@ from .errors import show as _show
 from .kinds import kind_label, kind_of_class
 from .policy import AccessRequest, Authoriser
 from .store import TICK, restamp
+
+if TYPE_CHECKING:
+    from .commands import Command
 
 A = TypeVar("A", bound=Record)
 #: ``refresh(newer)`` → the records reloaded and changed again, or None when nobody wrote since (see
