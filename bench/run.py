@@ -279,6 +279,18 @@ def figures(runs: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
                                    ("two_lists_all_campaigns_page", "two_lists all campaigns, page of 100"),
                                    ("two_lists_all_campaigns_page_known_at",
                                     "two_lists all campaigns, page of 100, known_at"),
+                                   ("two_lists_one_campaign_page_last", "two_lists one campaign, last page by offset"),
+                                   ("two_lists_one_campaign_page_last_known_at",
+                                    "two_lists one campaign, last page by offset, known_at"),
+                                   ("two_lists_all_campaigns_page_last", "two_lists all campaigns, last page by offset"),
+                                   ("two_lists_all_campaigns_page_last_known_at",
+                                    "two_lists all campaigns, last page by offset, known_at"),
+                                   ("two_lists_one_campaign_page_after", "two_lists one campaign, page after a number"),
+                                   ("two_lists_one_campaign_page_after_known_at",
+                                    "two_lists one campaign, page after a number, known_at"),
+                                   ("two_lists_all_campaigns_page_after", "two_lists all campaigns, page after a number"),
+                                   ("two_lists_all_campaigns_page_after_known_at",
+                                    "two_lists all campaigns, page after a number, known_at"),
                                    ("two_lists_one_campaign", "two_lists one campaign (fire), whole list"),
                                    ("two_lists_one_campaign_known_at", "two_lists one campaign, whole, known_at"),
                                    ("two_lists_all_campaigns", "two_lists all campaigns, whole list"),
@@ -385,6 +397,15 @@ def check_targets(runs: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, 
             f"{city['two_lists_one_campaign']['rows_median']:,.0f} rows: "
             f"{city['two_lists_one_campaign']['median_ms']:.0f} ms "
             f"({runs['sqlite']['city']['ingest']['events_total']:,} events)")
+    if city:
+        pages = {key: city[key] for key in sorted(city) if key.startswith("two_lists_") and "_page" in key}
+        worst = max(pages, key=lambda key: pages[key]["p95_ms"])
+        by_number = {key: v for key, v in pages.items() if "_page_last" not in key}
+        verdict("every list page at 1M events ≤ 100 ms p95, with or without known_at, one campaign or all (SQLite)",
+                all(v["p95_ms"] <= 100 for v in pages.values()),
+                "; ".join(f"{key.removeprefix('two_lists_')} {v['p95_ms']:.0f}" for key, v in pages.items())
+                + f" ms p95 (worst: {worst.removeprefix('two_lists_')}); first, middle and by-number pages only: "
+                f"{'all' if all(v['p95_ms'] <= 100 for v in by_number.values()) else 'not all'} ≤ 100 ms")
     for backend, scales in runs.items():
         county = scales.get("county", {})
         q, b = county.get("queries"), county.get("baseline_b")

@@ -418,21 +418,31 @@ def step_queries(config: dict[str, Any]) -> dict[str, Any]:
             out[f"two_lists_{name}{'_known_at' if known else ''}"] = {
                 **summary(samples), "rows_median": statistics.median(rows), "rows_max": max(rows)}
     # A page of the list, as a clerk or a host system reads it: the first page and one from the
-    # middle of the list, PAGE rows each.
+    # middle of the list, PAGE rows each, by offset (``_page``); the last page by offset
+    # (``_page_last``: an offset walks every row before its page); the middle and the last page by
+    # the number of the row before them (``_page_after``: an index seek, as a reader going page by
+    # page does).
     for name, campaign in variants.items():
         for known in (False, True):
-            samples, rows = [], []
+            taken: dict[str, tuple[list[float], list[int]]] = {k: ([], []) for k in ("page", "page_last", "page_after")}
             for d in dates:
-                for offset in (0, sizes[(campaign, d, known)] // 2):
+                known_at = end_of_day(d) if known else None
+                size = sizes[(campaign, d, known)]
+                numbers = [h.number for h in ledger.two_lists(as_of=d, campaign=campaign, known_at=known_at).hazards]
+                for kind, page in (("page", {"offset": 0}), ("page", {"offset": size // 2}),
+                                   ("page_last", {"offset": max(0, size - PAGE)}),
+                                   ("page_after", {"after": numbers[size // 2 - 1] if size > 1 else None}),
+                                   ("page_after", {"after": numbers[size - PAGE - 1] if size > PAGE else None})):
+                    samples, rows = taken[kind]
                     for _ in range(repeat):
                         ledger.forget_snapshots()
                         t0 = time.perf_counter()
-                        lists = ledger.two_lists(as_of=d, campaign=campaign, limit=PAGE, offset=offset,
-                                                 known_at=end_of_day(d) if known else None)
+                        lists = ledger.two_lists(as_of=d, campaign=campaign, limit=PAGE, known_at=known_at, **page)
                         samples.append(time.perf_counter() - t0)
                     rows.append(len(lists.hazards) + len(lists.measures))
-            out[f"two_lists_{name}_page{'_known_at' if known else ''}"] = {
-                **summary(samples), "rows_median": statistics.median(rows), "rows_max": max(rows)}
+            for kind, (samples, rows) in taken.items():
+                out[f"two_lists_{name}_{kind}{'_known_at' if known else ''}"] = {
+                    **summary(samples), "rows_median": statistics.median(rows), "rows_max": max(rows)}
     samples, t_samples, f_samples = [], [], []
     for d in dates[:: max(1, len(dates) // config["target_dates"])][: config["target_dates"]]:
         for _ in range(max(1, repeat)):

@@ -196,6 +196,7 @@ def test_every_command_route_and_every_query(api, ledger_url, own_catalogue):
         queries = {  # path -> what the library says on the same database
             "/api/two-lists": lib.two_lists(),
             "/api/two-lists?as_of=2020-09-30&campaign=fire": lib.two_lists(as_of=date(2020, 9, 30), campaign="fire"),
+            f"/api/two-lists?limit=1&after={n[H1]}": lib.two_lists(limit=1, after=n[H1]),
             "/api/two-lists?as_of=2020-10-11&known_at=2020-09-01": lib.two_lists(
                 as_of=date(2020, 10, 11), known_at=date(2020, 9, 1)),
             f"/api/hazards/{n[H1]}": lib.hazard(n[H1]),

@@ -181,5 +181,10 @@ def test_two_lists_pages_through_the_rows_in_number_order(ledger, clock):
     pages = [ledger.two_lists(limit=3, offset=o).hazards for o in (0, 3, 6)]
     assert [[h.number for h in page] for page in pages] == [live[0:3], live[3:6], []]
     assert [h.number for h in ledger.two_lists(limit=2, include_withdrawn=True).hazards] == numbers[:2]
+    by_number = [ledger.two_lists(limit=3, after=a).hazards for a in (None, live[2], live[5])]
+    assert [[h.number for h in page] for page in by_number] == [live[0:3], live[3:6], []]
+    assert [h.number for h in ledger.two_lists(after=numbers[0], include_withdrawn=True).hazards] == numbers[1:]
     with pytest.raises(InvalidCommand, match="分页参数"):
         ledger.two_lists(limit=-1)
+    with pytest.raises(InvalidCommand, match="after 应为一个编号"):
+        ledger.two_lists(after=" ")

@@ -164,6 +164,18 @@ def assert_view_matches_reference(ledger, as_of: date, known_at: datetime | None
     assert ledger.overdue(as_of=as_of, known_at=known_at) == [
         h for h in expected["hazards"] if h.overdue and h.status != "withdrawn"]
     live = [h for h in expected["hazards"] if h.status != "withdrawn"]
+    for size in (1, 3):  # page by page: after the last number of the page before, or by an offset
+        for kind, whole in (("hazards", live), ("measures", expected["measures"])):
+            pages, after = [], None
+            while True:
+                page = getattr(ledger.two_lists(as_of=as_of, known_at=known_at, limit=size, after=after), kind)
+                pages += page
+                if len(page) < size:
+                    break
+                after = page[-1].number
+            assert pages == whole, (kind, size)
+            assert [row for first in range(0, len(whole) + size, size) for row in getattr(
+                ledger.two_lists(as_of=as_of, known_at=known_at, limit=size, offset=first), kind)] == whole
     stats = ledger.stats(as_of=as_of, known_at=known_at)
     assert stats.hazards_closed == sum(h.status == "closed" for h in live)
     assert stats.overdue == sum(h.overdue for h in live)

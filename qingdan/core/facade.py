@@ -292,14 +292,20 @@ class LedgerReads:
     def two_lists(self, *, as_of: date | None = None, known_at: date | datetime | None = None,
                   campaign: str | None = None, department: str | None = None,
                   village: str | None = None, include_withdrawn: bool = False,
-                  limit: int | None = None, offset: int = 0) -> rows.TwoLists:
+                  limit: int | None = None, offset: int = 0, after: str | None = None) -> rows.TwoLists:
         """The 问题隐患清单 and 制度措施清单 as they stood at ``as_of``, as known at ``known_at``.
 
-        Rows are ordered by number; ``limit``/``offset`` page through each list.
+        Rows are ordered by number; ``limit``/``offset`` page through each list. ``after`` (a number:
+        the last row of the page before) keeps only the rows numbered after it, so reading a list page
+        by page costs the same for the last page as for the first; an offset walks every row before
+        its page. Hazard numbers (``H-…``) sort before measure numbers (``M-…``): paging the 问题隐患清单
+        by a hazard's number leaves the 制度措施清单 from its start, and a measure's number pages the
+        制度措施清单 alone.
         """
         return self._queries.two_lists(as_of=as_of, known_at=known_at, campaign=campaign,
                                        department=department, village=village,
-                                       include_withdrawn=include_withdrawn, limit=limit, offset=offset)
+                                       include_withdrawn=include_withdrawn, limit=limit, offset=offset,
+                                       after=after)
 
     def overdue(self, *, as_of: date | None = None, known_at: date | datetime | None = None,
                 campaign: str | None = None) -> list[rows.HazardRow]:

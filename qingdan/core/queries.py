@@ -102,19 +102,22 @@ class LedgerSnapshot(Snapshot):
         return (decode(state) for state in self._states(kind, campaign, **options))
 
     def _states(self, kind: str, campaign: str | None = None, *, page: tuple[int | None, int] = (None, 0),
-                exclude_status: str | None = None, **filters: str | None) -> list[str]:
+                exclude_status: str | None = None, after: str | None = None, **filters: str | None) -> list[str]:
         return self.view.states(kind, self.as_of, self.known_at, campaign=campaign,
                                 filters={k: v for k, v in filters.items() if v is not None},
-                                exclude_status=exclude_status, limit=page[0], offset=page[1])
+                                exclude_status=exclude_status, limit=page[0], offset=page[1], after=after)
 
     def hazards(self, campaign: str | None = None, *, village: str | None = None,
                 department: str | None = None, include_withdrawn: bool = True,
-                limit: int | None = None, offset: int = 0) -> Sequence[HazardRow]:
-        key = ("hazards", campaign, village, department, include_withdrawn, limit, offset)
+                limit: int | None = None, offset: int = 0, after: str | None = None) -> Sequence[HazardRow]:
+        """The 问题隐患清单 in number order (``limit``/``offset``: a page of it; ``after``: only the rows
+        numbered after this one, a page read from an index seek however far down the list it is)."""
+        key = ("hazards", campaign, village, department, include_withdrawn, limit, offset) + (
+            () if after is None else (after,))
         if key in self._cache:
             return self._cache[key]
         whole = self._cache.get(("hazards", None, None, None, True, None, 0))
-        if whole is not None and limit is None and not offset:
+        if whole is not None and limit is None and not offset and after is None:
             self._cache[key] = self._part("hazard", whole, campaign, {"village": village, "department": department},
                                           None if include_withdrawn else "withdrawn")
             return self._cache[key]
@@ -122,7 +125,7 @@ class LedgerSnapshot(Snapshot):
             _with_overdue_hazard(row, self.as_of)
             for row in self._rows("hazard", campaign, village=village, department=department,
                                   exclude_status=None if include_withdrawn else "withdrawn",
-                                  page=(limit, offset))))
+                                  page=(limit, offset), after=after)))
 
     def count(self, kind: str, campaign: str | None = None, *, exclude_status: str | None = None,
               **filters: str | None) -> int:
@@ -157,17 +160,19 @@ class LedgerSnapshot(Snapshot):
             after = rows[-1].number
 
     def measures(self, campaign: str | None = None, *, department: str | None = None,
-                 limit: int | None = None, offset: int = 0) -> Sequence[MeasureRow]:
-        key = ("measures", campaign, department, limit, offset)
+                 limit: int | None = None, offset: int = 0, after: str | None = None) -> Sequence[MeasureRow]:
+        """The 制度措施清单 in number order (``limit``, ``offset``, ``after``: as for :meth:`hazards`)."""
+        key = ("measures", campaign, department, limit, offset) + (() if after is None else (after,))
         if key in self._cache:
             return self._cache[key]
         whole = self._cache.get(("measures", None, None, None, 0))
-        if whole is not None and limit is None and not offset:
+        if whole is not None and limit is None and not offset and after is None:
             self._cache[key] = self._part("measure", whole, campaign, {"department": department}, None)
             return self._cache[key]
         return self._kept(key, tuple(
             _with_overdue_measure(row, self.as_of)
-            for row in self._rows("measure", campaign, department=department, page=(limit, offset))))
+            for row in self._rows("measure", campaign, department=department, page=(limit, offset),
+                                  after=after)))
 
     def tasks(self, campaign: str | None = None) -> Sequence[TaskRow]:
         key = ("tasks", campaign)
@@ -221,11 +226,11 @@ class LedgerSnapshot(Snapshot):
 
 def two_lists(snapshot: LedgerSnapshot, *, campaign: str | None = None, department: str | None = None,
               village: str | None = None, include_withdrawn: bool = False,
-              limit: int | None = None, offset: int = 0) -> TwoLists:
+              limit: int | None = None, offset: int = 0, after: str | None = None) -> TwoLists:
     hazards = snapshot.hazards(campaign, village=village, department=department,
-                               include_withdrawn=include_withdrawn, limit=limit, offset=offset)
+                               include_withdrawn=include_withdrawn, limit=limit, offset=offset, after=after)
     measures = () if village is not None else snapshot.measures(
-        campaign, department=department, limit=limit, offset=offset)
+        campaign, department=department, limit=limit, offset=offset, after=after)
     return TwoLists(as_of=snapshot.as_of, known_at=snapshot.known_at, hazards=tuple(hazards),
                     measures=tuple(measures))
 

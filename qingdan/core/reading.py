@@ -118,16 +118,18 @@ class Queries:
 
     def two_lists(self, *, as_of: date | None, known_at: date | datetime | None, campaign: str | None,
                   department: str | None, village: str | None, include_withdrawn: bool,
-                  limit: int | None, offset: int) -> TwoLists:
+                  limit: int | None, offset: int, after: str | None = None) -> TwoLists:
         if campaign is not None:
             self.catalogue.campaign(campaign)
         if (limit is not None and limit < 0) or offset < 0:
             raise InvalidCommand("分页参数不能为负数")
+        if after is not None and (not isinstance(after, str) or not after.strip()):
+            raise InvalidCommand(f"after 应为一个编号（上一页最后一行的编号），收到 {after!r}")
         if offset and limit is None:
             limit = 2**62  # an offset alone still skips rows
         return two_lists(self.snapshot(as_of=as_of, known_at=known_at), campaign=campaign,
                          department=department, village=village, include_withdrawn=include_withdrawn,
-                         limit=limit, offset=offset)
+                         limit=limit, offset=offset, after=None if after is None else after.strip())
 
     def stats(self, as_of: date | None, known_at: date | datetime | None,
               campaign: str | None) -> Stats:

@@ -147,21 +147,28 @@ class ViewStore(abc.ABC):
             "CREATE TABLE IF NOT EXISTS qd_chain (position BIGINT PRIMARY KEY, hash TEXT NOT NULL)",
             versions_table(LIVE, self.serial),
             # Lists are read in number order, a page at a time: walk the rows of one campaign (or
-            # all) by number and test the two intervals from the index, never sort.
+            # all) by number and test the two intervals and the status (a list leaves out withdrawn
+            # entries) from the index, never sort and never read a row a page skips (a page from
+            # the end of the list of all campaigns at 1M events: 414 ms with the status read from
+            # each row, 80 ms from the index).
             "DROP INDEX IF EXISTS qd_versions_current",
             "DROP INDEX IF EXISTS qd_versions_known",
-            "CREATE INDEX IF NOT EXISTS qd_versions_now_by_campaign ON qd_versions "
-            "(kind, campaign, number, valid_from, valid_to) WHERE recorded_to IS NULL",
-            "CREATE INDEX IF NOT EXISTS qd_versions_now_by_number ON qd_versions "
-            "(kind, number, valid_from, valid_to) WHERE recorded_to IS NULL",
+            "DROP INDEX IF EXISTS qd_versions_now_by_campaign",
+            "DROP INDEX IF EXISTS qd_versions_now_by_number",
+            "CREATE INDEX IF NOT EXISTS qd_lists_now_by_campaign ON qd_versions "
+            "(kind, campaign, number, valid_from, valid_to, status) WHERE recorded_to IS NULL",
+            "CREATE INDEX IF NOT EXISTS qd_lists_now_by_number ON qd_versions "
+            "(kind, number, valid_from, valid_to, status) WHERE recorded_to IS NULL",
             # As known at a past time, superseded rows count too: both intervals in the index, so a
             # page walks it in number order, tests each row there and reads only the rows it keeps
             # (a page of all campaigns at 1M events: 773 ms sorted, 61 ms walked).
             "DROP INDEX IF EXISTS qd_versions_then",
-            "CREATE INDEX IF NOT EXISTS qd_versions_then_by_campaign ON qd_versions "
-            "(kind, campaign, number, valid_from, valid_to, recorded_from, recorded_to)",
-            "CREATE INDEX IF NOT EXISTS qd_versions_then_by_number ON qd_versions "
-            "(kind, number, valid_from, valid_to, recorded_from, recorded_to)",
+            "DROP INDEX IF EXISTS qd_versions_then_by_campaign",
+            "DROP INDEX IF EXISTS qd_versions_then_by_number",
+            "CREATE INDEX IF NOT EXISTS qd_lists_then_by_campaign ON qd_versions "
+            "(kind, campaign, number, valid_from, valid_to, recorded_from, recorded_to, status)",
+            "CREATE INDEX IF NOT EXISTS qd_lists_then_by_number ON qd_versions "
+            "(kind, number, valid_from, valid_to, recorded_from, recorded_to, status)",
             "CREATE INDEX IF NOT EXISTS qd_versions_record ON qd_versions "
             "(aggregate_id, recorded_to)",
             _blobs_table(self.backend),  # attachments (qingdan.core.blobs), written by the recorder

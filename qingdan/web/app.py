@@ -273,9 +273,13 @@ def _add_queries(app: FastAPI, ledger_dep: Any) -> None:
     def two_lists(ledger: L, as_of: AsOf, known_at: KnownAt = None, campaign: CampaignQ = None,
                   department: str | None = None, village: str | None = None,
                   limit: Annotated[int | None, Query(ge=0, le=10_000)] = None,
-                  offset: Annotated[int, Query(ge=0, le=10**9)] = 0) -> rows.TwoLists:
+                  offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+                  after: Annotated[str | None, Query(min_length=1, max_length=80, description=(
+                      "上一页最后一行的编号：只返回编号排在它之后的行（逐页读取时，最后一页与第一页一样快；"
+                      "offset 要走过它前面的每一行）"))] = None) -> rows.TwoLists:
         return ledger.two_lists(as_of=as_of, known_at=known_at_param(known_at), campaign=campaign,
-                                department=department, village=village, limit=limit, offset=offset)
+                                department=department, village=village, limit=limit, offset=offset,
+                                after=after)
 
     def record_routes(noun: str, tag: str, fetch: Callable[..., Any], row: Any) -> None:
         @get(f"/api/{noun}/{{number}}", response_model=row, tags=[tag], summary=f"{tag}（截至某日）",
