@@ -69,7 +69,7 @@ def test_a_read_loads_no_command_model_and_a_command_still_has_its_whole_signatu
 import inspect, sys
 import qingdan
 from qingdan.core.ledger import Ledger
-heavy = ("qingdan.core.commands", "qingdan.core.handlers.hazards", "qingdan.core.domain")
+heavy = ("qingdan.core.commands", "qingdan.core.handlers.hazards", "qingdan.core.domain", "qingdan.core.base")
 ledger = qingdan.open_ledger({str(tmp_path / "l.db")!r}, actor="王明")
 assert len(ledger.two_lists(as_of=None).hazards) == 0
 assert not [m for m in heavy if m in sys.modules], [m for m in heavy if m in sys.modules]

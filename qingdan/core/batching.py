@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence, Set
 from typing import Any
 
-from .base import aggregate_id
+from .rules import aggregate_id
 
 #: events of records set aside (:meth:`UnitOfWork.set_aside`) per chunk of the batch's spill file; also
 #: the most events, and so view rows, the store of a large batch holds in memory at once

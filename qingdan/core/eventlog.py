@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .base import aggregate_id
+from .rules import aggregate_id
 
 
 class EventLog:

@@ -22,7 +22,6 @@ from uuid import UUID
 from eventsourcing.persistence import Notification
 
 from . import rows
-from .base import AttachedEvent
 from .blobs import digest as _digest
 from .blobs import fetch as _fetch_blob
 from .chain import chain_head
@@ -168,6 +167,8 @@ class Evidence:
         built from them — the same chain, so every report's recorded head still matches. Each
         attachment is checked against its sha256 and every one the events name must be given;
         otherwise :class:`InvalidCommand` and nothing is written. Returns the number of events."""
+        from .base import AttachedEvent
+
         rows = list(events)
         referenced: dict[str, int] = {}
         for row in rows:

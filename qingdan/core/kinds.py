@@ -20,7 +20,6 @@ from uuid import UUID
 
 from pydantic import ConfigDict, TypeAdapter
 
-from .base import Record
 from .clock import CST
 from .labels import KIND_LABELS, deadline_rule_label
 from .rows import (
@@ -34,6 +33,7 @@ from .rows import (
 )
 
 if TYPE_CHECKING:
+    from .base import Record
     from .domain import Hazard
     from .records import Indicator, Measure, Report, Task, Township, Unit
 

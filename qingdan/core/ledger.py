@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import rows
-from .base import report_number
 from .clock import as_known_at, end_of_day, system_now  # noqa: F401  (their old home)
 from .errors import InvalidCommand, QingdanError
 from .eventlog import EventLog
@@ -27,6 +26,7 @@ from .kinds import kind_of_class
 from .policy import Access, Authoriser, Policy, load_policy
 from .queries import ReportDiff
 from .reading import COMMON_FIELDS, Queries  # noqa: F401  (COMMON_FIELDS: its old home)
+from .rules import report_number
 from .store import (  # noqa: F401  (LedgerApplication, persistence_env: their old home)
     Create,
     LedgerApplication,

@@ -15,7 +15,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from .base import hazard_overdue, measure_overdue, task_overdue
 from .kinds import BY_NAME
 from .rows import (
     HazardRow,
@@ -27,6 +26,7 @@ from .rows import (
     UnitRow,
     digest_fields,
 )
+from .rules import hazard_overdue, measure_overdue, task_overdue
 from .spec import Snapshot
 from .view import View
 

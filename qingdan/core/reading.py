@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import queries as _queries
-from .base import OPEN_STATUSES, TOWNSHIP_KEY, Record, report_number
 from .calendar import CalendarUnknown, working_days_between
 from .clock import CST, EARLIEST_KNOWN, LATEST_KNOWN, as_known_at
 from .errors import InvalidCommand, NotFound
@@ -50,10 +49,14 @@ from .rows import (
     TwoLists,
     UnitRow,
 )
+from .rules import OPEN_STATUSES, TOWNSHIP_KEY, report_number
 from .spec import Finding
 from .targets import EvaluationError, build_projection, evaluate_targets, run_checks
 from .view import View
 from .writes import check_number
+
+if TYPE_CHECKING:
+    from .base import Record
 
 #: The fields every event has; ``history`` shows the rest as the event's data.
 COMMON_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic", "on",

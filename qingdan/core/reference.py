@@ -14,9 +14,8 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .base import Record
 from .eventlog import EventLog
 from .kinds import (  # noqa: F401  (the row builders' old home)
     hazard_row,
@@ -26,6 +25,9 @@ from .kinds import (  # noqa: F401  (the row builders' old home)
     task_state,
     unit_row,
 )
+
+if TYPE_CHECKING:
+    from .base import Record
 
 
 def fold(events: Iterable[Record.Event], as_of: date | None = None,

@@ -23,10 +23,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from .base import Record
 from .chain import chain_batch
 from .eventlog import EventLog
 from .kinds import (  # noqa: F401  (REPORT_ROWS, encode_typed, decode_typed: their old home)
@@ -45,6 +44,9 @@ from .viewstore import (  # noqa: F401  (VIEW_NAME, ViewStore: their old home)
     VIEW_NAME,
     ViewStore,
 )
+
+if TYPE_CHECKING:
+    from .base import Record
 
 BATCH = 500
 REBUILD_BATCH = 2000  # fewer, larger transactions when replaying the whole log

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, Notification, Recording
 
-from .base import Record, aggregate_id, no_future
 from .batching import SPILL_CHUNK, Spill, apply_renumbering, first_free, renumber
 from .clock import CST, current_clock
 from .errors import (
@@ -36,12 +35,14 @@ from .errors import (
 from .errors import show as _show
 from .kinds import kind_label, kind_of_class
 from .policy import AccessRequest, Authoriser
+from .rules import aggregate_id, no_future
 from .store import TICK, restamp
 
 if TYPE_CHECKING:
+    from .base import Record
     from .commands import Command
 
-A = TypeVar("A", bound=Record)
+A = TypeVar("A", bound="Record")
 #: ``refresh(newer)`` → the records reloaded and changed again, or None when nobody wrote since (see
 #: ``store``); ``newer(record_id, version)`` asks the write's own transaction
 Refresh = Callable[[Callable[[Any, int], bool]], "Sequence[Record] | None"]

@@ -6,9 +6,9 @@ from typing import Any
 
 from eventsourcing.persistence import IntegrityError
 
-from ..base import POLICY_KEY, POLICY_NUMBER, aggregate_id
 from ..errors import Conflict, NotFound
 from ..policy import Access, AccessRequest, Policy
+from ..rules import POLICY_KEY, POLICY_NUMBER, aggregate_id
 from ..writes import UnitOfWork
 
 POLICY_ID = aggregate_id(POLICY_KEY)
