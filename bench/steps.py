@@ -540,6 +540,9 @@ STARTUP_BASELINES = {
     "import pydantic, eventsourcing": ["-c", "import pydantic, eventsourcing"],
     "pydantic BaseModel + eventsourcing Application": [
         "-c", "from pydantic import BaseModel; import eventsourcing.application"],
+    # what a module of models also imports from pydantic: Field (pydantic.fields, types, annotated_types)
+    "pydantic BaseModel, Field + eventsourcing Application": [
+        "-c", "from pydantic import BaseModel, Field; import eventsourcing.application"],
 }
 
 
