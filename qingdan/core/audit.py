@@ -10,9 +10,11 @@ is compared with (:mod:`qingdan.core.viewaudit`). Everything it reads comes from
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -221,7 +223,7 @@ def fold_records(scan: LogScan, upto: int | None) -> Folds:
         events = [event for _, event in items]
         fold = RecordFold(events)
         try:
-            final = fold.final()
+            final = fold.prepare()
         except Exception as error:
             number = scan.number(originator_id) or getattr(events[0], "number", None)
             failed.add(key)
@@ -368,6 +370,23 @@ def digesting(view: Iterable[tuple[str, ViewRows]], into: dict[str, str]) -> Ite
         yield key, rows
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the duration (as it was before, after). A check
+    builds the decoded log and its folds — millions of long-lived objects, none in a reference
+    cycle (freed by reference counting as usual) — and each of the collector's full passes, which
+    the growing heap keeps triggering, would walk all of them again: 10–20 % of a complete check,
+    for nothing."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def verify(src: Sources, *, dates: list[date] | None = None, seen: Seen | None = None,
            watch: Iterable[int] = ()) -> VerifyReport:
     """Check the hash chain, every submitted report's chain head and digest, and the whole view
@@ -385,8 +404,12 @@ def verify(src: Sources, *, dates: list[date] | None = None, seen: Seen | None =
     the scan notes the chain's hashes at the positions in ``watch``.
     """
 
+    with collector_paused():
+        return _verify(src, dates, seen if seen is not None else Seen(), watch)
+
+
+def _verify(src: Sources, dates: list[date] | None, seen: Seen, watch: Iterable[int]) -> VerifyReport:
     store = src.view.store
-    seen = seen if seen is not None else Seen()
     scan = seen.scan = LogScan(src.log, store)
     scan.watch = set(watch)
     scan.run()

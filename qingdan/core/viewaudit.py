@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from .kinds import BY_NAME, kind_of
@@ -100,6 +100,14 @@ def read_view(store: Any, table: str = "qd_versions", page: int = 5000) -> Itera
         after = current
 
 
+def fast_stamp(moment: datetime) -> str:
+    """:func:`qingdan.core.view.stamp` (the same text), without ``strftime``'s cost."""
+    utc = moment.astimezone(UTC)
+    if utc.year < 1000:  # strftime does not pad the year to four digits
+        return stamp(moment)
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds")
+
+
 def join(intervals: Iterable[Interval]) -> list[Interval]:
     """Adjacent intervals with one state as one (overlapping ones are kept apart: never equal to a fold)."""
     out: list[Interval] = []
@@ -132,7 +140,7 @@ class RecordFold:
     def __init__(self, events: list[Any]) -> None:
         self.events = events
         self.ons = [e.on for e in events]
-        self.stamps = [stamp(e.timestamp) for e in events]
+        self.stamps = [fast_stamp(e.timestamp) for e in events]
         count = len(events)
         self.in_date_order = all(self.ons[i] <= self.ons[i + 1] for i in range(count - 1))
         self.in_time_order = all(self.stamps[i] <= self.stamps[i + 1] for i in range(count - 1))
@@ -140,7 +148,15 @@ class RecordFold:
         self._states: dict[Any, Folded] = {}
         self._lists: dict[int, list[Interval]] = {}
         self._aggregate: Any = None
-        self._applied: tuple[int, ...] = ()
+        self._applied: range | tuple[int, ...] = ()
+
+    def prepare(self) -> Folded:
+        """Build every state the comparison with the view can ask for — the lists as known at each of
+        the record's recorded times, in time order, so that each state goes on from the one before —
+        and give the final one (raises when the events cannot be folded)."""
+        for moment in sorted(set(self.stamps)):
+            self.at(moment)
+        return self.final()
 
     def known(self, moment: str | None) -> int:
         """How many events the fold takes as known at ``moment`` (None: all): those up to the first
@@ -160,20 +176,30 @@ class RecordFold:
         return tuple(i for i in range(known) if self.ons[i] <= as_of)
 
     def state(self, key: Any) -> Folded:
-        """The state made by these events (a prefix length, or the indexes), built once."""
+        """The state made by these events (a prefix length, or the indexes), built once.
+
+        The running aggregate goes on from the last state built when that one's events are the first
+        of these (always so when the states are asked for in the order :meth:`prepare` asks)."""
         found = self._states.get(key)
         if found is not None:
             return found
-        included = tuple(range(key)) if isinstance(key, int) else key
-        if self._aggregate is not None and included[:len(self._applied)] == self._applied:
-            fresh = included[len(self._applied):]
+        included: Any = range(key) if type(key) is int else key  # a prefix length, or the indexes
+        applied = self._applied
+        if self._aggregate is not None and len(applied) <= len(included) and \
+                (applied == included[:len(applied)] if type(applied) is type(included)
+                 else tuple(applied) == tuple(included[:len(applied)])):
+            fresh = included[len(applied):]
         else:
             self._aggregate, fresh = None, included
-        for i in fresh:
-            self._aggregate = step(self._aggregate, self.events[i])
+        try:
+            for i in fresh:
+                self._aggregate = step(self._aggregate, self.events[i])
+        except BaseException:
+            self._aggregate, self._applied = None, ()
+            raise
         self._applied = included
+        start = self.ons[key - 1] if type(key) is int and self.in_date_order else max(self.ons[i] for i in included)
         aggregate = self._aggregate
-        start = max(self.ons[i] for i in included)
         try:
             kind = kind_of(aggregate)
         except TypeError:  # not a record the view holds
