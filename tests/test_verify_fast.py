@@ -149,3 +149,54 @@ def test_the_collector_is_paused_only_while_checking(ledger, audited, monkeypatc
         assert not gc.isenabled()  # left as it was
     finally:
         gc.enable()
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(steps=st.lists(step, min_size=8, max_size=30),
+       submissions=st.lists(st.tuples(st.sampled_from([None, "fire", "hazchem"]), st.integers(0, 20),
+                                      st.integers(0, 30), st.integers(0, 4)), min_size=1, max_size=5))
+def test_the_digests_assembled_record_by_record_are_the_lists_digests(tmp_path_factory, steps, submissions):
+    """:class:`audit.Submitted` (each record's rows in every submission, as the view is compared) gives
+    every submission the digest ``rows_digest`` gives the lists :class:`audit.Lists` folds."""
+    from qingdan.core.queries import rows_digest
+
+    clock = Clock(datetime(2020, 7, 1, 9, 0, tzinfo=CST))
+    url = str(tmp_path_factory.mktemp("digests") / "ledger.db")
+    with qingdan.open_ledger(url, clock=clock, catalogue=make_catalogue()) as ledger:
+        _state.clear()
+        run_history(ledger, clock, steps)
+        periods: dict[tuple, int] = {}
+        for campaign, back, hours, later in submissions:
+            clock.current += timedelta(hours=hours)
+            today = clock.current.astimezone(CST).date()
+            as_of = today - timedelta(days=back)
+            period = f"{as_of:%Y-%m}"
+            again = periods.get((campaign, period), 0)
+            periods[(campaign, period)] = again + 1
+            ledger.submit_report(period=period, campaign=campaign, as_of=as_of,
+                                 resubmit_reason="重新报送" if again else None)
+            for _ in range(later):  # more history after the submission
+                run_history(ledger, clock, steps[:1])
+        assert ledger.verify_integrity(full=True, remember=False).ok
+        store = ledger._view.store
+        scan = LogScan(ledger._log, store)
+        scan.run()
+        with store.read_snapshot():
+            position = store.position()
+            reports = audit.submissions(audit.fold_records(scan, position))
+            assert len(reports) == len(submissions)
+            lists = audit.Lists(audit.fold_records(scan, position), store)
+            slow = [rows_digest(lists(report), report.digest_fields) for report in reports]
+            folds = audit.fold_records(scan, position)
+            submitted = audit.Submitted(folds, store, reports)
+            keys = list(folds.records)
+            random.Random(len(keys)).shuffle(keys)  # whatever order the view gives the records in
+            for key in keys:
+                fold = folds.records[key]
+                if len(keys) % 2:
+                    fold.prepare()
+                submitted.add(key, fold)
+        assert [submitted.digest(i) for i in range(len(reports))] == slow == [r.digest for r in reports]
+        first = submitted.first_lists()
+        assert first == lists(reports[0])

@@ -154,9 +154,35 @@ class RecordFold:
         """Build every state the comparison with the view can ask for — the lists as known at each of
         the record's recorded times, in time order, so that each state goes on from the one before —
         and give the final one (raises when the events cannot be folded)."""
-        for moment in sorted(set(self.stamps)):
-            self.at(moment)
+        if self.in_date_order and self.in_time_order:
+            self._prepare_in_order()
+        else:
+            for moment in sorted(set(self.stamps)):
+                self.at(moment)
         return self.final()
+
+    def _prepare_in_order(self) -> None:
+        """:meth:`prepare` when dates and recorded times follow the versions (the usual record): the
+        states asked for are the prefixes ending a date or a recorded time, built in one pass."""
+        ons, stamps, count = self.ons, self.stamps, len(self.events)
+        known = [i for i in range(1, count) if stamps[i] != stamps[i - 1]] + [count]
+        ends = sorted(set(known).union(i for i in range(1, count) if ons[i] != ons[i - 1]))
+        states, events = self._states, self.events
+        aggregate, done = None, 0
+        try:
+            for end in ends:
+                for i in range(done, end):
+                    aggregate = step(aggregate, events[i])
+                done = end
+                if end not in states:  # (the final state may be built already)
+                    states[end] = self._folded(aggregate, ons[end - 1])
+        except BaseException:
+            self._aggregate, self._applied = None, ()
+            raise
+        self._aggregate, self._applied = aggregate, range(done)
+        for k in known:
+            if k not in self._lists:
+                self._lists[k] = self._in_order(k)
 
     def known(self, moment: str | None) -> int:
         """How many events the fold takes as known at ``moment`` (None: all): those up to the first
@@ -199,21 +225,23 @@ class RecordFold:
             raise
         self._applied = included
         start = self.ons[key - 1] if type(key) is int and self.in_date_order else max(self.ons[i] for i in included)
-        aggregate = self._aggregate
+        found = self._states[key] = self._folded(self._aggregate, start)
+        return found
+
+    @staticmethod
+    def _folded(aggregate: Any, start: date) -> Folded:
+        """The state of ``aggregate`` (folded up to now), effective from ``start``."""
         try:
             kind = kind_of(aggregate)
         except TypeError:  # not a record the view holds
             kind = None
         if kind is None:
-            found = Folded(None, None, start, ())
-        else:
-            row = kind.row(aggregate, start)
-            cols = kind.index(aggregate, row)
-            found = Folded(kind, row, start, (
-                kind.name, aggregate.number, cols["campaign"], cols["status"], cols["village"],
-                cols["department"], cols["level"], kind.encode(row)))
-        self._states[key] = found
-        return found
+            return Folded(None, None, start, ())
+        row = kind.row(aggregate, start)
+        cols = kind.index(aggregate, row)
+        return Folded(kind, row, start, (
+            kind.name, aggregate.number, cols["campaign"], cols["status"], cols["village"],
+            cols["department"], cols["level"], kind.encode(row)))
 
     def at(self, moment: str | None) -> list[Interval]:
         """The date intervals the view must answer as known at ``moment``, adjacent equal states joined."""
