@@ -10,11 +10,9 @@ is compared with (:mod:`qingdan.core.viewaudit`). Everything it reads comes from
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -31,6 +29,7 @@ from .verifystate import Seen
 from .verifystate import rows_digest as view_rows_digest
 from .view import View, stamp
 from .viewaudit import RecordFold, ViewRows, differs_at, read_view
+from .writes import collector_paused
 
 
 @dataclass(frozen=True)
@@ -359,10 +358,14 @@ class Submitted:
         rule = self._rules[kind]
         variants: dict[int, AsOf] = {}
         texts: dict[tuple[int, frozenset[str]], str] = {}
+        first = fold.stamps[0]  # known at a moment before it: none of its events
+        moments = self._moments
         for index in (*self._by_campaign.get(campaign, ()), *self._by_campaign.get(None, ())):
+            if moments[index] < first:  # submitted before the record was first recorded: not in it
+                continue
             report = self.reports[index]
             try:
-                folded = fold.row_at(report.as_of, self._moments[index])
+                folded = fold.row_at(report.as_of, moments[index])
                 if folded is None or folded.kind is None:
                     continue
                 row = folded.row
@@ -468,23 +471,6 @@ def digesting(view: Iterable[tuple[str, ViewRows]], into: dict[str, str]) -> Ite
         yield key, rows
 
 
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off for the duration (as it was before, after). A check
-    builds the decoded log and its folds — millions of long-lived objects, none in a reference
-    cycle (freed by reference counting as usual) — and each of the collector's full passes, which
-    the growing heap keeps triggering, would walk all of them again: 10–20 % of a complete check,
-    for nothing."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 def verify(src: Sources, *, dates: list[date] | None = None, seen: Seen | None = None,
            watch: Iterable[int] = ()) -> VerifyReport:
     """Check the hash chain, every submitted report's chain head and digest, and the whole view
@@ -502,6 +488,9 @@ def verify(src: Sources, *, dates: list[date] | None = None, seen: Seen | None =
     the scan notes the chain's hashes at the positions in ``watch``.
     """
 
+    # Paused: a check builds the decoded log and its folds (millions of long-lived objects, none in
+    # a reference cycle), and each full collection the growing heap triggers would walk them all
+    # again — 10–20 % of a complete check, for nothing.
     with collector_paused():
         return _verify(src, dates, seen if seen is not None else Seen(), watch)
 

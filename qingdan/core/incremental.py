@@ -55,7 +55,7 @@ def verify(src: audit.Sources, *, dates: list[date] | None = None, full: bool = 
     this ledger, when ``full``, or when the incremental check finds anything wrong); what it verified
     is remembered when it found nothing wrong. ``forget``: drop what was remembered first (a complete
     check that compares nothing with it). ``state`` None: nothing is remembered or read."""
-    with audit.collector_paused():
+    with audit.collector_paused():  # see audit.verify
         return _verify(src, dates, full, state, forget)
 
 

@@ -53,9 +53,11 @@ class ViewRows:
 
     @property
     def malformed(self) -> bool:
-        return not all(type(vf) is str and type(rf) is str and type(value[-1]) is str
-                       and (vt is None or type(vt) is str) and (rt is None or type(rt) is str)
-                       for vf, vt, rf, rt, value in self.rows)
+        for vf, vt, rf, rt, value in self.rows:
+            if not (type(vf) is str and type(rf) is str and type(value[-1]) is str
+                    and (vt is None or type(vt) is str) and (rt is None or type(rt) is str)):
+                return True
+        return False
 
     def bounds(self) -> set[str]:
         """Every recorded time at which what the rows answer may change."""
