@@ -200,3 +200,18 @@ def test_the_digests_assembled_record_by_record_are_the_lists_digests(tmp_path_f
         assert [submitted.digest(i) for i in range(len(reports))] == slow == [r.digest for r in reports]
         first = submitted.first_lists()
         assert first == lists(reports[0])
+
+
+def test_the_slow_digests_are_the_fallback(ledger, audited, monkeypatch):  # noqa: F811
+    """When the assembled digest of the first submission is not ``rows_digest``'s, every submission's
+    lists are made again the slow way, and those digests are the ones compared."""
+    assert ledger.verify_integrity(full=True).ok
+    calls = []
+    slow = audit._digests_slow
+    monkeypatch.setattr(audit, "_same_digest", lambda *args: False)
+    monkeypatch.setattr(audit, "_digests_slow", lambda *args: calls.append(args) or slow(*args))
+    again = ledger.verify_integrity(full=True)
+    assert calls and again.ok and again.reports_checked == 1
+    monkeypatch.setattr(audit, "_digests_slow", lambda src, position, reports: [None] * len(reports))
+    wrong = ledger.verify_integrity(full=True)
+    assert [p.kind for p in wrong.problems] == ["report"]

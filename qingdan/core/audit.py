@@ -522,6 +522,7 @@ def _verify(src: Sources, dates: list[date] | None, seen: Seen, watch: Iterable[
 
 
 def _same_digest(submitted: Submitted, digest: str | None, report: Any) -> bool:
+    """Whether the digest assembled for the first submission is ``rows_digest`` of its lists."""
     from .queries import rows_digest
 
     try:
@@ -551,7 +552,6 @@ def _compare(src: Sources, scan: LogScan, problems: list[Problem], position: int
              dates: list[date] | None, seen: Seen) -> VerifyReport:
     """Inside the view's read snapshot at ``position``: the reports from the log, their heads and
     digests, and the whole view against the fold."""
-
     store = src.view.store
     if position > scan.position:  # the view has events the scan has not seen (written meanwhile)
         before = len(scan.problems)
