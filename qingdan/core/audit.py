@@ -29,6 +29,7 @@ from .verifystate import Seen
 from .verifystate import rows_digest as view_rows_digest
 from .view import View, stamp
 from .viewaudit import RecordFold, ViewRows, differs_at, read_view
+from .writes import collector_paused
 
 
 @dataclass(frozen=True)
@@ -310,6 +311,104 @@ class Lists:
                         measures=tuple(self.rows("measure", report.campaign, report.as_of, moment)))
 
 
+class Submitted:
+    """Every submission's lists as :class:`Lists` gives them, assembled record by record while the
+    view is compared with the fold — each record's rows in every submission it is in, as the text
+    :class:`Digests` hashes, made once for all of them — so that a record's states are built once, in
+    order, and let go with it. :meth:`digest` is then :class:`Digests` of :class:`Lists` (the same
+    records, in the same order, with the same rows): the first submission's rows are kept, for
+    :func:`_compare` to check that against ``rows_digest``."""
+
+    def __init__(self, folds: Folds, store: Any, reports: list[Any]) -> None:
+        from .rows import digest_fields
+
+        self.reports = reports
+        self.failed: set[int] = set()  # the submissions whose lists could not be made
+        self.first: dict[str, list[tuple[Any, Any]]] = {"hazard": [], "measure": []}  # reports[0]'s rows
+        self._rules = _overdue_rules()
+        self._moments = [stamp(report.known_at) for report in reports]
+        self._fields: list[dict[str, frozenset[str]]] = []
+        for report in reports:
+            fields = report.digest_fields or digest_fields()
+            self._fields.append({"hazard": frozenset(fields["hazards"]), "measure": frozenset(fields["measures"])})
+        self._parts: list[dict[str, list[tuple[Any, str]]]] = [{"hazard": [], "measure": []} for _ in reports]
+        self._by_campaign: dict[str | None, list[int]] = {}
+        for index, report in enumerate(reports):
+            self._by_campaign.setdefault(report.campaign, []).append(index)
+        # Where each record goes in a campaign's list and in the list of all campaigns: by the rank of
+        # its number, ties as Lists leaves them (its campaign's group, then the records' order).
+        groups: dict[str, dict[str | None, int]] = {"hazard": {}, "measure": {}}
+        found: list[tuple[str, str, str | None, int]] = []
+        for index, (key, fold) in enumerate(folds.records.items()):
+            final = fold.final()
+            if final.kind is not None and final.kind.name in groups:
+                groups[final.kind.name].setdefault(final.row.campaign, len(groups[final.kind.name]))
+                found.append((key, final.kind.name, final.row.campaign, index))
+        rank = {number: i for i, number in enumerate(store.collate(sorted({folds.numbers[f[0]] for f in found})))}
+        self._order = {key: (kind, campaign, (rank[folds.numbers[key]], index),
+                             (rank[folds.numbers[key]], groups[kind][campaign], index))
+                       for key, kind, campaign, index in found}
+
+    def add(self, key: str, fold: RecordFold) -> None:
+        """One record's rows in every submission it is in."""
+        order = self._order.get(key)
+        if order is None:  # not a hazard or a measure
+            return
+        kind, campaign, own, every = order
+        rule = self._rules[kind]
+        variants: dict[int, AsOf] = {}
+        texts: dict[tuple[int, frozenset[str]], str] = {}
+        first = fold.stamps[0]  # known at a moment before it: none of its events
+        moments = self._moments
+        for index in (*self._by_campaign.get(campaign, ()), *self._by_campaign.get(None, ())):
+            if moments[index] < first:  # submitted before the record was first recorded: not in it
+                continue
+            report = self.reports[index]
+            try:
+                folded = fold.row_at(report.as_of, moments[index])
+                if folded is None or folded.kind is None:
+                    continue
+                row = folded.row
+                if (report.campaign is not None and row.campaign != report.campaign) or \
+                        (kind == "hazard" and row.status == "withdrawn"):
+                    continue
+                variant = variants.get(id(folded))
+                if variant is None:
+                    variant = variants[id(folded)] = AsOf(row, rule)
+                row = variant.at(report.as_of)
+                fields = self._fields[index][kind]
+                text = texts.get((id(row), fields))
+                if text is None:
+                    text = texts[(id(row), fields)] = json.dumps(
+                        row.model_dump(mode="json", include=set(fields)), ensure_ascii=False, sort_keys=True,
+                        separators=(",", ":"))
+            except Exception:
+                self.failed.add(index)
+                continue
+            place = own if report.campaign is not None else every
+            self._parts[index][kind].append((place, text))
+            if index == 0:
+                self.first[kind].append((place, row))
+
+    def digest(self, index: int) -> str | None:
+        """:class:`Digests` of the submission's lists (None when they could not be made)."""
+        if index in self.failed:
+            return None
+        parts = self._parts[index]
+        hazards = ",".join(text for _, text in sorted(parts["hazard"], key=lambda part: part[0]))
+        measures = ",".join(text for _, text in sorted(parts["measure"], key=lambda part: part[0]))
+        return hashlib.sha256(f'{{"hazards":[{hazards}],"measures":[{measures}]}}'.encode()).hexdigest()
+
+    def first_lists(self) -> Any:
+        """The first submission's lists, as :class:`Lists` gives them."""
+        from .rows import TwoLists
+
+        report = self.reports[0]
+        return TwoLists(as_of=report.as_of, known_at=report.known_at,
+                        hazards=tuple(row for _, row in sorted(self.first["hazard"], key=lambda part: part[0])),
+                        measures=tuple(row for _, row in sorted(self.first["measure"], key=lambda part: part[0])))
+
+
 # -- the view against the fold ----------------------------------------------------------------------
 
 
@@ -321,10 +420,12 @@ def _moment_text(moment: str) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def view_problems(folds: Folds, view: Iterable[tuple[str, ViewRows]]) -> tuple[list[Problem], int]:
+def view_problems(folds: Folds, view: Iterable[tuple[str, ViewRows]],
+                  visit: Callable[[str, RecordFold], None] | None = None) -> tuple[list[Problem], int]:
     """One problem per list (and per current / as known then) naming the records whose view rows are
     not the fold's, anywhere in effective date or recorded time; and how many rows were compared.
-    The view is read record by record; each record's fold is let go once compared."""
+    The view is read record by record; each record's fold is let go once compared (``visit``: given
+    each record's fold first)."""
     wrong: dict[tuple[str, str | None], list[str]] = {}
     unseen = folds.records  # emptied as the view is read
     count = 0
@@ -340,6 +441,8 @@ def view_problems(folds: Folds, view: Iterable[tuple[str, ViewRows]]) -> tuple[l
     for key, fold, rows in pairs():
         if key in folds.failed:
             continue
+        if visit is not None and fold is not None:
+            visit(key, fold)
         where = differs_at(fold, rows)
         if where is False:
             continue
@@ -385,8 +488,15 @@ def verify(src: Sources, *, dates: list[date] | None = None, seen: Seen | None =
     the scan notes the chain's hashes at the positions in ``watch``.
     """
 
+    # Paused: a check builds the decoded log and its folds (millions of long-lived objects, none in
+    # a reference cycle), and each full collection the growing heap triggers would walk them all
+    # again — 10–20 % of a complete check, for nothing.
+    with collector_paused():
+        return _verify(src, dates, seen if seen is not None else Seen(), watch)
+
+
+def _verify(src: Sources, dates: list[date] | None, seen: Seen, watch: Iterable[int]) -> VerifyReport:
     store = src.view.store
-    seen = seen if seen is not None else Seen()
     scan = seen.scan = LogScan(src.log, store)
     scan.watch = set(watch)
     scan.run()
@@ -411,12 +521,37 @@ def verify(src: Sources, *, dates: list[date] | None = None, seen: Seen | None =
         return _compare(src, scan, problems, position, dates, seen)
 
 
+def _same_digest(submitted: Submitted, digest: str | None, report: Any) -> bool:
+    """Whether the digest assembled for the first submission is ``rows_digest`` of its lists."""
+    from .queries import rows_digest
+
+    try:
+        return digest == rows_digest(submitted.first_lists(), report.digest_fields)
+    except Exception:
+        return False
+
+
+def _digests_slow(src: Sources, position: int, reports: list[Any]) -> list[str | None]:
+    """Every submission's digest the slow way: ``rows_digest`` of :class:`Lists`, from the log read
+    and folded again (inside the same read snapshot)."""
+    from .queries import rows_digest
+
+    scan = LogScan(src.log, src.view.store)
+    scan.run()
+    lists = Lists(fold_records(scan, position), src.view.store)
+    digests: list[str | None] = []
+    for report in reports:
+        try:
+            digests.append(rows_digest(lists(report), report.digest_fields))
+        except Exception:
+            digests.append(None)
+    return digests
+
+
 def _compare(src: Sources, scan: LogScan, problems: list[Problem], position: int,
              dates: list[date] | None, seen: Seen) -> VerifyReport:
     """Inside the view's read snapshot at ``position``: the reports from the log, their heads and
     digests, and the whole view against the fold."""
-    from .queries import rows_digest
-
     store = src.view.store
     if position > scan.position:  # the view has events the scan has not seen (written meanwhile)
         before = len(scan.problems)
@@ -438,24 +573,29 @@ def _compare(src: Sources, scan: LogScan, problems: list[Problem], position: int
     reports = submissions(folds)
     problems += chain_problems(store, reports)
 
-    lists = Lists(folds, store)
-    digests, exact = Digests(), None
-    for report in reports:
+    days = {day for fold in folds.records.values() for day in fold.ons} | set(dates or ())
+    records = len(folds.records)
+    scan.streams = {}  # the folds hold each record's events, and let them go once compared
+    submitted = Submitted(folds, store, reports)
+
+    def visit(key: str, fold: RecordFold) -> None:
         try:
-            rows = lists(report)
-            if exact is None:  # the assembled digest is rows_digest's (checked once)
-                exact = digests(rows, report.digest_fields) == rows_digest(rows, report.digest_fields)
-            digest = digests(rows, report.digest_fields) if exact else rows_digest(rows, report.digest_fields)
+            fold.prepare()  # every state it can be asked for, in order
         except Exception:
-            digest = None
+            pass  # built (and failing) one by one, as asked for
+        submitted.add(key, fold)
+
+    found, rows = view_problems(folds, digesting(read_view(store), seen.records), visit)
+    digested = [submitted.digest(index) for index in range(len(reports))]
+    # The assembled digest is rows_digest's (checked on the first submission); else, and when the
+    # first submission's lists could not be made, every list is made again the slow way.
+    if reports and (0 in submitted.failed or not _same_digest(submitted, digested[0], reports[0])):
+        digested = _digests_slow(src, position, reports)
+    for report, digest in zip(reports, digested, strict=True):
         if digest != report.digest:
             problems.append(Problem(
                 kind="report", number=report.number,
                 message=f"{_what(report)}报送时的清单摘要与现在按同一时点从事件日志重建的不一致"))
-    days = {day for fold in folds.records.values() for day in fold.ons} | set(dates or ())
-    records = len(folds.records)
-    del lists, digests  # the rows the digests needed
-    found, rows = view_problems(folds, digesting(read_view(store), seen.records))
     return VerifyReport(events_checked=scan.checked, chain_head=head, reports_checked=len(reports),
                         dates_checked=tuple(sorted(days)), problems=tuple(problems + found),
                         records_checked=records, view_rows_checked=rows, events_decoded=scan.decoded,

@@ -73,7 +73,10 @@ class EventLog:
                                   (*chunk, upto), None)
         return sorted(found, key=lambda row: row.id)
 
-    def _stored(self, where: str, params: tuple[Any, ...], limit: int | None) -> list[StoredRow]:
+    def _stored(self, where: str, params: tuple[Any, ...], limit: int | None, *,
+                typed: bool = False) -> list[StoredRow]:
+        """The rows matching ``where``, values as stored. On SQLite, ``typed``: always read each
+        column with its ``typeof`` (the read a plain one falls back to)."""
         recorder = self._app.recorder
         table = '"' + recorder.events_table_name.replace('"', '""') + '"'
         if self.query is None:
@@ -81,6 +84,17 @@ class EventLog:
         tail = "" if limit is None else " LIMIT ?"
         params = params if limit is None else (*params, limit)
         if self.backend == "sqlite":
+            # The plain read first: when every text value is UTF-8 (anything qingdan wrote, and most
+            # edits) it returns exactly what the typed read below returns, at a fraction of its cost.
+            plain = None
+            if not typed:
+                try:
+                    plain = self.query(f"SELECT rowid, originator_id, originator_version, topic, state FROM {table} "
+                                       f"WHERE {where.format(position='rowid')} ORDER BY rowid{tail}", params)
+                except Exception:  # text that is not UTF-8, which sqlite3 cannot return: read it typed
+                    pass
+            if plain is not None:
+                return [StoredRow(*r) for r in plain]
             columns = ", ".join(f"typeof({c}), CASE typeof({c}) WHEN 'integer' THEN {c} WHEN 'real' THEN {c} END, "
                                 f"CAST({c} AS BLOB)"
                                 for c in ("originator_id", "originator_version", "topic", "state"))

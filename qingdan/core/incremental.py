@@ -55,6 +55,12 @@ def verify(src: audit.Sources, *, dates: list[date] | None = None, full: bool = 
     this ledger, when ``full``, or when the incremental check finds anything wrong); what it verified
     is remembered when it found nothing wrong. ``forget``: drop what was remembered first (a complete
     check that compares nothing with it). ``state`` None: nothing is remembered or read."""
+    with audit.collector_paused():  # see audit.verify
+        return _verify(src, dates, full, state, forget)
+
+
+def _verify(src: audit.Sources, dates: list[date] | None, full: bool, state: StateFile | None,
+            forget: bool) -> audit.VerifyReport:
     notes: list[str] = []
     remembered: Remembered | None = None
     if state is not None and forget:

@@ -69,6 +69,8 @@ class LogScan:
         self.visited = 0  # positions judged (events or chained positions)
         self._numbers: dict[str, str] | None = None
         self._convert: Any = None
+        self._event_class: Any = None
+        self._uuids: dict[str, UUID] = {}
 
     def run(self) -> None:
         """Check the log from where the last run stopped to its end."""
@@ -108,24 +110,33 @@ class LogScan:
         if recorded is not None and digest == recorded and self.visited % CHECKPOINT == 0:
             self.checkpoints[position] = recorded
 
-    def _hashable(self, row: StoredRow) -> StoredRow | None:
-        """The row with its record id as the recorder returns it (what the chain hashed); None when
-        any of its values is not of the form qingdan writes (then it is decoded, to be named)."""
-        originator_id, version = row.originator_id, row.originator_version
-        if (not isinstance(version, int) or isinstance(version, bool) or not isinstance(row.topic, str)
-                or not isinstance(row.state, bytes | bytearray | memoryview)):
+    def _ready(self, row: StoredRow) -> _Stored | None:
+        """The row as the recorder returns it (its record id a UUID: what the chain hashed and the
+        mapper decodes); None when any of its values is not of the form qingdan writes (then
+        :meth:`_decode` reads it, to name what is wrong)."""
+        originator_id, version, state = row.originator_id, row.originator_version, row.state
+        if type(version) is not int or type(row.topic) is not str:
             return None
-        if isinstance(originator_id, str):
-            if self._convert is None:
-                self._convert = getattr(self.log.recorder, "convert_originator_id", UUID)
-            try:
-                originator_id = self._convert(originator_id)
-            except (ValueError, TypeError):
+        if type(state) is not bytes:
+            if not isinstance(state, bytearray | memoryview):
                 return None
-            if not isinstance(originator_id, UUID) or originator_id.hex != row.originator_id:
-                return None
-            return StoredRow(row.id, originator_id, version, row.topic, row.state)
-        return row if isinstance(originator_id, UUID) else None
+            state = bytes(state)
+        if type(originator_id) is str:
+            converted = self._uuids.get(originator_id)
+            if converted is None:
+                if self._convert is None:
+                    self._convert = getattr(self.log.recorder, "convert_originator_id", UUID)
+                try:
+                    converted = self._convert(originator_id)
+                except (ValueError, TypeError):
+                    return None
+                if not isinstance(converted, UUID) or converted.hex != originator_id:
+                    return None
+                self._uuids[originator_id] = converted  # each record's id converted once
+            originator_id = converted
+        elif not isinstance(originator_id, UUID):
+            return None
+        return _Stored(row.id, originator_id, version, row.topic, state)
 
     def _check(self, position: int, row: StoredRow | None, recorded: str | None, chained_up_to: int) -> None:
         if row is None:
@@ -134,18 +145,25 @@ class LogScan:
                                          message=f"事件 #{position} 已在哈希链中，但事件记录不见了：被删除"))
             self.previous = recorded
             return
-        hashable = self._hashable(row) if position <= self.trusted_upto and recorded is not None else None
-        if hashable is not None:
-            digest = event_hash(self.previous, hashable)
+        ready = self._ready(row)
+        digest = None
+        if ready is not None and position <= self.trusted_upto and recorded is not None:
+            digest = event_hash(self.previous, ready)
             if digest == recorded:  # the bytes verified before: hashed, not decoded again
                 self._passed(position, digest, recorded)
                 self.previous = recorded
                 return
-        event, unreadable, originator_id = self._decode(row)
+        if ready is not None:  # of the form qingdan writes: decoded as the recorder would return it
+            originator_id = ready.originator_id
+            event, unreadable = self._event(ready)
+            if digest is None:
+                digest = event_hash(self.previous, ready)
+        else:
+            event, unreadable, originator_id = self._decode(row)
+            # Hashed as the recorder returns it (SQLite stores a UUID as its hex; the chain hashes the UUID).
+            digest = event_hash(self.previous, row if originator_id is row.originator_id
+                                else replace(row, originator_id=originator_id))
         self.decoded += 1
-        # Hashed as the recorder returns it (SQLite stores a UUID as its hex; the chain hashes the UUID).
-        digest = event_hash(self.previous, row if originator_id is row.originator_id
-                            else replace(row, originator_id=originator_id))
         self._passed(position, digest, recorded)
         if event is not None:
             self.streams.setdefault(event.originator_id, []).append((position, event))
@@ -180,10 +198,6 @@ class LogScan:
     def _decode(self, row: StoredRow) -> tuple[Any, str | None, Any]:
         """The domain event a stored row holds, or None and what makes it unreadable; and its record
         id as the recorder reads it."""
-        from eventsourcing.persistence import Notification
-
-        from .base import Record
-
         wrong = []
         originator_id = row.originator_id
         if isinstance(originator_id, str):
@@ -211,18 +225,40 @@ class LogScan:
             wrong.append(f"内容为 {state!r}")
         if wrong:
             return None, "；".join(wrong), originator_id
+        event, unreadable = self._event(_Stored(row.id, originator_id, version, row.topic, bytes(state)))
+        return event, unreadable, originator_id
+
+    def _event(self, stored: _Stored) -> tuple[Any, str | None]:
+        """The domain event of a row whose values are of the form qingdan writes, or None and what
+        makes it unreadable."""
+        if self._event_class is None:
+            from .base import Record
+
+            self._event_class = Record.Event
         try:
-            event = self.log.decode(Notification(
-                id=row.id, originator_id=originator_id, originator_version=version, topic=row.topic,
-                state=bytes(state)))
+            event = self.log.decode(stored)
         except Exception as error:
-            return None, f"无法解码（{brief(error)}）", originator_id
-        if not isinstance(event, Record.Event):
-            return None, f"事件类型 {row.topic} 不是台账的事件", originator_id
+            return None, f"无法解码（{brief(error)}）"
+        if not isinstance(event, self._event_class):
+            return None, f"事件类型 {stored.topic} 不是台账的事件"
         on, stamp = getattr(event, "on", None), getattr(event, "timestamp", None)
         if not isinstance(on, date) or not isinstance(stamp, datetime) or stamp.tzinfo is None:
-            return None, "缺少有效的日期或登记时间", originator_id
-        return event, None, originator_id
+            return None, "缺少有效的日期或登记时间"
+        return event, None
+
+
+class _Stored:
+    """A stored event as the recorder returns it (what the mapper decodes and the chain hashes),
+    without the cost of eventsourcing's frozen ``Notification``."""
+
+    __slots__ = ("id", "originator_id", "originator_version", "state", "topic")
+
+    def __init__(self, id: int, originator_id: Any, originator_version: int, topic: str, state: bytes) -> None:
+        self.id = id
+        self.originator_id = originator_id
+        self.originator_version = originator_version
+        self.topic = topic
+        self.state = state
 
 
 def check_chain(log: EventLog, store: Any) -> tuple[int, list[Problem]]:

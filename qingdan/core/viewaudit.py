@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from .kinds import BY_NAME, kind_of
@@ -53,9 +53,11 @@ class ViewRows:
 
     @property
     def malformed(self) -> bool:
-        return not all(type(vf) is str and type(rf) is str and type(value[-1]) is str
-                       and (vt is None or type(vt) is str) and (rt is None or type(rt) is str)
-                       for vf, vt, rf, rt, value in self.rows)
+        for vf, vt, rf, rt, value in self.rows:
+            if not (type(vf) is str and type(rf) is str and type(value[-1]) is str
+                    and (vt is None or type(vt) is str) and (rt is None or type(rt) is str)):
+                return True
+        return False
 
     def bounds(self) -> set[str]:
         """Every recorded time at which what the rows answer may change."""
@@ -100,6 +102,14 @@ def read_view(store: Any, table: str = "qd_versions", page: int = 5000) -> Itera
         after = current
 
 
+def fast_stamp(moment: datetime) -> str:
+    """:func:`qingdan.core.view.stamp` (the same text), without ``strftime``'s cost."""
+    utc = moment.astimezone(UTC)
+    if utc.year < 1000:  # strftime does not pad the year to four digits
+        return stamp(moment)
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds")
+
+
 def join(intervals: Iterable[Interval]) -> list[Interval]:
     """Adjacent intervals with one state as one (overlapping ones are kept apart: never equal to a fold)."""
     out: list[Interval] = []
@@ -132,7 +142,7 @@ class RecordFold:
     def __init__(self, events: list[Any]) -> None:
         self.events = events
         self.ons = [e.on for e in events]
-        self.stamps = [stamp(e.timestamp) for e in events]
+        self.stamps = [fast_stamp(e.timestamp) for e in events]
         count = len(events)
         self.in_date_order = all(self.ons[i] <= self.ons[i + 1] for i in range(count - 1))
         self.in_time_order = all(self.stamps[i] <= self.stamps[i + 1] for i in range(count - 1))
@@ -140,7 +150,41 @@ class RecordFold:
         self._states: dict[Any, Folded] = {}
         self._lists: dict[int, list[Interval]] = {}
         self._aggregate: Any = None
-        self._applied: tuple[int, ...] = ()
+        self._applied: range | tuple[int, ...] = ()
+
+    def prepare(self) -> Folded:
+        """Build every state the comparison with the view can ask for — the lists as known at each of
+        the record's recorded times, in time order, so that each state goes on from the one before —
+        and give the final one (raises when the events cannot be folded)."""
+        if self.in_date_order and self.in_time_order:
+            self._prepare_in_order()
+        else:
+            for moment in sorted(set(self.stamps)):
+                self.at(moment)
+        return self.final()
+
+    def _prepare_in_order(self) -> None:
+        """:meth:`prepare` when dates and recorded times follow the versions (the usual record): the
+        states asked for are the prefixes ending a date or a recorded time, built in one pass."""
+        ons, stamps, count = self.ons, self.stamps, len(self.events)
+        known = [i for i in range(1, count) if stamps[i] != stamps[i - 1]] + [count]
+        ends = sorted(set(known).union(i for i in range(1, count) if ons[i] != ons[i - 1]))
+        states, events = self._states, self.events
+        aggregate, done = None, 0
+        try:
+            for end in ends:
+                for i in range(done, end):
+                    aggregate = step(aggregate, events[i])
+                done = end
+                if end not in states:  # (the final state may be built already)
+                    states[end] = self._folded(aggregate, ons[end - 1])
+        except BaseException:
+            self._aggregate, self._applied = None, ()
+            raise
+        self._aggregate, self._applied = aggregate, range(done)
+        for k in known:
+            if k not in self._lists:
+                self._lists[k] = self._in_order(k)
 
     def known(self, moment: str | None) -> int:
         """How many events the fold takes as known at ``moment`` (None: all): those up to the first
@@ -160,34 +204,46 @@ class RecordFold:
         return tuple(i for i in range(known) if self.ons[i] <= as_of)
 
     def state(self, key: Any) -> Folded:
-        """The state made by these events (a prefix length, or the indexes), built once."""
+        """The state made by these events (a prefix length, or the indexes), built once.
+
+        The running aggregate goes on from the last state built when that one's events are the first
+        of these (always so when the states are asked for in the order :meth:`prepare` asks)."""
         found = self._states.get(key)
         if found is not None:
             return found
-        included = tuple(range(key)) if isinstance(key, int) else key
-        if self._aggregate is not None and included[:len(self._applied)] == self._applied:
-            fresh = included[len(self._applied):]
+        included: Any = range(key) if type(key) is int else key  # a prefix length, or the indexes
+        applied = self._applied
+        if self._aggregate is not None and len(applied) <= len(included) and \
+                (applied == included[:len(applied)] if type(applied) is type(included)
+                 else tuple(applied) == tuple(included[:len(applied)])):
+            fresh = included[len(applied):]
         else:
             self._aggregate, fresh = None, included
-        for i in fresh:
-            self._aggregate = step(self._aggregate, self.events[i])
+        try:
+            for i in fresh:
+                self._aggregate = step(self._aggregate, self.events[i])
+        except BaseException:
+            self._aggregate, self._applied = None, ()
+            raise
         self._applied = included
-        aggregate = self._aggregate
-        start = max(self.ons[i] for i in included)
+        start = self.ons[key - 1] if type(key) is int and self.in_date_order else max(self.ons[i] for i in included)
+        found = self._states[key] = self._folded(self._aggregate, start)
+        return found
+
+    @staticmethod
+    def _folded(aggregate: Any, start: date) -> Folded:
+        """The state of ``aggregate`` (folded up to now), effective from ``start``."""
         try:
             kind = kind_of(aggregate)
         except TypeError:  # not a record the view holds
             kind = None
         if kind is None:
-            found = Folded(None, None, start, ())
-        else:
-            row = kind.row(aggregate, start)
-            cols = kind.index(aggregate, row)
-            found = Folded(kind, row, start, (
-                kind.name, aggregate.number, cols["campaign"], cols["status"], cols["village"],
-                cols["department"], cols["level"], kind.encode(row)))
-        self._states[key] = found
-        return found
+            return Folded(None, None, start, ())
+        row = kind.row(aggregate, start)
+        cols = kind.index(aggregate, row)
+        return Folded(kind, row, start, (
+            kind.name, aggregate.number, cols["campaign"], cols["status"], cols["village"],
+            cols["department"], cols["level"], kind.encode(row)))
 
     def at(self, moment: str | None) -> list[Interval]:
         """The date intervals the view must answer as known at ``moment``, adjacent equal states joined."""
