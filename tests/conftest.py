@@ -54,6 +54,19 @@ def verify_state_dir(tmp_path_factory, monkeypatch) -> Iterator[str]:
     yield path
 
 
+@pytest.fixture(scope="session")
+def _cache_dir(tmp_path_factory) -> str:
+    return str(tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(autouse=True)
+def cache_dir(_cache_dir, monkeypatch) -> str:
+    """Where the campaigns' names are cached (``qingdan.core.names``): one directory for the run,
+    never the user's cache."""
+    monkeypatch.setenv("QINGDAN_CACHE_DIR", _cache_dir)
+    return _cache_dir
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock(datetime(2020, 7, 1, 9, 0, tzinfo=CST))

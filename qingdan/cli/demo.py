@@ -104,7 +104,7 @@ def show_demo(url: str, out: Console, workbook: Path | None = None) -> None:
              summary={sheet.name: summary} if summary else None)
 
     with qingdan.open_ledger(url) as ledger:
-        campaign_names = names(ledger.catalogue)
+        campaign_names = names(ledger)
         for day in SHOW_DATES:
             lists = ledger.two_lists(as_of=day)
             counts: dict[str, int] = {}

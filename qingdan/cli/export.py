@@ -115,7 +115,7 @@ def export(
             message(f"已导出 {count} 个事件" + (f"到 {output}" if output else ""))
             return
         lists = ledger.two_lists(as_of=as_of, known_at=known_at, campaign=campaign)
-        campaign_names = names(ledger.catalogue)
+        campaign_names = names(ledger)
         profile, known = profile_of(ctx, profile_file, ledger)
     chosen = layout or (Layout.form if fmt is ExportFormat.pdf else DEFAULT_CLI_LAYOUT)
     sheets = two_lists_sheets(lists, campaign_names, profile.name,

@@ -108,7 +108,7 @@ def lists(
             measures = 0 if village is not None else snap.count("measure", campaign, department=department)
         else:
             hazards, measures = len(result.hazards), len(result.measures)
-        campaign_names = names(ledger.catalogue)
+        campaign_names = names(ledger)
         profile, known = profile_of(ctx, profile_file, ledger)
     totals = {HAZARD_SHEET: (hazards, "条"), MEASURE_SHEET: (measures, "项")}
     shown = {HAZARD_SHEET: len(result.hazards), MEASURE_SHEET: len(result.measures)}
@@ -144,7 +144,7 @@ def overdue(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, ca
     """逾期未整改的问题隐患 — hazards not completed whose deadline has passed."""
     with open_ledger(ctx) as ledger:
         rows = ledger.overdue(as_of=as_of, known_at=known_at, campaign=campaign)
-        campaign_names = names(ledger.catalogue)
+        campaign_names = names(ledger)
         day = as_of or ledger.today()
     records = [hazard_record(h, i, campaign_names) for i, h in enumerate(rows, 1)]
     sheet = records_sheet(HAZARD_SHEET, list_title(settings(ctx).township, "逾期问题隐患清单", day),
@@ -162,7 +162,7 @@ def stats(ctx: typer.Context, as_of: AsOf = None, known_at: KnownAt = None, camp
     """统计：隐患数、整改率、重大隐患、逾期、制度措施 — the figures of the two lists."""
     with open_ledger(ctx) as ledger:
         s = ledger.stats(as_of=as_of, known_at=known_at, campaign=campaign)
-        campaign_names = names(ledger.catalogue)
+        campaign_names = names(ledger)
     from qingdan.core.rows import HAZARD_STATUS_LABELS, MEASURE_STATUS_LABELS
 
     rate = f"{s.rectification_rate:.1%}" if s.rectification_rate is not None else "—"

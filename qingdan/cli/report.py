@@ -119,7 +119,7 @@ def submit(
         staged_pdf = StagedFile(output.with_suffix(".pdf")) if pdf else None
         if as_of is None:
             as_of = min(date(year, month, DUE_DAY), on or ledger.today())
-        campaign_names = names(ledger.catalogue)
+        campaign_names = names(ledger)
         handed_in: list[TwoLists] = []
 
         filled_on = on or ledger.today()

@@ -142,13 +142,14 @@ def history_sheet(number: str, entries: Sequence[HistoryEntry],
     return records_sheet("history", f"{number} 的全部记录（业务日期 / 登记时间 / 操作人）", HISTORY_COLUMNS, records)
 
 
-def names(catalogue: Any) -> Mapping[str, str]:
-    return {cid: c.name for cid, c in catalogue.campaigns.items()}
+def names(ledger: Any) -> Mapping[str, str]:
+    """Each campaign id's name (without loading the plugins when their names are cached)."""
+    return ledger.campaign_names()
 
 
 def campaign_names(ledger: Any, fmt: OutputFormat) -> Mapping[str, str] | None:
-    """The campaigns' names for people; JSON keeps the ids, so no plugin is loaded for it."""
-    return None if fmt is OutputFormat.json else names(ledger.catalogue)
+    """The campaigns' names for people; JSON keeps the ids, so nothing is looked up for it."""
+    return None if fmt is OutputFormat.json else names(ledger)
 
 
 def emit_record(fmt: OutputFormat, output: Path | None, title: str, row: Any,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -114,6 +114,13 @@ class Ledger(Evidence, Governed, LedgerReads):
 
             self._catalogue = get_catalogue()
         return self._catalogue
+
+    def campaign_names(self) -> Mapping[str, str]:
+        """Each campaign id's name, for people to read: from this ledger's catalogue when it has one,
+        else without loading the plugins when their names are cached (:mod:`qingdan.core.names`)."""
+        from .names import campaign_names
+
+        return campaign_names(self._catalogue)
 
     @property
     def clock(self) -> Callable[[], datetime]:

@@ -218,7 +218,7 @@ def correction(entry: Any, names: dict[str, str]) -> dict[str, str] | None:
 
 
 def campaign_names(ledger: Ledger) -> dict[str, str]:
-    return {cid: c.name for cid, c in ledger.catalogue.campaigns.items()}
+    return dict(ledger.campaign_names())
 
 
 # -- dates of a page: as_of and known_at --------------------------------------------------------
