@@ -582,3 +582,52 @@ def test_pages_in_a_real_browser(db: Path, tmp_path: Path) -> None:
     assert len(list(shots.glob("*.png"))) >= 2 * len(pages)
     if os.environ.get("QINGDAN_SCREENSHOTS"):
         shutil.copytree(shots, os.environ["QINGDAN_SCREENSHOTS"], dirs_exist_ok=True)
+
+
+def test_a_lists_page_counts_in_the_view_and_reads_only_its_rows_with_every_filter(client: object, db: Path) -> None:
+    """Each filter as a clerk combines them: the page's totals, its rows and their order are those of
+    the whole lists filtered here by the page's documented rules (a hazard status filters hazards, a
+    measure status measures; withdrawn entries only when asked for; a village leaves no measures; a
+    level concerns hazards; overdue both)."""
+    from qingdan.core.labels import MEASURE_STATUS_LABELS
+
+    as_of = date(2021, 6, 30)
+    with qingdan.open_ledger(str(db)) as ledger:
+        every = ledger.two_lists(as_of=as_of, include_withdrawn=True)
+    village = next(h.village for h in every.hazards if h.village)
+    department = next(m.department for m in every.measures)
+
+    def expected(f: dict[str, str]) -> tuple[list[str], list[str]]:
+        hazards = [h for h in every.hazards if (h.status != "withdrawn" or f.get("status") == "withdrawn")
+                   and (not f.get("campaign") or h.campaign == f["campaign"])
+                   and (not f.get("village") or h.village == f["village"])
+                   and (not f.get("department") or h.responsible_unit == f["department"])
+                   and (f.get("status") not in HAZARD_STATUS_LABELS or h.status == f["status"])
+                   and (not f.get("level") or h.level == f["level"]) and (not f.get("overdue") or h.overdue)]
+        measures = [m for m in every.measures if not f.get("village")
+                    and (not f.get("campaign") or m.campaign == f["campaign"])
+                    and (not f.get("department") or m.department == f["department"])
+                    and (f.get("status") not in MEASURE_STATUS_LABELS or m.status == f["status"])
+                    and (not f.get("overdue") or m.overdue)]
+        return [h.number for h in hazards], [m.number for m in measures]
+
+    total = re.compile(r"<strong data-total>(\d+)</strong>")
+    tabs = re.compile(r'<span class="count">(\d+)</span>')
+    combos = [{}, {"campaign": "fire"}, {"status": "rectifying"}, {"status": "withdrawn"}, {"village": village},
+              {"department": department}, {"level": "重大"}, {"overdue": "1"}, {"campaign": "fire", "level": "一般", "overdue": "1"},
+              {"status": "closed", "department": department}]
+    seen_overdue = False
+    for f in combos:
+        hazards, measures = expected(f)
+        seen_overdue |= bool(f.get("overdue") and hazards)
+        for which, numbers, link in (("hazards", hazards, "/hazards/"), ("measures", measures, "/measures/")):
+            for page in (1, 2):
+                query = {**f, "as_of": as_of.isoformat(), "list": which, "page": str(page)}
+                text = client.get("/lists?" + "&".join(f"{k}={quote(v)}" for k, v in query.items())).text  # type: ignore[attr-defined]
+                assert [int(n) for n in tabs.findall(text)] == [len(hazards), len(measures)], (f, which)
+                assert int(total.search(text).group(1)) == len(numbers), (f, which)
+                shown = list(dict.fromkeys(re.findall(rf'href="{link}([HM]-[^"?#/]+)[?"]', text)))
+                last = max(1, -(-len(numbers) // 50))
+                start = (min(page, last) - 1) * 50
+                assert shown == numbers[start: start + 50], (f, which, page)
+    assert seen_overdue  # the overdue filter was tried on rows that exist

@@ -10,6 +10,7 @@ gives over all records. Rejected commands are part of the game: they must write 
 from __future__ import annotations
 
 import os
+from collections import Counter
 from datetime import date, datetime, timedelta
 
 from hypothesis import HealthCheck, event, given, settings
@@ -176,9 +177,27 @@ def assert_view_matches_reference(ledger, as_of: date, known_at: datetime | None
             assert pages == whole, (kind, size)
             assert [row for first in range(0, len(whole) + size, size) for row in getattr(
                 ledger.two_lists(as_of=as_of, known_at=known_at, limit=size, offset=first), kind)] == whole
-    stats = ledger.stats(as_of=as_of, known_at=known_at)
-    assert stats.hazards_closed == sum(h.status == "closed" for h in live)
-    assert stats.overdue == sum(h.overdue for h in live)
+    # The figures, from the whole lists this snapshot now holds and counted in the view afresh.
+    hazards = expected["hazards"]
+    major_open = [h for h in live if h.level == "重大" and h.status != "closed"]
+    closed, withdrawn = sum(h.status == "closed" for h in hazards), len(hazards) - len(live)
+    figures = {
+        "hazards_found": len(hazards), "hazards_withdrawn": withdrawn, "hazards_closed": closed,
+        "rectification_rate": closed / len(live) if live else None,
+        "major_open": len(major_open), "major_overdue": sum(h.overdue for h in major_open),
+        "overdue": sum(h.overdue for h in live),
+        "by_campaign": dict(sorted(Counter(h.campaign for h in live).items())),
+        "by_level": dict(sorted(Counter(h.level for h in live).items())),
+        "by_status": dict(sorted(Counter(h.status for h in hazards).items())),
+        "measures_by_status": dict(sorted(Counter(m.status for m in expected["measures"]).items()))}
+    for fresh in (False, True):
+        if fresh:
+            ledger.forget_snapshots()
+        stats = ledger.stats(as_of=as_of, known_at=known_at)
+        assert {k: getattr(stats, k) for k in figures} == figures, fresh
+        fire = ledger.stats(as_of=as_of, known_at=known_at, campaign="fire")
+        assert fire.hazards_found == sum(h.campaign == "fire" for h in hazards), fresh
+        assert fire.overdue == sum(h.overdue for h in live if h.campaign == "fire"), fresh
 
 
 @settings(max_examples=EXAMPLES, deadline=None,

@@ -22,7 +22,7 @@ import math
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -66,7 +66,8 @@ from qingdan.core.labels import (
 )
 from qingdan.core.ledger import Ledger
 from qingdan.core.policy import COMMAND_LABELS, ROLE_LABELS, AccessRequest, Policy
-from qingdan.core.rows import HazardRow, HistoryEntry, MeasureRow
+from qingdan.core.rows import HazardRow, HistoryEntry, TwoLists
+from qingdan.core.rules import OPEN_STATUSES
 from qingdan.io.dates import parse_date, parse_datetime
 from qingdan.io.writer import (
     HAZARD_SHEET,
@@ -89,7 +90,6 @@ ACTOR_COOKIE = "qingdan_actor"
 TOKEN_COOKIE = "qingdan_token"
 FLASH_COOKIE = "qingdan_flash"
 DEFAULT_TITLE = "qingdan 两个清单台账"
-OPEN_STATUSES = ("reported", "rectifying")
 SECURITY_HEADERS = {
     # everything the pages use is served from here: no CDN, no inline script, no remote font
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
@@ -949,9 +949,8 @@ class Pages:
 
     # -- 两个清单 -----------------------------------------------------------------------------
 
-    def _filtered_lists(self, request: Request, ledger: Ledger, when: When) -> tuple[Any, dict[str, Any], list[str]]:
-        """The two lists as of the page's dates with its filters (campaign by the library; the
-        others here, so the choices of each filter come from the same rows)."""
+    def _list_filters(self, request: Request, ledger: Ledger) -> tuple[dict[str, str], dict[str, str], list[str]]:
+        """The lists page's filters as given (an unknown campaign dropped, and said), and the names."""
         q = request.query_params
         f = {k: q.get(k, "").strip() for k in ("campaign", "department", "village", "status", "level", "overdue")}
         errors: list[str] = []
@@ -959,58 +958,100 @@ class Pages:
         if f["campaign"] and f["campaign"] not in names:
             errors.append(f"专项：没有“{f['campaign']}”")
             f["campaign"] = ""
-        lists = ledger.two_lists(as_of=when.as_of, known_at=when.known_at, campaign=f["campaign"] or None,
-                                 include_withdrawn=f["status"] == "withdrawn")
-        options = {
-            "villages": sorted({h.village for h in lists.hazards if h.village}),
-            "departments": sorted({h.responsible_unit for h in lists.hazards if h.responsible_unit}
-                                  | {m.department for m in lists.measures}),
-        }
-        hazards: Iterable[HazardRow] = lists.hazards
-        measures: Iterable[MeasureRow] = lists.measures
-        if f["department"]:
-            hazards = [h for h in hazards if h.responsible_unit == f["department"]]
-            measures = [m for m in measures if m.department == f["department"]]
-        if f["village"]:
-            hazards = [h for h in hazards if h.village == f["village"]]
-            measures = []  # measures have no village (as the library's two_lists)
-        if f["status"] in HAZARD_STATUS_LABELS:
-            hazards = [h for h in hazards if h.status == f["status"]]
-        if f["status"] in MEASURE_STATUS_LABELS:
-            measures = [m for m in measures if m.status == f["status"]]
-        if f["level"]:
-            hazards = [h for h in hazards if h.level == f["level"]]
-        if f["overdue"]:
-            hazards = [h for h in hazards if h.overdue]
-            measures = [m for m in measures if m.overdue]
-        lists = lists.model_copy(update={"hazards": tuple(hazards), "measures": tuple(measures)})
-        return lists, {"filters": f, "names": names, **options}, errors
+        return f, names, errors
+
+    @staticmethod
+    def _selection(f: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """The filters as the snapshot's arguments for each list — the one place they are read:
+        withdrawn entries only when asked for by status; a hazard status filters the hazards and a
+        measure status the measures; a village or a level concerns the hazards (measures have no
+        village: none are listed with one); overdue ones can only be in the statuses the overdue
+        rule allows, tested after (``None``: the measures list is empty)."""
+        status, overdue = f["status"], bool(f["overdue"])
+        hazard_statuses = [status] if status in HAZARD_STATUS_LABELS else None
+        if overdue:
+            hazard_statuses = [s for s in (hazard_statuses or OPEN_STATUSES) if s in OPEN_STATUSES]
+        measure_statuses = [status] if status in MEASURE_STATUS_LABELS else None
+        if overdue:
+            measure_statuses = [s for s in (measure_statuses or ["planned"]) if s == "planned"]
+        hazards = {"campaign": f["campaign"] or None, "village": f["village"] or None,
+                   "department": f["department"] or None, "level": f["level"] or None,
+                   "include_withdrawn": status == "withdrawn", "statuses": hazard_statuses}
+        measures = None if f["village"] else {"campaign": f["campaign"] or None, "department": f["department"] or None,
+                                              "statuses": measure_statuses}
+        return hazards, measures
+
+    def _filtered_lists(self, request: Request, ledger: Ledger, when: When) -> tuple[Any, dict[str, Any], list[str]]:
+        """The two lists as of the page's dates with its filters, whole (for the downloads)."""
+        f, names, errors = self._list_filters(request, ledger)
+        snap = ledger.snapshot(as_of=when.as_of, known_at=when.known_at)
+        hazard_args, measure_args = self._selection(f)
+        hazards = [h for h in snap.hazards(**hazard_args) if h.overdue or not f["overdue"]]
+        measures = [] if measure_args is None else [
+            m for m in snap.measures(**measure_args) if m.overdue or not f["overdue"]]
+        lists = TwoLists(as_of=snap.as_of, known_at=snap.known_at, hazards=tuple(hazards), measures=tuple(measures))
+        return lists, {"filters": f, "names": names}, errors
 
     def lists(self, request: Request) -> HTMLResponse:
+        """A page of one list: counted in the view, only the page's rows read (unless overdue ones
+        are asked for: then the rows that can be overdue are read and tested)."""
         viewer = who(request)
+        which = "measures" if request.query_params.get("list") == "measures" else "hazards"
         with self.lend(request) as ledger:
             when = read_when(request, ledger.today())
             try:
-                lists, context, errors = self._filtered_lists(request, ledger, when)
+                f, names, errors = self._list_filters(request, ledger)
+                snap = ledger.snapshot(as_of=when.as_of, known_at=when.known_at)
+                hazard_args, measure_args = self._selection(f)
+                campaign = hazard_args["campaign"]
+                found = snap.counts("hazard", ("village", "department", "status"), campaign)
+                listed = {k: n for k, n in found.items() if k[2] != "withdrawn" or hazard_args["include_withdrawn"]}
+                measure_departments = snap.counts("measure", ("department",), campaign)
+                options = {"villages": sorted({v for v, _, _ in listed if v}),
+                           "departments": sorted({d for _, d, _ in listed if d} | {d for (d,) in measure_departments if d})}
+                args = hazard_args if which == "hazards" else measure_args
+                kind = "hazard" if which == "hazards" else "measure"
+                read = snap.hazards if which == "hazards" else snap.measures
+                other = "measures" if which == "hazards" else "hazards"
+                other_args = measure_args if which == "hazards" else hazard_args
+                totals: dict[str, int] = {}
+                rows: Sequence[Any] = ()
+                if f["overdue"]:  # the overdue rule is applied to the rows, not in SQL
+                    every = [] if args is None else [r for r in read(**args) if r.overdue]
+                    totals[which] = len(every)
+                    other_read = snap.measures if which == "hazards" else snap.hazards
+                    totals[other] = 0 if other_args is None else sum(r.overdue for r in other_read(**other_args))
+                else:
+                    totals[which] = 0 if args is None else self._count(snap, kind, args)
+                    other_kind = "measure" if which == "hazards" else "hazard"
+                    totals[other] = 0 if other_args is None else self._count(snap, other_kind, other_args)
+                pages = max(1, math.ceil(totals[which] / PAGE_SIZE))
+                try:
+                    page = min(max(int(request.query_params.get("page", "1")), 1), pages)
+                except ValueError:
+                    page = 1
+                first = (page - 1) * PAGE_SIZE
+                if f["overdue"]:
+                    rows = every[first: first + PAGE_SIZE]
+                elif args is not None:
+                    rows = read(**args, limit=PAGE_SIZE, offset=first)
             except QingdanError as error:
                 return self.error(request, viewer, 400, str(error))
             profile, known = self.profile(request, ledger)
-        context["township"] = profile.name if known or self.configured else None
-        which = "measures" if request.query_params.get("list") == "measures" else "hazards" if request.query_params.get("list") == "measures" else "hazards"
-        rows = lists.measures if which == "measures" else lists.hazards
-        pages = max(1, math.ceil(len(rows) / PAGE_SIZE))
-        try:
-            page = min(max(int(request.query_params.get("page", "1")), 1), pages)
-        except ValueError:
-            page = 1
-        shown = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+        township = profile.name if known or self.configured else None
         title_name = MEASURE_SHEET if which == "measures" else HAZARD_SHEET
-        township = context.get("township") or ""
-        title = list_title(township, title_name, when.as_of, when.title_known_at)
-        return self.render(request, "lists.html", viewer=viewer, when=when, lists=lists, which=which,
-                           rows=shown, page=page, pages=pages, first=(page - 1) * PAGE_SIZE, title=title,
+        title = list_title(township or "", title_name, when.as_of, when.title_known_at)
+        return self.render(request, "lists.html", viewer=viewer, when=when, totals=totals, which=which,
+                           rows=rows, page=page, pages=pages, first=first, title=title,
                            errors=when.errors + errors, nav="lists", hazard_columns=HAZARD_COLUMNS,
-                           measure_columns=MEASURE_COLUMNS, **context)
+                           measure_columns=MEASURE_COLUMNS, filters=f, names=names, township=township, **options)
+
+    @staticmethod
+    def _count(snap: Any, kind: str, args: dict[str, Any]) -> int:
+        """How many rows the arguments of :meth:`_selection` select, counted in the view."""
+        filters = {k: v for k, v in args.items() if k in ("village", "department", "level")}
+        exclude = None if kind == "measure" or args.get("include_withdrawn") else "withdrawn"
+        return snap.count(kind, args["campaign"], exclude_status=exclude, statuses=args["statuses"], **filters)
 
     def _download(self, request: Request) -> tuple[Any, dict[str, str], When, Any, bool]:
         with self.lend(request) as ledger:
