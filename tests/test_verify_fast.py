@@ -176,8 +176,8 @@ def test_the_digests_assembled_record_by_record_are_the_lists_digests(tmp_path_f
             periods[(campaign, period)] = again + 1
             ledger.submit_report(period=period, campaign=campaign, as_of=as_of,
                                  resubmit_reason="重新报送" if again else None)
-            for _ in range(later):  # more history after the submission
-                run_history(ledger, clock, steps[:1])
+            for more in range(later):  # more history after the submission: records changed since too
+                run_history(ledger, clock, [steps[(len(periods) * 7 + more) % len(steps)]])
         assert ledger.verify_integrity(full=True, remember=False).ok
         store = ledger._view.store
         scan = LogScan(ledger._log, store)
@@ -215,3 +215,4 @@ def test_the_slow_digests_are_the_fallback(ledger, audited, monkeypatch):  # noq
     monkeypatch.setattr(audit, "_digests_slow", lambda src, position, reports: [None] * len(reports))
     wrong = ledger.verify_integrity(full=True)
     assert [p.kind for p in wrong.problems] == ["report"]
+
