@@ -272,6 +272,49 @@ def test_what_was_remembered_is_trusted_only_as_far_as_its_file_is(ledger, verif
     assert problems(ledger.verify_integrity(full=True)) == {("view", b)}
 
 
+def _as_format_1(ledger, result) -> None:
+    """Rewrite the state file ``result`` left as the earlier format wrote it: version 1, each record's
+    view rows (the view's now) digested with ``repr``."""
+    import hashlib
+
+    from qingdan.core.viewaudit import read_view
+
+    def digest_1(rows):
+        return hashlib.sha256("\n".join(sorted(repr(row) for row in rows)).encode("utf-8", "surrogatepass")).hexdigest()
+
+    data = state_of(result)
+    data["version"] = 1
+    data["records"] = {key: digest_1(view.rows) for key, view in read_view(ledger._view.store)}
+    with open(result.state_file, "w", encoding="utf-8") as f:
+        json.dump(data, f)
+
+
+def test_a_state_file_of_the_earlier_format_is_used_for_its_chain_hashes_not_its_digests(ledger, clock, verified):
+    """Format 1 digested the view rows with ``repr``: its digests are never compared with format 2's
+    (every record is folded again), but what it remembers of the chain still shows history rewritten."""
+    a, b = verified
+    _as_format_1(ledger, ledger.verify_integrity())
+    upgraded = ledger.verify_integrity()
+    assert upgraded.ok and not upgraded.full
+    assert upgraded.records_folded == upgraded.records_checked == 2  # none vouched for by a digest
+    assert any("上一版本的格式" in note for note in upgraded.notes)
+    assert state_of(upgraded)["version"] == 2
+    again = ledger.verify_integrity()
+    assert again.ok and not again.full and again.records_folded == 0 and not again.notes
+    # a forged view row its format-1 digests vouch for is still found
+    alter(ledger, "UPDATE qd_versions SET state = REPLACE(state, ?, ?) WHERE number = ?",
+          ("疏散指示损坏", "已全部整改", b))
+    _as_format_1(ledger, again)
+    assert problems(ledger.verify_integrity()) == {("view", b)}
+    ledger.rebuild()
+    assert ledger.verify_integrity(full=True).ok
+    # history rewritten with the chain recomputed, after a check that left format 1
+    _as_format_1(ledger, ledger.verify_integrity())
+    _edit_first_event_and_rewrite_the_chain(ledger)
+    assert ledger.verify_integrity(remember=False).ok  # nothing inside the database shows it
+    assert [p.kind for p in ledger.verify_integrity().problems] == ["rewritten"]
+
+
 def test_an_unwritable_state_directory_is_said_and_nothing_else_changes(ledger, clock, verified, tmp_path):
     blocked = tmp_path / "not-a-directory"
     blocked.write_text("x")

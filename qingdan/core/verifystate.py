@@ -17,6 +17,7 @@ re-derives everything without trusting it. See ``docs/reliability.md`` §4b.
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -27,7 +28,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 FORMAT = "qingdan-verify-state"
-VERSION = 1
+#: 2: each record's view rows digested with :mod:`marshal` (1: with ``repr``; such a file is still
+#: read, for its chain hashes, but its digests are not — every record is folded again once)
+VERSION = 2
 
 
 class Remembered(BaseModel):
@@ -68,9 +71,26 @@ class Seen:
 
 def rows_digest(rows: list[tuple[Any, ...]]) -> str:
     """A record's view rows as one digest, whatever order they are stored in (each row as the audit
-    reads it: every column but the row id, values with their types)."""
-    text = "\n".join(sorted(repr(row) for row in rows))
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    reads it: every column but the row id, values with their types).
+
+    Each row is written with :mod:`marshal` at its format version 2, which tags every value with its
+    type and gives its length (so the rows' bytes, sorted and joined, are one text for one set of
+    rows) and, unlike versions 3 on, never writes a reference to an object met before (so equal rows
+    give equal bytes whatever objects hold them). A complete check digests every row of the view:
+    this takes a little over half the time ``repr`` did (format 1; 0.26 s against 0.46 s of CPU for
+    the 120,000 rows of the bench's county). A value marshal cannot write (a column altered into a
+    type the database driver returns as, say, a ``Decimal``) makes its row the 2-tuple ``("repr",
+    repr(row))``, which no row of the view (a 5-tuple) is written as. Were a later Python ever to
+    write version 2 otherwise, the digests would differ: every record folded again, never a changed
+    row taken for a remembered one."""
+    written = []
+    for row in rows:
+        try:
+            written.append(marshal.dumps(row, 2))
+        except ValueError:
+            written.append(marshal.dumps(("repr", repr(row)), 2))
+    written.sort()
+    return hashlib.sha256(b"".join(written)).hexdigest()
 
 
 def default_directory() -> Path:
@@ -113,6 +133,11 @@ class StateFile:
             found = Remembered.model_validate_json(text)
         except ValidationError:
             return None, f"本机记下的核验状态 {self.path} 已损坏或格式不符：未使用，本次完整核验"
+        if found.format == FORMAT and found.version == 1 and found.ledger == self.ledger:
+            # Its chain hashes still say what was verified (and show history rewritten since); its
+            # digests of the view rows are of the earlier format: none is taken as the rows' now.
+            return found.model_copy(update={"records": {}}), (
+                f"本机记下的核验状态 {self.path} 是上一版本的格式：其哈希链仍用于核对，各记录的视图摘要不再使用，本次重放每条记录")
         if found.format != FORMAT or found.version != VERSION:
             return None, f"本机记下的核验状态 {self.path} 是另一版本的格式：未使用，本次完整核验"
         if found.ledger != self.ledger:

@@ -203,6 +203,15 @@ class RecordFold:
             return min(known, bisect_right(self.ons, as_of))
         return tuple(i for i in range(known) if self.ons[i] <= as_of)
 
+    def keys_at(self, probes: Iterable[tuple[date, str]]) -> list[Any]:
+        """:meth:`key` of the events known at each ``(as_of, moment)`` (what :meth:`row_at` folds)."""
+        if self.in_date_order and self.in_time_order:
+            # Both bisects at once; 0 (no event known, or the first not yet effective: the dates
+            # rise, so none is) is None, as :meth:`key` has it.
+            stamps, ons = self.stamps, self.ons
+            return [min(bisect_right(stamps, moment), bisect_right(ons, as_of)) or None for as_of, moment in probes]
+        return [self.key(self.known(moment), as_of) for as_of, moment in probes]
+
     def state(self, key: Any) -> Folded:
         """The state made by these events (a prefix length, or the indexes), built once.
 
