@@ -107,3 +107,19 @@ def test_the_installed_command_shows_names_without_loading_the_plugins_the_secon
         assert run.returncode == 0 and "消防安全专项整治" in run.stdout and "南阳饭店" in run.stdout, run.stderr
     assert "plugins loaded: True True" in runs[0].stdout
     assert "plugins loaded: False False" in runs[1].stdout
+
+
+def test_a_removed_current_directory_or_no_home_keeps_no_cache_and_still_names(unloaded, monkeypatch):
+    def gone() -> str:
+        raise FileNotFoundError("the current directory was removed")
+
+    monkeypatch.setattr(os, "getcwd", gone)
+    assert names.campaign_names()["fire"] == "消防安全专项整治"
+    monkeypatch.delenv("QINGDAN_CACHE_DIR")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def homeless() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(homeless))
+    assert names.cache_directory() is None and names.cached_names() is None

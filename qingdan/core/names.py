@@ -30,6 +30,7 @@ import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 FORMAT = "qingdan-campaign-names"
@@ -46,13 +47,20 @@ def cache_directory() -> Path | None:
     if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
         return Path(os.environ["LOCALAPPDATA"]) / "qingdan" / "cache"
     base = os.environ.get("XDG_CACHE_HOME")
-    return (Path(base) if base else Path.home() / ".cache") / "qingdan"
+    try:
+        return (Path(base) if base else Path.home() / ".cache") / "qingdan"
+    except RuntimeError:  # no home directory to be found: keep none
+        return None
 
 
 def _import_path() -> list[str]:
     """The import path's directories, less the current directory (which a ledger's files change)."""
-    here = os.getcwd()
-    return [p for p in dict.fromkeys(sys.path) if p and os.path.abspath(p) != here and os.path.isdir(p)]
+    try:
+        here: str | None = os.getcwd()
+    except OSError:  # the current directory was removed
+        here = None
+    return [p for p in dict.fromkeys(sys.path)
+            if p and (here is None or os.path.abspath(p) != here) and os.path.isdir(p)]
 
 
 def _cache_file() -> Path | None:
@@ -101,9 +109,8 @@ def cached_names() -> dict[str, str] | None:
 
 def _plugin_files(plugins: Any) -> list[str]:
     """The files of every loaded module of the packages the plugin objects came from."""
-    packages = {(getattr(plugin, "__name__", None) if isinstance(plugin, type(sys)) else type(plugin).__module__)
-                or "" for plugin in plugins}
-    packages = {name.split(".")[0] for name in packages if name}
+    modules = (plugin.__name__ if isinstance(plugin, ModuleType) else type(plugin).__module__ for plugin in plugins)
+    packages = {name.split(".")[0] for name in modules if name}
     files = set()
     for name, module in list(sys.modules.items()):
         if name.split(".")[0] in packages:
