@@ -44,14 +44,37 @@ def event_hash(previous: str, notification: Any) -> str:
     return hashlib.sha256(head + stored_bytes(notification.state)).hexdigest()
 
 
-def chain_batch(store: Any, notifications: list[Any]) -> None:
-    """Extend (or, for positions already chained, re-check) the chain over one batch, in order."""
+def chain_batch(store: Any, notifications: list[Any], head: tuple[int, str] | None = None) -> str:
+    """Extend (or, for positions already chained, re-check) the chain over one batch, in order;
+    returns the hash of its last event. ``head``: the chain's end, ``(position, hash)``, when the
+    caller knows it (a write that follows this process's own, the log unchanged in between) and the
+    batch follows it: nothing is read."""
     first, last = notifications[0].id, notifications[-1].id
-    before = store.query("SELECT hash FROM qd_chain WHERE position < ? ORDER BY position DESC LIMIT 1",
-                         (first,))
-    previous = before[0][0] if before else GENESIS
-    known = dict(store.query("SELECT position, hash FROM qd_chain WHERE position BETWEEN ? AND ?",
-                             (first, last)))
+    if head is not None and head[0] == first - 1:
+        new = []
+        previous = head[1]
+        for notification in notifications:
+            previous = event_hash(previous, notification)
+            new.append((notification.id, previous))
+        try:
+            store.executemany("INSERT INTO qd_chain (position, hash) VALUES (?, ?)", new)
+        except Exception as error:
+            # Nothing chains past the log's end but qingdan, under the lock this write holds: a row
+            # there was put in outside it (the catch-up's re-check would have said so).
+            if any(c.__name__ == "IntegrityError" for c in type(error).__mro__):
+                raise TamperDetected(
+                    f"哈希链中已有事件 #{first} 之后的位置，而事件记录中还没有这些事件：哈希链在 qingdan 之外被改动。"
+                    "请运行 `qingdan verify` 查看详情") from error
+            raise
+        return previous
+    # One statement: the chain's last position before the batch (its hash is the one to go on from)
+    # and the positions of the batch already chained (re-checked), instead of one statement each:
+    # a single command's transaction is mostly such small statements.
+    rows = store.query("SELECT position, hash FROM qd_chain WHERE position <= ? AND position >= "
+                       "COALESCE((SELECT MAX(position) FROM qd_chain WHERE position < ?), ?) ORDER BY position",
+                       (last, first, first))
+    previous = rows[0][1] if rows and rows[0][0] < first else GENESIS
+    known = {position: digest for position, digest in rows if position >= first}
     new: list[tuple[int, str]] = []
     for notification in notifications:
         digest = event_hash(previous, notification)
@@ -65,6 +88,7 @@ def chain_batch(store: Any, notifications: list[Any]) -> None:
                 "请运行 `qingdan verify` 查看详情")
         previous = digest
     store.executemany("INSERT INTO qd_chain (position, hash) VALUES (?, ?)", new)
+    return previous
 
 
 def chain_head(store: Any, position: int | None = None) -> str:

@@ -17,7 +17,7 @@ from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
 
 from . import blobs as _blobs
-from .store import LOOKUP_CHUNK, LockedReads, LogNotEmpty, More, Restamp, Within
+from .store import LOOKUP_CHUNK, LogNotEmpty, More, Restamp, Within, locked_reads
 
 #: Events per INSERT statement on PostgreSQL (an event's state is about 0.5 KB: 1,000 make ~0.5 MB).
 INSERT_CHUNK = 1_000
@@ -55,18 +55,33 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         restamp: Restamp | None = kwargs.pop("restamp", None)
         blobs: Sequence[_blobs.Blob] = kwargs.pop("blobs", ())
+        watch: Sequence[UUID] = kwargs.pop("watch", ())
         if restamp is not None:
-            from psycopg.sql import SQL, Identifier
+            from psycopg.sql import SQL, Identifier, Literal
 
-            self._lock_table(curs)  # taken again by the insert below: a no-op within one transaction
-            curs.execute(SQL("SELECT notification_id, originator_id, originator_version, topic, state "
-                             "FROM {0}.{1} ORDER BY notification_id DESC LIMIT 1").format(
-                Identifier(self.datastore.schema), Identifier(self.events_table_name)))
+            # One round trip: the library's lock (its lock timeout, then the table), its notification
+            # to listeners (sent at commit, so only for a write that commits), the log's last event
+            # and, in that statement, the last version of each watched record (what ``newer`` and
+            # ``lookup`` would each have asked separately) — sent as one text of several statements
+            # (psycopg's simple query, no parameters: the record ids are quoted by psycopg's Literal).
+            # Seven statements of a round trip each before (the lock was taken twice), of 21 a command.
+            table = SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+            probes = SQL("").join(
+                SQL(", (SELECT MAX(originator_version) FROM {0} WHERE originator_id = {1}) AS {2}").format(
+                    table, Literal(u), Identifier(f"v{i}")) for i, u in enumerate(watch))
+            curs.execute(SQL("; ").join([
+                *self.lock_table_statements, SQL("NOTIFY {0}").format(Identifier(self.channel_name)),
+                SQL("SELECT notification_id, originator_id, originator_version, topic, state{0} "
+                    "FROM {1} ORDER BY notification_id DESC LIMIT 1").format(probes, table)]))
+            while curs.nextset():
+                pass  # to the last statement's result
             row = curs.fetchone()
             last = None if row is None else Notification(
                 id=row["notification_id"], originator_id=row["originator_id"],
                 originator_version=row["originator_version"], topic=row["topic"],
                 state=bytes(row["state"]) if row["state"] is not None else b"")
+            # an empty log holds no version of anything
+            versions = {u: (None if row is None else row[f"v{i}"]) for i, u in enumerate(watch)}
             def newer(originator_id: Any, version: int) -> bool:
                 curs.execute(SQL("SELECT 1 FROM {0}.{1} WHERE originator_id = %s AND originator_version > %s "
                                  "LIMIT 1").format(Identifier(self.datastore.schema),
@@ -84,23 +99,30 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                 return found
 
             # insert_events keeps its own reference to the list, so change it in place.
-            stored_events[:] = restamp(last, LockedReads(newer, lookup))  # type: ignore[index]
+            stored_events[:] = restamp(last, locked_reads(versions, newer, lookup))  # type: ignore[index]
         # After restamp (which may refuse the write, and is Python: eventsourcing commits what the
         # transaction holds when Python code raises here); a failing SQL statement aborts it all.
         _blobs.insert_postgres(curs, self.datastore.schema, blobs)
         if not stored_events:  # a batch whose records were all set aside: they follow (``more``)
-            self._notify_channel(curs)
+            if restamp is None:
+                self._notify_channel(curs)
             self._chunked_ids[id(curs)] = []
             return
         if len(stored_events) <= INSERT_CHUNK:
+            if restamp is not None:
+                # Locked and notified above: the library's insert would send those three statements
+                # again, three more round trips of a single command for nothing.
+                PostgresAggregateRecorder._insert_stored_events(self, curs, stored_events, **kwargs)
+                return
             super()._insert_stored_events(curs, stored_events, **kwargs)
             return
         # A batch (an import) of many events: inserted by several INSERTs within the same
         # transaction, each fetched before the next is sent. One statement of more than about 4 MB
         # hangs psycopg's pipeline mode for ever (psycopg#685: the client blocks sending while the
         # server blocks replying), so no statement here is near that size.
-        self._lock_table(curs)
-        self._notify_channel(curs)
+        if restamp is None:
+            self._lock_table(curs)
+            self._notify_channel(curs)
         ids: list[int] = []
         for start in range(0, len(stored_events), INSERT_CHUNK):
             PostgresAggregateRecorder._insert_stored_events(

@@ -133,6 +133,10 @@ class View:
         self.tracking = tracking
         self._events: OrderedDict[UUID, list[Record.Event]] = OrderedDict()
         self._pinned = False
+        #: the end of the log, the view and the chain — (position, chain hash) — as this process's
+        #: last write left them (:meth:`committed`), and as the write being stored will
+        self._head: tuple[int, str] | None = None
+        self._next_head: tuple[int, str] | None = None
         self._reset()
 
     # -- maintenance -------------------------------------------------------------------------
@@ -181,10 +185,12 @@ class View:
             return 0, position
         return self._apply_events(notifications, events), notifications[-1].id
 
-    def _apply_events(self, notifications: Sequence[Any], events: list[Record.Event]) -> int:
-        """Within a transaction: chain, apply and move the position past these events."""
+    def _apply_events(self, notifications: Sequence[Any], events: list[Record.Event],
+                      head: tuple[int, str] | None = None) -> int:
+        """Within a transaction: chain, apply and move the position past these events (``head``:
+        the chain's end, when known: see :func:`chain_batch`)."""
         try:
-            chain_batch(self.store, list(notifications))
+            self._next_head = (notifications[-1].id, chain_batch(self.store, list(notifications), head))
             groups = list(_runs(events))
             self._prefetch(groups)
             last = {str(g[0].originator_id): i for i, g in enumerate(groups)}
@@ -205,12 +211,20 @@ class View:
         inserted, so events and view commit together or not at all. Only when the view stands at
         ``previous``, the log's last event before them; otherwise (the view is behind, e.g. after a
         failure) nothing is done and False returned: the catch-up after the commit does it."""
-        with self.store.borrowed(conn):
-            if self.position() != previous:
+        # This process's last write ended the log at ``previous`` (the log's last event under this
+        # write's lock): the view and the chain end there too, as that write left them — nothing
+        # moves them without adding to the log (a rebuild swaps in a view caught up to the same
+        # end) — so neither the position nor the chain's end is read again. A chain row planted
+        # after the end outside qingdan fails the insert; the retry reads and names it.
+        head = self._head if self._head is not None and self._head[0] == previous else None
+        self._head = None  # until this write commits
+        with self.store.borrowed(conn) as locked_at:
+            if head is None and (self.position() if locked_at is None else locked_at) != previous:
                 return False
             self._pinned = True  # every history prepared for this write stays at hand
             try:
-                self._apply_events([r.notification for r in recordings], [r.domain_event for r in recordings])
+                self._apply_events([r.notification for r in recordings], [r.domain_event for r in recordings],
+                                   head)
                 # the planner's statistics as the log doubles, as a catch-up refreshes them
                 self._refresh_statistics(previous, recordings[-1].notification.id if recordings else previous)
             finally:
@@ -253,10 +267,16 @@ class View:
             first.setdefault(event.originator_id, event.originator_version)
         return {key: version for key, version in first.items() if version > 1}
 
+    def committed(self) -> None:
+        """The write whose events :meth:`apply_within` applied has committed: the log, the view and
+        the chain end where it left them."""
+        self._head, self._next_head = self._next_head, None
+
     def forget(self) -> None:
         """Drop what this process holds in memory about the view (after a rolled-back transaction)."""
         self._reset()
         self._events.clear()
+        self._head = self._next_head = None
 
     def _refresh_statistics(self, before: int, after: int) -> None:
         """Let the query planner know the view's shape as it grows (at 10k, 20k, 40k … events).

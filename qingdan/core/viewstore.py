@@ -122,14 +122,14 @@ class ViewStore(abc.ABC):
         conn.execute("COMMIT")
 
     @contextmanager
-    def borrowed(self, conn: Any) -> Iterator[None]:
+    def borrowed(self, conn: Any) -> Iterator[int | None]:
         """Run the view's statements on ``conn``, a connection inside the event store's transaction
-        (which already holds the log's write lock): they commit or roll back with the events."""
+        (which already holds the log's write lock): they commit or roll back with the events.
+        Yields the view's position where taking the view's lock read it (None: not read)."""
         own = self._conn
         self._conn = self._wrap(conn)
         try:
-            self._lock_borrowed()
-            yield
+            yield self._lock_borrowed()
         finally:
             self._conn = own
 
@@ -137,9 +137,9 @@ class ViewStore(abc.ABC):
         return conn
 
     @abc.abstractmethod
-    def _lock_borrowed(self) -> None:
+    def _lock_borrowed(self) -> int | None:
         """Inside a borrowed transaction: take the view's write lock too (serialising with catch-ups
-        of other processes that hold only that one)."""
+        of other processes that hold only that one); the view's position if that read it."""
 
     def _create_tables(self) -> None:
         self._run_creation(self._conn, [
@@ -231,7 +231,7 @@ class SQLiteViewStore(ViewStore):
     def _begin_write(self, conn: Any) -> None:
         conn.execute("BEGIN IMMEDIATE")
 
-    def _lock_borrowed(self) -> None:
+    def _lock_borrowed(self) -> int | None:
         return None  # SQLite locks the whole file: the event store's transaction holds it already
 
     def _run_creation(self, conn: Any, statements: list[str]) -> None:
@@ -280,11 +280,18 @@ class PostgresViewStore(ViewStore):
     def _wrap(self, conn: Any) -> Any:
         return _TupleRows(conn)
 
-    def _lock_borrowed(self) -> None:
+    def _lock_borrowed(self) -> int | None:
+        # One round trip: without parameters psycopg sends the text as one simple query, both
+        # statements at once (the schema is quoted as the connection's own SET quotes it). The row
+        # lock's read is the view's position, which the write checks next: no third statement.
         schema = self.env.get("POSTGRES_SCHEMA")
+        lock = f"SELECT position FROM qd_tracking WHERE name = '{VIEW_NAME}' FOR UPDATE"
+        cursor = self.connect().cursor()
+        cursor.execute(f'SET LOCAL search_path TO "{schema}"; {lock}' if schema else lock)
         if schema:
-            self.execute(f'SET LOCAL search_path TO "{schema}"')
-        self.execute("SELECT position FROM qd_tracking WHERE name = ? FOR UPDATE", (VIEW_NAME,))
+            cursor.nextset()
+        row = cursor.fetchone()
+        return int(row[0]) if row else 0
 
     def _run_creation(self, conn: Any, statements: list[str]) -> None:
         with conn.transaction():

@@ -35,7 +35,7 @@ from .errors import (
 from .errors import show as _show
 from .kinds import kind_label, kind_of_class
 from .policy import AccessRequest, Authoriser
-from .rules import aggregate_id, no_future
+from .rules import POLICY_KEY, aggregate_id, no_future
 from .store import TICK, restamp
 
 if TYPE_CHECKING:
@@ -48,8 +48,15 @@ A = TypeVar("A", bound="Record")
 Refresh = Callable[[Callable[[Any, int], bool]], "Sequence[Record] | None"]
 RETRIES = 20
 RECENT = 5000  # records kept in memory after being stored
+WATCH = 20  # a write of at most this many records reads their versions with the log's last event
+POLICY_ID = aggregate_id(POLICY_KEY)  # the record of the ledger's policy
 class LogMoved(Exception):
     """Another writer added to the log after a submission's lists were read: read them again."""
+
+
+class PolicyMoved(Exception):
+    """Under the write lock: the ledger's policy is no longer the one the command was judged
+    against (another writer changed it): judge the command again on the policy as it is now."""
 
 
 def failure_reason(error: BaseException) -> str:
@@ -161,6 +168,11 @@ class NumberAllocation:
         look-up per new record was a tenth of a 台账 import."""
         if self._batch is not None and prefix in self._probed:
             return f"{prefix}-{first_free(lambda n: self.pending(f'{prefix}-{n:0{width}d}'), start):0{width}d}"
+        if self._batch is None and prefix in self._next_seq:
+            # A single command after this process's first number under the prefix: the next of its
+            # own sequence is as good a guess, for the same reason (the store gives the next free
+            # one if another writer took it); the look-up was a third of a registration's reads.
+            return f"{prefix}-{start:0{width}d}"
         if self._batch is not None:
             self._probed.add(prefix)
         return f"{prefix}-{first_free(lambda n: self.exists(f'{prefix}-{n:0{width}d}'), start):0{width}d}"
@@ -217,6 +229,18 @@ class UnitOfWork(WriteClock, NumberAllocation):
         self._numbered: dict[str, str] = {}  # the last store's renumbering
         self.batch_memo: dict[str, Any] = {}  # what holds for the open batch or command (the policy's reads)
         self._commands = 0  # facade commands running (nested: a command calling another)
+        #: the version of the ledger's policy (0: none) the running single command was judged
+        #: against, when it was taken from memory rather than read: every write of the command checks
+        #: it under the write lock (:class:`PolicyMoved`); None when the command read the policy
+        self._judged_on: int | None = None
+        #: ``policy_current()`` → whether the policy held in memory is still the stored one (reads
+        #: the log; set by the policy's handler)
+        self.policy_current: Callable[[], bool] = lambda: True
+        self.policy_stale: Callable[[], None] = lambda: None  # the policy in memory must be read again
+        #: the last event this process stored — (position, record id, version) — and its recorded
+        #: time: when it is still the log's last under the next write's lock, its time is known
+        #: without decoding it again
+        self._last_stored: tuple[tuple[int, Any, int], datetime] | None = None
 
     def common(self, c: Command) -> dict[str, Any]:
         """The effective date, actor and note every event carries."""
@@ -307,9 +331,42 @@ class UnitOfWork(WriteClock, NumberAllocation):
             if not self._commands and not self.batching:
                 self.batch_memo.clear()
 
+    def run_command(self, body: Callable[[], str]) -> str:
+        """Run one facade command (:meth:`command`). A single command is judged against the policy
+        held in memory, without reading it (a read of the log per command, a tenth of its cost); its
+        writes check under the write lock that the policy is still that one. If another writer has
+        changed the policy since, the command is judged and run again on the policy as it is now —
+        before it writes (:class:`PolicyMoved`), or when the policy it was judged on refused it."""
+        for _ in range(RETRIES):
+            outermost = not self._commands and not self.batching
+            try:
+                with self.command():
+                    return body()
+            except PolicyMoved:
+                if not outermost:
+                    raise
+                self.policy_stale()
+            except (PermissionDenied, InvalidCommand):
+                if not outermost or self._judged_on is None or self.policy_current():
+                    raise
+                self.policy_stale()  # refused on a policy another writer has changed since: again
+            finally:
+                if outermost:
+                    self._judged_on = None
+        raise Conflict(f"权限配置正被其他人频繁修改，已重试 {RETRIES} 次仍未成功，请稍后再试")
+
+    def judged_on_memory(self, version: int) -> None:
+        """The running single command is judged against the policy of ``version`` held in memory."""
+        self._judged_on = version
+
     @property
     def memoising(self) -> bool:
         return self.batching or self._commands > 0
+
+    @property
+    def single_command(self) -> bool:
+        """A facade command runs, not in a batch."""
+        return self._commands > 0 and not self.batching
 
     @contextmanager
     def staged(self, sha256: str, data: bytes) -> Iterator[None]:
@@ -438,6 +495,8 @@ class UnitOfWork(WriteClock, NumberAllocation):
         after: list[datetime | None] = [None]
 
         def restamp_under_lock(last: Any, reads: Any = None) -> list[Any]:
+            if judged_on is not None and reads is not None and (reads.versions.get(POLICY_ID) or 0) != judged_on:
+                raise PolicyMoved
             if refresh is not None and reads is not None:
                 # Under the lock nobody else can write: a reload now is the state we write after.
                 replaced = refresh(reads.newer)
@@ -491,18 +550,30 @@ class UnitOfWork(WriteClock, NumberAllocation):
             applied.append(self.view.apply_within(conn, recordings_of(ids, *current), position[-1]))
             position.append(ids[-1])
 
+        # A single command's records: their last versions are read with the log's last event, in
+        # one statement under the lock (``refresh`` and the renumbering ask about these ids) — and
+        # the policy's, when the command was judged on the policy held in memory.
+        watch = [aggregate.id for aggregate, _ in pending] if len(pending) <= WATCH else []
+        judged_on = self._judged_on if self.single_command else None
+        if judged_on is not None:
+            watch.append(POLICY_ID)
         try:
             self.view.prepare(events)
             ids = self.app.recorder.insert_events(list(stored), restamp=restamp_under_lock, within=view_within,
-                                                  blobs=list(self._blobs.items()),
+                                                  blobs=list(self._blobs.items()), watch=watch,
                                                   **({"more": more} if spilled else {}))
-        except (IntegrityError, LogMoved, QingdanError):
+        except (IntegrityError, LogMoved, PolicyMoved, QingdanError):
             self._forget_all([aggregate for aggregate, _ in pending] + list(aggregates))
             raise
         except Exception as error:
             self._forget_all([aggregate for aggregate, _ in pending] + list(aggregates))
             raise WriteFailed(f"未能写入台账（{failure_reason(error)}），本次操作没有记下任何内容，台账保持原样；"
                               "请排除问题后重试") from error
+        if ids and not spilled and events:
+            self._last_stored = ((ids[-1], events[-1].originator_id, events[-1].originator_version),
+                                 events[-1].timestamp)
+        if applied and all(applied) and not spilled:
+            self.view.committed()
         for aggregate, batch in pending:
             if self._numbered:
                 continue  # renumbered: the aggregates hold the numbers they were created with
@@ -537,6 +608,10 @@ class UnitOfWork(WriteClock, NumberAllocation):
 
     def recorded_time(self, notification: Any) -> datetime | None:
         """The recorded time of a stored event (None for none, or one that cannot be read)."""
+        known = self._last_stored
+        if notification is not None and known is not None and known[0] == (
+                notification.id, notification.originator_id, notification.originator_version):
+            return known[1]  # this process's own last event, still the log's last: no decoding
         return recorded_time(self.app.mapper, notification)
 
     # -- commands on a record -----------------------------------------------------------------
