@@ -10,6 +10,7 @@ A module of its own so that a SQLite ledger never imports ``eventsourcing.postgr
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +22,15 @@ from .store import LOOKUP_CHUNK, LogNotEmpty, More, Restamp, Within, locked_read
 
 #: Events per INSERT statement on PostgreSQL (an event's state is about 0.5 KB: 1,000 make ~0.5 MB).
 INSERT_CHUNK = 1_000
+#: A write of at most this many events and bytes of state runs in pipeline mode (see insert_events).
+PIPELINE_EVENTS, PIPELINE_BYTES = 100, 256 * 1024
+
+
+def in_pipeline(conn: Any) -> bool:
+    """Whether ``conn`` (psycopg's) is in pipeline mode: statements are queued, not sent one by one."""
+    from psycopg import pq
+
+    return bool(conn.pgconn.pipeline_status != pq.PipelineStatus.OFF)
 
 
 
@@ -33,10 +43,21 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         more: More | None = kwargs.pop("more", None)
         if within is None or (not stored_events and more is None):
             return super().insert_events(stored_events, **kwargs)
-        # The library's insert, without its pipeline, then ``within`` in the same transaction.
-        with self.datastore.get_connection() as conn, conn.transaction():
+        # The library's insert, then ``within`` in the same transaction. A small write (a single
+        # command) runs in psycopg's pipeline mode, as the library's own insert does: statements
+        # whose results are not needed yet go out with the next that is — BEGIN with the lock and the
+        # read under it, the view's writes with the COMMIT — four round trips where there were ten,
+        # each also a wake-up of the server process on a busy machine. A large batch does not:
+        # one statement of more than about 4 MB hangs the pipeline (psycopg#685, see below).
+        small = more is None and len(stored_events) <= PIPELINE_EVENTS and \
+            sum(len(e.state) for e in stored_events) + sum(len(b[1]) for b in kwargs.get("blobs", ())) \
+            <= PIPELINE_BYTES  # an attachment's bytes too
+        with self.datastore.get_connection() as conn, \
+                (conn.pipeline() if small else nullcontext()) as pipeline, conn.transaction():
             with conn.cursor() as curs:
                 self._insert_stored_events(curs, stored_events, **kwargs)
+                if pipeline is not None:
+                    pipeline.sync()  # the insert's result (and any error) before its ids are read
                 ids = list(self._fetch_ids_after_insert_events(curs, stored_events, **kwargs) or ())
             if ids:
                 within(ids, conn)
@@ -69,12 +90,17 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
             probes = SQL("").join(
                 SQL(", (SELECT MAX(originator_version) FROM {0} WHERE originator_id = {1}) AS {2}").format(
                     table, Literal(u), Identifier(f"v{i}")) for i, u in enumerate(watch))
-            curs.execute(SQL("; ").join([
-                *self.lock_table_statements, SQL("NOTIFY {0}").format(Identifier(self.channel_name)),
-                SQL("SELECT notification_id, originator_id, originator_version, topic, state{0} "
-                    "FROM {1} ORDER BY notification_id DESC LIMIT 1").format(probes, table)]))
-            while curs.nextset():
-                pass  # to the last statement's result
+            statements = [*self.lock_table_statements, SQL("NOTIFY {0}").format(Identifier(self.channel_name)),
+                          SQL("SELECT notification_id, originator_id, originator_version, topic, state{0} "
+                              "FROM {1} ORDER BY notification_id DESC LIMIT 1").format(probes, table)]
+            if in_pipeline(curs.connection):  # queued, sent with the read (a text of several is refused)
+                for statement in statements[:-1]:
+                    curs.connection.execute(statement)
+                curs.execute(statements[-1])
+            else:
+                curs.execute(SQL("; ").join(statements))
+                while curs.nextset():
+                    pass  # to the last statement's result
             row = curs.fetchone()
             last = None if row is None else Notification(
                 id=row["notification_id"], originator_id=row["originator_id"],

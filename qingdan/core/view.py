@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from .chain import chain_batch
+from .chain import GENESIS, chain_batch
 from .eventlog import EventLog
 from .kinds import (  # noqa: F401  (REPORT_ROWS, encode_typed, decode_typed: their old home)
     REPORT_ROWS,
@@ -211,15 +211,21 @@ class View:
         inserted, so events and view commit together or not at all. Only when the view stands at
         ``previous``, the log's last event before them; otherwise (the view is behind, e.g. after a
         failure) nothing is done and False returned: the catch-up after the commit does it."""
-        # This process's last write ended the log at ``previous`` (the log's last event under this
-        # write's lock): the view and the chain end there too, as that write left them — nothing
-        # moves them without adding to the log (a rebuild swaps in a view caught up to the same
-        # end) — so neither the position nor the chain's end is read again. A chain row planted
-        # after the end outside qingdan fails the insert; the retry reads and names it.
+        # SQLite: this process's last write ended the log at ``previous`` (the log's last event
+        # under this write's lock), so the view and the chain end there too, as that write left
+        # them — nothing moves them without adding to the log (a rebuild swaps in a view caught up
+        # to the same end) — and neither the position nor the chain's end is read again; a chain
+        # row planted after the end outside qingdan fails the chain's insert at once (TamperDetected).
+        # PostgreSQL: the view's lock reads both (a failed insert would only show at the commit).
         head = self._head if self._head is not None and self._head[0] == previous else None
         self._head = None  # until this write commits
-        with self.store.borrowed(conn) as locked_at:
-            if head is None and (self.position() if locked_at is None else locked_at) != previous:
+        with self.store.borrowed(conn) as locked:
+            if locked is not None:
+                if locked.position != previous:
+                    return False
+                chained = locked.chain
+                head = (chained[0], chained[1] or GENESIS) if chained is not None and chained[0] == previous else None
+            elif head is None and self.position() != previous:
                 return False
             self._pinned = True  # every history prepared for this write stays at hand
             try:

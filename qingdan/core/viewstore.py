@@ -12,6 +12,7 @@ import abc
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from .blobs import create_table as _blobs_table
@@ -22,6 +23,15 @@ LIVE = "qd_versions"
 SHADOW, SHADOW_TRACKING = "qd_versions_rebuild", "two_lists_rebuild"
 COLUMNS = ("aggregate_id, kind, number, campaign, status, village, department, level, valid_from, "
            "valid_to, recorded_from, state, recorded_to")
+
+
+@dataclass(frozen=True)
+class Locked:
+    """What taking the view's lock inside a write read: the view's position and the chain's end,
+    ``(position, hash)`` (``(0, None)``: no chain yet; None: not read)."""
+
+    position: int
+    chain: tuple[int, str | None] | None
 
 
 def versions_table(name: str, serial: str) -> str:
@@ -122,10 +132,10 @@ class ViewStore(abc.ABC):
         conn.execute("COMMIT")
 
     @contextmanager
-    def borrowed(self, conn: Any) -> Iterator[int | None]:
+    def borrowed(self, conn: Any) -> Iterator[Locked | None]:
         """Run the view's statements on ``conn``, a connection inside the event store's transaction
         (which already holds the log's write lock): they commit or roll back with the events.
-        Yields the view's position where taking the view's lock read it (None: not read)."""
+        Yields what taking the view's lock read (None: nothing)."""
         own = self._conn
         self._conn = self._wrap(conn)
         try:
@@ -137,9 +147,9 @@ class ViewStore(abc.ABC):
         return conn
 
     @abc.abstractmethod
-    def _lock_borrowed(self) -> int | None:
+    def _lock_borrowed(self) -> Locked | None:
         """Inside a borrowed transaction: take the view's write lock too (serialising with catch-ups
-        of other processes that hold only that one); the view's position if that read it."""
+        of other processes that hold only that one); what that read, if it read."""
 
     def _create_tables(self) -> None:
         self._run_creation(self._conn, [
@@ -231,7 +241,7 @@ class SQLiteViewStore(ViewStore):
     def _begin_write(self, conn: Any) -> None:
         conn.execute("BEGIN IMMEDIATE")
 
-    def _lock_borrowed(self) -> int | None:
+    def _lock_borrowed(self) -> Locked | None:
         return None  # SQLite locks the whole file: the event store's transaction holds it already
 
     def _run_creation(self, conn: Any, statements: list[str]) -> None:
@@ -280,18 +290,31 @@ class PostgresViewStore(ViewStore):
     def _wrap(self, conn: Any) -> Any:
         return _TupleRows(conn)
 
-    def _lock_borrowed(self) -> int | None:
+    def _lock_borrowed(self) -> Locked | None:
         # One round trip: without parameters psycopg sends the text as one simple query, both
         # statements at once (the schema is quoted as the connection's own SET quotes it). The row
-        # lock's read is the view's position, which the write checks next: no third statement.
+        # lock's read is what the write checks next — the view's position and the chain's end —
+        # so no statement of its own reads them.
+        from psycopg import pq
+
         schema = self.env.get("POSTGRES_SCHEMA")
-        lock = f"SELECT position FROM qd_tracking WHERE name = '{VIEW_NAME}' FOR UPDATE"
-        cursor = self.connect().cursor()
-        cursor.execute(f'SET LOCAL search_path TO "{schema}"; {lock}' if schema else lock)
-        if schema:
-            cursor.nextset()
+        lock = ("SELECT position, (SELECT position FROM qd_chain ORDER BY position DESC LIMIT 1), "
+                "(SELECT hash FROM qd_chain ORDER BY position DESC LIMIT 1) "
+                f"FROM qd_tracking WHERE name = '{VIEW_NAME}' FOR UPDATE")
+        conn = self.connect()
+        cursor = conn.cursor()
+        if conn.pgconn.pipeline_status != pq.PipelineStatus.OFF:  # queued, sent with the read
+            if schema:
+                conn.execute(f'SET LOCAL search_path TO "{schema}"')
+            cursor.execute(lock)
+        else:
+            cursor.execute(f'SET LOCAL search_path TO "{schema}"; {lock}' if schema else lock)
+            if schema:
+                cursor.nextset()
         row = cursor.fetchone()
-        return int(row[0]) if row else 0
+        if row is None:
+            return Locked(0, None)
+        return Locked(int(row[0]), (0, None) if row[1] is None else (int(row[1]), row[2]))
 
     def _run_creation(self, conn: Any, statements: list[str]) -> None:
         with conn.transaction():
@@ -307,6 +330,7 @@ class _TupleRows:
 
     def __init__(self, conn: Any) -> None:
         self._conn = conn
+        self.pgconn = conn.pgconn
 
     def cursor(self) -> Any:
         from psycopg.rows import tuple_row
