@@ -54,6 +54,10 @@ STATISTICS_FROM = 10_000
 EVENT_CACHE = 4_000
 #: rows of finished records written as soon as this many wait (a large batch's memory stays bounded)
 FLUSH_ROWS = 2_000
+#: the id of a row this process wrote without reading its id back (closed by record and start)
+WRITTEN = -1
+#: a write of at most this many runs of records keeps their current rows in memory (View._rows)
+ROWS_KEPT_FROM = 20
 
 def stamp(moment: datetime) -> str:
     """Recorded times as fixed-width UTC text, so text order is time order on every backend."""
@@ -137,6 +141,10 @@ class View:
         #: last write left them (:meth:`committed`), and as the write being stored will
         self._head: tuple[int, str] | None = None
         self._next_head: tuple[int, str] | None = None
+        #: the current rows of records this process wrote, as its last write left them (valid while
+        #: ``_head`` is: nobody has written since), and as the write being stored will
+        self._rows: OrderedDict[str, list[Version]] = OrderedDict()
+        self._next_rows: dict[str, list[Version]] = {}
         self._reset()
 
     # -- maintenance -------------------------------------------------------------------------
@@ -186,18 +194,26 @@ class View:
         return self._apply_events(notifications, events), notifications[-1].id
 
     def _apply_events(self, notifications: Sequence[Any], events: list[Record.Event],
-                      head: tuple[int, str] | None = None) -> int:
+                      head: tuple[int, str] | None = None,
+                      rows: OrderedDict[str, list[Version]] | None = None) -> int:
         """Within a transaction: chain, apply and move the position past these events (``head``:
-        the chain's end, when known: see :func:`chain_batch`)."""
+        the chain's end, when known: see :func:`chain_batch`; ``rows``: current rows known, by
+        record, see :meth:`_prefetch`)."""
         try:
             self._next_head = (notifications[-1].id, chain_batch(self.store, list(notifications), head))
             groups = list(_runs(events))
-            self._prefetch(groups)
+            self._prefetch(groups, rows)
             last = {str(g[0].originator_id): i for i, g in enumerate(groups)}
             for i, group in enumerate(groups):
                 self._apply(group)
                 if len(self._added) >= FLUSH_ROWS:
                     self._flush_finished(lambda key, i=i: last[key] <= i)
+            if len(groups) <= ROWS_KEPT_FROM:
+                # what the records' current rows are once this commits, to be closed later by record
+                # and start, not by id: rows written now get no id back, and a rebuild (by another
+                # process too, writing no event) writes the same rows under other ids
+                self._next_rows = {key: [replace(row, id=WRITTEN) for row in kept]
+                                   for key, kept in self._open.items()}
             self._flush()
         except BaseException:
             self.forget()  # the transaction is rolled back
@@ -218,7 +234,12 @@ class View:
         # row planted after the end outside qingdan fails the chain's insert at once (TamperDetected).
         # PostgreSQL: the view's lock reads both (a failed insert would only show at the commit).
         head = self._head if self._head is not None and self._head[0] == previous else None
-        self._head = None  # until this write commits
+        # and the current rows of the records it wrote are as it left them (a rebuild writes the
+        # same rows under other ids: rows known here are closed by record and start, not by id)
+        rows = self._rows if head is not None else None
+        if head is None:
+            self._rows.clear()
+        self._head, self._next_rows = None, {}  # until this write commits
         with self.store.borrowed(conn) as locked:
             if locked is not None:
                 if locked.position != previous:
@@ -230,7 +251,7 @@ class View:
             self._pinned = True  # every history prepared for this write stays at hand
             try:
                 self._apply_events([r.notification for r in recordings], [r.domain_event for r in recordings],
-                                   head)
+                                   head, rows)
                 # the planner's statistics as the log doubles, as a catch-up refreshes them
                 self._refresh_statistics(previous, recordings[-1].notification.id if recordings else previous)
             finally:
@@ -277,12 +298,20 @@ class View:
         """The write whose events :meth:`apply_within` applied has committed: the log, the view and
         the chain end where it left them."""
         self._head, self._next_head = self._next_head, None
+        for key, kept in self._next_rows.items():
+            self._rows[key] = kept
+            self._rows.move_to_end(key)
+        self._next_rows = {}
+        while len(self._rows) > EVENT_CACHE:
+            self._rows.popitem(last=False)
 
     def forget(self) -> None:
         """Drop what this process holds in memory about the view (after a rolled-back transaction)."""
         self._reset()
         self._events.clear()
         self._head = self._next_head = None
+        self._rows.clear()
+        self._next_rows = {}
 
     def _refresh_statistics(self, before: int, after: int) -> None:
         """Let the query planner know the view's shape as it grows (at 10k, 20k, 40k … events).
@@ -313,6 +342,7 @@ class View:
                 applied += count
             self.store.swap_in_shadow()
         self._events.clear()
+        self._rows.clear()
         self.store.execute(f"ANALYZE {LIVE}")
         return applied
 
@@ -338,10 +368,15 @@ class View:
         while len(self._events) > EVENT_CACHE:
             self._events.popitem(last=False)
 
-    def _prefetch(self, groups: list[list[Record.Event]]) -> None:
-        """Read, in a few statements, the current rows of every record this catch-up touches."""
-        keys = sorted({str(g[0].originator_id) for g in groups if g[0].originator_version > 1})
+    def _prefetch(self, groups: list[list[Record.Event]], known: dict[str, list[Version]] | None = None) -> None:
+        """Read, in a few statements, the current rows of every record this catch-up touches
+        (``known``: those of some records, as this process left them; copied, not read)."""
         self._open = {str(g[0].originator_id): [] for g in groups}
+        keys = sorted({str(g[0].originator_id) for g in groups if g[0].originator_version > 1})
+        if known:
+            for key in [k for k in keys if k in known]:
+                self._open[key] = [replace(row) for row in known[key]]
+            keys = [k for k in keys if k not in known]
         for i in range(0, len(keys), 400):
             chunk = keys[i:i + 400]
             rows = self.store.query(
@@ -350,10 +385,18 @@ class View:
             for row in rows:
                 self._open[row[1]].append(Version(*row))
 
-    def _flush(self) -> None:
-        """Write what :meth:`_apply` decided: rows closed, rows added (one statement each)."""
+    def _flush_closed(self) -> None:
         if self._closed:  # a new record closes nothing (a statement saved on every registration)
             self.store.executemany(f"UPDATE {self.table} SET recorded_to = ? WHERE id = ?", self._closed)
+            self._closed = []
+        if self._closed_at:  # before any row is added: an added row may start on the same day
+            self.store.executemany(f"UPDATE {self.table} SET recorded_to = ? WHERE aggregate_id = ? "
+                                   "AND valid_from = ? AND recorded_to IS NULL", self._closed_at)
+            self._closed_at = []
+
+    def _flush(self) -> None:
+        """Write what :meth:`_apply` decided: rows closed, rows added (one statement each)."""
+        self._flush_closed()
         self.store.executemany(
             f"INSERT INTO {self.table} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [row.values() for row in self._added])
@@ -365,6 +408,7 @@ class View:
         done = [row for row in self._added if finished(row.aggregate_id)]
         if not done:
             return
+        self._flush_closed()
         self.store.executemany(
             f"INSERT INTO {self.table} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [row.values() for row in done])
@@ -375,6 +419,8 @@ class View:
     def _reset(self) -> None:
         self._open: dict[str, list[Version]] = {}  # current rows by record
         self._closed: list[tuple[str, int]] = []
+        #: rows to close known by record and start (a record's current rows never share a start)
+        self._closed_at: list[tuple[str, str, str]] = []
         self._added: list[Version] = []
 
     def _apply(self, group: list[Record.Event]) -> None:
@@ -395,6 +441,8 @@ class View:
                 continue
             if row.id is None:
                 row.recorded_to = recorded  # added earlier in this catch-up: close it before writing
+            elif row.id == WRITTEN:
+                self._closed_at.append((recorded, key, row.valid_from))
             else:
                 self._closed.append((recorded, row.id))
             if row.valid_from < day:  # the part before the earliest new date is unchanged
