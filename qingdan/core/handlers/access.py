@@ -1,4 +1,5 @@
-"""The ledger's own policy (权限配置): read before every write, set by an admin (``qingdan policy set``)."""
+"""The ledger's own policy (权限配置): obeyed by every write (read, or checked under the write lock),
+set by an admin (``qingdan policy set``)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,9 @@ class PolicyCommands:
 
     def stored(self) -> Policy | None:
         """The policy stored in the ledger (None if it has none), re-read only when it has changed
-        (one indexed look-up per write). Within a batch, read once, by its first command: the
+        (one indexed look-up). A single command (:meth:`UnitOfWork.run_command`) once it has been
+        read is judged on the one in memory, checked under the write lock by each of its writes.
+        Within a batch, read once, by its first command: the
         commands of a batch are judged before it is stored (not under the write lock), so the
         batch is judged against the policy as it stood when it began, as a look-up per command
         judges the batch's last command against the policy of a moment before the write; the
