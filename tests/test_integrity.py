@@ -71,6 +71,18 @@ def test_an_edited_event_row_is_detected_and_named(ledger, audited):
         ledger.rebuild()
 
 
+def test_a_chain_row_planted_past_the_log_s_end_stops_the_next_write(ledger, audited):
+    """The write after this process's own does not read the chain's end again (it knows it), but a
+    row put in after it outside qingdan is still refused, naming it, and nothing is written."""
+    a, b = audited
+    before = ledger._view.max_position()
+    raw(ledger, "INSERT INTO qd_chain (position, hash) VALUES (?, ?)", (before + 1, "f" * 64))
+    with pytest.raises(TamperDetected, match="哈希链"):
+        ledger.plan_rectification(b, responsible_unit="东港超市", deadline=date(2020, 10, 20))
+    assert ledger._view.max_position() == before
+    assert ledger.hazard(b).responsible_unit is None
+
+
 def test_a_deleted_event_row_is_detected(ledger, audited):
     raw(ledger, "DELETE FROM EVENTS WHERE POSITION = 3")
     result = ledger.verify_integrity()

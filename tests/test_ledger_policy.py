@@ -306,8 +306,8 @@ def test_a_batch_reads_the_policy_once_and_the_next_batch_reads_it_again(governe
     assert len(governed.two_lists(as_of=date(2020, 9, 1)).hazards) == 2
 
 
-def test_a_single_command_reads_the_policy_once_and_the_next_command_again(governed, ledger_url, clock,
-                                                                            catalogue, account, monkeypatch):
+def test_a_single_command_is_judged_on_the_policy_in_memory_and_its_write_checks_it(
+        governed, ledger_url, clock, catalogue, account, monkeypatch):
     from qingdan.core.handlers.access import POLICY_ID
 
     recorder = governed._app.recorder
@@ -322,9 +322,9 @@ def test_a_single_command_reads_the_policy_once_and_the_next_command_again(gover
     monkeypatch.setattr(recorder, "select_events", counting)
     account("sunqi")
     governed.report_hazard(campaign="fire", unit="农贸市场", description="通道堵塞", actor="检查员 孙七")
-    reads.clear()  # the first reading also loads the policy; from now on one look-up says "unchanged"
+    reads.clear()  # the first reading also loads the policy; from now on it is held in memory
     governed.report_hazard(campaign="fire", unit="农贸市场", description="灭火器过期", actor="检查员 孙七")
-    assert len(reads) == 1  # its actor and its authorisation are judged against one reading
+    assert not reads  # its actor and its authorisation: the policy in memory, checked under the write lock
     reads.clear()
     account("wangming")
     with qingdan.open_ledger(ledger_url, clock=clock, catalogue=catalogue) as other:  # another writer
@@ -333,5 +333,30 @@ def test_a_single_command_reads_the_policy_once_and_the_next_command_again(gover
     account("sunqi")
     denied(governed, lambda: governed.report_hazard(campaign="fire", unit="农贸市场", description="电线老化",
                                                     actor="检查员 孙七"), "")
-    assert len(reads) == 2  # one look-up finds the change, one loads it
+    # judged on the policy in memory (an inspector may report), its write found the policy changed
+    # under the lock and wrote nothing; judged again: one look-up finds the change, one loads it
+    assert len(reads) == 2
     assert len(governed.two_lists(as_of=date(2020, 9, 1)).hazards) == 2
+
+
+def test_a_command_refused_on_a_policy_changed_since_is_judged_again(governed, ledger_url, clock,
+                                                                    catalogue, account):
+    account("zhouba")
+    denied(governed, lambda: governed.report_hazard(campaign="fire", unit="农贸市场", description="通道堵塞",
+                                                    actor="观察员 周八"), "")
+    account("wangming")
+    with qingdan.open_ledger(ledger_url, clock=clock, catalogue=catalogue) as other:  # another writer
+        other.set_policy(POLICY.replace('[actors."观察员 周八"]\nrole = "viewer"',
+                                        '[actors."观察员 周八"]\nrole = "inspector"'), actor="安委办 王明")
+    account("zhouba")
+    # refused on the policy this ledger holds in memory, which is no longer the stored one: judged
+    # again on the stored one, which allows it
+    number = governed.report_hazard(campaign="fire", unit="农贸市场", description="通道堵塞", actor="观察员 周八")
+    assert governed.hazard(number).description == "通道堵塞"
+    account("wangming")
+    with qingdan.open_ledger(ledger_url, clock=clock, catalogue=catalogue) as other:
+        other.set_policy(POLICY, actor="安委办 王明")  # a viewer again
+    account("zhouba")
+    denied(governed, lambda: governed.report_hazard(campaign="fire", unit="农贸市场", description="电线老化",
+                                                    actor="观察员 周八"), "")
+    assert len(governed.two_lists(as_of=date(2020, 9, 1)).hazards) == 1

@@ -1,15 +1,24 @@
-"""What a batch needs beyond holding its records: setting finished records aside on disk
-(:class:`Spill`) and, under the write lock, giving records created under a number another writer
-took the next free one (:func:`renumber`)."""
+"""Numbers and batches: the unit of work's creation of records under the next free number
+(:class:`NumberAllocation`), setting a batch's finished records aside on disk (:class:`Spill`) and,
+under the write lock, giving records created under a number another writer took the next free one
+(:func:`renumber`)."""
 
 from __future__ import annotations
 
 import pickle
 import tempfile
 from collections.abc import Callable, Iterator, Sequence, Set
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from eventsourcing.persistence import IntegrityError
+
+from .errors import Conflict, InvalidCommand
 from .rules import aggregate_id
+
+if TYPE_CHECKING:
+    from .base import Record
+
+A = TypeVar("A", bound="Record")
 
 #: events of records set aside (:meth:`UnitOfWork.set_aside`) per chunk of the batch's spill file; also
 #: the most events, and so view rows, the store of a large batch holds in memory at once
@@ -170,4 +179,90 @@ def _swap(value: Any, mapping: dict[str, str]) -> Any:
 
 
 
-__all__ = ["SPILL_CHUNK", "Spill", "apply_renumbering", "first_free", "renumber"]
+class NumberAllocation:
+    """The unit of work's creation of records: number allocation, tracking (a part of
+    :class:`UnitOfWork`, which holds the state)."""
+
+    _next_seq: dict[str, int]
+    _movable: set[str]
+    _batch: dict[Any, Record] | None
+    _probed: set[str]
+    exists: Callable[[str], bool]
+    pending: Callable[[str], bool]
+    clocked: Callable[[], Any]
+    save: Callable[..., None]
+    numbered: Callable[[str], str]
+
+    def track(self, cls: type[A], key: str, number: str, campaign: Any, actor: str) -> None:
+        """Start the ledger's record of a plugin-defined task or target (once; idempotent), in the
+        name of whoever's command needs it."""
+        if not self.exists(key):
+            with self.clocked():
+                record = cls.track(number=number, campaign=campaign.id, start=campaign.start,
+                                   actor=actor)
+            try:
+                self.save(record)
+            except IntegrityError:
+                pass  # another writer started tracking it first: same record
+
+    def create(self, prefix: str, width: int, make: Callable[[str], Record],
+               given: str | None = None) -> str:
+        """Allocate the next free number under ``prefix`` and create the record under it.
+
+        The aggregate id is derived from the number. The number is chosen before the write (the
+        next free one as this process sees it) and checked under the log's write lock when the
+        record is stored: if another writer took it meanwhile, the record is given the next free
+        number there (:meth:`store`), so a command never fails on a number. In a batch the number
+        returned is final unless the batch made it provisional (``batch(provisional=…)``), and a
+        clash otherwise fails the batch (:class:`Conflict`). ``given``: a number chosen by the
+        caller (an import of an exported 台账 keeps its numbers); it must have the form of this
+        prefix and be unused — unless it is one of the batch's provisional numbers, which moves on to
+        the next free one when the batch is stored if another writer took it.
+        """
+        if given is not None:
+            if not given.startswith(prefix + "-") or not given[len(prefix) + 1:].isdigit() \
+                    or len(given) - len(prefix) - 1 < width:
+                raise InvalidCommand(f"编号“{given}”格式不对，应为 {prefix}-{'0' * (width - 1)}1 这样的形式")
+            if given in self._movable:
+                pass  # provisional: if another writer has it by the time the batch is stored, it moves on
+            elif self.exists(given):
+                raise Conflict(f"编号 {given} 已存在，不能重复登记")
+            with self.clocked():
+                aggregate = make(given)
+            try:
+                self.save(aggregate)
+            except IntegrityError:
+                raise Conflict(f"编号 {given} 已被其他人同时登记") from None
+            return given
+        number = self._allocate(prefix, width, self._next_seq.get(prefix) or 1)
+        with self.clocked():
+            aggregate = make(number)
+        try:
+            self.save(aggregate, movable=frozenset({number}))
+        except IntegrityError:
+            raise Conflict(f"编号 {number} 已被其他人同时登记，请重试") from None
+        if self._batch is None:
+            number = self.numbered(number)
+        seq = int(number.rpartition("-")[2])
+        self._next_seq[prefix] = max(self._next_seq.get(prefix, 0), seq + 1)
+        return number
+
+    def _allocate(self, prefix: str, width: int, start: int) -> str:
+        """The first number from ``start`` that is neither stored nor pending in this batch (a guess,
+        checked again under the write lock). In a batch the log is asked once per prefix: after that
+        the batch's own sequence is as good a guess (a number another writer takes meanwhile is
+        caught when the batch is stored, as it would be between one look-up and the store), and a
+        look-up per new record was a tenth of a 台账 import."""
+        if self._batch is not None and prefix in self._probed:
+            return f"{prefix}-{first_free(lambda n: self.pending(f'{prefix}-{n:0{width}d}'), start):0{width}d}"
+        if self._batch is None and prefix in self._next_seq:
+            # A single command after this process's first number under the prefix: the next of its
+            # own sequence is as good a guess, for the same reason (the store gives the next free
+            # one if another writer took it); the look-up cost a registration 0.08 of 0.9 ms (round 2).
+            return f"{prefix}-{start:0{width}d}"
+        if self._batch is not None:
+            self._probed.add(prefix)
+        return f"{prefix}-{first_free(lambda n: self.exists(f'{prefix}-{n:0{width}d}'), start):0{width}d}"
+
+
+__all__ = ["SPILL_CHUNK", "NumberAllocation", "Spill", "apply_renumbering", "first_free", "renumber"]

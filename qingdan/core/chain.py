@@ -44,14 +44,28 @@ def event_hash(previous: str, notification: Any) -> str:
     return hashlib.sha256(head + stored_bytes(notification.state)).hexdigest()
 
 
-def chain_batch(store: Any, notifications: list[Any]) -> None:
-    """Extend (or, for positions already chained, re-check) the chain over one batch, in order."""
+def chain_batch(store: Any, notifications: list[Any], head: tuple[int, str] | None = None) -> str:
+    """Extend (or, for positions already chained, re-check) the chain over one batch, in order;
+    returns the hash of its last event. ``head``: the chain's end, ``(position, hash)``, when the
+    caller has just read it (a write reads it with the view's lock) and the batch follows it:
+    nothing more is read."""
     first, last = notifications[0].id, notifications[-1].id
-    before = store.query("SELECT hash FROM qd_chain WHERE position < ? ORDER BY position DESC LIMIT 1",
-                         (first,))
-    previous = before[0][0] if before else GENESIS
-    known = dict(store.query("SELECT position, hash FROM qd_chain WHERE position BETWEEN ? AND ?",
-                             (first, last)))
+    if head is not None and head[0] == first - 1:
+        new = []
+        previous = head[1]
+        for notification in notifications:
+            previous = event_hash(previous, notification)
+            new.append((notification.id, previous))
+        store.executemany("INSERT INTO qd_chain (position, hash) VALUES (?, ?)", new)
+        return previous
+    # One statement: the chain's last position before the batch (its hash is the one to go on from)
+    # and the positions of the batch already chained (re-checked), instead of one statement each:
+    # a single command's transaction is mostly such small statements.
+    rows = store.query("SELECT position, hash FROM qd_chain WHERE position <= ? AND position >= "
+                       "COALESCE((SELECT MAX(position) FROM qd_chain WHERE position < ?), ?) ORDER BY position",
+                       (last, first, first))
+    previous = rows[0][1] if rows and rows[0][0] < first else GENESIS
+    known = {position: digest for position, digest in rows if position >= first}
     new: list[tuple[int, str]] = []
     for notification in notifications:
         digest = event_hash(previous, notification)
@@ -65,6 +79,7 @@ def chain_batch(store: Any, notifications: list[Any]) -> None:
                 "请运行 `qingdan verify` 查看详情")
         previous = digest
     store.executemany("INSERT INTO qd_chain (position, hash) VALUES (?, ?)", new)
+    return previous
 
 
 def chain_head(store: Any, position: int | None = None) -> str:

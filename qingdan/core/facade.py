@@ -109,8 +109,7 @@ class _Command:
         def method(self: Any, *args: Any, **kwargs: Any) -> str:
             options = {name: kwargs.pop(name, default) for name, default in extras.items()}
             c = cmd.validate(model, **kwargs)
-            with self._uow.command():
-                return function(self, *args, c, **options)
+            return self._uow.run_command(lambda: function(self, *args, c, **options))  # type: ignore[no-any-return]
 
         method.__signature__ = inspect.Signature(parameters, return_annotation=str)  # type: ignore[attr-defined]
         method.command_model = model  # type: ignore[attr-defined]

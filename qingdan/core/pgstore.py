@@ -10,6 +10,7 @@ A module of its own so that a SQLite ledger never imports ``eventsourcing.postgr
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import Any
 from uuid import UUID
 
@@ -17,10 +18,19 @@ from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
 
 from . import blobs as _blobs
-from .store import LOOKUP_CHUNK, LockedReads, LogNotEmpty, More, Restamp, Within
+from .store import LOOKUP_CHUNK, LogNotEmpty, More, Restamp, Within, locked_reads
 
 #: Events per INSERT statement on PostgreSQL (an event's state is about 0.5 KB: 1,000 make ~0.5 MB).
 INSERT_CHUNK = 1_000
+#: A write of at most this many events and bytes of state runs in pipeline mode (see insert_events).
+PIPELINE_EVENTS, PIPELINE_BYTES = 100, 256 * 1024
+
+
+def in_pipeline(conn: Any) -> bool:
+    """Whether ``conn`` (psycopg's) is in pipeline mode: statements are queued, not sent one by one."""
+    from psycopg import pq
+
+    return bool(conn.pgconn.pipeline_status != pq.PipelineStatus.OFF)
 
 
 
@@ -33,10 +43,21 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
         more: More | None = kwargs.pop("more", None)
         if within is None or (not stored_events and more is None):
             return super().insert_events(stored_events, **kwargs)
-        # The library's insert, without its pipeline, then ``within`` in the same transaction.
-        with self.datastore.get_connection() as conn, conn.transaction():
+        # The library's insert, then ``within`` in the same transaction. A small write (a single
+        # command) runs in psycopg's pipeline mode, as the library's own insert does: statements
+        # whose results are not needed yet go out with the next that is — BEGIN with the lock and the
+        # read under it, the view's writes with the COMMIT — four round trips where there were ten,
+        # each also a wake-up of the server process on a busy machine. A large batch does not:
+        # one statement of more than about 4 MB hangs the pipeline (psycopg#685, see below).
+        small = more is None and len(stored_events) <= PIPELINE_EVENTS and \
+            sum(len(e.state) for e in stored_events) + sum(len(b[1]) for b in kwargs.get("blobs", ())) \
+            <= PIPELINE_BYTES  # an attachment's bytes too
+        with self.datastore.get_connection() as conn, \
+                (conn.pipeline() if small else nullcontext()) as pipeline, conn.transaction():
             with conn.cursor() as curs:
                 self._insert_stored_events(curs, stored_events, **kwargs)
+                if pipeline is not None:
+                    pipeline.sync()  # the insert's result (and any error) before its ids are read
                 ids = list(self._fetch_ids_after_insert_events(curs, stored_events, **kwargs) or ())
             if ids:
                 within(ids, conn)
@@ -55,18 +76,38 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         restamp: Restamp | None = kwargs.pop("restamp", None)
         blobs: Sequence[_blobs.Blob] = kwargs.pop("blobs", ())
+        watch: Sequence[UUID] = kwargs.pop("watch", ())
         if restamp is not None:
-            from psycopg.sql import SQL, Identifier
+            from psycopg.sql import SQL, Identifier, Literal
 
-            self._lock_table(curs)  # taken again by the insert below: a no-op within one transaction
-            curs.execute(SQL("SELECT notification_id, originator_id, originator_version, topic, state "
-                             "FROM {0}.{1} ORDER BY notification_id DESC LIMIT 1").format(
-                Identifier(self.datastore.schema), Identifier(self.events_table_name)))
+            # One round trip: the library's lock (its lock timeout, then the table), its notification
+            # to listeners (sent at commit, so only for a write that commits), the log's last event
+            # and, in that statement, the last version of each watched record (what ``newer`` and
+            # ``lookup`` would each have asked separately) — sent as one text of several statements
+            # (psycopg's simple query, no parameters: the record ids are quoted by psycopg's Literal).
+            # Seven statements of a round trip each before (the lock was taken twice), of 21 a command.
+            table = SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+            probes = SQL("").join(
+                SQL(", (SELECT MAX(originator_version) FROM {0} WHERE originator_id = {1}) AS {2}").format(
+                    table, Literal(u), Identifier(f"v{i}")) for i, u in enumerate(watch))
+            statements = [*self.lock_table_statements, SQL("NOTIFY {0}").format(Identifier(self.channel_name)),
+                          SQL("SELECT notification_id, originator_id, originator_version, topic, state{0} "
+                              "FROM {1} ORDER BY notification_id DESC LIMIT 1").format(probes, table)]
+            if in_pipeline(curs.connection):  # queued, sent with the read (a text of several is refused)
+                for statement in statements[:-1]:
+                    curs.connection.execute(statement)
+                curs.execute(statements[-1])
+            else:
+                curs.execute(SQL("; ").join(statements))
+                while curs.nextset():
+                    pass  # to the last statement's result
             row = curs.fetchone()
             last = None if row is None else Notification(
                 id=row["notification_id"], originator_id=row["originator_id"],
                 originator_version=row["originator_version"], topic=row["topic"],
                 state=bytes(row["state"]) if row["state"] is not None else b"")
+            # an empty log holds no version of anything
+            versions = {u: (None if row is None else row[f"v{i}"]) for i, u in enumerate(watch)}
             def newer(originator_id: Any, version: int) -> bool:
                 curs.execute(SQL("SELECT 1 FROM {0}.{1} WHERE originator_id = %s AND originator_version > %s "
                                  "LIMIT 1").format(Identifier(self.datastore.schema),
@@ -84,23 +125,30 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                 return found
 
             # insert_events keeps its own reference to the list, so change it in place.
-            stored_events[:] = restamp(last, LockedReads(newer, lookup))  # type: ignore[index]
+            stored_events[:] = restamp(last, locked_reads(versions, newer, lookup))  # type: ignore[index]
         # After restamp (which may refuse the write, and is Python: eventsourcing commits what the
         # transaction holds when Python code raises here); a failing SQL statement aborts it all.
         _blobs.insert_postgres(curs, self.datastore.schema, blobs)
         if not stored_events:  # a batch whose records were all set aside: they follow (``more``)
-            self._notify_channel(curs)
+            if restamp is None:
+                self._notify_channel(curs)
             self._chunked_ids[id(curs)] = []
             return
         if len(stored_events) <= INSERT_CHUNK:
+            if restamp is not None:
+                # Locked and notified above: the library's insert would send those three statements
+                # again, three more round trips of a single command for nothing.
+                PostgresAggregateRecorder._insert_stored_events(self, curs, stored_events, **kwargs)
+                return
             super()._insert_stored_events(curs, stored_events, **kwargs)
             return
         # A batch (an import) of many events: inserted by several INSERTs within the same
         # transaction, each fetched before the next is sent. One statement of more than about 4 MB
         # hangs psycopg's pipeline mode for ever (psycopg#685: the client blocks sending while the
         # server blocks replying), so no statement here is near that size.
-        self._lock_table(curs)
-        self._notify_channel(curs)
+        if restamp is None:
+            self._lock_table(curs)
+            self._notify_channel(curs)
         ids: list[int] = []
         for start in range(0, len(stored_events), INSERT_CHUNK):
             PostgresAggregateRecorder._insert_stored_events(

@@ -19,7 +19,7 @@ import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -44,10 +44,31 @@ class LockedReads:
     """What a write may ask of the log once it holds the write lock, in its own transaction:
     ``newer(record_id, version)`` — whether that record has an event after ``version`` (another
     writer changed it since it was loaded); ``lookup(ids)`` — which record ids the log already
-    holds (numbers another writer took since they were chosen)."""
+    holds (numbers another writer took since they were chosen); ``versions`` — the last stored
+    version (None: no event) of each record id the write named in ``watch``, read in the same
+    statement as the log's last event, so that ``newer`` and ``lookup`` of those ids read nothing."""
 
     newer: Callable[[Any, int], bool]
     lookup: Lookup
+    versions: dict[Any, int | None] = field(default_factory=dict)
+
+
+def locked_reads(versions: dict[Any, int | None], newer: Callable[[Any, int], bool],
+                 lookup: Lookup) -> LockedReads:
+    """:class:`LockedReads` answering from ``versions`` where it can (the watched ids), else
+    asking the log with ``newer`` and ``lookup``."""
+
+    def newer_of(originator_id: Any, version: int) -> bool:
+        if originator_id in versions:
+            return (versions[originator_id] or 0) > version
+        return newer(originator_id, version)
+
+    def lookup_of(ids: Sequence[UUID]) -> set[UUID]:
+        known = {i for i in ids if i in versions and versions[i] is not None}
+        rest = [i for i in ids if i not in versions]
+        return known | (lookup(rest) if rest else set())
+
+    return LockedReads(newer_of, lookup_of, versions)
 
 
 #: ``restamp(last, reads)``: called under the log's write lock with the last stored event (None for
@@ -82,16 +103,24 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         blobs: Sequence[_blobs.Blob] = kwargs.pop("blobs", ())
         within: Within | None = kwargs.pop("within", None)
         more: More | None = kwargs.pop("more", None)
+        watch: Sequence[UUID] = kwargs.pop("watch", ())
         if restamp is None and not blobs and more is None:
             return super().insert_events(stored_events, **kwargs)
         with self.datastore.get_connection(commit=True) as conn, \
                 _ImmediateTransaction(conn, commit=True) as cursor, cursor:
-            cursor.execute(f"SELECT rowid, originator_id, originator_version, topic, state "
-                           f"FROM {self.events_table_name} ORDER BY rowid DESC LIMIT 1")
+            # The log's last event and, in the same statement, the last version of each watched
+            # record (what ``newer``/``lookup`` would each have asked in a statement of their own).
+            table = self.events_table_name
+            probes = "".join(f", (SELECT MAX(originator_version) FROM {table} WHERE originator_id = ?)"
+                             for _ in watch)
+            cursor.execute(f"SELECT rowid, originator_id, originator_version, topic, state{probes} "
+                           f"FROM {table} ORDER BY rowid DESC LIMIT 1", [u.hex for u in watch])
             row = cursor.fetchone()
             last = None if row is None else Notification(
                 id=row[0], originator_id=self.convert_originator_id(row[1]),
                 originator_version=row[2], topic=row[3], state=row[4])
+            # an empty log holds no version of anything
+            versions = {u: (None if row is None else row[5 + i]) for i, u in enumerate(watch)}
 
             def newer(originator_id: Any, version: int) -> bool:
                 cursor.execute(f"SELECT 1 FROM {self.events_table_name} WHERE originator_id = ? "
@@ -109,7 +138,7 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
                 return found
 
 
-            events = restamp(last, LockedReads(newer, lookup)) if restamp else stored_events
+            events = restamp(last, locked_reads(versions, newer, lookup)) if restamp else stored_events
             _blobs.insert_sqlite(cursor, blobs)  # in the events' transaction: both or neither
             ids = list(self._insert_events(cursor, events, **kwargs) or ())
             if within is not None and ids:

@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from .chain import chain_batch
+from .chain import GENESIS, chain_batch
 from .eventlog import EventLog
 from .kinds import (  # noqa: F401  (REPORT_ROWS, encode_typed, decode_typed: their old home)
     REPORT_ROWS,
@@ -54,6 +54,10 @@ STATISTICS_FROM = 10_000
 EVENT_CACHE = 4_000
 #: rows of finished records written as soon as this many wait (a large batch's memory stays bounded)
 FLUSH_ROWS = 2_000
+#: the id of a row this process wrote without reading its id back (closed by record and start)
+WRITTEN = -1
+#: a write of at most this many runs of records keeps their current rows in memory (View._rows)
+ROWS_KEPT_FROM = 20
 
 def stamp(moment: datetime) -> str:
     """Recorded times as fixed-width UTC text, so text order is time order on every backend."""
@@ -133,6 +137,16 @@ class View:
         self.tracking = tracking
         self._events: OrderedDict[UUID, list[Record.Event]] = OrderedDict()
         self._pinned = False
+        #: the end of the log, the view and the chain — (position, chain hash) — as this process's
+        #: last write left them (:meth:`committed`), and as the write being stored will
+        #: where this process's last write (:meth:`committed`) ended the log, and the write being
+        #: stored will
+        self._end: int | None = None
+        self._next_end: int | None = None
+        #: the current rows of records this process wrote, as its last write left them (valid while
+        #: the log ends at ``_end``: nobody has written since), and as the write being stored will
+        self._rows: OrderedDict[str, list[Version]] = OrderedDict()
+        self._next_rows: dict[str, list[Version]] = {}
         self._reset()
 
     # -- maintenance -------------------------------------------------------------------------
@@ -181,17 +195,28 @@ class View:
             return 0, position
         return self._apply_events(notifications, events), notifications[-1].id
 
-    def _apply_events(self, notifications: Sequence[Any], events: list[Record.Event]) -> int:
-        """Within a transaction: chain, apply and move the position past these events."""
+    def _apply_events(self, notifications: Sequence[Any], events: list[Record.Event],
+                      head: tuple[int, str] | None = None,
+                      rows: OrderedDict[str, list[Version]] | None = None) -> int:
+        """Within a transaction: chain, apply and move the position past these events (``head``:
+        the chain's end, when known: see :func:`chain_batch`; ``rows``: current rows known, by
+        record, see :meth:`_prefetch`)."""
         try:
-            chain_batch(self.store, list(notifications))
+            chain_batch(self.store, list(notifications), head)
+            self._next_end = notifications[-1].id
             groups = list(_runs(events))
-            self._prefetch(groups)
+            self._prefetch(groups, rows)
             last = {str(g[0].originator_id): i for i, g in enumerate(groups)}
             for i, group in enumerate(groups):
                 self._apply(group)
                 if len(self._added) >= FLUSH_ROWS:
                     self._flush_finished(lambda key, i=i: last[key] <= i)
+            if len(groups) <= ROWS_KEPT_FROM:
+                # what the records' current rows are once this commits, to be closed later by record
+                # and start, not by id: rows written now get no id back, and a rebuild (by another
+                # process too, writing no event) writes the same rows under other ids
+                self._next_rows = {key: [replace(row, id=WRITTEN) for row in kept]
+                                   for key, kept in self._open.items()}
             self._flush()
         except BaseException:
             self.forget()  # the transaction is rolled back
@@ -205,12 +230,26 @@ class View:
         inserted, so events and view commit together or not at all. Only when the view stands at
         ``previous``, the log's last event before them; otherwise (the view is behind, e.g. after a
         failure) nothing is done and False returned: the catch-up after the commit does it."""
-        with self.store.borrowed(conn):
-            if self.position() != previous:
+        # The view's position and the chain's end come with taking the view's lock, one statement
+        # (the chain's end is the database's, never remembered: a chain row planted after it, or a
+        # chain rewritten outside qingdan, is met as the catch-up meets it). When this process's
+        # last write ended the log at ``previous`` (the log's last event under this write's lock),
+        # nobody has written since, and the current rows of the records it wrote are as it left them
+        # (a rebuild writes the same rows under other ids: rows known here are closed by record and
+        # start, not by id).
+        rows = self._rows if self._end is not None and self._end == previous else None
+        if rows is None:
+            self._rows.clear()
+        self._end, self._next_rows = None, {}  # until this write commits
+        with self.store.borrowed(conn) as locked:
+            if locked.position != previous:
                 return False
+            chained = locked.chain
+            head = (chained[0], chained[1] or GENESIS) if chained is not None and chained[0] == previous else None
             self._pinned = True  # every history prepared for this write stays at hand
             try:
-                self._apply_events([r.notification for r in recordings], [r.domain_event for r in recordings])
+                self._apply_events([r.notification for r in recordings], [r.domain_event for r in recordings],
+                                   head, rows)
                 # the planner's statistics as the log doubles, as a catch-up refreshes them
                 self._refresh_statistics(previous, recordings[-1].notification.id if recordings else previous)
             finally:
@@ -253,10 +292,24 @@ class View:
             first.setdefault(event.originator_id, event.originator_version)
         return {key: version for key, version in first.items() if version > 1}
 
+    def committed(self) -> None:
+        """The write whose events :meth:`apply_within` applied has committed: the log, the view and
+        the chain end where it left them."""
+        self._end, self._next_end = self._next_end, None
+        for key, kept in self._next_rows.items():
+            self._rows[key] = kept
+            self._rows.move_to_end(key)
+        self._next_rows = {}
+        while len(self._rows) > EVENT_CACHE:
+            self._rows.popitem(last=False)
+
     def forget(self) -> None:
         """Drop what this process holds in memory about the view (after a rolled-back transaction)."""
         self._reset()
         self._events.clear()
+        self._end = self._next_end = None
+        self._rows.clear()
+        self._next_rows = {}
 
     def _refresh_statistics(self, before: int, after: int) -> None:
         """Let the query planner know the view's shape as it grows (at 10k, 20k, 40k … events).
@@ -287,6 +340,7 @@ class View:
                 applied += count
             self.store.swap_in_shadow()
         self._events.clear()
+        self._rows.clear()
         self.store.execute(f"ANALYZE {LIVE}")
         return applied
 
@@ -312,10 +366,15 @@ class View:
         while len(self._events) > EVENT_CACHE:
             self._events.popitem(last=False)
 
-    def _prefetch(self, groups: list[list[Record.Event]]) -> None:
-        """Read, in a few statements, the current rows of every record this catch-up touches."""
-        keys = sorted({str(g[0].originator_id) for g in groups if g[0].originator_version > 1})
+    def _prefetch(self, groups: list[list[Record.Event]], known: dict[str, list[Version]] | None = None) -> None:
+        """Read, in a few statements, the current rows of every record this catch-up touches
+        (``known``: those of some records, as this process left them; copied, not read)."""
         self._open = {str(g[0].originator_id): [] for g in groups}
+        keys = sorted({str(g[0].originator_id) for g in groups if g[0].originator_version > 1})
+        if known:
+            for key in [k for k in keys if k in known]:
+                self._open[key] = [replace(row) for row in known[key]]
+            keys = [k for k in keys if k not in known]
         for i in range(0, len(keys), 400):
             chunk = keys[i:i + 400]
             rows = self.store.query(
@@ -324,10 +383,18 @@ class View:
             for row in rows:
                 self._open[row[1]].append(Version(*row))
 
-    def _flush(self) -> None:
-        """Write what :meth:`_apply` decided: rows closed, rows added (one statement each)."""
+    def _flush_closed(self) -> None:
         if self._closed:  # a new record closes nothing (a statement saved on every registration)
             self.store.executemany(f"UPDATE {self.table} SET recorded_to = ? WHERE id = ?", self._closed)
+            self._closed = []
+        if self._closed_at:  # before any row is added: an added row may start on the same day
+            self.store.executemany(f"UPDATE {self.table} SET recorded_to = ? WHERE aggregate_id = ? "
+                                   "AND valid_from = ? AND recorded_to IS NULL", self._closed_at)
+            self._closed_at = []
+
+    def _flush(self) -> None:
+        """Write what :meth:`_apply` decided: rows closed, rows added (one statement each)."""
+        self._flush_closed()
         self.store.executemany(
             f"INSERT INTO {self.table} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [row.values() for row in self._added])
@@ -339,6 +406,7 @@ class View:
         done = [row for row in self._added if finished(row.aggregate_id)]
         if not done:
             return
+        self._flush_closed()
         self.store.executemany(
             f"INSERT INTO {self.table} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [row.values() for row in done])
@@ -349,6 +417,8 @@ class View:
     def _reset(self) -> None:
         self._open: dict[str, list[Version]] = {}  # current rows by record
         self._closed: list[tuple[str, int]] = []
+        #: rows to close known by record and start (a record's current rows never share a start)
+        self._closed_at: list[tuple[str, str, str]] = []
         self._added: list[Version] = []
 
     def _apply(self, group: list[Record.Event]) -> None:
@@ -369,6 +439,8 @@ class View:
                 continue
             if row.id is None:
                 row.recorded_to = recorded  # added earlier in this catch-up: close it before writing
+            elif row.id == WRITTEN:
+                self._closed_at.append((recorded, key, row.valid_from))
             else:
                 self._closed.append((recorded, row.id))
             if row.valid_from < day:  # the part before the earliest new date is unchanged

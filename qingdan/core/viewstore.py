@@ -12,6 +12,7 @@ import abc
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from .blobs import create_table as _blobs_table
@@ -22,6 +23,15 @@ LIVE = "qd_versions"
 SHADOW, SHADOW_TRACKING = "qd_versions_rebuild", "two_lists_rebuild"
 COLUMNS = ("aggregate_id, kind, number, campaign, status, village, department, level, valid_from, "
            "valid_to, recorded_from, state, recorded_to")
+
+
+@dataclass(frozen=True)
+class Locked:
+    """What taking the view's lock inside a write read: the view's position and the chain's end,
+    ``(position, hash)`` (``(0, None)``: no chain yet; None: no tracking row)."""
+
+    position: int
+    chain: tuple[int, str | None] | None
 
 
 def versions_table(name: str, serial: str) -> str:
@@ -122,14 +132,14 @@ class ViewStore(abc.ABC):
         conn.execute("COMMIT")
 
     @contextmanager
-    def borrowed(self, conn: Any) -> Iterator[None]:
+    def borrowed(self, conn: Any) -> Iterator[Locked]:
         """Run the view's statements on ``conn``, a connection inside the event store's transaction
-        (which already holds the log's write lock): they commit or roll back with the events."""
+        (which already holds the log's write lock): they commit or roll back with the events.
+        Yields the view's position and the chain's end, read as the view's lock is taken."""
         own = self._conn
         self._conn = self._wrap(conn)
         try:
-            self._lock_borrowed()
-            yield
+            yield self._lock_borrowed()
         finally:
             self._conn = own
 
@@ -137,9 +147,20 @@ class ViewStore(abc.ABC):
         return conn
 
     @abc.abstractmethod
-    def _lock_borrowed(self) -> None:
+    def _lock_borrowed(self) -> Locked:
         """Inside a borrowed transaction: take the view's write lock too (serialising with catch-ups
-        of other processes that hold only that one)."""
+        of other processes that hold only that one), and read the view's position and the chain's end."""
+
+    #: the view's position and the chain's end, ``(position, hash)``, in one statement
+    LOCKED_READ = ("SELECT position, (SELECT position FROM qd_chain ORDER BY position DESC LIMIT 1), "
+                   "(SELECT hash FROM qd_chain ORDER BY position DESC LIMIT 1) "
+                   f"FROM qd_tracking WHERE name = '{VIEW_NAME}'")
+
+    @staticmethod
+    def _locked(row: Sequence[Any] | None) -> Locked:
+        if row is None:
+            return Locked(0, None)
+        return Locked(int(row[0]), (0, None) if row[1] is None else (int(row[1]), row[2]))
 
     def _create_tables(self) -> None:
         self._run_creation(self._conn, [
@@ -231,8 +252,9 @@ class SQLiteViewStore(ViewStore):
     def _begin_write(self, conn: Any) -> None:
         conn.execute("BEGIN IMMEDIATE")
 
-    def _lock_borrowed(self) -> None:
-        return None  # SQLite locks the whole file: the event store's transaction holds it already
+    def _lock_borrowed(self) -> Locked:
+        # SQLite locks the whole file: the event store's transaction holds it already
+        return self._locked(self.connect().execute(self.LOCKED_READ).fetchone())
 
     def _run_creation(self, conn: Any, statements: list[str]) -> None:
         for statement in statements:
@@ -280,11 +302,26 @@ class PostgresViewStore(ViewStore):
     def _wrap(self, conn: Any) -> Any:
         return _TupleRows(conn)
 
-    def _lock_borrowed(self) -> None:
+    def _lock_borrowed(self) -> Locked:
+        # One round trip: without parameters psycopg sends the text as one simple query, both
+        # statements at once (the schema is quoted as the connection's own SET quotes it). The row
+        # lock's read is what the write checks next — the view's position and the chain's end —
+        # so no statement of its own reads them.
+        from psycopg import pq
+
         schema = self.env.get("POSTGRES_SCHEMA")
-        if schema:
-            self.execute(f'SET LOCAL search_path TO "{schema}"')
-        self.execute("SELECT position FROM qd_tracking WHERE name = ? FOR UPDATE", (VIEW_NAME,))
+        lock = f"{self.LOCKED_READ} FOR UPDATE"
+        conn = self.connect()
+        cursor = conn.cursor()
+        if conn.pgconn.pipeline_status != pq.PipelineStatus.OFF:  # queued, sent with the read
+            if schema:
+                conn.execute(f'SET LOCAL search_path TO "{schema}"')
+            cursor.execute(lock)
+        else:
+            cursor.execute(f'SET LOCAL search_path TO "{schema}"; {lock}' if schema else lock)
+            if schema:
+                cursor.nextset()
+        return self._locked(cursor.fetchone())
 
     def _run_creation(self, conn: Any, statements: list[str]) -> None:
         with conn.transaction():
@@ -300,6 +337,7 @@ class _TupleRows:
 
     def __init__(self, conn: Any) -> None:
         self._conn = conn
+        self.pgconn = conn.pgconn
 
     def cursor(self) -> Any:
         from psycopg.rows import tuple_row

@@ -1,4 +1,5 @@
-"""The ledger's own policy (权限配置): read before every write, set by an admin (``qingdan policy set``)."""
+"""The ledger's own policy (权限配置): obeyed by every write (read, or checked under the write lock),
+set by an admin (``qingdan policy set``)."""
 
 from __future__ import annotations
 
@@ -18,15 +19,29 @@ class PolicyCommands:
     def __init__(self, app: Any) -> None:
         self.app = app
         self._state: tuple[int, Policy | None] = (0, None)
+        #: ``_state`` was read from the log and no write of this process has found it changed
+        #: since: a single command may be judged on it without reading (its writes check it)
+        self._trusted = False
         self.uow: UnitOfWork | None = None
         self.access: Access | None = None
 
     def bind(self, uow: UnitOfWork, access: Access) -> None:
         self.uow, self.access = uow, access
+        uow.policy_current = self.current
+        uow.policy_stale = self.stale
+
+    def current(self) -> bool:
+        """Whether the policy held in memory is still the stored one (one read of the log)."""
+        return not self.app.recorder.select_events(POLICY_ID, gt=self._state[0] or None, limit=1)
+
+    def stale(self) -> None:
+        self._trusted = False
 
     def stored(self) -> Policy | None:
         """The policy stored in the ledger (None if it has none), re-read only when it has changed
-        (one indexed look-up per write). Within a batch, read once, by its first command: the
+        (one indexed look-up). A single command (:meth:`UnitOfWork.run_command`) once it has been
+        read is judged on the one in memory, checked under the write lock by each of its writes.
+        Within a batch, read once, by its first command: the
         commands of a batch are judged before it is stored (not under the write lock), so the
         batch is judged against the policy as it stood when it began, as a look-up per command
         judges the batch's last command against the policy of a moment before the write; the
@@ -35,10 +50,16 @@ class PolicyCommands:
         if memo is not None and "policy" in memo:
             return memo["policy"]  # type: ignore[no-any-return]
         version, current = self._state
-        if self.app.recorder.select_events(POLICY_ID, gt=version or None, limit=1):
-            record = self.app.repository.get(POLICY_ID)
-            current = Policy.from_data(record.grants)
-            self._state = (record.version, current)
+        if self._trusted and self.uow is not None and self.uow.single_command:
+            # Not read: the command's writes check under the write lock that the policy is still
+            # this version, and the command is judged again if not (UnitOfWork.run_command).
+            self.uow.judged_on_memory(version)
+        else:
+            if self.app.recorder.select_events(POLICY_ID, gt=version or None, limit=1):
+                record = self.app.repository.get(POLICY_ID)
+                current = Policy.from_data(record.grants)
+                self._state = (record.version, current)
+            self._trusted = True
         if memo is not None:
             memo["policy"] = current
         return current
@@ -70,6 +91,7 @@ class PolicyCommands:
             uow.forget(record)
             raise Conflict("其他人同时修改了权限配置，本次未写入，请查看后重试") from None
         self._state = (0, None)
+        self._trusted = False
         if uow.memoising:
             uow.batch_memo.pop("policy", None)
         return int(record.version)
