@@ -302,7 +302,7 @@ def test_a_batch_reads_the_policy_once_and_the_next_batch_reads_it_again(governe
         with governed.batch():
             governed.report_hazard(campaign="fire", unit="农贸市场", description="电线老化", actor="检查员 孙七")
 
-    denied(governed, batch, "")  # the policy read for the earlier batch no longer holds
+    denied(governed, batch, "检查员 孙七（查看人员）不能登记问题隐患")  # the policy read for the earlier batch no longer holds
     assert len(governed.two_lists(as_of=date(2020, 9, 1)).hazards) == 2
 
 
@@ -332,7 +332,7 @@ def test_a_single_command_is_judged_on_the_policy_in_memory_and_its_write_checks
                                         '[actors."检查员 孙七"]\nrole = "viewer"'), actor="安委办 王明")
     account("sunqi")
     denied(governed, lambda: governed.report_hazard(campaign="fire", unit="农贸市场", description="电线老化",
-                                                    actor="检查员 孙七"), "")
+                                                    actor="检查员 孙七"), "检查员 孙七（查看人员）不能登记问题隐患")
     # judged on the policy in memory (an inspector may report), its write found the policy changed
     # under the lock and wrote nothing; judged again: one look-up finds the change, one loads it
     assert len(reads) == 2
@@ -343,7 +343,7 @@ def test_a_command_refused_on_a_policy_changed_since_is_judged_again(governed, l
                                                                     catalogue, account):
     account("zhouba")
     denied(governed, lambda: governed.report_hazard(campaign="fire", unit="农贸市场", description="通道堵塞",
-                                                    actor="观察员 周八"), "")
+                                                    actor="观察员 周八"), "观察员 周八（查看人员）不能登记问题隐患")
     account("wangming")
     with qingdan.open_ledger(ledger_url, clock=clock, catalogue=catalogue) as other:  # another writer
         other.set_policy(POLICY.replace('[actors."观察员 周八"]\nrole = "viewer"',
@@ -358,5 +358,5 @@ def test_a_command_refused_on_a_policy_changed_since_is_judged_again(governed, l
         other.set_policy(POLICY, actor="安委办 王明")  # a viewer again
     account("zhouba")
     denied(governed, lambda: governed.report_hazard(campaign="fire", unit="农贸市场", description="电线老化",
-                                                    actor="观察员 周八"), "")
+                                                    actor="观察员 周八"), "观察员 周八（查看人员）不能登记问题隐患")
     assert len(governed.two_lists(as_of=date(2020, 9, 1)).hazards) == 1

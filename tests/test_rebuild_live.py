@@ -132,3 +132,30 @@ def test_a_writer_keeps_its_rows_right_across_another_process_s_rebuild(ledger_u
         assert writer.verify_integrity(full=True).ok
         writer.rebuild()
         assert _view_rows(writer) == written
+
+
+def test_a_large_write_between_small_ones_leaves_the_writer_no_stale_rows(ledger_url, clock, catalogue):
+    """A write of more records than a writer keeps rows for (a batch) changes rows the writer kept
+    from an earlier small write: its next small write on one of them must read them again, not
+    close the rows it kept (the demo's 回头看 and reports found this: a record's state left open
+    twice)."""
+    from qingdan.core.view import ROWS_KEPT_FROM
+
+    clock.set("2020-08-24 09:00")
+    with qingdan.open_ledger(ledger_url, clock=clock, catalogue=catalogue) as writer:
+        number = writer.report_hazard(campaign="fire", unit="南阳饭店", description="燃气管道老化",
+                                      found_on=date(2020, 8, 24))  # kept by the writer
+        clock.set("2020-08-30 09:00")
+        with writer.batch():
+            writer.plan_rectification(number, responsible_unit="南阳饭店", deadline=date(2020, 9, 30),
+                                      on=date(2020, 8, 30))
+            for i in range(ROWS_KEPT_FROM + 1):
+                writer.report_hazard(campaign="fire", unit=f"单位{i}", description="疏散通道堵塞",
+                                     found_on=date(2020, 8, 30))
+        clock.set("2020-09-01 09:00")
+        writer.report_progress(number, text="已更换部分管道", on=date(2020, 9, 1))
+        assert writer.verify_integrity(full=True).ok
+        assert writer.hazard(number, as_of=date(2020, 9, 2)).status == "rectifying"
+        written = _view_rows(writer)
+        writer.rebuild()
+        assert _view_rows(writer) == written

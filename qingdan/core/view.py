@@ -126,6 +126,48 @@ class Version:
                 self.state, self.recorded_to)
 
 
+def _selecting(select: str, kind: str, as_of: date, known_at: datetime | None, *,
+               campaign: str | None = None, number: str | None = None,
+               filters: dict[str, str] | None = None, exclude_status: str | None = None,
+               after: str | None = None, numbers: Sequence[str] | None = None,
+               statuses: Sequence[str] | None = None) -> tuple[list[str], list[Any]]:
+    """The statement (as parts) and parameters selecting the rows of the lists as of ``as_of`` as
+    known at ``known_at`` with these filters: the one place the two time axes become SQL."""
+    day = as_of.isoformat()
+    sql = [select, "FROM qd_versions WHERE kind = ?"]
+    params: list[Any] = [kind]
+    if campaign is not None:
+        sql.append("AND campaign = ?")
+        params.append(campaign)
+    if number is not None:
+        sql.append("AND number = ?")
+        params.append(number)
+    if after is not None:
+        sql.append("AND number > ?")
+        params.append(after)
+    if numbers is not None:
+        sql.append(f"AND number IN ({', '.join('?' * len(numbers))})" if numbers else "AND 1 = 0")
+        params += list(numbers)
+    for column, value in (filters or {}).items():
+        sql.append(f"AND {column} = ?")  # column names come from code, never from input
+        params.append(value)
+    sql.append("AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)")
+    params += [day, day]
+    if known_at is None:
+        sql.append("AND recorded_to IS NULL")
+    else:
+        moment = stamp(known_at)
+        sql.append("AND recorded_from <= ? AND (recorded_to IS NULL OR recorded_to > ?)")
+        params += [moment, moment]
+    if exclude_status is not None:
+        sql.append("AND (status IS NULL OR status <> ?)")
+        params.append(exclude_status)
+    if statuses is not None:
+        sql.append(f"AND status IN ({', '.join('?' * len(statuses))})" if statuses else "AND 1 = 0")
+        params += list(statuses)
+    return sql, params
+
+
 class View:
     """Keeps the view caught up with the event log and answers as-of queries from it."""
 
@@ -146,7 +188,7 @@ class View:
         #: the current rows of records this process wrote, as its last write left them (valid while
         #: the log ends at ``_end``: nobody has written since), and as the write being stored will
         self._rows: OrderedDict[str, list[Version]] = OrderedDict()
-        self._next_rows: dict[str, list[Version]] = {}
+        self._next_rows: dict[str, list[Version]] | None = {}  # None: the write keeps none
         self._reset()
 
     # -- maintenance -------------------------------------------------------------------------
@@ -217,6 +259,8 @@ class View:
                 # process too, writing no event) writes the same rows under other ids
                 self._next_rows = {key: [replace(row, id=WRITTEN) for row in kept]
                                    for key, kept in self._open.items()}
+            else:  # a larger write keeps none: what is kept of its records is no longer their rows
+                self._next_rows = None
             self._flush()
         except BaseException:
             self.forget()  # the transaction is rolled back
@@ -296,7 +340,9 @@ class View:
         """The write whose events :meth:`apply_within` applied has committed: the log, the view and
         the chain end where it left them."""
         self._end, self._next_end = self._next_end, None
-        for key, kept in self._next_rows.items():
+        if self._next_rows is None:
+            self._rows.clear()
+        for key, kept in (self._next_rows or {}).items():
             self._rows[key] = kept
             self._rows.move_to_end(key)
         self._next_rows = {}
@@ -481,7 +527,7 @@ class View:
         """The JSON states of every record of ``kind`` as of ``as_of`` as known at ``known_at``
         (``after``: only numbers after this one, for reading page by page; ``numbers``: only these;
         ``statuses``: only rows in one of these; ``count``: how many there are, as a one-item list)."""
-        sql, params = self._selecting("SELECT COUNT(*)" if count else "SELECT state", kind, as_of, known_at,
+        sql, params = _selecting("SELECT COUNT(*)" if count else "SELECT state", kind, as_of, known_at,
                                       campaign=campaign, number=number, filters=filters,
                                       exclude_status=exclude_status, after=after, numbers=numbers,
                                       statuses=statuses)
@@ -502,47 +548,6 @@ class View:
         if len(wanted) != len(columns) or not wanted:
             raise ValueError(f"not index columns: {columns}")  # column names come from code, never from input
         listed = ", ".join(wanted)
-        sql, params = self._selecting(f"SELECT {listed}, COUNT(*)", kind, as_of, known_at, campaign=campaign)
+        sql, params = _selecting(f"SELECT {listed}, COUNT(*)", kind, as_of, known_at, campaign=campaign)
         sql.append(f"GROUP BY {listed}")
         return [tuple(r) for r in self.store.query(" ".join(sql), params)]
-
-    def _selecting(self, select: str, kind: str, as_of: date, known_at: datetime | None, *,
-                   campaign: str | None = None, number: str | None = None,
-                   filters: dict[str, str] | None = None, exclude_status: str | None = None,
-                   after: str | None = None, numbers: Sequence[str] | None = None,
-                   statuses: Sequence[str] | None = None) -> tuple[list[str], list[Any]]:
-        """The statement (as parts) and parameters selecting the rows of the lists as of ``as_of`` as
-        known at ``known_at`` with these filters: the one place the two time axes become SQL."""
-        day = as_of.isoformat()
-        sql = [select, "FROM qd_versions WHERE kind = ?"]
-        params: list[Any] = [kind]
-        if campaign is not None:
-            sql.append("AND campaign = ?")
-            params.append(campaign)
-        if number is not None:
-            sql.append("AND number = ?")
-            params.append(number)
-        if after is not None:
-            sql.append("AND number > ?")
-            params.append(after)
-        if numbers is not None:
-            sql.append(f"AND number IN ({', '.join('?' * len(numbers))})" if numbers else "AND 1 = 0")
-            params += list(numbers)
-        for column, value in (filters or {}).items():
-            sql.append(f"AND {column} = ?")  # column names come from code, never from input
-            params.append(value)
-        sql.append("AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)")
-        params += [day, day]
-        if known_at is None:
-            sql.append("AND recorded_to IS NULL")
-        else:
-            moment = stamp(known_at)
-            sql.append("AND recorded_from <= ? AND (recorded_to IS NULL OR recorded_to > ?)")
-            params += [moment, moment]
-        if exclude_status is not None:
-            sql.append("AND (status IS NULL OR status <> ?)")
-            params.append(exclude_status)
-        if statuses is not None:
-            sql.append(f"AND status IN ({', '.join('?' * len(statuses))})" if statuses else "AND 1 = 0")
-            params += list(statuses)
-        return sql, params
