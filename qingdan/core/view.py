@@ -146,8 +146,7 @@ def _selecting(select: str, kind: str, as_of: date, known_at: datetime | None, *
         sql.append("AND number > ?")
         params.append(after)
     if numbers is not None:
-        sql.append(f"AND number IN ({', '.join('?' * len(numbers))})" if numbers else "AND 1 = 0")
-        params += list(numbers)
+        _one_of(sql, params, "number", numbers)
     for column, value in (filters or {}).items():
         sql.append(f"AND {column} = ?")  # column names come from code, never from input
         params.append(value)
@@ -163,9 +162,14 @@ def _selecting(select: str, kind: str, as_of: date, known_at: datetime | None, *
         sql.append("AND (status IS NULL OR status <> ?)")
         params.append(exclude_status)
     if statuses is not None:
-        sql.append(f"AND status IN ({', '.join('?' * len(statuses))})" if statuses else "AND 1 = 0")
-        params += list(statuses)
+        _one_of(sql, params, "status", statuses)
     return sql, params
+
+
+def _one_of(sql: list[str], params: list[Any], column: str, values: Sequence[Any]) -> None:
+    """``column`` is one of ``values`` (none: no row)."""
+    sql.append(f"AND {column} IN ({', '.join('?' * len(values))})" if values else "AND 1 = 0")
+    params += list(values)
 
 
 class View:
