@@ -16,6 +16,8 @@ from .errors import InvalidCommand
 
 NAMESPACE = uuid.UUID("6b1d3f0e-2f5c-5d2a-9a7e-71a4e8c0d1a1")
 OPEN_STATUSES = ("reported", "rectifying")
+#: a 制度措施 can be overdue only while it is still only planned
+MEASURE_OPEN_STATUSES = ("planned",)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -50,7 +52,7 @@ def hazard_overdue(status: str, deadline: date | None, as_of: date) -> bool:
 
 def measure_overdue(status: str, due: date | None, as_of: date) -> bool:
     """Still only planned and its due date passed before ``as_of``."""
-    return status == "planned" and due is not None and due < as_of
+    return status in MEASURE_OPEN_STATUSES and due is not None and due < as_of
 
 
 def task_overdue(status: str, due: date | None, as_of: date) -> bool:

@@ -67,7 +67,7 @@ from qingdan.core.labels import (
 from qingdan.core.ledger import Ledger
 from qingdan.core.policy import COMMAND_LABELS, ROLE_LABELS, AccessRequest, Policy
 from qingdan.core.rows import HazardRow, HistoryEntry, TwoLists
-from qingdan.core.rules import OPEN_STATUSES
+from qingdan.core.rules import MEASURE_OPEN_STATUSES, OPEN_STATUSES
 from qingdan.io.dates import parse_date, parse_datetime
 from qingdan.io.writer import (
     HAZARD_SHEET,
@@ -973,7 +973,7 @@ class Pages:
             hazard_statuses = [s for s in (hazard_statuses or OPEN_STATUSES) if s in OPEN_STATUSES]
         measure_statuses = [status] if status in MEASURE_STATUS_LABELS else None
         if overdue:
-            measure_statuses = [s for s in (measure_statuses or ["planned"]) if s == "planned"]
+            measure_statuses = [s for s in (measure_statuses or MEASURE_OPEN_STATUSES) if s in MEASURE_OPEN_STATUSES]
         hazards = {"campaign": f["campaign"] or None, "village": f["village"] or None,
                    "department": f["department"] or None, "level": f["level"] or None,
                    "include_withdrawn": status == "withdrawn", "statuses": hazard_statuses}
@@ -1009,30 +1009,28 @@ class Pages:
                 measure_departments = snap.counts("measure", ("department",), campaign)
                 options = {"villages": sorted({v for v, _, _ in listed if v}),
                            "departments": sorted({d for _, d, _ in listed if d} | {d for (d,) in measure_departments if d})}
-                args = hazard_args if which == "hazards" else measure_args
-                kind = "hazard" if which == "hazards" else "measure"
-                read = snap.hazards if which == "hazards" else snap.measures
-                other = "measures" if which == "hazards" else "hazards"
-                other_args = measure_args if which == "hazards" else hazard_args
+                each = {"hazards": ("hazard", snap.hazards, hazard_args),
+                        "measures": ("measure", snap.measures, measure_args)}
                 totals: dict[str, int] = {}
-                rows: Sequence[Any] = ()
-                if f["overdue"]:  # the overdue rule is applied to the rows, not in SQL
-                    every = [] if args is None else [r for r in read(**args) if r.overdue]
-                    totals[which] = len(every)
-                    other_read = snap.measures if which == "hazards" else snap.hazards
-                    totals[other] = 0 if other_args is None else sum(r.overdue for r in other_read(**other_args))
-                else:
-                    totals[which] = 0 if args is None else self._count(snap, kind, args)
-                    other_kind = "measure" if which == "hazards" else "hazard"
-                    totals[other] = 0 if other_args is None else self._count(snap, other_kind, other_args)
+                overdue: dict[str, list[Any]] = {}  # the overdue rule is applied to the rows, not in SQL
+                for name, (kind, read, args) in each.items():
+                    if args is None:
+                        totals[name] = 0
+                    elif f["overdue"]:
+                        overdue[name] = [r for r in read(**args) if r.overdue]
+                        totals[name] = len(overdue[name])
+                    else:
+                        totals[name] = self._count(snap, kind, args)
                 pages = max(1, math.ceil(totals[which] / PAGE_SIZE))
                 try:
                     page = min(max(int(request.query_params.get("page", "1")), 1), pages)
                 except ValueError:
                     page = 1
                 first = (page - 1) * PAGE_SIZE
-                if f["overdue"]:
-                    rows = every[first: first + PAGE_SIZE]
+                _, read, args = each[which]
+                rows: Sequence[Any] = ()
+                if which in overdue:
+                    rows = overdue[which][first: first + PAGE_SIZE]
                 elif args is not None:
                     rows = read(**args, limit=PAGE_SIZE, offset=first)
             except QingdanError as error:
