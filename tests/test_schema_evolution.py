@@ -89,3 +89,41 @@ def test_a_field_added_to_the_rows_never_makes_a_past_submission_look_altered(le
     assert rows_digest(later, {"hazards": (*report.digest_fields["hazards"], "photos"),
                                "measures": report.digest_fields["measures"]}) != report.digest
     assert report.digest_fields["hazards"] == tuple(HazardRow.model_fields)
+
+
+def test_a_view_written_before_the_runs_table_has_it_filled_in_when_opened(tmp_path, clock, catalogue):
+    """qd_listed (each record's runs on the lists, what a page read by offset counts) came after
+    ledgers were written: opening one fills it in from the view's rows, the same runs the view writes
+    command by command — withdrawn, corrected and back-dated records too."""
+    path = str(tmp_path / "old.db")
+    clock.set("2020-09-01 10:00")
+    with qingdan.open_ledger(path, clock=clock, catalogue=catalogue) as ledger:
+        numbers = [ledger.report_hazard(campaign="fire", unit=f"单位{i}", description="隐患") for i in range(6)]
+        clock.set("2020-09-10 10:00")
+        ledger.plan_rectification(numbers[0], responsible_unit="单位0", deadline=date(2020, 9, 20))
+        ledger.withdraw(numbers[1], reason="重复登记", on=date(2020, 9, 5))
+        ledger.correct(numbers[2], field="description", value="隐患（更正）", reason="更正")
+        ledger.report_hazard(campaign="fire", unit="单位9", description="补录", on=date(2020, 8, 20))
+        clock.set("2020-09-12 10:00")
+        ledger.add_measure(campaign="fire", title="值班制度", department="镇消防救援站")
+        ledger.submit_report(period="2020-09")
+        written = runs(path)
+        pages = [[h.number for h in ledger.two_lists(as_of=day, limit=2, offset=first, include_withdrawn=every).hazards]
+                 for day in (date(2020, 8, 25), date(2020, 9, 30)) for first in (0, 2, 4) for every in (False, True)]
+    assert any(row[3] == 1 for row in written)  # the withdrawn run
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE qd_listed")
+        conn.execute("DELETE FROM qd_tracking WHERE name = 'qd_listed_filled'")
+    with qingdan.open_ledger(path, clock=clock, catalogue=catalogue) as ledger:
+        assert runs(path) == written
+        assert [[h.number for h in ledger.two_lists(as_of=day, limit=2, offset=first, include_withdrawn=every).hazards]
+                for day in (date(2020, 8, 25), date(2020, 9, 30)) for first in (0, 2, 4)
+                for every in (False, True)] == pages
+        assert ledger.verify_integrity(full=True).ok
+
+
+def runs(path: str) -> list[tuple]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT aggregate_id, kind, number, withdrawn, campaign, valid_from, valid_to, "
+                            "recorded_from, recorded_to FROM qd_listed ORDER BY aggregate_id, recorded_from, "
+                            "valid_from").fetchall()

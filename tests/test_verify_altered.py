@@ -278,6 +278,53 @@ def test_a_view_row_recorded_later_than_it_was_is_a_view_problem_as_known_then(l
     assert view and all(p.number == b and "时的登记" in p.message for p in view)
 
 
+# -- the records' runs (qd_listed: what a page read by offset counts) ---------------------------------
+
+
+def paged(ledger, size=1) -> list[str]:
+    """The 问题隐患清单 on 2020-09-30 read page by page by offset (so the runs pick each page)."""
+    ledger.forget_snapshots()
+    return [h.number for first in range(0, 4) for h in ledger.two_lists(
+        as_of=date(2020, 9, 30), limit=size, offset=first).hazards]
+
+
+def test_a_run_deleted_is_a_view_problem_naming_the_record(ledger, audited):
+    a, b, _ = audited
+    assert paged(ledger) == [a, b]
+    alter(ledger, "DELETE FROM qd_listed WHERE number = ?", (a,))
+    assert paged(ledger) == [a]  # the second page by offset counts the runs: b is lost from it
+    result = verify_quietly(ledger)
+    assert [(p.kind, p.number) for p in result.problems] == [("view", a)]
+    assert "翻页索引" in result.problems[0].message and "qingdan rebuild" in result.problems[0].message
+    ledger.rebuild()
+    assert paged(ledger) == [a, b] and ledger.verify_integrity().ok
+
+
+@pytest.mark.parametrize("edit", [
+    "UPDATE qd_listed SET valid_from = '2020-10-01' WHERE number = ?",
+    "UPDATE qd_listed SET withdrawn = 1 WHERE number = ?",
+    "UPDATE qd_listed SET recorded_to = recorded_from WHERE number = ?",
+    "UPDATE qd_listed SET campaign = 'road' WHERE number = ?",
+    "UPDATE qd_listed SET valid_from = 20200901 WHERE number = ?",
+    "INSERT INTO qd_listed (aggregate_id, kind, number, campaign, withdrawn, valid_from, valid_to, recorded_from, "
+    "recorded_to) SELECT aggregate_id, kind, number, campaign, withdrawn, '2019-01-01', valid_from, recorded_from, "
+    "recorded_to FROM qd_listed WHERE number = ?",
+], ids=["moved", "withdrawn", "emptied", "another campaign", "not text", "one run more"])
+def test_a_run_altered_is_a_view_problem(ledger, audited, edit):
+    _, b, _ = audited
+    alter(ledger, edit, (b,))
+    result = verify_quietly(ledger)
+    assert [(p.kind, p.number) for p in result.problems] == [("view", b)]
+
+
+def test_a_run_of_no_record_is_a_view_problem(ledger, audited):
+    alter(ledger, "INSERT INTO qd_listed (aggregate_id, kind, number, campaign, withdrawn, valid_from, "
+                  "recorded_from) VALUES ('00000000-0000-5000-8000-000000000099', 'hazard', 'H-fire-2020-0099', "
+                  "'fire', 0, '2020-09-01', '2020-09-01T00:00:00.000000')")
+    result = verify_quietly(ledger)
+    assert [(p.kind, p.number) for p in result.problems] == [("view", "H-fire-2020-0099")]
+
+
 # -- verify reads the view's tables, never its answers -------------------------------------------------
 
 

@@ -173,6 +173,16 @@ def test_deleted_view_rows_of_an_untouched_record_are_found(ledger, verified):
     assert not result.ok and problems(result) == {("view", b)}
 
 
+def test_a_deleted_run_of_an_untouched_record_is_found(ledger, clock, verified):
+    a, b = verified
+    clock.set("2020-09-05 10:00")
+    ledger.report_progress(a, text="已更换管道")  # a is touched, b is not
+    alter(ledger, "DELETE FROM qd_listed WHERE number = ?", (b,))
+    result = ledger.verify_integrity()
+    assert not result.ok and problems(result) == {("view", b)}
+    assert any("增量核验发现视图的翻页索引与视图行不一致" in note for note in result.notes)
+
+
 def test_an_invented_view_record_is_found(ledger, verified):
     a, _ = verified
     invented = "H-fire-2020-0099"

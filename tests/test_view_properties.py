@@ -177,6 +177,13 @@ def assert_view_matches_reference(ledger, as_of: date, known_at: datetime | None
             assert pages == whole, (kind, size)
             assert [row for first in range(0, len(whole) + size, size) for row in getattr(
                 ledger.two_lists(as_of=as_of, known_at=known_at, limit=size, offset=first), kind)] == whole
+        # by an offset with the withdrawn ones, and within one campaign (offsets count runs, not rows)
+        every = expected["hazards"]
+        assert [row for first in range(0, len(every) + size, size) for row in ledger.two_lists(
+            as_of=as_of, known_at=known_at, limit=size, offset=first, include_withdrawn=True).hazards] == every
+        fire = [h for h in live if h.campaign == "fire"]
+        assert [row for first in range(0, len(fire) + size, size) for row in ledger.two_lists(
+            as_of=as_of, known_at=known_at, limit=size, offset=first, campaign="fire").hazards] == fire
     # The figures, from the whole lists this snapshot now holds and counted in the view afresh.
     hazards = expected["hazards"]
     major_open = [h for h in live if h.level == "重大" and h.status != "closed"]
@@ -228,6 +235,8 @@ def test_view_equals_reference_fold(url_factory, steps, batches, probes):
             assert_view_matches_reference(ledger, as_of, known_at)
         # A bare date as known_at means the end of that day.
         assert_view_matches_reference(ledger, ended.date(), end_of_day(ended.astimezone(CST).date()))
+        # The records' runs the view wrote command by command are its rows' at every recorded time.
+        assert not ledger.verify_integrity(full=True).problems
         # A rebuild replays the whole log in large catch-ups (many runs of one record at once)
         # and must give the same answers.
         ledger.rebuild()
@@ -235,3 +244,4 @@ def test_view_equals_reference_fold(url_factory, steps, batches, probes):
             as_of = START + timedelta(days=day_offset)
             known_at = began + timedelta(seconds=span * known_pct // 100) if use_known else None
             assert_view_matches_reference(ledger, as_of, known_at)
+        assert not ledger.verify_integrity(full=True).problems

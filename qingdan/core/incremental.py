@@ -39,7 +39,7 @@ from .logscan import LogScan, Problem, brief
 from .queries import LedgerSnapshot, rows_digest, two_lists
 from .verifystate import Remembered, Seen, StateFile, default_directory, locator
 from .verifystate import rows_digest as view_rows_digest
-from .viewaudit import ViewRows, read_view
+from .viewaudit import ViewRows, checking_listed, read_view
 
 
 def state_file(src: audit.Sources, directory: str | Path | None = None) -> StateFile:
@@ -190,11 +190,14 @@ def _compare(src: audit.Sources, scan: LogScan, remembered: Remembered, seen: Se
     touched = {str(originator_id) for originator_id in scan.streams}
     kept: dict[str, ViewRows] = {}
     count = 0
-    for key, rows in read_view(store):
+    unlisted: dict[str, Any] = {}
+    for key, rows in checking_listed(read_view(store), store, unlisted):
         count += len(rows.rows)
         digest = seen.records[key] = view_rows_digest(rows.rows)
         if key in touched or remembered.records.get(key) != digest:
             kept[key] = rows
+    if unlisted:
+        return None, "增量核验发现视图的翻页索引与视图行不一致"
     again = (kept.keys() | touched | (remembered.records.keys() - seen.records.keys()))
     _load_events(scan, again, remembered.position)
     if scan.problems:

@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from . import listed
 from .chain import GENESIS, chain_batch
 from .eventlog import EventLog
 from .kinds import (  # noqa: F401  (REPORT_ROWS, encode_typed, decode_typed: their old home)
@@ -38,8 +39,11 @@ from .kinds import (  # noqa: F401  (REPORT_ROWS, encode_typed, decode_typed: th
 from .reference import fold
 from .viewstore import (  # noqa: F401  (VIEW_NAME, ViewStore: their old home)
     COLUMNS,
+    LISTED,
+    LISTED_COLUMNS,
     LIVE,
     SHADOW,
+    SHADOW_LISTED,
     SHADOW_TRACKING,
     VIEW_NAME,
     ViewStore,
@@ -125,6 +129,23 @@ class Version:
                 self.department, self.level, self.valid_from, self.valid_to, self.recorded_from,
                 self.state, self.recorded_to)
 
+    def span(self) -> listed.Span:
+        return (self.kind, self.number, self.campaign, self.status, self.valid_from, self.valid_to)
+
+
+@dataclass(slots=True)
+class Listed:
+    """One row of ``qd_listed`` (:mod:`qingdan.core.listed`) a write adds."""
+
+    aggregate_id: str
+    run: listed.Run
+    recorded_from: str
+    recorded_to: str | None = None
+
+    def values(self) -> tuple[Any, ...]:
+        """The columns of ``LISTED_COLUMNS``, in order."""
+        return (self.aggregate_id, *self.run, self.recorded_from, self.recorded_to)
+
 
 def _selecting(select: str, kind: str, as_of: date, known_at: datetime | None, *,
                campaign: str | None = None, number: str | None = None,
@@ -132,8 +153,7 @@ def _selecting(select: str, kind: str, as_of: date, known_at: datetime | None, *
                after: str | None = None, numbers: Sequence[str] | None = None,
                statuses: Sequence[str] | None = None) -> tuple[list[str], list[Any]]:
     """The statement (as parts) and parameters selecting the rows of the lists as of ``as_of`` as
-    known at ``known_at`` with these filters: the one place the two time axes become SQL."""
-    day = as_of.isoformat()
+    known at ``known_at`` with these filters (the two time axes: :func:`_at`)."""
     sql = [select, "FROM qd_versions WHERE kind = ?"]
     params: list[Any] = [kind]
     if campaign is not None:
@@ -150,6 +170,19 @@ def _selecting(select: str, kind: str, as_of: date, known_at: datetime | None, *
     for column, value in (filters or {}).items():
         sql.append(f"AND {column} = ?")  # column names come from code, never from input
         params.append(value)
+    _at(sql, params, as_of, known_at)
+    if exclude_status is not None:
+        sql.append("AND (status IS NULL OR status <> ?)")
+        params.append(exclude_status)
+    if statuses is not None:
+        _one_of(sql, params, "status", statuses)
+    return sql, params
+
+
+def _at(sql: list[str], params: list[Any], as_of: date, known_at: datetime | None) -> None:
+    """Rows (of ``qd_versions`` or ``qd_listed``) in effect on ``as_of`` as known at ``known_at``: the
+    one place the two time axes become SQL."""
+    day = as_of.isoformat()
     sql.append("AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)")
     params += [day, day]
     if known_at is None:
@@ -158,11 +191,21 @@ def _selecting(select: str, kind: str, as_of: date, known_at: datetime | None, *
         moment = stamp(known_at)
         sql.append("AND recorded_from <= ? AND (recorded_to IS NULL OR recorded_to > ?)")
         params += [moment, moment]
-    if exclude_status is not None:
-        sql.append("AND (status IS NULL OR status <> ?)")
-        params.append(exclude_status)
-    if statuses is not None:
-        _one_of(sql, params, "status", statuses)
+
+
+def _selecting_runs(kind: str, as_of: date, known_at: datetime | None, campaign: str | None,
+                    listed_only: bool) -> tuple[list[str], list[Any]]:
+    """The numbers of the records on the lists as of ``as_of`` as known at ``known_at`` (withdrawn
+    ones left out when ``listed_only``), from their runs (:mod:`qingdan.core.listed`): the same
+    records, one row each, as :func:`_selecting` selects from the rows without further filters."""
+    sql = [f"SELECT number FROM {LISTED} WHERE kind = ?"]
+    params: list[Any] = [kind]
+    if campaign is not None:
+        sql.append("AND campaign = ?")
+        params.append(campaign)
+    _at(sql, params, as_of, known_at)
+    if listed_only:
+        sql.append("AND withdrawn = 0")
     return sql, params
 
 
@@ -180,6 +223,7 @@ class View:
         self.log = log
         self.store = store
         self.table = table
+        self.listed = LISTED if table == LIVE else SHADOW_LISTED
         self.tracking = tracking
         self._events: OrderedDict[UUID, list[Record.Event]] = OrderedDict()
         self._pinned = False
@@ -441,6 +485,15 @@ class View:
             self.store.executemany(f"UPDATE {self.table} SET recorded_to = ? WHERE aggregate_id = ? "
                                    "AND valid_from = ? AND recorded_to IS NULL", self._closed_at)
             self._closed_at = []
+        if self._unlisted:  # before any run is added: the record's new runs are open too
+            self.store.executemany(f"UPDATE {self.listed} SET recorded_to = ? WHERE aggregate_id = ? "
+                                   "AND recorded_to IS NULL", self._unlisted)
+            self._unlisted = []
+
+    def _insert_listed(self, rows: list[Listed]) -> None:
+        self.store.executemany(
+            f"INSERT INTO {self.listed} ({LISTED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [row.values() for row in rows if row.recorded_to != row.recorded_from])  # none empty
 
     def _flush(self) -> None:
         """Write what :meth:`_apply` decided: rows closed, rows added (one statement each)."""
@@ -448,6 +501,7 @@ class View:
         self.store.executemany(
             f"INSERT INTO {self.table} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [row.values() for row in self._added])
+        self._insert_listed(self._listed)
         self._reset()
 
     def _flush_finished(self, finished: Callable[[str], bool]) -> None:
@@ -461,8 +515,11 @@ class View:
             f"INSERT INTO {self.table} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [row.values() for row in done])
         self._added = [row for row in self._added if not finished(row.aggregate_id)]
+        self._insert_listed([row for row in self._listed if finished(row.aggregate_id)])
+        self._listed = [row for row in self._listed if not finished(row.aggregate_id)]
         for key in {row.aggregate_id for row in done}:
             self._open.pop(key, None)
+            self._runs.pop(key, None)
 
     def _reset(self) -> None:
         self._open: dict[str, list[Version]] = {}  # current rows by record
@@ -470,6 +527,10 @@ class View:
         #: rows to close known by record and start (a record's current rows never share a start)
         self._closed_at: list[tuple[str, str, str]] = []
         self._added: list[Version] = []
+        #: runs added (:mod:`qingdan.core.listed`); by record, its open ones; records whose runs to close
+        self._listed: list[Listed] = []
+        self._runs: dict[str, list[Listed]] = {}
+        self._unlisted: list[tuple[str, str]] = []
 
     def _apply(self, group: list[Record.Event]) -> None:
         """Apply a run of one record's events that share a recorded time (one command or batch).
@@ -482,6 +543,7 @@ class View:
         day = earliest.isoformat()
         recorded = stamp(group[-1].timestamp)
         key = str(group[0].originator_id)
+        before = listed.runs(row.span() for row in self._open[key])
         kept: list[Version] = []
         for row in self._open[key]:
             if row.valid_to is not None and row.valid_to <= day:
@@ -511,6 +573,23 @@ class View:
                                          recorded_from=recorded, state=state))
             kept.append(previous)
         self._open[key] = kept
+        after = listed.runs(row.span() for row in kept)
+        if after != before:
+            self._relist(key, recorded, after, stored=group[0].originator_version > 1)
+
+    def _relist(self, key: str, recorded: str, runs: tuple[listed.Run, ...], stored: bool) -> None:
+        """The record's runs change at ``recorded``: close its open ones (in the table, or added
+        earlier in this write: a run opened and closed at one time is never written) and add these."""
+        mine = self._runs.get(key)
+        if mine is None:
+            if stored:  # it may have runs in the table
+                self._unlisted.append((recorded, key))
+        else:
+            for row in mine:
+                row.recorded_to = recorded
+        added = [Listed(key, run, recorded) for run in runs]
+        self._listed += added
+        self._runs[key] = added
 
     def _add(self, row: Version) -> Version:
         self._added.append(row)
@@ -537,10 +616,19 @@ class View:
                                       statuses=statuses)
         if count:
             return [int(self.store.query(" ".join(sql), params)[0][0])]
-        sql.append("ORDER BY number")
-        if limit is not None:
-            sql.append("LIMIT ? OFFSET ?")
-            params += [int(limit), int(offset)]
+        if (limit is not None and offset > 0 and number is None and not filters and after is None
+                and numbers is None and statuses is None and exclude_status in (None, listed.WITHDRAWN)):
+            # A page further down the list: its numbers from the records' runs (one index entry a
+            # record, where the rows are one a state), then only its rows.
+            runs, more = _selecting_runs(kind, as_of, known_at, campaign, exclude_status is not None)
+            sql.append(f"AND number IN ({' '.join(runs)} ORDER BY number LIMIT ? OFFSET ?)")
+            params += [*more, int(limit), int(offset)]
+            sql.append("ORDER BY number")
+        else:
+            sql.append("ORDER BY number")
+            if limit is not None:
+                sql.append("LIMIT ? OFFSET ?")
+                params += [int(limit), int(offset)]
         return [r[0] for r in self.store.query(" ".join(sql), params)]
 
     def counts(self, kind: str, as_of: date, known_at: datetime | None, columns: Sequence[str], *,
@@ -551,7 +639,7 @@ class View:
         wanted = [c for c in columns if c in ("campaign", "status", "village", "department", "level")]
         if len(wanted) != len(columns) or not wanted:
             raise ValueError(f"not index columns: {columns}")  # column names come from code, never from input
-        listed = ", ".join(wanted)
-        sql, params = _selecting(f"SELECT {listed}, COUNT(*)", kind, as_of, known_at, campaign=campaign)
-        sql.append(f"GROUP BY {listed}")
+        grouped = ", ".join(wanted)
+        sql, params = _selecting(f"SELECT {grouped}, COUNT(*)", kind, as_of, known_at, campaign=campaign)
+        sql.append(f"GROUP BY {grouped}")
         return [tuple(r) for r in self.store.query(" ".join(sql), params)]

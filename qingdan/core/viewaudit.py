@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
+from . import listed
 from .kinds import BY_NAME, kind_of
 from .reference import step
 from .view import stamp
@@ -100,6 +101,55 @@ def read_view(store: Any, table: str = "qd_versions", page: int = 5000) -> Itera
         if not full:
             return
         after = current
+
+
+def checking_listed(view: Iterable[tuple[str, ViewRows]], store: Any, wrong: dict[str, Any],
+                    table: str = "qd_listed", page: int = 5000) -> Iterator[tuple[str, ViewRows]]:
+    """The view's records as they are read, each one's runs in ``table`` (:mod:`qingdan.core.listed`)
+    compared with its rows on the way: the records whose runs do not agree go ``wrong`` (by record id:
+    the kind and number of the first row or run), runs of records without rows too."""
+    runs = _read_listed(store, table, page)
+    pending = next(runs, None)
+    for key, rows in view:
+        while pending is not None and pending[0] < key:
+            wrong[pending[0]] = pending[1][0][:2]
+            pending = next(runs, None)
+        mine: list[tuple[Any, ...]] = []
+        if pending is not None and pending[0] == key:
+            mine = pending[1]
+            pending = next(runs, None)
+        spans = [(*value[:3], value[3], vf, vt, rf, rt) for vf, vt, rf, rt, value in rows.rows]
+        if not listed.agree(spans, mine):
+            wrong[key] = spans[0][:2] if spans else mine[0][:2] if mine else ("?", key)
+        yield key, rows
+    while pending is not None:
+        wrong[pending[0]] = pending[1][0][:2]
+        pending = next(runs, None)
+
+
+def _read_listed(store: Any, table: str, page: int) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
+    """Every record's runs, ``(kind, number, campaign, withdrawn, valid_from, valid_to, recorded_from,
+    recorded_to)``, record by record in record-id order, a page at a time."""
+    after = ""
+    while True:
+        raw = store.query(f"SELECT aggregate_id, kind, number, campaign, withdrawn, valid_from, valid_to, "
+                          f"recorded_from, recorded_to FROM {table} WHERE aggregate_id > ? "
+                          "ORDER BY aggregate_id LIMIT ?", (after, page))
+        if not raw:
+            return
+        full = len(raw) == page
+        if full:  # the last record may go on in the next page: read it whole
+            last = raw[-1][0]
+            raw = [r for r in raw if r[0] != last]
+            raw += store.query(f"SELECT aggregate_id, kind, number, campaign, withdrawn, valid_from, valid_to, "
+                               f"recorded_from, recorded_to FROM {table} WHERE aggregate_id = ?", (last,))
+        by_record: dict[str, list[tuple[Any, ...]]] = {}
+        for r in raw:
+            by_record.setdefault(r[0], []).append(tuple(r[1:]))
+        yield from by_record.items()
+        if not full:
+            return
+        after = raw[-1][0]
 
 
 def fast_stamp(moment: datetime) -> str:

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from . import listed as _listed
 from .blobs import create_table as _blobs_table
 
 VIEW_NAME = "two_lists"
@@ -23,6 +24,13 @@ LIVE = "qd_versions"
 SHADOW, SHADOW_TRACKING = "qd_versions_rebuild", "two_lists_rebuild"
 COLUMNS = ("aggregate_id, kind, number, campaign, status, village, department, level, valid_from, "
            "valid_to, recorded_from, state, recorded_to")
+#: Each record's runs on the lists (:mod:`qingdan.core.listed`), and the rebuild's table of them.
+LISTED, SHADOW_LISTED = "qd_listed", "qd_listed_rebuild"
+LISTED_COLUMNS = ("aggregate_id, kind, number, campaign, withdrawn, valid_from, valid_to, "
+                  "recorded_from, recorded_to")
+#: The tracking row that says ``qd_listed`` holds every record's runs (a view written before the
+#: table existed has them filled in once, from its rows, when it is first opened).
+LISTED_FILLED = "qd_listed_filled"
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,40 @@ def versions_table(name: str, serial: str) -> str:
                 recorded_from TEXT NOT NULL,
                 recorded_to TEXT,
                 state TEXT NOT NULL)"""
+
+
+def listed_table(name: str, serial: str) -> str:
+    """One row per run of a record on the lists: effective dates ``[valid_from, valid_to)`` in which
+    it is listed under one number and campaign, withdrawn (1) or not (0), as known for recorded times
+    ``[recorded_from, recorded_to)`` — about one row per record, where ``qd_versions`` has one per
+    state, so an offset into a list walks one index entry a record."""
+    return f"""CREATE TABLE IF NOT EXISTS {name} (
+                id {serial},
+                aggregate_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                number TEXT NOT NULL,
+                campaign TEXT,
+                withdrawn SMALLINT NOT NULL,
+                valid_from TEXT NOT NULL,
+                valid_to TEXT,
+                recorded_from TEXT NOT NULL,
+                recorded_to TEXT)"""
+
+
+def listed_indexes(name: str) -> list[str]:
+    # The same walks as the lists' indexes on qd_versions (now / as known then, one campaign or all),
+    # over runs instead of states.
+    return [
+        f"CREATE INDEX IF NOT EXISTS {name}_now_by_campaign ON {name} "
+        "(kind, campaign, number, valid_from, valid_to, withdrawn) WHERE recorded_to IS NULL",
+        f"CREATE INDEX IF NOT EXISTS {name}_now_by_number ON {name} "
+        "(kind, number, valid_from, valid_to, withdrawn) WHERE recorded_to IS NULL",
+        f"CREATE INDEX IF NOT EXISTS {name}_then_by_campaign ON {name} "
+        "(kind, campaign, number, valid_from, valid_to, recorded_from, recorded_to, withdrawn)",
+        f"CREATE INDEX IF NOT EXISTS {name}_then_by_number ON {name} "
+        "(kind, number, valid_from, valid_to, recorded_from, recorded_to, withdrawn)",
+        f"CREATE INDEX IF NOT EXISTS {name}_record ON {name} (aggregate_id, recorded_to)",
+    ]
 
 
 class ViewStore(abc.ABC):
@@ -96,7 +138,34 @@ class ViewStore(abc.ABC):
         if self._conn is None:
             self._conn = self._open()
             self._create_tables()
+            if not self.query("SELECT 1 FROM qd_tracking WHERE name = ?", (LISTED_FILLED,)):
+                self._fill_listed()
         return self._conn
+
+    def _fill_listed(self) -> None:
+        """Fill ``qd_listed`` in from the view's rows, once, for a view written before it existed
+        (on a new view: nothing to fill; the mark only)."""
+        with self.write_lock():
+            if self.query("SELECT 1 FROM qd_tracking WHERE name = ?", (LISTED_FILLED,)):
+                return  # another process filled it meanwhile
+            self.execute(f"DELETE FROM {LISTED}")
+            after = ""
+            while True:  # a record at a time, read in pages of records
+                keys = [r[0] for r in self.query(
+                    f"SELECT DISTINCT aggregate_id FROM {LIVE} WHERE aggregate_id > ? "
+                    "ORDER BY aggregate_id LIMIT 2000", (after,))]
+                if not keys:
+                    break
+                rows: dict[str, list[tuple[Any, ...]]] = {key: [] for key in keys}
+                for r in self.query(f"SELECT aggregate_id, kind, number, campaign, status, valid_from, valid_to, "
+                                    f"recorded_from, recorded_to FROM {LIVE} WHERE aggregate_id >= ? "
+                                    "AND aggregate_id <= ?", (keys[0], keys[-1])):
+                    rows[r[0]].append(r[1:])
+                self.executemany(
+                    f"INSERT INTO {LISTED} ({LISTED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(key, *run) for key in keys for run in _listed.history(rows[key])])
+                after = keys[-1]
+            self.execute("INSERT INTO qd_tracking (name, position) VALUES (?, 1)", (LISTED_FILLED,))
 
     def close(self) -> None:
         if self._conn is not None:
@@ -192,6 +261,8 @@ class ViewStore(abc.ABC):
             "(kind, number, valid_from, valid_to, recorded_from, recorded_to, status)",
             "CREATE INDEX IF NOT EXISTS qd_versions_record ON qd_versions "
             "(aggregate_id, recorded_to)",
+            listed_table(LISTED, self.serial),
+            *listed_indexes(LISTED),
             _blobs_table(self.backend),  # attachments (qingdan.core.blobs), written by the recorder
         ])
 
@@ -210,6 +281,8 @@ class ViewStore(abc.ABC):
             self.execute(f"DROP TABLE IF EXISTS {SHADOW}")
             self.execute(versions_table(SHADOW, self.serial))
             self.execute(f"CREATE INDEX {SHADOW}_record ON {SHADOW} (aggregate_id, recorded_to)")
+            self.execute(f"DROP TABLE IF EXISTS {SHADOW_LISTED}")
+            self.execute(listed_table(SHADOW_LISTED, self.serial))
             self.execute("DELETE FROM qd_tracking WHERE name = ?", (SHADOW_TRACKING,))
             self.execute("INSERT INTO qd_tracking (name, position) VALUES (?, 0)", (SHADOW_TRACKING,))
 
@@ -221,10 +294,16 @@ class ViewStore(abc.ABC):
         """
         self.execute(f"DELETE FROM {LIVE}")
         self.execute(f"INSERT INTO {LIVE} ({COLUMNS}) SELECT {COLUMNS} FROM {SHADOW} ORDER BY id")
+        self.execute(f"DELETE FROM {LISTED}")
+        self.execute(f"INSERT INTO {LISTED} ({LISTED_COLUMNS}) SELECT {LISTED_COLUMNS} FROM {SHADOW_LISTED} "
+                     "ORDER BY id")
+        self.execute("DELETE FROM qd_tracking WHERE name = ?", (LISTED_FILLED,))
+        self.execute("INSERT INTO qd_tracking (name, position) VALUES (?, 1)", (LISTED_FILLED,))
         self.execute("UPDATE qd_tracking SET position = ? WHERE name = ?",
                      (self.position(SHADOW_TRACKING), VIEW_NAME))
         self.execute("DELETE FROM qd_tracking WHERE name = ?", (SHADOW_TRACKING,))
         self.execute(f"DROP TABLE {SHADOW}")
+        self.execute(f"DROP TABLE {SHADOW_LISTED}")
 
 
 class SQLiteViewStore(ViewStore):
