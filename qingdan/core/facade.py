@@ -297,8 +297,9 @@ class LedgerReads:
 
         Rows are ordered by number; ``limit``/``offset`` page through each list. ``after`` (a number:
         the last row of the page before) keeps only the rows numbered after it, so reading a list page
-        by page costs the same for the last page as for the first; an offset walks every row before
-        its page. Hazard numbers (``H-…``) sort before measure numbers (``M-…``): paging the 问题隐患清单
+        by page costs the same for the last page as for the first; an offset counts the records
+        before its page (one index entry a record; with a department or village, every row of
+        theirs). Hazard numbers (``H-…``) sort before measure numbers (``M-…``): paging the 问题隐患清单
         by a hazard's number leaves the 制度措施清单 from its start, and a measure's number pages the
         制度措施清单 alone.
         """
