@@ -21,16 +21,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
-from . import blobs, reference
+from . import blobs, reference, viewaudit
 from .base import AttachedEvent
 from .chain import chain_head
 from .clock import CST
 from .eventlog import EventLog
 from .logscan import BROKEN, LogScan, Problem, brief
 from .verifystate import Seen
-from .verifystate import rows_digest as view_rows_digest
 from .view import View, stamp
-from .viewaudit import Folded, RecordFold, ViewRows, checking_listed, differs_at, read_view
+from .viewaudit import Folded, RecordFold, ViewRows, differs_at, read_view
 from .writes import collector_paused
 
 
@@ -462,11 +461,13 @@ def _moment_text(moment: str) -> str:
 
 def view_problems(folds: Folds, view: Iterable[tuple[str, ViewRows]],
                   visit: Callable[[str, RecordFold], None] | None = None,
-                  wrong_keys: set[str] | None = None) -> tuple[list[Problem], int]:
+                  unlisted: dict[str, Any] | None = None) -> tuple[list[Problem], int]:
     """One problem per list (and per current / as known then) naming the records whose view rows are
     not the fold's, anywhere in effective date or recorded time; and how many rows were compared.
     The view is read record by record; each record's fold is let go once compared (``visit``: given
-    each record's fold first; ``wrong_keys``: where the records found wrong are noted)."""
+    each record's fold first). ``unlisted``: the records whose runs are not their rows' (by record,
+    its kind and number: :func:`~qingdan.core.viewaudit.checking_listed`, filled as the view is read),
+    named unless their rows are wrong (a rebuild writes the runs of the rows it writes)."""
     wrong: dict[tuple[str, str | None], list[str]] = {}
     unseen = folds.records  # emptied as the view is read
     count = 0
@@ -487,47 +488,30 @@ def view_problems(folds: Folds, view: Iterable[tuple[str, ViewRows]],
         where = differs_at(fold, rows)
         if where is False:
             continue
-        if wrong_keys is not None:
-            wrong_keys.add(key)
+        if unlisted is not None:
+            unlisted.pop(key, None)
         if fold is not None and fold.final().kind is not None:
             kind, number = fold.final().kind.name, folds.numbers[key]
         else:
             first = rows.rows[0][4] if rows is not None and rows.rows else (None, key)
             kind, number = first[0], first[1]
         wrong.setdefault((reference.LISTS.get(kind, str(kind)), where), []).append(number)
+    for kind, number in (unlisted or {}).values():
+        wrong.setdefault((reference.LISTS.get(kind, str(kind)), "runs"), []).append(str(number))
     problems = []
     for (name, where), numbers in sorted(wrong.items(), key=lambda item: (item[0][0], item[0][1] or "")):
         numbers.sort()
+        more = f" 等 {len(numbers)} 条" if len(numbers) > 10 else ""
+        if where == "runs":  # the view's rows are the fold's, the runs a page by offset counts are not
+            problems.append(Problem(kind="view", number=numbers[0], message=(
+                f"视图的翻页索引与视图行不一致（{name}）：{'、'.join(numbers[:10])}{more}；请运行 `qingdan rebuild`")))
+            continue
         when = ("现在的清单" if where is None else "行无法读取" if where == ""
                 else f"按 {_moment_text(where)} 时的登记")
-        more = f" 等 {len(numbers)} 条" if len(numbers) > 10 else ""
         problems.append(Problem(
             kind="view", number=numbers[0],
             message=f"视图与事件重放不一致（{name}，{when}）：{'、'.join(numbers[:10])}{more}；请运行 `qingdan rebuild`"))
     return problems, count
-
-
-def listed_problems(wrong: dict[str, Any]) -> list[Problem]:
-    """One problem per list naming the records whose runs (``qd_listed``, what a list read by
-    offset counts) are not their view rows' (``wrong``: by record, its kind and number)."""
-    by_list: dict[str, list[str]] = {}
-    for kind, number in wrong.values():
-        by_list.setdefault(reference.LISTS.get(kind, str(kind)), []).append(str(number))
-    problems = []
-    for name, numbers in sorted(by_list.items()):
-        numbers.sort()
-        more = f" 等 {len(numbers)} 条" if len(numbers) > 10 else ""
-        problems.append(Problem(
-            kind="view", number=numbers[0],
-            message=f"视图的翻页索引与视图行不一致（{name}）：{'、'.join(numbers[:10])}{more}；请运行 `qingdan rebuild`"))
-    return problems
-
-
-def digesting(view: Iterable[tuple[str, ViewRows]], into: dict[str, str]) -> Iterator[tuple[str, ViewRows]]:
-    """The view's records as they are read, each one's rows' digest noted ``into``."""
-    for key, rows in view:
-        into[key] = view_rows_digest(rows.rows)
-        yield key, rows
 
 
 def verify(src: Sources, *, dates: list[date] | None = None, seen: Seen | None = None,
@@ -645,11 +629,8 @@ def _compare(src: Sources, scan: LogScan, problems: list[Problem], position: int
         submitted.add(key, fold)
 
     unlisted: dict[str, Any] = {}
-    wrong: set[str] = set()
-    found, rows = view_problems(folds, checking_listed(digesting(read_view(store), seen.records), store, unlisted),
-                                visit, wrong)
-    # a record whose rows are not the fold's is named for them (its runs follow the rows a rebuild writes)
-    found += listed_problems({key: what for key, what in unlisted.items() if key not in wrong})
+    read = viewaudit.digesting(read_view(store), seen.records)
+    found, rows = view_problems(folds, viewaudit.checking_listed(read, store, unlisted), visit, unlisted)
     digested = [submitted.digest(index) for index in range(len(reports))]
     # The assembled digest is rows_digest's (checked on the first submission); else, and when the
     # first submission's lists could not be made, every list is made again the slow way.

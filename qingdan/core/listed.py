@@ -10,14 +10,15 @@ known for ``[recorded_from, recorded_to)``. As of any date and as known at any t
 most one run there, exactly when it has one row in ``qd_versions``, with the same number and campaign
 — so the numbers of a page are found by walking the runs, and only that page's rows are read.
 
-Nothing here touches the database: the view writes the runs as its rows change
-(:meth:`qingdan.core.view.View._apply`), the store fills them in for a view written before the table
-existed (:func:`history`), and ``verify`` compares them with the rows (:func:`agree`).
+The view writes the runs as its rows change (:meth:`qingdan.core.view.View._apply`, through
+:class:`Relisting`), the store fills them in for a view written before the table existed
+(:func:`history`), and ``verify`` compares them with the rows (:func:`agree`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 #: the status a list leaves out unless asked for withdrawn entries too
@@ -27,6 +28,9 @@ WITHDRAWN = "withdrawn"
 Span = tuple[Any, ...]
 #: One run: (kind, number, campaign, withdrawn 0/1, valid_from, valid_to or None).
 Run = tuple[Any, ...]
+#: ``qd_listed``'s columns (but its id), as a row of it is written and read
+LISTED_COLUMNS = ("aggregate_id, kind, number, campaign, withdrawn, valid_from, valid_to, "
+                  "recorded_from, recorded_to")
 
 
 def runs(spans: Iterable[Span]) -> tuple[Run, ...]:
@@ -81,3 +85,57 @@ def agree(spans: Sequence[Span], listed: Sequence[tuple[Any, ...]]) -> bool:
     except TypeError:
         return False
     return True
+
+
+@dataclass(slots=True)
+class Listed:
+    """One row of ``qd_listed`` (:mod:`qingdan.core.listed`) a write adds."""
+
+    aggregate_id: str
+    run: Run
+    recorded_from: str
+    recorded_to: str | None = None
+
+    def values(self) -> tuple[Any, ...]:
+        """The columns of ``LISTED_COLUMNS``, in order."""
+        return (self.aggregate_id, *self.run, self.recorded_from, self.recorded_to)
+
+
+class Relisting:
+    """What a write changes of the records' runs in ``table`` (:mod:`qingdan.core.listed`): the runs
+    it adds, by record its open ones, and the records whose runs in the table it closes."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+        self.added: list[Listed] = []
+        self.open: dict[str, list[Listed]] = {}
+        self.closing: list[tuple[str, str]] = []
+
+    def change(self, key: str, recorded: str, runs: tuple[Run, ...], stored: bool) -> None:
+        """The record's runs change at ``recorded``: close its open ones (in the table, or added
+        earlier in this write: a run opened and closed at one time is never written) and add these."""
+        mine = self.open.get(key)
+        if mine is None:
+            if stored:  # it may have runs in the table
+                self.closing.append((recorded, key))
+        else:
+            for row in mine:
+                row.recorded_to = recorded
+        self.open[key] = [Listed(key, run, recorded) for run in runs]
+        self.added += self.open[key]
+
+    def close(self, store: Any) -> None:
+        """Before any run is added: the record's new runs are open too."""
+        if self.closing:
+            store.executemany(f"UPDATE {self.table} SET recorded_to = ? WHERE aggregate_id = ? "
+                              "AND recorded_to IS NULL", self.closing)
+            self.closing = []
+
+    def write(self, store: Any, finished: Callable[[str], bool] = lambda key: True) -> None:
+        """Add the runs of the records no later run of events changes (after :meth:`close`)."""
+        done = [row for row in self.added if finished(row.aggregate_id)]
+        store.executemany(f"INSERT INTO {self.table} ({LISTED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          [row.values() for row in done if row.recorded_to != row.recorded_from])
+        self.added = [row for row in self.added if not finished(row.aggregate_id)]
+        for key in {row.aggregate_id for row in done}:
+            self.open.pop(key, None)

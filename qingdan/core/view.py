@@ -40,7 +40,6 @@ from .reference import fold
 from .viewstore import (  # noqa: F401  (VIEW_NAME, ViewStore: their old home)
     COLUMNS,
     LISTED,
-    LISTED_COLUMNS,
     LIVE,
     SHADOW,
     SHADOW_LISTED,
@@ -131,20 +130,6 @@ class Version:
 
     def span(self) -> listed.Span:
         return (self.kind, self.number, self.campaign, self.status, self.valid_from, self.valid_to)
-
-
-@dataclass(slots=True)
-class Listed:
-    """One row of ``qd_listed`` (:mod:`qingdan.core.listed`) a write adds."""
-
-    aggregate_id: str
-    run: listed.Run
-    recorded_from: str
-    recorded_to: str | None = None
-
-    def values(self) -> tuple[Any, ...]:
-        """The columns of ``LISTED_COLUMNS``, in order."""
-        return (self.aggregate_id, *self.run, self.recorded_from, self.recorded_to)
 
 
 def _selecting(select: str, kind: str, as_of: date, known_at: datetime | None, *,
@@ -485,15 +470,7 @@ class View:
             self.store.executemany(f"UPDATE {self.table} SET recorded_to = ? WHERE aggregate_id = ? "
                                    "AND valid_from = ? AND recorded_to IS NULL", self._closed_at)
             self._closed_at = []
-        if self._unlisted:  # before any run is added: the record's new runs are open too
-            self.store.executemany(f"UPDATE {self.listed} SET recorded_to = ? WHERE aggregate_id = ? "
-                                   "AND recorded_to IS NULL", self._unlisted)
-            self._unlisted = []
-
-    def _insert_listed(self, rows: list[Listed]) -> None:
-        self.store.executemany(
-            f"INSERT INTO {self.listed} ({LISTED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [row.values() for row in rows if row.recorded_to != row.recorded_from])  # none empty
+        self._relisting.close(self.store)
 
     def _flush(self) -> None:
         """Write what :meth:`_apply` decided: rows closed, rows added (one statement each)."""
@@ -501,7 +478,7 @@ class View:
         self.store.executemany(
             f"INSERT INTO {self.table} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [row.values() for row in self._added])
-        self._insert_listed(self._listed)
+        self._relisting.write(self.store)
         self._reset()
 
     def _flush_finished(self, finished: Callable[[str], bool]) -> None:
@@ -515,11 +492,9 @@ class View:
             f"INSERT INTO {self.table} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [row.values() for row in done])
         self._added = [row for row in self._added if not finished(row.aggregate_id)]
-        self._insert_listed([row for row in self._listed if finished(row.aggregate_id)])
-        self._listed = [row for row in self._listed if not finished(row.aggregate_id)]
+        self._relisting.write(self.store, finished)
         for key in {row.aggregate_id for row in done}:
             self._open.pop(key, None)
-            self._runs.pop(key, None)
 
     def _reset(self) -> None:
         self._open: dict[str, list[Version]] = {}  # current rows by record
@@ -527,10 +502,7 @@ class View:
         #: rows to close known by record and start (a record's current rows never share a start)
         self._closed_at: list[tuple[str, str, str]] = []
         self._added: list[Version] = []
-        #: runs added (:mod:`qingdan.core.listed`); by record, its open ones; records whose runs to close
-        self._listed: list[Listed] = []
-        self._runs: dict[str, list[Listed]] = {}
-        self._unlisted: list[tuple[str, str]] = []
+        self._relisting = listed.Relisting(self.listed)
 
     def _apply(self, group: list[Record.Event]) -> None:
         """Apply a run of one record's events that share a recorded time (one command or batch).
@@ -575,21 +547,7 @@ class View:
         self._open[key] = kept
         after = listed.runs(row.span() for row in kept)
         if after != before:
-            self._relist(key, recorded, after, stored=group[0].originator_version > 1)
-
-    def _relist(self, key: str, recorded: str, runs: tuple[listed.Run, ...], stored: bool) -> None:
-        """The record's runs change at ``recorded``: close its open ones (in the table, or added
-        earlier in this write: a run opened and closed at one time is never written) and add these."""
-        mine = self._runs.get(key)
-        if mine is None:
-            if stored:  # it may have runs in the table
-                self._unlisted.append((recorded, key))
-        else:
-            for row in mine:
-                row.recorded_to = recorded
-        added = [Listed(key, run, recorded) for run in runs]
-        self._listed += added
-        self._runs[key] = added
+            self._relisting.change(key, recorded, after, stored=group[0].originator_version > 1)
 
     def _add(self, row: Version) -> Version:
         self._added.append(row)
@@ -621,14 +579,11 @@ class View:
             # A page further down the list: its numbers from the records' runs (one index entry a
             # record, where the rows are one a state), then only its rows.
             runs, more = _selecting_runs(kind, as_of, known_at, campaign, exclude_status is not None)
-            sql.append(f"AND number IN ({' '.join(runs)} ORDER BY number LIMIT ? OFFSET ?)")
+            sql.append(f"AND number IN ({' '.join(runs)} ORDER BY number LIMIT ? OFFSET ?) ORDER BY number")
             params += [*more, int(limit), int(offset)]
-            sql.append("ORDER BY number")
         else:
-            sql.append("ORDER BY number")
-            if limit is not None:
-                sql.append("LIMIT ? OFFSET ?")
-                params += [int(limit), int(offset)]
+            sql.append("ORDER BY number" if limit is None else "ORDER BY number LIMIT ? OFFSET ?")
+            params += [] if limit is None else [int(limit), int(offset)]
         return [r[0] for r in self.store.query(" ".join(sql), params)]
 
     def counts(self, kind: str, as_of: date, known_at: datetime | None, columns: Sequence[str], *,

@@ -26,6 +26,7 @@ from typing import Any
 from . import listed
 from .kinds import BY_NAME, kind_of
 from .reference import step
+from .verifystate import rows_digest
 from .view import stamp
 
 #: The columns of ``qd_versions`` the audit reads, in this order (every column but the row id).
@@ -101,6 +102,13 @@ def read_view(store: Any, table: str = "qd_versions", page: int = 5000) -> Itera
         if not full:
             return
         after = current
+
+
+def digesting(view: Iterable[tuple[str, ViewRows]], into: dict[str, str]) -> Iterator[tuple[str, ViewRows]]:
+    """The view's records as they are read, each one's rows' digest noted ``into``."""
+    for key, rows in view:
+        into[key] = rows_digest(rows.rows)
+        yield key, rows
 
 
 def checking_listed(view: Iterable[tuple[str, ViewRows]], store: Any, wrong: dict[str, Any],

@@ -26,8 +26,7 @@ COLUMNS = ("aggregate_id, kind, number, campaign, status, village, department, l
            "valid_to, recorded_from, state, recorded_to")
 #: Each record's runs on the lists (:mod:`qingdan.core.listed`), and the rebuild's table of them.
 LISTED, SHADOW_LISTED = "qd_listed", "qd_listed_rebuild"
-LISTED_COLUMNS = ("aggregate_id, kind, number, campaign, withdrawn, valid_from, valid_to, "
-                  "recorded_from, recorded_to")
+LISTED_COLUMNS = _listed.LISTED_COLUMNS
 #: The tracking row that says ``qd_listed`` holds every record's runs (a view written before the
 #: table existed has them filled in once, from its rows, when it is first opened).
 LISTED_FILLED = "qd_listed_filled"
