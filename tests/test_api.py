@@ -219,6 +219,8 @@ def test_every_command_route_and_every_query(api, ledger_url, own_catalogue):
             "/api/due-soon?within_days=30&as_of=2020-10-01": lib.due_soon(within_days=30, as_of=date(2020, 10, 1)),
             "/api/stats": lib.stats(),
             "/api/stats?as_of=2020-10-12&campaign=fire": lib.stats(as_of=date(2020, 10, 12), campaign="fire"),
+            "/api/trend?days=2020-09-30&days=2020-10-31&campaign=fire": lib.trend(
+                [date(2020, 9, 30), date(2020, 10, 31)], campaign="fire"),
             "/api/targets": lib.targets(),
             "/api/findings": lib.findings(),
             "/api/campaigns": list(own_catalogue.campaigns.values()),

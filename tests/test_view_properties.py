@@ -205,6 +205,16 @@ def assert_view_matches_reference(ledger, as_of: date, known_at: datetime | None
         fire = ledger.stats(as_of=as_of, known_at=known_at, campaign="fire")
         assert fire.hazards_found == sum(h.campaign == "fire" for h in hazards), fresh
         assert fire.overdue == sum(h.overdue for h in live if h.campaign == "fire"), fresh
+    # The figures of a chart of several days from one read of the view: each day's are its stats'
+    # (themselves checked against the fold above, on the days probed), the probed day's the fold's.
+    days = [as_of, as_of - timedelta(days=1), as_of - timedelta(days=20), as_of + timedelta(days=9), START]
+    for campaign in (None, "fire"):
+        trend = ledger.trend(days, known_at=known_at, campaign=campaign)
+        assert [t.as_of for t in trend] == days
+        assert [(t.by_status, t.overdue) for t in trend] == [
+            (s.by_status, s.overdue) for s in (ledger.stats(as_of=d, known_at=known_at, campaign=campaign) for d in days)]
+    assert (trend_all := ledger.trend([as_of], known_at=known_at)[0]).by_status == figures["by_status"]
+    assert trend_all.overdue == figures["overdue"]
 
 
 @settings(max_examples=EXAMPLES, deadline=None,

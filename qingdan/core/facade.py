@@ -14,7 +14,7 @@ import dataclasses
 import functools
 import inspect
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -30,7 +30,7 @@ from .errors import show as _show
 from .eventlog import EventLog, StoredRow
 from .files import Limits
 from .policy import Access, AccessRequest, Policy
-from .queries import LedgerSnapshot, Stats
+from .queries import LedgerSnapshot, Stats, Trend
 from .reading import Queries
 from .spec import Finding
 from .store import LedgerApplication, LogNotEmpty
@@ -324,6 +324,12 @@ class LedgerReads:
               campaign: str | None = None) -> Stats:
         """Counts by campaign, level and status; 整改率; 重大隐患 open and overdue; measures by status."""
         return self._queries.stats(as_of, known_at, campaign)
+
+    def trend(self, days: Sequence[date], *, known_at: date | datetime | None = None,
+              campaign: str | None = None) -> list[Trend]:
+        """For each of ``days`` (a chart's month ends, say): the hazards by status and how many are
+        overdue, as :meth:`stats` counts them as of that day, from one read of the view."""
+        return self._queries.trend(days, known_at, campaign)
 
     def tasks(self, *, as_of: date | None = None, known_at: date | datetime | None = None,
               campaign: str | None = None) -> list[rows.TaskRow]:

@@ -28,7 +28,7 @@ from .rows import (
 )
 from .rules import OPEN_STATUSES, hazard_overdue, measure_overdue, task_overdue
 from .spec import Snapshot
-from .view import View
+from .view import View, in_effect
 
 
 def _with_overdue_hazard(row: HazardRow, as_of: date) -> HazardRow:
@@ -319,6 +319,38 @@ def stats(snapshot: LedgerSnapshot, campaign: str | None = None) -> Stats:
         by_status=dict(sorted((k, v) for k, v in by_status.items() if v)),
         measures_by_status=dict(sorted((k, v) for k, v in measures.items() if v)),
     )
+
+
+class Trend(BaseModel):
+    """The hazards by status and how many are overdue as of one date, as :func:`stats` counts them."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    as_of: date
+    by_status: dict[str, int]
+    overdue: int
+
+
+def trend(view: View, days: Sequence[date], known_at: datetime | None, campaign: str | None = None) -> list[Trend]:
+    """:class:`Trend` as of each of ``days``, from one read of the hazards' rows (each counted on
+    the days it is in effect; the rows that can be overdue decoded once, the overdue rule applied
+    to them on each of their days) — what :func:`stats` gives for each day, for a chart of months."""
+    ordered = sorted(set(days))
+    texts = [day.isoformat() for day in ordered]
+    by_status: list[Counter[str]] = [Counter() for _ in ordered]
+    overdue = [0] * len(ordered)
+    decode = BY_NAME["hazard"].decode
+    for status, valid_from, valid_to, state in view.spans("hazard", known_at, campaign, OPEN_STATUSES):
+        on = in_effect(valid_from, valid_to, texts)
+        for i in on:
+            by_status[i][status] += 1
+        if state is not None and on:
+            deadline = decode(state).deadline
+            for i in on:
+                overdue[i] += hazard_overdue(status, deadline, ordered[i])
+    at = {day: i for i, day in enumerate(ordered)}
+    return [Trend(as_of=day, by_status=dict(sorted((k, v) for k, v in by_status[at[day]].items() if v)),
+                  overdue=overdue[at[day]]) for day in days]
 
 
 def rows_digest(lists: TwoLists, fields: Mapping[str, Sequence[str]] | None = None) -> str:

@@ -10,7 +10,7 @@ and their event classes until a fold needs them (they are most of a command's st
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -137,6 +137,13 @@ class Queries:
     def stats(self, as_of: date | None, known_at: date | datetime | None,
               campaign: str | None) -> Stats:
         return stats(self.snapshot(as_of=as_of, known_at=known_at), campaign)
+
+    def trend(self, days: Sequence[date], known_at: date | datetime | None,
+              campaign: str | None) -> list[_queries.Trend]:
+        if campaign is not None:
+            self.catalogue.campaign(campaign)
+        self.view.catch_up()  # as a snapshot does: other processes' writes are seen too
+        return _queries.trend(self.view, days, known(known_at), campaign)
 
     def tasks(self, as_of: date | None, known_at: date | datetime | None,
               campaign: str | None) -> list[TaskRow]:

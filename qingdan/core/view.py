@@ -19,6 +19,7 @@ reference fold at each distinct effective date of X's events — so the view agr
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -170,6 +171,16 @@ def _at(sql: list[str], params: list[Any], as_of: date, known_at: datetime | Non
     day = as_of.isoformat()
     sql.append("AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)")
     params += [day, day]
+    _known(sql, params, known_at)
+
+
+def in_effect(valid_from: str, valid_to: str | None, days: Sequence[str]) -> range:
+    """The indexes of the ascending ISO ``days`` a row ``[valid_from, valid_to)`` is in effect on, as
+    :func:`_at` selects it (for a row read once and counted on many days)."""
+    return range(bisect_left(days, valid_from), len(days) if valid_to is None else bisect_left(days, valid_to))
+
+
+def _known(sql: list[str], params: list[Any], known_at: datetime | None) -> None:
     if known_at is None:
         sql.append("AND recorded_to IS NULL")
     else:
@@ -585,6 +596,19 @@ class View:
             sql.append("ORDER BY number" if limit is None else "ORDER BY number LIMIT ? OFFSET ?")
             params += [] if limit is None else [int(limit), int(offset)]
         return [r[0] for r in self.store.query(" ".join(sql), params)]
+
+    def spans(self, kind: str, known_at: datetime | None, campaign: str | None = None,
+              states_of: Sequence[str] = ()) -> list[tuple[Any, ...]]:
+        """Every row of ``kind`` as known at ``known_at``, at any date: ``(status, valid_from,
+        valid_to, state)``, the state only of rows in one of the statuses ``states_of`` (else None)."""
+        sql = ["SELECT status, valid_from, valid_to, CASE WHEN status IN "
+               f"({', '.join('?' * len(states_of)) or 'NULL'}) THEN state END FROM qd_versions WHERE kind = ?"]
+        params: list[Any] = [*states_of, kind]
+        if campaign is not None:
+            sql.append("AND campaign = ?")
+            params.append(campaign)
+        _known(sql, params, known_at)
+        return self.store.query(" ".join(sql), params)
 
     def counts(self, kind: str, as_of: date, known_at: datetime | None, columns: Sequence[str], *,
                campaign: str | None = None) -> list[tuple[Any, ...]]:

@@ -26,7 +26,7 @@ from qingdan.core.audit import VerifyReport
 from qingdan.core.errors import InvalidCommand
 from qingdan.core.ledger import Ledger
 from qingdan.core.policy import Authenticated, Authoriser, Policy, load_policy
-from qingdan.core.queries import ReportDiff, Stats
+from qingdan.core.queries import ReportDiff, Stats, Trend
 from qingdan.core.spec import Campaign, Finding
 from qingdan.web.attachments import install_attachment_routes, is_upload, upload_limit
 from qingdan.web.errors import ERROR_RESPONSES, install_error_handlers
@@ -327,6 +327,13 @@ def _add_queries(app: FastAPI, ledger_dep: Any) -> None:
     @get("/api/stats", response_model=Stats, tags=["两个清单"], summary="统计：整改率、重大隐患、各状态数量")
     def stats(ledger: L, as_of: AsOf, known_at: KnownAt = None, campaign: CampaignQ = None) -> Any:
         return ledger.stats(as_of=as_of, known_at=known_at_param(known_at), campaign=campaign)
+
+    @get("/api/trend", response_model=list[Trend], tags=["两个清单"],
+         summary="多个日期的问题隐患各状态数量与超期数（如各月末，一次读取）")
+    def trend(ledger: L, days: Annotated[list[date], Query(min_length=1, max_length=400,
+                                                           description="日期，可重复：days=2020-09-30&days=2020-10-31")],
+              known_at: KnownAt = None, campaign: CampaignQ = None) -> Any:
+        return ledger.trend(days, known_at=known_at_param(known_at), campaign=campaign)
 
     @get("/api/targets", response_model=list[rows.TargetStatus], tags=["整治目标"], summary="整治目标及进度")
     def targets(ledger: L, as_of: AsOf, known_at: KnownAt = None, campaign: CampaignQ = None) -> Any:

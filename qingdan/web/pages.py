@@ -908,7 +908,7 @@ class Pages:
             hazards = list(lists.hazards)
             live = [h for h in hazards if h.status != "withdrawn"]
             ends = month_ends(min(h.found_on for h in hazards), when.as_of) if hazards else []
-            monthly = [ledger.stats(as_of=end, known_at=when.known_at) for end in ends]
+            monthly = ledger.trend(ends, known_at=when.known_at)
         statuses = list(HAZARD_STATUS_LABELS)
         by_campaign: dict[str, Counter[str]] = {}
         for h in hazards:
