@@ -28,7 +28,7 @@ from .rows import (
 )
 from .rules import OPEN_STATUSES, hazard_overdue, measure_overdue, task_overdue
 from .spec import Snapshot
-from .view import View, in_effect
+from .view import View, in_effect, spans
 
 
 def _with_overdue_hazard(row: HazardRow, as_of: date) -> HazardRow:
@@ -340,7 +340,7 @@ def trend(view: View, days: Sequence[date], known_at: datetime | None, campaign:
     by_status: list[Counter[str]] = [Counter() for _ in ordered]
     overdue = [0] * len(ordered)
     decode = BY_NAME["hazard"].decode
-    for status, valid_from, valid_to, state in view.spans("hazard", known_at, campaign, OPEN_STATUSES):
+    for status, valid_from, valid_to, state in spans(view, "hazard", known_at, campaign, OPEN_STATUSES):
         on = in_effect(valid_from, valid_to, texts)
         for i in on:
             by_status[i][status] += 1

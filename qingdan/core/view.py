@@ -137,11 +137,14 @@ def _selecting(select: str, kind: str, as_of: date, known_at: datetime | None, *
                campaign: str | None = None, number: str | None = None,
                filters: dict[str, str] | None = None, exclude_status: str | None = None,
                after: str | None = None, numbers: Sequence[str] | None = None,
-               statuses: Sequence[str] | None = None) -> tuple[list[str], list[Any]]:
+               statuses: Sequence[str] | None = None,
+               page: tuple[list[str], list[Any]] | None = None) -> tuple[list[str], list[Any]]:
     """The statement (as parts) and parameters selecting the rows of the lists as of ``as_of`` as
-    known at ``known_at`` with these filters (the two time axes: :func:`_at`)."""
-    sql = [select, "FROM qd_versions WHERE kind = ?"]
-    params: list[Any] = [kind]
+    known at ``known_at`` with these filters (the two time axes: :func:`_at`); ``page``: only the
+    rows of the numbers this statement selects (a column ``listed``) and its parameters."""
+    source = "qd_versions" if page is None else f"({' '.join(page[0])}) AS page JOIN qd_versions ON number = page.listed"
+    sql = [select, f"FROM {source} WHERE kind = ?"]
+    params: list[Any] = [*(page[1] if page else ()), kind]
     if campaign is not None:
         sql.append("AND campaign = ?")
         params.append(campaign)
@@ -194,7 +197,7 @@ def _selecting_runs(kind: str, as_of: date, known_at: datetime | None, campaign:
     """The numbers of the records on the lists as of ``as_of`` as known at ``known_at`` (withdrawn
     ones left out when ``listed_only``), from their runs (:mod:`qingdan.core.listed`): the same
     records, one row each, as :func:`_selecting` selects from the rows without further filters."""
-    sql = [f"SELECT number FROM {LISTED} WHERE kind = ?"]
+    sql = [f"SELECT number AS listed FROM {LISTED} WHERE kind = ?"]
     params: list[Any] = [kind]
     if campaign is not None:
         sql.append("AND campaign = ?")
@@ -203,6 +206,29 @@ def _selecting_runs(kind: str, as_of: date, known_at: datetime | None, campaign:
     if listed_only:
         sql.append("AND withdrawn = 0")
     return sql, params
+
+
+def _paging_runs(kind: str, as_of: date, known_at: datetime | None, campaign: str | None,
+                 listed_only: bool, limit: int, offset: int) -> tuple[list[str], list[Any]]:
+    """A page further down the list: its numbers from the records' runs (one index entry a record,
+    where the rows are one a state), its rows joined to them, so that every planner reads the page
+    first and looks each row up (an ``IN`` it may test row by row)."""
+    runs, params = _selecting_runs(kind, as_of, known_at, campaign, listed_only)
+    return [*runs, "ORDER BY number LIMIT ? OFFSET ?"], [*params, int(limit), int(offset)]
+
+
+def spans(view: View, kind: str, known_at: datetime | None, campaign: str | None = None,
+          states_of: Sequence[str] = ()) -> list[tuple[Any, ...]]:
+    """Every row of ``kind`` in the view as known at ``known_at``, at any date: ``(status,
+    valid_from, valid_to, state)``, the state only of rows in one of the statuses ``states_of``."""
+    sql = ["SELECT status, valid_from, valid_to, CASE WHEN status IN "
+           f"({', '.join('?' * len(states_of)) or 'NULL'}) THEN state END FROM {view.table} WHERE kind = ?"]
+    params: list[Any] = [*states_of, kind]
+    if campaign is not None:
+        sql.append("AND campaign = ?")
+        params.append(campaign)
+    _known(sql, params, known_at)
+    return view.store.query(" ".join(sql), params)
 
 
 def _one_of(sql: list[str], params: list[Any], column: str, values: Sequence[Any]) -> None:
@@ -411,6 +437,7 @@ class View:
         while threshold <= after:
             if before < threshold:
                 self.store.execute(f"ANALYZE {self.table}")
+                self.store.execute(f"ANALYZE {self.listed}")  # PostgreSQL walks the runs by them too
                 return
             threshold *= 2
 
@@ -432,6 +459,7 @@ class View:
         self._events.clear()
         self._rows.clear()
         self.store.execute(f"ANALYZE {LIVE}")
+        self.store.execute(f"ANALYZE {LISTED}")
         return applied
 
     def _history(self, group: list[Record.Event]) -> list[Record.Event]:
@@ -579,36 +607,22 @@ class View:
         """The JSON states of every record of ``kind`` as of ``as_of`` as known at ``known_at``
         (``after``: only numbers after this one, for reading page by page; ``numbers``: only these;
         ``statuses``: only rows in one of these; ``count``: how many there are, as a one-item list)."""
+        page = None
+        if (not count and limit is not None and offset > 0 and number is None and not filters and after is None
+                and numbers is None and statuses is None and exclude_status in (None, listed.WITHDRAWN)):
+            page = _paging_runs(kind, as_of, known_at, campaign, exclude_status is not None, limit, offset)
         sql, params = _selecting("SELECT COUNT(*)" if count else "SELECT state", kind, as_of, known_at,
-                                      campaign=campaign, number=number, filters=filters,
-                                      exclude_status=exclude_status, after=after, numbers=numbers,
-                                      statuses=statuses)
+                                 campaign=campaign, number=number, filters=filters,
+                                 exclude_status=exclude_status, after=after, numbers=numbers,
+                                 statuses=statuses, page=page)
         if count:
             return [int(self.store.query(" ".join(sql), params)[0][0])]
-        if (limit is not None and offset > 0 and number is None and not filters and after is None
-                and numbers is None and statuses is None and exclude_status in (None, listed.WITHDRAWN)):
-            # A page further down the list: its numbers from the records' runs (one index entry a
-            # record, where the rows are one a state), then only its rows.
-            runs, more = _selecting_runs(kind, as_of, known_at, campaign, exclude_status is not None)
-            sql.append(f"AND number IN ({' '.join(runs)} ORDER BY number LIMIT ? OFFSET ?) ORDER BY number")
-            params += [*more, int(limit), int(offset)]
+        if page is not None:
+            sql.append("ORDER BY number")
         else:
             sql.append("ORDER BY number" if limit is None else "ORDER BY number LIMIT ? OFFSET ?")
             params += [] if limit is None else [int(limit), int(offset)]
         return [r[0] for r in self.store.query(" ".join(sql), params)]
-
-    def spans(self, kind: str, known_at: datetime | None, campaign: str | None = None,
-              states_of: Sequence[str] = ()) -> list[tuple[Any, ...]]:
-        """Every row of ``kind`` as known at ``known_at``, at any date: ``(status, valid_from,
-        valid_to, state)``, the state only of rows in one of the statuses ``states_of`` (else None)."""
-        sql = ["SELECT status, valid_from, valid_to, CASE WHEN status IN "
-               f"({', '.join('?' * len(states_of)) or 'NULL'}) THEN state END FROM qd_versions WHERE kind = ?"]
-        params: list[Any] = [*states_of, kind]
-        if campaign is not None:
-            sql.append("AND campaign = ?")
-            params.append(campaign)
-        _known(sql, params, known_at)
-        return self.store.query(" ".join(sql), params)
 
     def counts(self, kind: str, as_of: date, known_at: datetime | None, columns: Sequence[str], *,
                campaign: str | None = None) -> list[tuple[Any, ...]]:
