@@ -137,14 +137,11 @@ def _selecting(select: str, kind: str, as_of: date, known_at: datetime | None, *
                campaign: str | None = None, number: str | None = None,
                filters: dict[str, str] | None = None, exclude_status: str | None = None,
                after: str | None = None, numbers: Sequence[str] | None = None,
-               statuses: Sequence[str] | None = None,
-               page: tuple[list[str], list[Any]] | None = None) -> tuple[list[str], list[Any]]:
+               statuses: Sequence[str] | None = None) -> tuple[list[str], list[Any]]:
     """The statement (as parts) and parameters selecting the rows of the lists as of ``as_of`` as
-    known at ``known_at`` with these filters (the two time axes: :func:`_at`); ``page``: only the
-    rows of the numbers this statement selects (a column ``listed``) and its parameters."""
-    source = "qd_versions" if page is None else f"({' '.join(page[0])}) AS page JOIN qd_versions ON number = page.listed"
-    sql = [select, f"FROM {source} WHERE kind = ?"]
-    params: list[Any] = [*(page[1] if page else ()), kind]
+    known at ``known_at`` with these filters (the two time axes: :func:`_at`)."""
+    sql = [select, "FROM qd_versions WHERE kind = ?"]
+    params: list[Any] = [kind]
     if campaign is not None:
         sql.append("AND campaign = ?")
         params.append(campaign)
@@ -208,13 +205,15 @@ def _selecting_runs(kind: str, as_of: date, known_at: datetime | None, campaign:
     return sql, params
 
 
-def _paging_runs(kind: str, as_of: date, known_at: datetime | None, campaign: str | None,
-                 listed_only: bool, limit: int, offset: int) -> tuple[list[str], list[Any]]:
+def _paging_runs(rows: tuple[list[str], list[Any]], kind: str, as_of: date, known_at: datetime | None,
+                 campaign: str | None, listed_only: bool, limit: int, offset: int) -> tuple[str, list[Any]]:
     """A page further down the list: its numbers from the records' runs (one index entry a record,
-    where the rows are one a state), its rows joined to them, so that every planner reads the page
-    first and looks each row up (an ``IN`` it may test row by row)."""
+    where the rows are one a state), then each number's row (``rows``: the statement selecting the
+    list's rows) looked up by number — a subquery per number, so that no planner walks the rows
+    for each number (PostgreSQL did, for a join or an ``IN``, on tables not yet analysed)."""
     runs, params = _selecting_runs(kind, as_of, known_at, campaign, listed_only)
-    return [*runs, "ORDER BY number LIMIT ? OFFSET ?"], [*params, int(limit), int(offset)]
+    return (f"SELECT ({' '.join(rows[0])} AND number = page.listed LIMIT 1) FROM ({' '.join(runs)} "
+            "ORDER BY number LIMIT ? OFFSET ?) AS page ORDER BY page.listed", [*rows[1], *params, int(limit), int(offset)])
 
 
 def spans(view: View, kind: str, known_at: datetime | None, campaign: str | None = None,
@@ -607,21 +606,19 @@ class View:
         """The JSON states of every record of ``kind`` as of ``as_of`` as known at ``known_at``
         (``after``: only numbers after this one, for reading page by page; ``numbers``: only these;
         ``statuses``: only rows in one of these; ``count``: how many there are, as a one-item list)."""
-        page = None
-        if (not count and limit is not None and offset > 0 and number is None and not filters and after is None
-                and numbers is None and statuses is None and exclude_status in (None, listed.WITHDRAWN)):
-            page = _paging_runs(kind, as_of, known_at, campaign, exclude_status is not None, limit, offset)
         sql, params = _selecting("SELECT COUNT(*)" if count else "SELECT state", kind, as_of, known_at,
                                  campaign=campaign, number=number, filters=filters,
                                  exclude_status=exclude_status, after=after, numbers=numbers,
-                                 statuses=statuses, page=page)
+                                 statuses=statuses)
         if count:
             return [int(self.store.query(" ".join(sql), params)[0][0])]
-        if page is not None:
-            sql.append("ORDER BY number")
-        else:
-            sql.append("ORDER BY number" if limit is None else "ORDER BY number LIMIT ? OFFSET ?")
-            params += [] if limit is None else [int(limit), int(offset)]
+        if (limit is not None and offset > 0 and number is None and not filters and after is None
+                and numbers is None and statuses is None and exclude_status in (None, listed.WITHDRAWN)):
+            paged, more = _paging_runs((sql, params), kind, as_of, known_at, campaign,
+                                       exclude_status is not None, limit, offset)
+            return [r[0] for r in self.store.query(paged, more) if r[0] is not None]
+        sql.append("ORDER BY number" if limit is None else "ORDER BY number LIMIT ? OFFSET ?")
+        params += [] if limit is None else [int(limit), int(offset)]
         return [r[0] for r in self.store.query(" ".join(sql), params)]
 
     def counts(self, kind: str, as_of: date, known_at: datetime | None, columns: Sequence[str], *,
