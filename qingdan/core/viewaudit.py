@@ -80,9 +80,19 @@ class ViewRows:
 def read_view(store: Any, table: str = "qd_versions", page: int = 5000) -> Iterator[tuple[str, ViewRows]]:
     """Every record's rows of the view, record by record in record-id order, read a page at a time
     (inside the caller's read snapshot), so the view is never held in memory whole."""
+    for key, raw in _by_record(store, VIEW_COLUMNS, table, page):
+        rows = ViewRows()
+        for r in raw:
+            rows.add(r)
+        yield key, rows
+
+
+def _by_record(store: Any, columns: str, table: str, page: int) -> Iterator[tuple[str, list[Any]]]:
+    """Every record's rows of ``table`` (its ``columns``, the record id first), record by record in
+    record-id order, ``page`` rows at a time (a record a page would split is read whole)."""
     after: str | None = None
     while True:
-        raw = store.query(f"SELECT {VIEW_COLUMNS} FROM {table} "
+        raw = store.query(f"SELECT {columns} FROM {table} "
                           f"{'' if after is None else 'WHERE aggregate_id > ? '}ORDER BY aggregate_id LIMIT ?",
                           ([] if after is None else [after]) + [page])
         if not raw:
@@ -91,17 +101,14 @@ def read_view(store: Any, table: str = "qd_versions", page: int = 5000) -> Itera
         if full:  # the last record may go on in the next page: read it whole
             last = raw[-1][0]
             raw = [r for r in raw if r[0] != last]
-            raw += store.query(f"SELECT {VIEW_COLUMNS} FROM {table} WHERE aggregate_id = ?", (last,))
-        current, rows = raw[0][0], ViewRows()
+            raw += store.query(f"SELECT {columns} FROM {table} WHERE aggregate_id = ?", (last,))
+        by_record: dict[str, list[Any]] = {}
         for r in raw:
-            if r[0] != current:
-                yield current, rows
-                current, rows = r[0], ViewRows()
-            rows.add(r)
-        yield current, rows
+            by_record.setdefault(r[0], []).append(r)
+        yield from by_record.items()
         if not full:
             return
-        after = current
+        after = raw[-1][0]
 
 
 def digesting(view: Iterable[tuple[str, ViewRows]], into: dict[str, str]) -> Iterator[tuple[str, ViewRows]]:
@@ -138,26 +145,8 @@ def checking_listed(view: Iterable[tuple[str, ViewRows]], store: Any, wrong: dic
 def _read_listed(store: Any, table: str, page: int) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
     """Every record's runs, ``(kind, number, campaign, withdrawn, valid_from, valid_to, recorded_from,
     recorded_to)``, record by record in record-id order, a page at a time."""
-    after = ""
-    while True:
-        raw = store.query(f"SELECT aggregate_id, kind, number, campaign, withdrawn, valid_from, valid_to, "
-                          f"recorded_from, recorded_to FROM {table} WHERE aggregate_id > ? "
-                          "ORDER BY aggregate_id LIMIT ?", (after, page))
-        if not raw:
-            return
-        full = len(raw) == page
-        if full:  # the last record may go on in the next page: read it whole
-            last = raw[-1][0]
-            raw = [r for r in raw if r[0] != last]
-            raw += store.query(f"SELECT aggregate_id, kind, number, campaign, withdrawn, valid_from, valid_to, "
-                               f"recorded_from, recorded_to FROM {table} WHERE aggregate_id = ?", (last,))
-        by_record: dict[str, list[tuple[Any, ...]]] = {}
-        for r in raw:
-            by_record.setdefault(r[0], []).append(tuple(r[1:]))
-        yield from by_record.items()
-        if not full:
-            return
-        after = raw[-1][0]
+    for key, raw in _by_record(store, listed.LISTED_COLUMNS, table, page):  # the record id first
+        yield key, [tuple(r[1:]) for r in raw]
 
 
 def fast_stamp(moment: datetime) -> str:
