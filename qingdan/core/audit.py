@@ -10,13 +10,9 @@ is compared with (:mod:`qingdan.core.viewaudit`). Everything it reads comes from
 
 from __future__ import annotations
 
-import hashlib
-import json
-from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from operator import itemgetter
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, computed_field
@@ -26,10 +22,11 @@ from .base import AttachedEvent
 from .chain import chain_head
 from .clock import CST
 from .eventlog import EventLog
+from .folds import Digests, Folds, Lists, Submitted, fold_records, submissions  # noqa: F401  (Digests, Lists: the audit's)
 from .logscan import BROKEN, LogScan, Problem, brief
 from .verifystate import Seen
-from .view import View, stamp
-from .viewaudit import Folded, RecordFold, ViewRows, differs_at, read_view
+from .view import View
+from .viewaudit import RecordFold, ViewRows, differs_at, read_view
 from .writes import collector_paused
 
 
@@ -83,83 +80,6 @@ class VerifyReport(BaseModel):
         return not self.problems
 
 
-# -- rows as of a date ----------------------------------------------------------------------------
-
-Overdue = Callable[[Any, date], bool]
-
-
-def _overdue_rules() -> dict[str, Overdue | None]:
-    """How a row depends on ``as_of``: only through ``overdue`` (None: not at all), as the snapshot
-    recomputes it on the rows it reads."""
-    from .domain import hazard_overdue, measure_overdue
-
-    return {"hazard": lambda r, d: hazard_overdue(r.status, r.deadline, d),
-            "measure": lambda r, d: measure_overdue(r.status, r.due, d)}
-
-
-class AsOf:
-    """One row for every ``as_of``: kept with ``overdue`` as of no date, and its copy for a date made
-    once per value of ``overdue``. Two of them are equal at every date exactly when their rows are."""
-
-    __slots__ = ("overdue", "row", "variants")
-
-    def __init__(self, row: Any, overdue: Overdue | None) -> None:
-        self.overdue = overdue
-        self.variants: dict[Any, Any] = {}
-        self.row = row if overdue is None else self._variant(row, overdue(row, date.min))
-
-    def _variant(self, row: Any, flag: bool) -> Any:
-        found = self.variants.get(flag)
-        if found is None:
-            found = self.variants[flag] = row if row.overdue == flag else row.model_copy(update={"overdue": flag})
-        return found
-
-    def at(self, as_of: date) -> Any:
-        if self.overdue is None:
-            return self.row
-        return self._variant(self.row, self.overdue(self.row, as_of))
-
-
-def _failing_event(items: list[tuple[int, Any]]) -> int:
-    """The position of the first event that cannot be folded (else the record's first)."""
-    aggregate: Any = None
-    for position, event in items:
-        try:
-            if aggregate is None:
-                aggregate = event.mutate(None)
-            else:
-                event.apply(aggregate)
-        except Exception:
-            return position
-    return items[0][0]
-
-
-
-class Digests:
-    """:func:`rows_digest`, with each row's canonical JSON made once for all the reports it is in
-    (the same text ``rows_digest`` hashes: its payload's JSON, assembled from its rows')."""
-
-    def __init__(self) -> None:
-        self._texts: dict[tuple[int, frozenset[str]], tuple[Any, str]] = {}
-
-    def _text(self, row: Any, fields: frozenset[str]) -> str:
-        found = self._texts.get((id(row), fields))
-        if found is None:
-            found = self._texts[(id(row), fields)] = (row, json.dumps(
-                row.model_dump(mode="json", include=set(fields)), ensure_ascii=False, sort_keys=True,
-                separators=(",", ":")))
-        return found[1]
-
-    def __call__(self, lists: Any, fields: Any = None) -> str:
-        from .rows import digest_fields
-
-        fields = fields or digest_fields()
-        hazards, measures = frozenset(fields["hazards"]), frozenset(fields["measures"])
-        text = (f'{{"hazards":[{",".join(self._text(r, hazards) for r in lists.hazards)}],'
-                f'"measures":[{",".join(self._text(r, measures) for r in lists.measures)}]}}')
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 # -- verify ---------------------------------------------------------------------------------------
 
 
@@ -193,61 +113,6 @@ def attachment_problems(scan: LogScan, store: Any, sound: dict[str, int] | None 
             for sha, message in found]
 
 
-# -- the records of the log, folded -----------------------------------------------------------------
-
-
-@dataclass
-class Folds:
-    """Every record of the log up to the view's position, ready to fold (by record id, the view's text),
-    and the records whose events cannot be folded (named as problems)."""
-
-    records: dict[str, RecordFold]
-    numbers: dict[str, str]
-    problems: list[Problem]
-    failed: set[str]
-
-
-def fold_records(scan: LogScan, upto: int | None) -> Folds:
-    """A :class:`RecordFold` for every record the scan decoded, of its events at or before ``upto``;
-    each one folded with all its events once, to name those that cannot be (as tampered)."""
-    records: dict[str, RecordFold] = {}
-    numbers: dict[str, str] = {}
-    problems: list[Problem] = []
-    failed: set[str] = set()
-    for originator_id, items in scan.streams.items():
-        items = sorted((item for item in items if upto is None or item[0] <= upto),
-                       key=lambda item: item[1].originator_version)
-        if not items:
-            continue
-        key = str(originator_id)
-        events = [event for _, event in items]
-        fold = RecordFold(events)
-        try:
-            final = fold.final()
-        except Exception as error:
-            number = scan.number(originator_id) or getattr(events[0], "number", None)
-            failed.add(key)
-            problems.append(Problem(
-                kind="tampered", position=_failing_event(items), number=number or key,
-                message=f"记录 {number or key} 的事件无法重放（{brief(error)}）：自事件 "
-                        f"#{_failing_event(items)} 起的记录被改动"))
-            continue
-        records[key] = fold
-        number = getattr(final.row, "number", None) if final.kind is not None else None
-        numbers[key] = number or (final.value[1] if final.value else None) or getattr(events[0], "number", key)
-    return Folds(records, numbers, problems, failed)
-
-
-def submissions(folds: Folds) -> list[Any]:
-    """Every submission, as the log's report records say (each record's submissions in order)."""
-    out = []
-    for fold in folds.records.values():
-        final = fold.final()
-        if final.kind is not None and final.kind.name == "report":
-            out.extend(final.row)
-    return sorted(out, key=lambda r: (r.number, r.submission))
-
-
 def chain_problems(store: Any, reports: list[Any]) -> list[Problem]:
     """A problem for each submission whose recorded chain head is not the chain's hash at its position."""
     problems = []
@@ -258,194 +123,6 @@ def chain_problems(store: Any, reports: list[Any]) -> list[Problem]:
                 kind="report", number=report.number, position=report.position,
                 message=f"{_what(report)}报送时记录的哈希链头与现在的哈希链（#{report.position}）不一致"))
     return problems
-
-
-# -- the reports' digests, from the fold ------------------------------------------------------------
-
-
-class Lists:
-    """The 两个清单 as :meth:`Ledger.two_lists` gives them for a submission, from the fold: a
-    campaign's hazards (withdrawn left out) and measures as of ``(as_of, known_at)``, in the order
-    the database sorts their numbers, ``overdue`` as of the date."""
-
-    def __init__(self, folds: Folds, store: Any) -> None:
-        rules = _overdue_rules()
-        self.by_kind: dict[str, dict[str | None, list[RecordFold]]] = {"hazard": {}, "measure": {}}
-        self._as_of: dict[int, AsOf] = {}
-        self._rules = rules
-        numbers = []
-        for key, fold in folds.records.items():
-            final = fold.final()
-            if final.kind is not None and final.kind.name in self.by_kind:
-                self.by_kind[final.kind.name].setdefault(final.row.campaign, []).append(fold)
-                numbers.append(folds.numbers[key])
-        rank = {number: i for i, number in enumerate(store.collate(sorted(set(numbers))))}
-        self.every: dict[str, list[RecordFold]] = {}
-        for kind, by_campaign in self.by_kind.items():
-            for records in by_campaign.values():
-                records.sort(key=lambda f: rank[f.final().row.number])
-            self.every[kind] = sorted((f for records in by_campaign.values() for f in records),
-                                      key=lambda f: rank[f.final().row.number])
-
-    def rows(self, kind: str, campaign: str | None, as_of: date, moment: str) -> list[Any]:
-        records = self.by_kind[kind].get(campaign, []) if campaign is not None else self.every[kind]
-        found = []
-        for fold in records:
-            folded = fold.row_at(as_of, moment)
-            if folded is None or folded.kind is None:
-                continue
-            row = folded.row
-            if (campaign is not None and row.campaign != campaign) or (kind == "hazard" and row.status == "withdrawn"):
-                continue
-            variant = self._as_of.get(id(folded))
-            if variant is None:
-                variant = self._as_of[id(folded)] = AsOf(row, self._rules[kind])
-            found.append(variant.at(as_of))
-        return found
-
-    def __call__(self, report: Any) -> Any:
-        from .rows import TwoLists
-
-        moment = stamp(report.known_at)
-        return TwoLists(as_of=report.as_of, known_at=report.known_at,
-                        hazards=tuple(self.rows("hazard", report.campaign, report.as_of, moment)),
-                        measures=tuple(self.rows("measure", report.campaign, report.as_of, moment)))
-
-
-class Submitted:
-    """Every submission's lists as :class:`Lists` gives them, assembled record by record while the
-    view is compared with the fold — each record's rows in every submission it is in, as the text
-    :class:`Digests` hashes, made once for all of them — so that a record's states are built once, in
-    order, and let go with it. :meth:`digest` is then :class:`Digests` of :class:`Lists` (the same
-    records, in the same order, with the same rows): the first submission's rows are kept, for
-    :func:`_compare` to check that against ``rows_digest``.
-
-    A record is in every submission of its campaign and of all campaigns made after it was first
-    recorded, so :meth:`add` places a row once per record and submission (56,000 times at the bench's
-    county: 13,800 hazards and measures, 30 submissions of one campaign); what does not depend on the
-    submission is worked out once — which submissions each list (kind and campaign)
-    takes, sorted by recorded time (those before a record's first event skipped at once), each
-    record's place in them as one number, each state's row and each row's text once per record."""
-
-    def __init__(self, folds: Folds, store: Any, reports: list[Any]) -> None:
-        from .rows import digest_fields
-
-        self.reports = reports
-        self.failed: set[int] = set()  # the submissions whose lists could not be made
-        self.first: dict[str, list[tuple[Any, Any]]] = {"hazard": [], "measure": []}  # reports[0]'s rows
-        self._rules = _overdue_rules()
-        moments = [stamp(report.known_at) for report in reports]
-        self._parts: list[dict[str, list[tuple[int, str]]]] = [{"hazard": [], "measure": []} for _ in reports]
-        # One object for each distinct set of fields (the texts are kept by it, and most submissions
-        # hash the same fields).
-        alike: dict[frozenset[str], frozenset[str]] = {}
-        fields: list[dict[str, frozenset[str]]] = []
-        for report in reports:
-            named = report.digest_fields or digest_fields()
-            fields.append({kind: alike.setdefault(frozenset(named[name]), frozenset(named[name]))
-                           for kind, name in (("hazard", "hazards"), ("measure", "measures"))})
-        by_campaign: dict[str | None, list[int]] = {}
-        for index, report in enumerate(reports):
-            by_campaign.setdefault(report.campaign, []).append(index)
-        # Where each record goes in a campaign's list and in the list of all campaigns: by the rank of
-        # its number, ties as Lists leaves them (its campaign's group, then the records' order) — as
-        # one number each, its place among all records by that order.
-        groups: dict[str, dict[str | None, int]] = {"hazard": {}, "measure": {}}
-        found: list[tuple[str, str, str | None, int]] = []
-        for index, (key, fold) in enumerate(folds.records.items()):
-            final = fold.final()
-            if final.kind is not None and final.kind.name in groups:
-                groups[final.kind.name].setdefault(final.row.campaign, len(groups[final.kind.name]))
-                found.append((key, final.kind.name, final.row.campaign, index))
-        rank = {number: i for i, number in enumerate(store.collate(sorted({folds.numbers[f[0]] for f in found})))}
-        own = {f[0]: (rank[folds.numbers[f[0]]], f[3]) for f in found}
-        every = {f[0]: (rank[folds.numbers[f[0]]], groups[f[1]][f[2]], f[3]) for f in found}
-        own_place = {key: place for place, key in enumerate(sorted(own, key=own.__getitem__))}
-        every_place = {key: place for place, key in enumerate(sorted(every, key=every.__getitem__))}
-        self._order = {key: (kind, campaign, own_place[key], every_place[key]) for key, kind, campaign, _ in found}
-        # For each list a record can be in: its submissions, by recorded time — (as of, known at)
-        # to fold the record at, whether of all campaigns, the fields hashed, where the rows go.
-        self._takes: dict[tuple[str, str | None], tuple[list[str], list[tuple[date, str]], list[Any]]] = {}
-        for kind, campaign in {(kind, campaign) for _, kind, campaign, _ in found}:
-            indexes = sorted((*by_campaign.get(campaign, ()), *by_campaign.get(None, ())),
-                             key=lambda i: (moments[i], i))
-            self._takes[(kind, campaign)] = (
-                [moments[i] for i in indexes], [(reports[i].as_of, moments[i]) for i in indexes],
-                [(i, reports[i].as_of, reports[i].campaign is None, fields[i][kind], self._parts[i][kind])
-                 for i in indexes])
-
-    def add(self, key: str, fold: RecordFold) -> None:
-        """One record's rows in every submission it is in."""
-        order = self._order.get(key)
-        if order is None:  # not a hazard or a measure
-            return
-        kind, campaign, own, every = order
-        rule = self._rules[kind]
-        moments, probes, takes = self._takes[(kind, campaign)]
-        # submitted before the record was first recorded (known at a moment before its first event): not in it
-        start = bisect_left(moments, fold.stamps[0])
-        if start == len(moments):
-            return
-        rows: dict[tuple[Any, bool], Any] = {}  # (state, of all campaigns) → its row, None when not in the list
-        variants: dict[tuple[Any, bool], Any] = {}  # (state, overdue) → the row as of a date
-        texts: dict[tuple[Any, bool, frozenset[str]], str] = {}
-        for (index, as_of, all_campaigns, fields, parts), state in zip(
-                takes[start:], fold.keys_at(probes[start:]), strict=True):
-            if state is None:  # not yet effective as of the date
-                continue
-            try:
-                row = rows.get((state, all_campaigns), rows)
-                if row is rows:
-                    row = rows[(state, all_campaigns)] = self._row(fold.state(state), kind, all_campaigns, campaign)
-                if row is None:
-                    continue
-                overdue = rule(row, as_of)
-                text = texts.get((state, overdue, fields))
-                if text is None or index == 0:
-                    variant = variants.get((state, overdue))
-                    if variant is None:
-                        variant = variants[(state, overdue)] = (
-                            row if row.overdue == overdue else row.model_copy(update={"overdue": overdue}))
-                    if text is None:
-                        text = texts[(state, overdue, fields)] = json.dumps(
-                            variant.model_dump(mode="json", include=set(fields)), ensure_ascii=False,
-                            sort_keys=True, separators=(",", ":"))
-            except Exception:
-                self.failed.add(index)
-                continue
-            place = every if all_campaigns else own
-            parts.append((place, text))
-            if index == 0:
-                self.first[kind].append((place, variant))
-
-    @staticmethod
-    def _row(folded: Folded, kind: str, all_campaigns: bool, campaign: str | None) -> Any:
-        """The state's row if a list of all campaigns (else of ``campaign``) holds it: a hazard
-        withdrawn is left out."""
-        if folded.kind is None:
-            return None
-        row = folded.row
-        if (not all_campaigns and row.campaign != campaign) or (kind == "hazard" and row.status == "withdrawn"):
-            return None
-        return row
-
-    def digest(self, index: int) -> str | None:
-        """:class:`Digests` of the submission's lists (None when they could not be made)."""
-        if index in self.failed:
-            return None
-        parts = self._parts[index]
-        hazards = ",".join(text for _, text in sorted(parts["hazard"], key=itemgetter(0)))
-        measures = ",".join(text for _, text in sorted(parts["measure"], key=itemgetter(0)))
-        return hashlib.sha256(f'{{"hazards":[{hazards}],"measures":[{measures}]}}'.encode()).hexdigest()
-
-    def first_lists(self) -> Any:
-        """The first submission's lists, as :class:`Lists` gives them."""
-        from .rows import TwoLists
-
-        report = self.reports[0]
-        return TwoLists(as_of=report.as_of, known_at=report.known_at,
-                        hazards=tuple(row for _, row in sorted(self.first["hazard"], key=lambda part: part[0])),
-                        measures=tuple(row for _, row in sorted(self.first["measure"], key=lambda part: part[0])))
 
 
 # -- the view against the fold ----------------------------------------------------------------------
