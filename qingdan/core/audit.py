@@ -22,7 +22,7 @@ from .base import AttachedEvent
 from .chain import chain_head
 from .clock import CST
 from .eventlog import EventLog
-from .folds import Digests, Folds, Lists, Submitted, fold_records, submissions  # noqa: F401  (Digests, Lists: the audit's)
+from .folds import Digests, Folds, Lists, Submitted, fold_records, gather_records, submissions  # noqa: F401  (Digests, Lists: the audit's)
 from .logscan import BROKEN, LogScan, Problem, brief
 from .verifystate import Seen
 from .view import View
@@ -154,14 +154,14 @@ def view_problems(folds: Folds, view: Iterable[tuple[str, ViewRows]],
         for key, rows in view:
             count += len(rows.rows)
             yield key, unseen.pop(key, None), rows
-        for key, fold in unseen.items():
+        for key, fold in list(unseen.items()):
             yield key, fold, None
 
     for key, fold, rows in pairs():
+        if visit is not None and fold is not None and key not in folds.failed:
+            visit(key, fold)  # (which may find that the record cannot be folded)
         if key in folds.failed:
             continue
-        if visit is not None and fold is not None:
-            visit(key, fold)
         where = differs_at(fold, rows)
         if where is False:
             continue
@@ -288,8 +288,7 @@ def _compare(src: Sources, scan: LogScan, problems: list[Problem], position: int
     seen.position = position
     seen.last_recorded = max((event.timestamp for stream in scan.streams.values() for at, event in stream
                               if at <= position), default=None)
-    folds = fold_records(scan, position)
-    problems += folds.problems
+    folds = gather_records(scan, position)  # each record folded in the pass below, once
     reports = submissions(folds)
     problems += chain_problems(store, reports)
 
@@ -303,15 +302,19 @@ def _compare(src: Sources, scan: LogScan, problems: list[Problem], position: int
             fold.prepare()  # every state it can be asked for, in order
         except Exception:
             pass  # built (and failing) one by one, as asked for
-        submitted.add(key, fold)
+        if folds.folded(key, fold):
+            submitted.add(key, fold)
 
     unlisted: dict[str, Any] = {}
     read = viewaudit.digesting(read_view(store), seen.records)
     found, rows = view_problems(folds, viewaudit.checking_listed(read, store, unlisted), visit, unlisted)
+    problems += folds.problems
+    records -= len(folds.failed)
     digested = [submitted.digest(index) for index in range(len(reports))]
     # The assembled digest is rows_digest's (checked on the first submission); else, and when the
     # first submission's lists could not be made, every list is made again the slow way.
-    if reports and (0 in submitted.failed or not _same_digest(submitted, digested[0], reports[0])):
+    if reports and (submitted.misplaced or 0 in submitted.failed
+                    or not _same_digest(submitted, digested[0], reports[0])):
         digested = _digests_slow(src, position, reports)
     for report, digest in zip(reports, digested, strict=True):
         if digest != report.digest:

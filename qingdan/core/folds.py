@@ -10,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 from bisect import bisect_left
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import date
 from operator import itemgetter
 from typing import Any
 
+from eventsourcing.utils import resolve_topic
+
+from .kinds import kind_of_class
 from .logscan import LogScan, Problem, brief
 from .view import stamp
 from .viewaudit import Folded, RecordFold
@@ -104,54 +107,119 @@ class Digests:
 @dataclass
 class Folds:
     """Every record of the log up to the view's position, ready to fold (by record id, the view's text),
-    and the records whose events cannot be folded (named as problems)."""
+    and the records whose events cannot be folded (named as problems).
+
+    ``identities``: each record's kind, campaign and number — as its final state has them
+    (:func:`fold_records`), or as its first event created it (:func:`gather_records`: the record is
+    folded only when the view is compared, and :meth:`Submitted.add` checks that its final state
+    agrees). ``positions``: each record's events' log positions, to name the one that cannot be folded."""
 
     records: dict[str, RecordFold]
     numbers: dict[str, str]
     problems: list[Problem]
     failed: set[str]
+    identities: dict[str, tuple[str | None, Any, Any]] = field(default_factory=dict)
+    positions: dict[str, list[int]] = field(default_factory=dict)
+
+    def folded(self, key: str, fold: RecordFold | None = None) -> bool:
+        """Fold the record (its final state) if it has not been; False, the record named as a problem
+        and left out from then on, when its events cannot be folded. ``fold``: the record's, when
+        no longer in :attr:`records` (the comparison takes each one out as it goes)."""
+        fold = fold or self.records.get(key)
+        if fold is None or key in self.failed:
+            return key not in self.failed
+        try:
+            fold.final()
+        except Exception as error:
+            self.fail(key, fold.events, self.positions.get(key) or [0] * len(fold.events), error)
+            return False
+        return True
+
+    def fail(self, key: str, events: list[Any], positions: list[int], error: BaseException) -> None:
+        number = self.numbers.get(key) or getattr(events[0], "number", None) or key
+        where = _failing_event(list(zip(positions, events, strict=True)))
+        self.failed.add(key)
+        self.problems.append(Problem(
+            kind="tampered", position=where, number=number,
+            message=f"记录 {number} 的事件无法重放（{brief(error)}）：自事件 #{where} 起的记录被改动"))
+
+
+def _streams(scan: LogScan, upto: int | None) -> Iterator[tuple[Any, list[tuple[int, Any]]]]:
+    """Each record's decoded events at or before ``upto``, in version order."""
+    for originator_id, items in scan.streams.items():
+        items = sorted((item for item in items if upto is None or item[0] <= upto),
+                       key=lambda item: item[1].originator_version)
+        if items:
+            yield originator_id, items
 
 
 def fold_records(scan: LogScan, upto: int | None) -> Folds:
     """A :class:`RecordFold` for every record the scan decoded, of its events at or before ``upto``;
     each one folded with all its events once, to name those that cannot be (as tampered)."""
-    records: dict[str, RecordFold] = {}
-    numbers: dict[str, str] = {}
-    problems: list[Problem] = []
-    failed: set[str] = set()
-    for originator_id, items in scan.streams.items():
-        items = sorted((item for item in items if upto is None or item[0] <= upto),
-                       key=lambda item: item[1].originator_version)
-        if not items:
-            continue
+    folds = Folds({}, {}, [], set())
+    for originator_id, items in _streams(scan, upto):
         key = str(originator_id)
         events = [event for _, event in items]
         fold = RecordFold(events)
         try:
             final = fold.final()
         except Exception as error:
-            number = scan.number(originator_id) or getattr(events[0], "number", None)
-            failed.add(key)
-            problems.append(Problem(
-                kind="tampered", position=_failing_event(items), number=number or key,
-                message=f"记录 {number or key} 的事件无法重放（{brief(error)}）：自事件 "
-                        f"#{_failing_event(items)} 起的记录被改动"))
+            folds.numbers[key] = scan.number(originator_id) or getattr(events[0], "number", None) or key
+            folds.fail(key, events, [position for position, _ in items], error)
             continue
-        records[key] = fold
+        folds.records[key] = fold
         number = getattr(final.row, "number", None) if final.kind is not None else None
-        numbers[key] = number or (final.value[1] if final.value else None) or getattr(events[0], "number", key)
-    return Folds(records, numbers, problems, failed)
+        number = folds.numbers[key] = (number or (final.value[1] if final.value else None)
+                                       or getattr(events[0], "number", key))
+        folds.identities[key] = identity(final, number)
+    return folds
+
+
+def identity(final: Folded, number: Any) -> tuple[str | None, Any, Any]:
+    """A folded record's kind, campaign and number."""
+    if final.kind is None:
+        return None, None, number
+    return final.kind.name, getattr(final.row, "campaign", None), number
+
+
+def gather_records(scan: LogScan, upto: int | None) -> Folds:
+    """:func:`fold_records` without folding: each record's kind, campaign and number as its first
+    event created it, its events ready to fold as the view is compared (a record is folded once, in
+    that pass, instead of a first time here for its final state). The report records are folded
+    here: the submissions are needed before the pass."""
+    folds = Folds({}, {}, [], set())
+    for originator_id, items in _streams(scan, upto):
+        key = str(originator_id)
+        events = [event for _, event in items]
+        folds.records[key] = RecordFold(events)
+        folds.positions[key] = [position for position, _ in items]
+        first = events[0]
+        number = folds.numbers[key] = getattr(first, "number", None) or key
+        folds.identities[key] = (_created_kind(first), getattr(first, "campaign", None), number)
+    for key, (kind, _, _) in list(folds.identities.items()):
+        if kind == "report" and folds.folded(key):
+            folds.identities[key] = identity(folds.records[key].final(), folds.numbers[key])
+    return folds
+
+
+def _created_kind(event: Any) -> str | None:
+    """The kind of record an event creates (None: it creates none the view holds)."""
+    topic = getattr(event, "originator_topic", None)
+    if not isinstance(topic, str):
+        return None
+    try:
+        return kind_of_class(resolve_topic(topic)).name
+    except Exception:
+        return None
 
 
 def submissions(folds: Folds) -> list[Any]:
     """Every submission, as the log's report records say (each record's submissions in order)."""
     out = []
-    for fold in folds.records.values():
-        final = fold.final()
-        if final.kind is not None and final.kind.name == "report":
-            out.extend(final.row)
+    for key, (kind, _, _) in folds.identities.items():
+        if kind == "report" and key not in folds.failed:
+            out.extend(folds.records[key].final().row)
     return sorted(out, key=lambda r: (r.number, r.submission))
-
 
 
 # -- the reports' digests, from the fold ------------------------------------------------------------
@@ -246,11 +314,13 @@ class Submitted:
         # one number each, its place among all records by that order.
         groups: dict[str, dict[str | None, int]] = {"hazard": {}, "measure": {}}
         found: list[tuple[str, str, str | None, int]] = []
-        for index, (key, fold) in enumerate(folds.records.items()):
-            final = fold.final()
-            if final.kind is not None and final.kind.name in groups:
-                groups[final.kind.name].setdefault(final.row.campaign, len(groups[final.kind.name]))
-                found.append((key, final.kind.name, final.row.campaign, index))
+        self._identities = folds.identities
+        self.misplaced = False  # a record's final state is not the kind, campaign or number it was placed by
+        for index, key in enumerate(folds.records):
+            kind, campaign, _ = folds.identities[key]
+            if kind in groups:
+                groups[kind].setdefault(campaign, len(groups[kind]))
+                found.append((key, kind, campaign, index))
         rank = {number: i for i, number in enumerate(store.collate(sorted({folds.numbers[f[0]] for f in found})))}
         own = {f[0]: (rank[folds.numbers[f[0]]], f[3]) for f in found}
         every = {f[0]: (rank[folds.numbers[f[0]]], groups[f[1]][f[2]], f[3]) for f in found}
@@ -271,6 +341,11 @@ class Submitted:
     def add(self, key: str, fold: RecordFold) -> None:
         """One record's rows in every submission it is in."""
         order = self._order.get(key)
+        final = fold.final()
+        kind = final.kind.name if final.kind is not None else None
+        if (order is not None or kind in self.first) and self._identities.get(key) != (
+                kind, getattr(final.row, "campaign", None), getattr(final.row, "number", None)):
+            self.misplaced = True  # placed by what its first event said, which its final state is not
         if order is None:  # not a hazard or a measure
             return
         kind, campaign, own, every = order
