@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
-from . import blobs, reference, viewaudit
+from . import blobs, forked, reference, viewaudit
 from .base import AttachedEvent
 from .chain import chain_head
 from .clock import CST
@@ -72,6 +72,9 @@ class VerifyReport(BaseModel):
     notes: tuple[str, ...] = ()
     #: where this machine remembers what it verified of this ledger (None: nothing remembered)
     state_file: str | None = None
+    #: how many processes compared the view with the fold (two on a machine with a second core,
+    #: for a log of some size: :mod:`qingdan.core.forked`)
+    processes: int = 1
 
     @computed_field  # type: ignore[prop-decorator]  # shown in JSON too
     @property
@@ -140,12 +143,26 @@ def view_problems(folds: Folds, view: Iterable[tuple[str, ViewRows]],
                   visit: Callable[[str, RecordFold], None] | None = None,
                   unlisted: dict[str, Any] | None = None) -> tuple[list[Problem], int]:
     """One problem per list (and per current / as known then) naming the records whose view rows are
-    not the fold's, anywhere in effective date or recorded time; and how many rows were compared.
-    The view is read record by record; each record's fold is let go once compared (``visit``: given
-    each record's fold first). ``unlisted``: the records whose runs are not their rows' (by record,
-    its kind and number: :func:`~qingdan.core.viewaudit.checking_listed`, filled as the view is read),
-    named unless their rows are wrong (a rebuild writes the runs of the rows it writes)."""
-    wrong: dict[tuple[str, str | None], list[str]] = {}
+    not the fold's, anywhere in effective date or recorded time; and how many rows were compared
+    (:func:`wrong_records`, then :func:`named`)."""
+    wrong, count = wrong_records(folds, view, visit, unlisted)
+    return named(wrong), count
+
+
+Wrong = dict[tuple[str, str | None], list[str]]
+
+
+def wrong_records(folds: Folds, view: Iterable[tuple[str, ViewRows]],
+                  visit: Callable[[str, RecordFold], None] | None = None,
+                  unlisted: dict[str, Any] | None = None) -> tuple[Wrong, int]:
+    """The records whose view rows are not the fold's, by list and by where they first differ (a
+    recorded time; None: only the current rows; "runs": only the runs a page by offset counts), and
+    how many rows were compared. The view is read record by record; each record's fold is let go once
+    compared (``visit``: given each record's fold first). ``unlisted``: the records whose runs are not
+    their rows' (by record, its kind and number: :func:`~qingdan.core.viewaudit.checking_listed`,
+    filled as the view is read), named unless their rows are wrong (a rebuild writes the runs of the
+    rows it writes)."""
+    wrong: Wrong = {}
     unseen = folds.records  # emptied as the view is read
     count = 0
 
@@ -175,6 +192,11 @@ def view_problems(folds: Folds, view: Iterable[tuple[str, ViewRows]],
         wrong.setdefault((reference.LISTS.get(kind, str(kind)), where), []).append(number)
     for kind, number in (unlisted or {}).values():
         wrong.setdefault((reference.LISTS.get(kind, str(kind)), "runs"), []).append(str(number))
+    return wrong, count
+
+
+def named(wrong: Wrong) -> list[Problem]:
+    """:func:`wrong_records` as problems, one per list and where."""
     problems = []
     for (name, where), numbers in sorted(wrong.items(), key=lambda item: (item[0][0], item[0][1] or "")):
         numbers.sort()
@@ -188,7 +210,73 @@ def view_problems(folds: Folds, view: Iterable[tuple[str, ViewRows]],
         problems.append(Problem(
             kind="view", number=numbers[0],
             message=f"视图与事件重放不一致（{name}，{when}）：{'、'.join(numbers[:10])}{more}；请运行 `qingdan rebuild`"))
-    return problems, count
+    return problems
+
+
+@dataclass
+class Passed:
+    """One pass of the view against the fold over some of the records (:func:`compare_pass`)."""
+
+    wrong: Wrong
+    count: int
+    digests: dict[str, str]  # each record's view rows' digest, for the next incremental check
+    taken: tuple[Any, ...]  # what the pass placed in the submissions (Submitted.taken)
+    problems: list[Problem]  # the records that cannot be folded (one each)
+
+
+def compare_pass(folds: Folds, store: Any, submitted: Submitted, lo: str | None = None,
+                 hi: str | None = None) -> Passed:
+    """The view's records from ``lo`` and before ``hi`` (``folds``: theirs) against the fold: each
+    record folded once, its rows compared, its runs too, its rows digested, its rows placed in every
+    submission it is in."""
+
+    def visit(key: str, fold: RecordFold) -> None:
+        try:
+            fold.prepare()  # every state it can be asked for, in order
+        except Exception:
+            pass  # built (and failing) one by one, as asked for
+        if folds.folded(key, fold):
+            submitted.add(key, fold)
+
+    unlisted: dict[str, Any] = {}
+    digests: dict[str, str] = {}
+    read = viewaudit.digesting(read_view(store, lo=lo, hi=hi), digests)
+    wrong, count = wrong_records(folds, viewaudit.checking_listed(read, store, unlisted, lo=lo, hi=hi),
+                                 visit, unlisted)
+    return Passed(wrong, count, digests, submitted.taken(), folds.problems)
+
+
+#: a log of fewer events is checked in one process (the second one would cost about what it saves)
+FORK_THRESHOLD = 5000
+
+
+def _compare_all(folds: Folds, store: Any, submitted: Submitted, position: int, events: int) -> tuple[Passed, int]:
+    """:func:`compare_pass` over every record, in two processes when it can be (the records split
+    where half the events are on either side, by the database's order of record ids), and how many
+    processes did the work."""
+    keys = store.collate(list(folds.records)) if len(folds.records) > 1 else list(folds.records)
+    if forked.processes(events, FORK_THRESHOLD) < 2 or not forked.shareable(store) or len(keys) < 2:
+        return compare_pass(folds.half(keys), store, submitted), 1
+    total, upto, cut = sum(len(fold.events) for fold in folds.records.values()), 0, 0
+    while cut < len(keys) - 1 and upto * 2 < total:
+        upto += len(folds.records[keys[cut]].events)
+        cut += 1
+    split = keys[cut]
+    mine, theirs = folds.half(keys[:cut]), folds.half(keys[cut:])
+    child = forked.Half(store, position, compare_pass, theirs, submitted, lo=split)
+    found = compare_pass(mine, store, submitted, hi=split)
+    other = child.result()
+    if other is None:  # the child could not: this process does its half too
+        other = compare_pass(theirs, store, submitted, lo=split)
+        processes = 1
+    else:
+        submitted.merge(other.taken)
+        processes = 2
+    del mine, theirs  # (the folds let go)
+    for where, numbers in other.wrong.items():
+        found.wrong.setdefault(where, []).extend(numbers)
+    found.digests.update(other.digests)
+    return Passed(found.wrong, found.count + other.count, found.digests, (), found.problems + other.problems), processes
 
 
 def verify(src: Sources, *, dates: list[date] | None = None, seen: Seen | None = None,
@@ -286,30 +374,27 @@ def _compare(src: Sources, scan: LogScan, problems: list[Problem], position: int
                                 message=f"视图记录的位置 #{position} 超过事件日志的末尾 #{end}；请运行 `qingdan rebuild`"))
     head = chain_head(store, position)
     seen.position = position
-    seen.last_recorded = max((event.timestamp for stream in scan.streams.values() for at, event in stream
-                              if at <= position), default=None)
+    days = set(dates or ())
+    last = None
+    for stream in scan.streams.values():
+        for at, event in stream:
+            if at <= position:
+                days.add(event.on)
+                if last is None or event.timestamp > last:
+                    last = event.timestamp
+    seen.last_recorded = last
     folds = gather_records(scan, position)  # each record folded in the pass below, once
     reports = submissions(folds)
     problems += chain_problems(store, reports)
 
-    days = {day for fold in folds.records.values() for day in fold.ons} | set(dates or ())
     records = len(folds.records)
     scan.streams = {}  # the folds hold each record's events, and let them go once compared
     submitted = Submitted(folds, store, reports)
-
-    def visit(key: str, fold: RecordFold) -> None:
-        try:
-            fold.prepare()  # every state it can be asked for, in order
-        except Exception:
-            pass  # built (and failing) one by one, as asked for
-        if folds.folded(key, fold):
-            submitted.add(key, fold)
-
-    unlisted: dict[str, Any] = {}
-    read = viewaudit.digesting(read_view(store), seen.records)
-    found, rows = view_problems(folds, viewaudit.checking_listed(read, store, unlisted), visit, unlisted)
-    problems += folds.problems
-    records -= len(folds.failed)
+    passed, processes = _compare_all(folds, store, submitted, position, scan.checked)
+    seen.records.update(passed.digests)
+    found, rows = named(passed.wrong), passed.count
+    problems += folds.problems + passed.problems
+    records -= len(folds.problems) + len(passed.problems)
     digested = [submitted.digest(index) for index in range(len(reports))]
     # The assembled digest is rows_digest's (checked on the first submission); else, and when the
     # first submission's lists could not be made, every list is made again the slow way.
@@ -325,4 +410,4 @@ def _compare(src: Sources, scan: LogScan, problems: list[Problem], position: int
                         dates_checked=tuple(sorted(days)), problems=tuple(problems + found),
                         records_checked=records, view_rows_checked=rows, events_decoded=scan.decoded,
                         records_folded=records, attachments_hashed=len(seen.blobs),
-                        attachments_checked=len(seen.blobs))
+                        attachments_checked=len(seen.blobs), processes=processes)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from bisect import bisect_left
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from operator import itemgetter
@@ -134,6 +134,12 @@ class Folds:
             self.fail(key, fold.events, self.positions.get(key) or [0] * len(fold.events), error)
             return False
         return True
+
+    def half(self, keys: Iterable[str]) -> Folds:
+        """The same, of these records only, taken out of this one (each half of a check compares its
+        own, and lets each record go once compared)."""
+        return Folds({key: self.records.pop(key) for key in keys}, self.numbers, [], set(self.failed),
+                     self.identities, self.positions)
 
     def fail(self, key: str, events: list[Any], positions: list[int], error: BaseException) -> None:
         number = self.numbers.get(key) or getattr(events[0], "number", None) or key
@@ -386,6 +392,21 @@ class Submitted:
             parts.append((place, text))
             if index == 0:
                 self.first[kind].append((place, variant))
+
+    def taken(self) -> tuple[Any, ...]:
+        """What :meth:`add` has placed so far (for :meth:`merge` in another process's copy)."""
+        return self._parts, self.first, self.failed, self.misplaced
+
+    def merge(self, taken: tuple[Any, ...]) -> None:
+        """Take in what another copy of this object placed (its records are none of this one's)."""
+        parts, first, failed, misplaced = taken
+        for mine, theirs in zip(self._parts, parts, strict=True):
+            for kind, placed in theirs.items():
+                mine[kind].extend(placed)
+        for kind, placed in first.items():
+            self.first[kind].extend(placed)
+        self.failed |= failed
+        self.misplaced = self.misplaced or misplaced
 
     @staticmethod
     def _row(folded: Folded, kind: str, all_campaigns: bool, campaign: str | None) -> Any:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
+from functools import cached_property
 from typing import Any
 
 from . import listed
@@ -77,24 +78,34 @@ class ViewRows:
                     if rf <= moment and (rt is None or moment < rt) and (vt is None or vf < vt))
 
 
-def read_view(store: Any, table: str = "qd_versions", page: int = 5000) -> Iterator[tuple[str, ViewRows]]:
+def read_view(store: Any, table: str = "qd_versions", page: int = 5000, *, lo: str | None = None,
+              hi: str | None = None) -> Iterator[tuple[str, ViewRows]]:
     """Every record's rows of the view, record by record in record-id order, read a page at a time
-    (inside the caller's read snapshot), so the view is never held in memory whole."""
-    for key, raw in _by_record(store, VIEW_COLUMNS, table, page):
+    (inside the caller's read snapshot), so the view is never held in memory whole; ``lo``, ``hi``:
+    only the records from ``lo`` and before ``hi`` (by the database's order)."""
+    for key, raw in _by_record(store, VIEW_COLUMNS, table, page, lo, hi):
         rows = ViewRows()
         for r in raw:
             rows.add(r)
         yield key, rows
 
 
-def _by_record(store: Any, columns: str, table: str, page: int) -> Iterator[tuple[str, list[Any]]]:
+def _by_record(store: Any, columns: str, table: str, page: int, lo: str | None = None,
+               hi: str | None = None) -> Iterator[tuple[str, list[Any]]]:
     """Every record's rows of ``table`` (its ``columns``, the record id first), record by record in
-    record-id order, ``page`` rows at a time (a record a page would split is read whole)."""
+    record-id order, ``page`` rows at a time (a record a page would split is read whole); from record
+    ``lo`` on, before record ``hi``."""
     after: str | None = None
     while True:
-        raw = store.query(f"SELECT {columns} FROM {table} "
-                          f"{'' if after is None else 'WHERE aggregate_id > ? '}ORDER BY aggregate_id LIMIT ?",
-                          ([] if after is None else [after]) + [page])
+        where, params = [], []
+        if after is not None or lo is not None:
+            where.append("aggregate_id > ?" if after is not None else "aggregate_id >= ?")
+            params.append(after if after is not None else lo)
+        if hi is not None:
+            where.append("aggregate_id < ?")
+            params.append(hi)
+        raw = store.query(f"SELECT {columns} FROM {table} {'WHERE ' + ' AND '.join(where) if where else ''} "
+                          "ORDER BY aggregate_id LIMIT ?", [*params, page])
         if not raw:
             return
         full = len(raw) == page
@@ -119,11 +130,13 @@ def digesting(view: Iterable[tuple[str, ViewRows]], into: dict[str, str]) -> Ite
 
 
 def checking_listed(view: Iterable[tuple[str, ViewRows]], store: Any, wrong: dict[str, Any],
-                    table: str = "qd_listed", page: int = 5000) -> Iterator[tuple[str, ViewRows]]:
+                    table: str = "qd_listed", page: int = 5000, *, lo: str | None = None,
+                    hi: str | None = None) -> Iterator[tuple[str, ViewRows]]:
     """The view's records as they are read, each one's runs in ``table`` (:mod:`qingdan.core.listed`)
     compared with its rows on the way: the records whose runs do not agree go ``wrong`` (by record id:
-    the kind and number of the first row or run), runs of records without rows too."""
-    runs = _read_listed(store, table, page)
+    the kind and number of the first row or run), runs of records without rows too (``lo``, ``hi``:
+    the records :func:`read_view` was given)."""
+    runs = _read_listed(store, table, page, lo, hi)
     pending = next(runs, None)
     for key, rows in view:
         while pending is not None and pending[0] < key:
@@ -142,10 +155,11 @@ def checking_listed(view: Iterable[tuple[str, ViewRows]], store: Any, wrong: dic
         pending = next(runs, None)
 
 
-def _read_listed(store: Any, table: str, page: int) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
+def _read_listed(store: Any, table: str, page: int, lo: str | None = None,
+                 hi: str | None = None) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
     """Every record's runs, ``(kind, number, campaign, withdrawn, valid_from, valid_to, recorded_from,
     recorded_to)``, record by record in record-id order, a page at a time."""
-    for key, raw in _by_record(store, listed.LISTED_COLUMNS, table, page):  # the record id first
+    for key, raw in _by_record(store, listed.LISTED_COLUMNS, table, page, lo, hi):  # the record id first
         yield key, [tuple(r[1:]) for r in raw]
 
 
@@ -188,16 +202,34 @@ class RecordFold:
 
     def __init__(self, events: list[Any]) -> None:
         self.events = events
-        self.ons = [e.on for e in events]
-        self.stamps = [fast_stamp(e.timestamp) for e in events]
-        count = len(events)
-        self.in_date_order = all(self.ons[i] <= self.ons[i + 1] for i in range(count - 1))
-        self.in_time_order = all(self.stamps[i] <= self.stamps[i + 1] for i in range(count - 1))
-        self._isos = [on.isoformat() for on in self.ons]
         self._states: dict[Any, Folded] = {}
         self._lists: dict[int, list[Interval]] = {}
         self._aggregate: Any = None
         self._applied: range | tuple[int, ...] = ()
+
+    # Worked out when first asked for (a complete check makes every record's fold before the
+    # comparison, and works each one out in whichever process compares it).
+    @cached_property
+    def ons(self) -> list[date]:
+        return [e.on for e in self.events]
+
+    @cached_property
+    def stamps(self) -> list[str]:
+        return [fast_stamp(e.timestamp) for e in self.events]
+
+    @cached_property
+    def in_date_order(self) -> bool:
+        ons = self.ons
+        return all(ons[i] <= ons[i + 1] for i in range(len(ons) - 1))
+
+    @cached_property
+    def in_time_order(self) -> bool:
+        stamps = self.stamps
+        return all(stamps[i] <= stamps[i + 1] for i in range(len(stamps) - 1))
+
+    @cached_property
+    def _isos(self) -> list[str]:
+        return [on.isoformat() for on in self.ons]
 
     def prepare(self) -> Folded:
         """Build every state the comparison with the view can ask for — the lists as known at each of

@@ -106,6 +106,14 @@ class ViewStore(abc.ABC):
     def for_backend(env: dict[str, str], backend: str) -> ViewStore:
         return (SQLiteViewStore if backend == "sqlite" else PostgresViewStore)(env)
 
+    @classmethod
+    def reader(cls, env: dict[str, str]) -> ViewStore:
+        """A store on a connection of its own that only reads tables another one created (nothing is
+        created or filled in on connecting: :mod:`qingdan.core.forked`'s child)."""
+        store = cls(env)
+        store._conn = store._open()
+        return store
+
     # -- what each backend does its own way --------------------------------------------------------
 
     @abc.abstractmethod
