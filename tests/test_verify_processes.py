@@ -179,3 +179,35 @@ def test_how_many_processes(monkeypatch):
 def test_an_in_memory_database_stays_in_one_process(name, shareable):
     store = type("Store", (), {"backend": "sqlite", "env": {"SQLITE_DBNAME": name}})()
     assert forked.shareable(store) is shareable
+
+
+@pytest.mark.parametrize("child", ["answers", "fails"])
+def test_an_incremental_check_reads_the_view_in_two_processes_as_in_one(
+        ledger, audited, monkeypatch, tmp_path, child):  # noqa: F811
+    """The incremental check's floor, reading and digesting every view row, is split the same way:
+    its report is the one-process report, whether the child answers or this process reads its half."""
+    from qingdan.core import incremental
+
+    a, _, _ = audited
+    reports = {}
+    for processes in ("1", "2"):
+        state = tmp_path / processes
+        monkeypatch.setenv(forked.ENV, processes)
+        assert ledger.verify_integrity(full=True, state_dir=state).ok
+    ledger.report_progress(a, text="进展")
+    if child == "fails":
+        parent, read = os.getpid(), incremental._read_view
+
+        def failing(*args, **kwargs):
+            if os.getpid() != parent:
+                raise RuntimeError("child")
+            return read(*args, **kwargs)
+
+        monkeypatch.setattr(incremental, "_read_view", failing)
+    for processes in ("1", "2"):
+        monkeypatch.setenv(forked.ENV, processes)
+        reports[processes] = ledger.verify_integrity(state_dir=tmp_path / processes)
+    one, two = reports["1"], reports["2"]
+    assert not one.full and one.ok and one.records_folded == 1
+    # (each remembered its own full check: where, and when to the second)
+    assert two.model_copy(update={"state_file": one.state_file, "verified_before": one.verified_before}) == one

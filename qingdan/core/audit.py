@@ -246,6 +246,11 @@ def compare_pass(folds: Folds, store: Any, submitted: Submitted, lo: str | None 
     return Passed(wrong, count, digests, submitted.taken(), folds.problems)
 
 
+def _their_pass(store: Any, folds: Folds, submitted: Submitted, lo: str) -> Passed:
+    """:func:`compare_pass` as the forked child runs it, on its own connection."""
+    return compare_pass(folds, store, submitted, lo=lo)
+
+
 #: a log of fewer events is checked in one process (the second one would cost about what it saves)
 FORK_THRESHOLD = 5000
 
@@ -263,7 +268,7 @@ def _compare_all(folds: Folds, store: Any, submitted: Submitted, position: int, 
         cut += 1
     split = keys[cut]
     mine, theirs = folds.half(keys[:cut]), folds.half(keys[cut:])
-    child = forked.Half(store, position, compare_pass, theirs, submitted, lo=split)
+    child = forked.Half(store, position, _their_pass, theirs, submitted, split)
     found = compare_pass(mine, store, submitted, hi=split)
     other = child.result()
     if other is None:  # the child could not: this process does its half too

@@ -67,8 +67,8 @@ def shareable(store: Any) -> bool:
 
 
 class Half:
-    """``work(args[0], store, *args[1:], **kwargs)`` run in a forked child on a connection of its own
-    (``store``), in a read snapshot at the view's ``position``."""
+    """``work(store, *args, **kwargs)`` run in a forked child on a connection of its own (``store``),
+    in a read snapshot at the view's ``position``."""
 
     def __init__(self, store: Any, position: int, work: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         context = multiprocessing.get_context("fork")
@@ -101,7 +101,7 @@ def _child(writer: Any, store_class: type, env: dict[str, str], position: int, w
         try:
             with store.read_snapshot():
                 if store.position() == position:
-                    result = work(args[0], store, *args[1:], **kwargs)
+                    result = work(store, *args, **kwargs)
         finally:
             store.close()
     except BaseException:  # noqa: BLE001  (the parent does this half itself: see the module's docstring)

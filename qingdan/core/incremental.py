@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from . import audit, blobs
+from . import audit, blobs, forked
 from .chain import chain_head
 from .clock import CST
 from .logscan import LogScan, Problem, brief
@@ -188,14 +188,8 @@ def _compare(src: audit.Sources, scan: LogScan, remembered: Remembered, seen: Se
     attachments."""
     store = src.view.store
     touched = {str(originator_id) for originator_id in scan.streams}
-    kept: dict[str, ViewRows] = {}
-    count = 0
-    unlisted: dict[str, Any] = {}
-    for key, rows in checking_listed(read_view(store), store, unlisted):
-        count += len(rows.rows)
-        digest = seen.records[key] = view_rows_digest(rows.rows)
-        if key in touched or remembered.records.get(key) != digest:
-            kept[key] = rows
+    count, digests, kept, unlisted = _read_in_halves(store, position, scan.checked, touched, remembered.records)
+    seen.records.update(digests)
     if unlisted:
         return None, "增量核验发现视图的翻页索引与视图行不一致"
     again = (kept.keys() | touched | (remembered.records.keys() - seen.records.keys()))
@@ -231,6 +225,39 @@ def _compare(src: audit.Sources, scan: LogScan, remembered: Remembered, seen: Se
         full=False, since=remembered.position, verified_before=remembered.verified_at,
         events_decoded=sum(len(stream) for stream in scan.streams.values()), records_folded=folded,
         attachments_hashed=hashed, attachments_checked=len(seen.blobs)), ""
+
+
+View = tuple[int, dict[str, str], dict[str, ViewRows], dict[str, Any]]
+
+
+def _read_view(store: Any, touched: set[str], remembered: dict[str, str], lo: str | None = None,
+               hi: str | None = None) -> View:
+    """Every view row of the records from ``lo`` and before ``hi`` read and digested, each record's
+    runs compared with its rows: how many rows, each record's digest, the rows of the records to
+    fold again (touched since, or not the digest remembered), the records whose runs are wrong."""
+    count, digests, kept, unlisted = 0, {}, {}, {}
+    for key, rows in checking_listed(read_view(store, lo=lo, hi=hi), store, unlisted, lo=lo, hi=hi):
+        count += len(rows.rows)
+        digest = digests[key] = view_rows_digest(rows.rows)
+        if key in touched or remembered.get(key) != digest:
+            kept[key] = rows
+    return count, digests, kept, unlisted
+
+
+def _read_in_halves(store: Any, position: int, events: int, touched: set[str], remembered: dict[str, str]) -> View:
+    """:func:`_read_view` of every record — its floor, reading the whole view — in two processes
+    when it can be (:mod:`qingdan.core.forked`), split where half the records remembered are on
+    either side."""
+    keys = store.collate(list(remembered)) if len(remembered) > 1 else []
+    if len(keys) < 2 or forked.processes(events, audit.FORK_THRESHOLD) < 2 or not forked.shareable(store):
+        return _read_view(store, touched, remembered)
+    split = keys[len(keys) // 2]
+    child = forked.Half(store, position, _read_view, touched, remembered, lo=split)
+    mine = _read_view(store, touched, remembered, hi=split)
+    theirs = child.result()
+    if theirs is None:  # the child could not: this process reads its half too
+        theirs = _read_view(store, touched, remembered, lo=split)
+    return (mine[0] + theirs[0], mine[1] | theirs[1], mine[2] | theirs[2], mine[3] | theirs[3])
 
 
 def _load_events(scan: LogScan, keys: set[str], upto: int) -> None:
