@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
-from . import blobs, forked, reference, viewaudit
+from . import blobs, reference, viewaudit
 from .base import AttachedEvent
 from .chain import chain_head
 from .clock import CST
@@ -72,8 +72,8 @@ class VerifyReport(BaseModel):
     notes: tuple[str, ...] = ()
     #: where this machine remembers what it verified of this ledger (None: nothing remembered)
     state_file: str | None = None
-    #: how many processes compared the view with the fold (two on a machine with a second core,
-    #: for a log of some size: :mod:`qingdan.core.forked`)
+    #: how many processes checked it (two on a machine with a second core, for a log of some size:
+    #: :mod:`qingdan.core.halves`)
     processes: int = 1
 
     @computed_field  # type: ignore[prop-decorator]  # shown in JSON too
@@ -107,7 +107,11 @@ def attachment_problems(scan: LogScan, store: Any, sound: dict[str, int] | None 
     """Every stored attachment against its sha256, and every attachment an event names present
     (:func:`qingdan.core.blobs.check`), each problem naming the records that refer to it
     (``sound``: filled with the size of every blob that matched)."""
-    references = attachment_references(scan)
+    return blob_problems(attachment_references(scan), store, sound)
+
+
+def blob_problems(references: dict[str, list[str]], store: Any, sound: dict[str, int] | None = None) -> list[Problem]:
+    """:func:`attachment_problems` of the attachments these records' events name."""
     try:
         _, found = blobs.check(store.query, references, sound=sound)
     except Exception as error:  # the table itself altered (dropped, a column changed)
@@ -246,44 +250,6 @@ def compare_pass(folds: Folds, store: Any, submitted: Submitted, lo: str | None 
     return Passed(wrong, count, digests, submitted.taken(), folds.problems)
 
 
-def _their_pass(store: Any, folds: Folds, submitted: Submitted, lo: str) -> Passed:
-    """:func:`compare_pass` as the forked child runs it, on its own connection."""
-    return compare_pass(folds, store, submitted, lo=lo)
-
-
-#: a log of fewer events is checked in one process (the second one would cost about what it saves)
-FORK_THRESHOLD = 5000
-
-
-def _compare_all(folds: Folds, store: Any, submitted: Submitted, position: int, events: int) -> tuple[Passed, int]:
-    """:func:`compare_pass` over every record, in two processes when it can be (the records split
-    where half the events are on either side, by the database's order of record ids), and how many
-    processes did the work."""
-    keys = store.collate(list(folds.records)) if len(folds.records) > 1 else list(folds.records)
-    if forked.processes(events, FORK_THRESHOLD) < 2 or not forked.shareable(store) or len(keys) < 2:
-        return compare_pass(folds.half(keys), store, submitted), 1
-    total, upto, cut = sum(len(fold.events) for fold in folds.records.values()), 0, 0
-    while cut < len(keys) - 1 and upto * 2 < total:
-        upto += len(folds.records[keys[cut]].events)
-        cut += 1
-    split = keys[cut]
-    mine, theirs = folds.half(keys[:cut]), folds.half(keys[cut:])
-    child = forked.Half(store, position, _their_pass, theirs, submitted, split)
-    found = compare_pass(mine, store, submitted, hi=split)
-    other = child.result()
-    if other is None:  # the child could not: this process does its half too
-        other = compare_pass(theirs, store, submitted, lo=split)
-        processes = 1
-    else:
-        submitted.merge(other.taken)
-        processes = 2
-    del mine, theirs  # (the folds let go)
-    for where, numbers in other.wrong.items():
-        found.wrong.setdefault(where, []).extend(numbers)
-    found.digests.update(other.digests)
-    return Passed(found.wrong, found.count + other.count, found.digests, (), found.problems + other.problems), processes
-
-
 def verify(src: Sources, *, dates: list[date] | None = None, seen: Seen | None = None,
            watch: Iterable[int] = ()) -> VerifyReport:
     """Check the hash chain, every submitted report's chain head and digest, and the whole view
@@ -361,6 +327,33 @@ def _digests_slow(src: Sources, position: int, reports: list[Any]) -> list[str |
     return digests
 
 
+def dates_seen(scan: LogScan, position: int, dates: list[date] | None) -> tuple[set[date], datetime | None]:
+    """The effective dates of the events the scan decoded up to ``position`` (and ``dates``), and
+    the latest time one of them was recorded."""
+    days = set(dates or ())
+    last = None
+    for stream in scan.streams.values():
+        for at, event in stream:
+            if at <= position:
+                days.add(event.on)
+                if last is None or event.timestamp > last:
+                    last = event.timestamp
+    return days, last
+
+
+def digest_problems(src: Sources, position: int, reports: list[Any], submitted: Submitted) -> list[Problem]:
+    """A problem for each submission whose digest is not the digest of its lists folded again."""
+    digested = [submitted.digest(index) for index in range(len(reports))]
+    # The assembled digest is rows_digest's (checked on the first submission); else, and when the
+    # first submission's lists could not be made, every list is made again the slow way.
+    if reports and (submitted.misplaced or 0 in submitted.failed
+                    or not _same_digest(submitted, digested[0], reports[0])):
+        digested = _digests_slow(src, position, reports)
+    return [Problem(kind="report", number=report.number,
+                    message=f"{_what(report)}报送时的清单摘要与现在按同一时点从事件日志重建的不一致")
+            for report, digest in zip(reports, digested, strict=True) if digest != report.digest]
+
+
 def _compare(src: Sources, scan: LogScan, problems: list[Problem], position: int,
              dates: list[date] | None, seen: Seen) -> VerifyReport:
     """Inside the view's read snapshot at ``position``: the reports from the log, their heads and
@@ -379,15 +372,7 @@ def _compare(src: Sources, scan: LogScan, problems: list[Problem], position: int
                                 message=f"视图记录的位置 #{position} 超过事件日志的末尾 #{end}；请运行 `qingdan rebuild`"))
     head = chain_head(store, position)
     seen.position = position
-    days = set(dates or ())
-    last = None
-    for stream in scan.streams.values():
-        for at, event in stream:
-            if at <= position:
-                days.add(event.on)
-                if last is None or event.timestamp > last:
-                    last = event.timestamp
-    seen.last_recorded = last
+    days, seen.last_recorded = dates_seen(scan, position, dates)
     folds = gather_records(scan, position)  # each record folded in the pass below, once
     reports = submissions(folds)
     problems += chain_problems(store, reports)
@@ -395,24 +380,14 @@ def _compare(src: Sources, scan: LogScan, problems: list[Problem], position: int
     records = len(folds.records)
     scan.streams = {}  # the folds hold each record's events, and let them go once compared
     submitted = Submitted(folds, store, reports)
-    passed, processes = _compare_all(folds, store, submitted, position, scan.checked)
+    passed = compare_pass(folds.half(list(folds.records)), store, submitted)
     seen.records.update(passed.digests)
     found, rows = named(passed.wrong), passed.count
     problems += folds.problems + passed.problems
     records -= len(folds.problems) + len(passed.problems)
-    digested = [submitted.digest(index) for index in range(len(reports))]
-    # The assembled digest is rows_digest's (checked on the first submission); else, and when the
-    # first submission's lists could not be made, every list is made again the slow way.
-    if reports and (submitted.misplaced or 0 in submitted.failed
-                    or not _same_digest(submitted, digested[0], reports[0])):
-        digested = _digests_slow(src, position, reports)
-    for report, digest in zip(reports, digested, strict=True):
-        if digest != report.digest:
-            problems.append(Problem(
-                kind="report", number=report.number,
-                message=f"{_what(report)}报送时的清单摘要与现在按同一时点从事件日志重建的不一致"))
+    problems += digest_problems(src, position, reports, submitted)
     return VerifyReport(events_checked=scan.checked, chain_head=head, reports_checked=len(reports),
                         dates_checked=tuple(sorted(days)), problems=tuple(problems + found),
                         records_checked=records, view_rows_checked=rows, events_decoded=scan.decoded,
                         records_folded=records, attachments_hashed=len(seen.blobs),
-                        attachments_checked=len(seen.blobs), processes=processes)
+                        attachments_checked=len(seen.blobs))

@@ -28,9 +28,12 @@ from typing import Any
 
 #: ``QINGDAN_VERIFY_PROCESSES``: 1 keeps a check in one process; 2 splits it even for a small log
 ENV = "QINGDAN_VERIFY_PROCESSES"
+#: a log of fewer events is checked in one process (a second one costs about what it saves: the
+#: fork, a connection, the answer pickled)
+THRESHOLD = 5000
 
 
-def processes(events: int, threshold: int) -> int:
+def processes(events: int, threshold: int = THRESHOLD) -> int:
     """How many processes a check of ``events`` events may use: two when the machine gives this
     process a second core, it can fork, and no other thread runs in it but psycopg's pool's (a fork
     copies only the calling thread: a lock another one held would stay held in the child) — for a log of at least
@@ -51,10 +54,10 @@ def processes(events: int, threshold: int) -> int:
 _POOL_THREAD = re.compile(r"pool-\d+-(scheduler|worker-\d+)")
 
 
-def _alone() -> bool:
-    """No thread runs in this process but this one (and psycopg's pool's own)."""
+def _alone(ignoring: frozenset[threading.Thread] = frozenset()) -> bool:
+    """No thread runs in this process but this one (and psycopg's pool's own, and ``ignoring``)."""
     current = threading.current_thread()
-    return all(thread is current or (thread.daemon and _POOL_THREAD.fullmatch(thread.name))
+    return all(thread is current or thread in ignoring or (thread.daemon and _POOL_THREAD.fullmatch(thread.name))
                for thread in threading.enumerate())
 
 
@@ -68,9 +71,10 @@ def shareable(store: Any) -> bool:
 
 class Half:
     """``work(store, *args, **kwargs)`` run in a forked child on a connection of its own (``store``),
-    in a read snapshot at the view's ``position``."""
+    in a read snapshot at the view's ``position`` (None: any; ``work`` says which it read)."""
 
-    def __init__(self, store: Any, position: int, work: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    def __init__(self, store: Any, position: int | None, work: Callable[..., Any], *args: Any,
+                 **kwargs: Any) -> None:
         context = multiprocessing.get_context("fork")
         self._reader, writer = context.Pipe(duplex=False)
         process = context.Process(target=_child, args=(writer, type(store), store.env, position, work, args, kwargs),
@@ -80,6 +84,14 @@ class Half:
             process.start()
         self._process: Any = process
         writer.close()
+
+    def cancel(self) -> None:
+        """Stop the child if it still runs (its answer is not wanted)."""
+        if self._process is not None:
+            self._process.terminate()
+            self._reader.close()
+            self._process.join()
+            self._process = None
 
     def result(self) -> Any:
         """What ``work`` returned, or None when the child could not give it."""
@@ -93,14 +105,14 @@ class Half:
             self._process = None  # (and with it what the work was given)
 
 
-def _child(writer: Any, store_class: type, env: dict[str, str], position: int, work: Callable[..., Any],
+def _child(writer: Any, store_class: type, env: dict[str, str], position: int | None, work: Callable[..., Any],
            args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     result = None
     try:
         store = store_class.reader(env)
         try:
             with store.read_snapshot():
-                if store.position() == position:
+                if position is None or store.position() == position:
                     result = work(store, *args, **kwargs)
         finally:
             store.close()

@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from . import audit, blobs, forked
+from . import audit, blobs, forked, halves
 from .chain import chain_head
 from .clock import CST
 from .logscan import LogScan, Problem, brief
@@ -80,8 +80,8 @@ def _verify(src: audit.Sources, dates: list[date] | None, full: bool, state: Sta
             notes.append(f"{why}：改为完整核验")
             seen = Seen()
     if report is None:
-        report = audit.verify(src, dates=dates, seen=seen,
-                              watch=remembered.checkpoints if remembered is not None else ())
+        watch = remembered.checkpoints if remembered is not None else ()
+        report = halves.verify(src, dates, seen, watch) or audit.verify(src, dates=dates, seen=seen, watch=watch)
         rewritten = rewritten_problems(seen.scan, remembered, state) if remembered is not None else []
         report = report.model_copy(update={"problems": (*rewritten, *report.problems)})
     if state is not None and report.ok:
@@ -249,7 +249,7 @@ def _read_in_halves(store: Any, position: int, events: int, touched: set[str], r
     when it can be (:mod:`qingdan.core.forked`), split where half the records remembered are on
     either side."""
     keys = store.collate(list(remembered)) if len(remembered) > 1 else []
-    if len(keys) < 2 or forked.processes(events, audit.FORK_THRESHOLD) < 2 or not forked.shareable(store):
+    if len(keys) < 2 or forked.processes(events) < 2 or not forked.shareable(store):
         return _read_view(store, touched, remembered)
     split = keys[len(keys) // 2]
     child = forked.Half(store, position, _read_view, touched, remembered, lo=split)

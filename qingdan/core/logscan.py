@@ -67,6 +67,9 @@ class LogScan:
         self.watched: dict[int, tuple[str | None, str | None]] = {}
         self.checkpoints: dict[int, str] = {}
         self.visited = 0  # positions judged (events or chained positions)
+        #: which rows of the form qingdan writes to decode (None: all); the others are hashed and
+        #: judged against the chain only
+        self.decodes: Any = None
         self._numbers: dict[str, str] | None = None
         self._convert: Any = None
         self._event_class: Any = None
@@ -155,15 +158,19 @@ class LogScan:
                 return
         if ready is not None:  # of the form qingdan writes: decoded as the recorder would return it
             originator_id = ready.originator_id
-            event, unreadable = self._event(ready)
+            if self.decodes is None or self.decodes(ready):
+                event, unreadable = self._event(ready)
+                self.decoded += 1
+            else:  # another process decodes it (qingdan.core.halves)
+                event, unreadable = None, None
             if digest is None:
                 digest = event_hash(self.previous, ready)
         else:
             event, unreadable, originator_id = self._decode(row)
+            self.decoded += 1
             # Hashed as the recorder returns it (SQLite stores a UUID as its hex; the chain hashes the UUID).
             digest = event_hash(self.previous, row if originator_id is row.originator_id
                                 else replace(row, originator_id=originator_id))
-        self.decoded += 1
         self._passed(position, digest, recorded)
         if event is not None:
             self.streams.setdefault(event.originator_id, []).append((position, event))
