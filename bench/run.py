@@ -329,6 +329,15 @@ def figures(runs: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
                     v["incremental_after_commands"]["median_ms"], "ms", "verify, complete",
                     v["full"]["median_ms"], higher_better=False)
                 add("verify state file", backend, scale, v["state_bytes"] / 1024, "KiB")
+                if v.get("processes"):
+                    add("verify, complete: processes", backend, scale, v["processes"], "")
+                if v.get("full_one_process"):
+                    add("verify, complete, in one process, median", backend, scale,
+                        v["full_one_process"]["median_ms"], "ms", "one read of the log", read, higher_better=False)
+                    add("verify, complete, median", backend, scale, v["full"]["median_ms"], "ms",
+                        "verify, complete, in one process", v["full_one_process"]["median_ms"], higher_better=False)
+                if v.get("child_peak_rss_mb"):
+                    add("peak memory: verify's second process", backend, scale, v["child_peak_rss_mb"], "MB")
             if r.get("export"):
                 add("export (jsonl, streamed)", backend, scale, r["export"]["events_per_s"], "ev/s",
                     "(c) raw sqlite3 scan", raw and raw["scan_rows_per_s"])

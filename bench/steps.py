@@ -600,6 +600,7 @@ def step_verify(config: dict[str, Any]) -> dict[str, Any]:
     nothing: list[float] = []
     after: list[float] = []
     import qingdan.core.incremental  # noqa: F401  (the audit's modules: imported, not timed)
+    from qingdan.core import forked
     from qingdan.core.logscan import LogScan
 
     scanned: list[float] = []
@@ -615,6 +616,16 @@ def step_verify(config: dict[str, Any]) -> dict[str, Any]:
         complete = ledger.verify_integrity(full=True, state_dir=state)
         full.append(time.perf_counter() - t0)
         assert complete.ok and complete.full, complete.problems
+    single: list[float] = []  # the same check kept in one process (qingdan.core.forked.ENV)
+    os.environ[forked.ENV] = "1"
+    try:
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            alone = ledger.verify_integrity(full=True, remember=False)
+            single.append(time.perf_counter() - t0)
+            assert alone.ok and alone.processes == 1, alone.problems
+    finally:
+        del os.environ[forked.ENV]
     for _ in range(repeat):
         t0 = time.perf_counter()
         same = ledger.verify_integrity(state_dir=state)
@@ -637,7 +648,10 @@ def step_verify(config: dict[str, Any]) -> dict[str, Any]:
             "last_check": {"events_decoded": incremental.events_decoded,
                            "records_folded": incremental.records_folded,
                            "records_checked": incremental.records_checked},
-            "state_bytes": size, "peak_rss_mb": peak_rss_mb()}
+            "processes": complete.processes, "full_one_process": summary(single),
+            "state_bytes": size, "peak_rss_mb": peak_rss_mb(),
+            # the forked half's process (qingdan.core.halves), the largest of them
+            "child_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
 
 
 def import_file_of(config: dict[str, Any]) -> Path:
