@@ -222,7 +222,9 @@ def test_an_incremental_check_reads_the_view_in_two_processes_as_in_one(
     one, two = reports["1"], reports["2"]
     assert not one.full and one.ok and one.records_folded == 1
     # (each remembered its own full check: where, and when to the second)
-    assert two.model_copy(update={"state_file": one.state_file, "verified_before": one.verified_before}) == one
+    assert one.processes == 1 and two.processes == (2 if child == "answers" else 1)
+    assert two.model_copy(update={"state_file": one.state_file, "verified_before": one.verified_before,
+                                  "processes": 1}) == one
 
 
 @pytest.mark.parametrize("position", [1, 4])
@@ -236,3 +238,37 @@ def test_a_log_that_is_not_sound_is_checked_in_one_process(
     alter(ledger, statement)
     one, two = _check(ledger, "1", monkeypatch), _check(ledger, "2", monkeypatch)
     assert two == one and not one.ok and one.processes == 1
+
+
+def test_the_http_api_checks_in_one_process(ledger, audited, monkeypatch):  # noqa: F811
+    """The server runs ``/api/verify`` in a worker thread: with its threads running, it never forks,
+    and reports what the one-process check reports."""
+    from tests.test_api import serve
+
+    one = _check(ledger, "1", monkeypatch)
+    monkeypatch.setenv(forked.ENV, "2")
+    url = ledger._view.store.env.get("SQLITE_DBNAME") if ledger.backend == "sqlite" else None
+    if url is None:
+        pytest.skip("the served ledger is opened by its file")
+    ledger.disconnect()
+    with serve(url) as client:
+        found = client.get("/api/verify?full=true").json()
+    assert found["processes"] == 1 and found["ok"] and found["records_checked"] == one.records_checked
+
+
+def test_a_fault_in_the_split_check_leaves_it_to_one_process(ledger, audited, monkeypatch):  # noqa: F811
+    """Whatever goes wrong in the two-process check (here: its own code raising in this process), the
+    one-process check answers, as it would have alone."""
+    from qingdan.core import halves
+
+    one = _check(ledger, "1", monkeypatch)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a fault in the split")
+
+    monkeypatch.setattr(halves, "_half", broken)
+    again = _check(ledger, "2", monkeypatch)
+    assert again == one and again.processes == 1
+    monkeypatch.setenv("QINGDAN_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="a fault in the split"):
+        ledger.verify_integrity(full=True, remember=False)

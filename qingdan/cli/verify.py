@@ -37,14 +37,15 @@ def _when(text: str | None) -> str:
 
 def _summary(r: VerifyReport) -> str:
     """What was checked, saying whether incrementally (from which event) or completely."""
+    both = "（两个进程分担）" if r.processes > 1 else ""
     if r.full:
-        return (f"完整核验：已核验 {r.events_checked} 个事件、{r.reports_checked} 次报送、"
+        return (f"完整核验{both}：已核验 {r.events_checked} 个事件、{r.reports_checked} 次报送、"
                 f"视图 {r.view_rows_checked} 行（{r.records_checked} 条记录的全部日期与登记时间）、"
                 f"附件 {r.attachments_hashed} 个；哈希链头 {r.chain_head}")
     return (f"增量核验：自第 {(r.since or 0) + 1} 个事件起（第 {r.since} 个事件及以前已于 {_when(r.verified_before)} "
             f"核验；完整核验请加 --full）\n"
             f"全部 {r.events_checked} 个事件重新计算了哈希链，新解码 {r.events_decoded} 个；"
-            f"视图 {r.view_rows_checked} 行全部读取，{r.records_folded} 条记录重放比对，其余 "
+            f"视图 {r.view_rows_checked} 行全部读取{both}，{r.records_folded} 条记录重放比对，其余 "
             f"{r.records_checked - r.records_folded} 条与上次核验记下的摘要比对；新报送 {r.reports_checked} 次；"
             f"新增附件 {r.attachments_hashed} 个已核验哈希（其余 {r.attachments_checked - r.attachments_hashed} 个核对存在与大小）；"
             f"哈希链头 {r.chain_head}")
@@ -87,7 +88,7 @@ def verify(
             "mode": "full" if result.full else "incremental", "since": result.since,
             "verified_before": result.verified_before, "events_decoded": result.events_decoded,
             "records_folded": result.records_folded, "attachments_hashed": result.attachments_hashed,
-            "notes": list(result.notes), "state_file": result.state_file,
+            "notes": list(result.notes), "state_file": result.state_file, "processes": result.processes,
             "problems": problems}
     for note in result.notes:
         message(note, style="yellow")

@@ -72,8 +72,8 @@ class VerifyReport(BaseModel):
     notes: tuple[str, ...] = ()
     #: where this machine remembers what it verified of this ledger (None: nothing remembered)
     state_file: str | None = None
-    #: how many processes checked it (two on a machine with a second core, for a log of some size:
-    #: :mod:`qingdan.core.halves`)
+    #: how many processes checked it (two on a machine with a second core, for a log of some size: a
+    #: complete check, :mod:`qingdan.core.halves`; an incremental one's read of the whole view)
     processes: int = 1
 
     @computed_field  # type: ignore[prop-decorator]  # shown in JSON too

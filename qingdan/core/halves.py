@@ -21,6 +21,7 @@ one-process answer.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -77,9 +78,13 @@ def verify(src: audit.Sources, dates: list[date] | None, seen: Seen, watch: Any)
             or not _orders_ids(store)):
         return None
     child = forked.Half(store, None, _theirs, log._app, log.backend)
+    mine = Seen()
     try:
-        mine = Seen()
         report = _mine(src, dates, mine, watch, child)
+    except Exception:  # whatever it is, the check in one process is the reference: it answers instead
+        if os.environ.get("QINGDAN_DEBUG") == "1":
+            raise
+        report = None
     finally:
         child.cancel()
     if report is not None:

@@ -188,7 +188,8 @@ def _compare(src: audit.Sources, scan: LogScan, remembered: Remembered, seen: Se
     attachments."""
     store = src.view.store
     touched = {str(originator_id) for originator_id in scan.streams}
-    count, digests, kept, unlisted = _read_in_halves(store, position, scan.checked, touched, remembered.records)
+    (count, digests, kept, unlisted), processes = _read_in_halves(store, position, scan.checked, touched,
+                                                                  remembered.records)
     seen.records.update(digests)
     if unlisted:
         return None, "增量核验发现视图的翻页索引与视图行不一致"
@@ -224,7 +225,7 @@ def _compare(src: audit.Sources, scan: LogScan, remembered: Remembered, seen: Se
         dates_checked=tuple(sorted(days)), problems=(), records_checked=records, view_rows_checked=count,
         full=False, since=remembered.position, verified_before=remembered.verified_at,
         events_decoded=sum(len(stream) for stream in scan.streams.values()), records_folded=folded,
-        attachments_hashed=hashed, attachments_checked=len(seen.blobs)), ""
+        attachments_hashed=hashed, attachments_checked=len(seen.blobs), processes=processes), ""
 
 
 View = tuple[int, dict[str, str], dict[str, ViewRows], dict[str, Any]]
@@ -244,20 +245,21 @@ def _read_view(store: Any, touched: set[str], remembered: dict[str, str], lo: st
     return count, digests, kept, unlisted
 
 
-def _read_in_halves(store: Any, position: int, events: int, touched: set[str], remembered: dict[str, str]) -> View:
+def _read_in_halves(store: Any, position: int, events: int, touched: set[str],
+                    remembered: dict[str, str]) -> tuple[View, int]:
     """:func:`_read_view` of every record — its floor, reading the whole view — in two processes
     when it can be (:mod:`qingdan.core.forked`), split where half the records remembered are on
-    either side."""
+    either side; and how many processes read it."""
     keys = store.collate(list(remembered)) if len(remembered) > 1 else []
     if len(keys) < 2 or forked.processes(events) < 2 or not forked.shareable(store):
-        return _read_view(store, touched, remembered)
+        return _read_view(store, touched, remembered), 1
     split = keys[len(keys) // 2]
     child = forked.Half(store, position, _read_view, touched, remembered, lo=split)
     mine = _read_view(store, touched, remembered, hi=split)
-    theirs = child.result()
+    theirs, processes = child.result(), 2
     if theirs is None:  # the child could not: this process reads its half too
-        theirs = _read_view(store, touched, remembered, lo=split)
-    return (mine[0] + theirs[0], mine[1] | theirs[1], mine[2] | theirs[2], mine[3] | theirs[3])
+        theirs, processes = _read_view(store, touched, remembered, lo=split), 1
+    return (mine[0] + theirs[0], mine[1] | theirs[1], mine[2] | theirs[2], mine[3] | theirs[3]), processes
 
 
 def _load_events(scan: LogScan, keys: set[str], upto: int) -> None:
