@@ -103,8 +103,9 @@ def _half(scan: LogScan, store: Any, position: int, upper: bool) -> tuple[Half, 
     scan.streams = {}
     submitted = Submitted(folds, store, reports)
     own = [key for key in folds.records if (key >= SPLIT) == upper]
-    passed = audit.compare_pass(folds.half(own), store, submitted,
-                                **({"lo": SPLIT} if upper else {"hi": SPLIT}))
+    mine = folds.half(own)
+    folds.records.clear()  # the other half's records (their first events): placed, no longer needed
+    passed = audit.compare_pass(mine, store, submitted, **({"lo": SPLIT} if upper else {"hi": SPLIT}))
     return Half(position, passed, len(own) - len(passed.problems), references, days, last), folds, reports, submitted
 
 
