@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import qingdan
-from qingdan.core import audit, integrity
+from qingdan.core import folds, integrity
 from qingdan.core.domain import CST
 from qingdan.core.eventlog import StoredRow
 from qingdan.core.reference import fold, fold_probes
@@ -350,7 +350,7 @@ def test_the_assembled_digest_is_rows_digest(ledger, audited):
 
     lists = ledger.two_lists(as_of=date(2020, 9, 30))
     assert len(lists.hazards) == 2
-    assert audit.Digests()(lists) == rows_digest(lists)
+    assert folds.Digests()(lists) == rows_digest(lists)
 
 
 # -- the incremental fold is the fold -------------------------------------------------------------------

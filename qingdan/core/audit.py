@@ -22,7 +22,7 @@ from .base import AttachedEvent
 from .chain import chain_head
 from .clock import CST
 from .eventlog import EventLog
-from .folds import Digests, Folds, Lists, Submitted, fold_records, gather_records, submissions  # noqa: F401  (Digests, Lists: the audit's)
+from .folds import Folds, Lists, Submitted, fold_records, gather_records, submissions
 from .logscan import BROKEN, LogScan, Problem, brief
 from .verifystate import Seen
 from .view import View

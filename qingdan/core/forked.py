@@ -2,17 +2,18 @@
 
 A complete ``verify`` is pure Python for the most part (folding every record and comparing it with
 its view rows), so one process uses one core whatever the machine has. :class:`Half` forks the
-process — the child starts with everything the parent has built (the decoded log, the folds), read
-from memory the two share until one of them writes — opens a connection of its own (a connection
-must never cross a fork), reads the view in a snapshot of its own, and sends back what ``work``
-returns, pickled. The child's snapshot must be the parent's: it works only when the view's position
-is the one the parent read (else a writer committed in between, and the child answers nothing).
+process — the child starts with what the parent holds at that moment (for the incremental check,
+the records to read and the digests remembered), without pickling it — opens a connection of its
+own (a connection must never cross a fork), reads in a read snapshot of its own, and sends back what
+``work`` returns, pickled. Given a ``position``, the child works only when its snapshot's view is at
+that position (else a writer committed in between, and it answers nothing); without one, ``work``
+says which position it read and the caller compares (:mod:`qingdan.core.halves`).
 
 Whatever goes wrong in the child — it cannot connect, the view moved on, ``work`` raises, it is
-killed — :meth:`Half.result` is None and the caller does that half itself: a second process only
-ever makes a check faster, never different. Written by hand because neither ``multiprocessing``'s
-pools nor ``concurrent.futures`` give a worker the parent's memory as it is at one moment (both
-pickle the work to a process started before it), and that memory is the point.
+killed — :meth:`Half.result` is None and the caller does that half itself, or the whole check in
+one process: a second process only ever makes a check faster, never different. Written by hand
+because neither ``multiprocessing``'s pools nor ``concurrent.futures`` give a worker the parent's
+memory as it is at one moment (both pickle the work to a process started before it).
 """
 
 from __future__ import annotations

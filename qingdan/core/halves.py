@@ -31,7 +31,7 @@ from eventsourcing.utils import get_topic
 from . import audit, forked
 from .chain import chain_head
 from .eventlog import EventLog
-from .folds import Folds, Submitted, gather_records, submissions
+from .folds import Submitted, gather_records, submissions
 from .logscan import LogScan
 from .records import Report
 from .verifystate import Seen
@@ -92,7 +92,7 @@ def verify(src: audit.Sources, dates: list[date] | None, seen: Seen, watch: Any)
     return report
 
 
-def _half(scan: LogScan, store: Any, position: int, upper: bool) -> tuple[Half, Folds, list[Any], Submitted] | None:
+def _half(scan: LogScan, store: Any, position: int, upper: bool) -> tuple[Half, list[Any], Submitted] | None:
     """One process's half, once its scan found the log sound: its records folded and compared."""
     references = audit.attachment_references(scan)
     days, last = audit.dates_seen(scan, position, None)
@@ -106,7 +106,7 @@ def _half(scan: LogScan, store: Any, position: int, upper: bool) -> tuple[Half, 
     mine = folds.half(own)
     folds.records.clear()  # the other half's records (their first events): placed, no longer needed
     passed = audit.compare_pass(mine, store, submitted, **({"lo": SPLIT} if upper else {"hi": SPLIT}))
-    return Half(position, passed, len(own) - len(passed.problems), references, days, last), folds, reports, submitted
+    return Half(position, passed, len(own) - len(passed.problems), references, days, last), reports, submitted
 
 
 def _theirs(store: Any, app: Any, backend: str) -> Half | None:
@@ -141,7 +141,7 @@ def _mine(src: audit.Sources, dates: list[date] | None, seen: Seen, watch: Any,
         found = _half(scan, store, position, False)
         if found is None:
             return None
-        mine, _, reports, submitted = found
+        mine, reports, submitted = found
         theirs = child.result()
         if theirs is None or theirs.position != position or theirs.passed.problems or mine.passed.problems:
             return None  # (a record that cannot be folded: named by the one-process check)

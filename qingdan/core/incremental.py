@@ -35,6 +35,7 @@ from typing import Any
 from . import audit, blobs, forked, halves
 from .chain import chain_head
 from .clock import CST
+from .folds import fold_records, submissions
 from .logscan import LogScan, Problem, brief
 from .queries import LedgerSnapshot, rows_digest, two_lists
 from .verifystate import Remembered, Seen, StateFile, default_directory, locator
@@ -200,11 +201,11 @@ def _compare(src: audit.Sources, scan: LogScan, remembered: Remembered, seen: Se
     seen.position = position
     seen.last_recorded = max((event.timestamp for stream in scan.streams.values() for at, event in stream
                               if at <= position), default=None)
-    folds = audit.fold_records(scan, position)
+    folds = fold_records(scan, position)
     if folds.problems:
         return None, "增量核验发现有记录的事件无法重放"
     folded = len(folds.records)
-    reports = audit.submissions(folds)
+    reports = submissions(folds)
     days = {day for fold in folds.records.values() for day in fold.ons}
     found, _ = audit.view_problems(folds, kept.items())
     if found:
