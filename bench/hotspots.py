@@ -1,6 +1,8 @@
 """Profile the hot paths with cProfile and print where the time goes.
 
     .venv/bin/python bench/hotspots.py ingest   [--scale township]          (fresh ledger, batch path)
+    .venv/bin/python bench/hotspots.py single   [--url NEW.db] [--commands 1500]  (fresh ledger, one write each)
+    .venv/bin/python bench/hotspots.py verify   --url LEDGER.db             (a complete check in one process)
     .venv/bin/python bench/hotspots.py rebuild  --url LEDGER.db
     .venv/bin/python bench/hotspots.py two_lists --url LEDGER.db [--campaign fire]
     .venv/bin/python bench/hotspots.py targets  --url LEDGER.db             (targets() + findings())
@@ -44,6 +46,16 @@ LAYERS = (
     ("qingdan queries", "qingdan/core/queries.py"),
     ("qingdan targets", "qingdan/core/targets.py"),
     ("qingdan integrity (hash chain)", "qingdan/core/integrity.py"),
+    ("qingdan hash chain (chain.py)", "qingdan/core/chain.py"),
+    ("qingdan writes (writes.py)", "qingdan/core/writes.py"),
+    ("qingdan store (store.py)", "qingdan/core/store.py"),
+    ("qingdan view store (viewstore.py)", "qingdan/core/viewstore.py"),
+    ("qingdan runs (listed.py)", "qingdan/core/listed.py"),
+    ("qingdan record kinds, rows (kinds.py)", "qingdan/core/kinds.py"),
+    ("qingdan audit (logscan, folds, viewaudit, audit)", "qingdan/core/logscan.py"),
+    ("qingdan audit (logscan, folds, viewaudit, audit)", "qingdan/core/folds.py"),
+    ("qingdan audit (logscan, folds, viewaudit, audit)", "qingdan/core/viewaudit.py"),
+    ("qingdan audit (logscan, folds, viewaudit, audit)", "qingdan/core/audit.py"),
     ("campaign plugins", "qingdan/plugins/"),
     ("json", "/json/"),
     ("uuid", "uuid.py"),
@@ -83,10 +95,11 @@ def report(profile: cProfile.Profile, title: str, wall: float, top: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=("ingest", "rebuild", "two_lists", "targets"))
+    parser.add_argument("what", choices=("ingest", "single", "rebuild", "two_lists", "targets", "verify"))
     parser.add_argument("--url", help="a ledger built by bench/run.py --keep")
     parser.add_argument("--scale", default="township")
     parser.add_argument("--campaign", default=None)
+    parser.add_argument("--commands", type=int, default=1500, help="single: how many commands")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--out", help="also write the report to this file")
     args = parser.parse_args()
@@ -109,6 +122,38 @@ def main() -> None:
                     run(step)
         profile.disable()
         title = f"batch ingest, {args.scale} ({ledger.last_position():,} events)"
+    elif args.what == "single":
+        # the bench's `single` step: the first commands of a township on a fresh ledger, each its own
+        # write (events and view in one transaction), profiled one by one
+        url = args.url or "/tmp/qingdan-bench/profile-single.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(url + suffix).unlink(missing_ok=True)
+        clock = BenchClock()
+        ledger = qingdan.open_ledger(url, actor="bench", clock=clock)
+        workload = Workload(ledger.catalogue, SCALES["township"], seed=20200701)
+        run = Executor(ledger, clock)
+        steps = [step for _, month in workload.months() for step in month][: args.commands]
+        t0 = time.perf_counter()
+        profile.enable()
+        for step in steps:
+            run(step)
+        profile.disable()
+        title = f"single commands, township: the first {len(steps):,} ({ledger.last_position():,} events)"
+    elif args.what == "verify":
+        import os
+
+        os.environ["QINGDAN_VERIFY_PROCESSES"] = "1"  # cProfile sees one process
+        ledger = qingdan.open_ledger(args.url, actor="bench",
+                                     clock=lambda: datetime(2023, 3, 1, 8, tzinfo=CST))
+        ledger.catch_up()
+        events = ledger.last_position()
+        ledger.verify_integrity(full=True, remember=False)  # warm-up: the page cache, the modules
+        t0 = time.perf_counter()
+        profile.enable()
+        checked = ledger.verify_integrity(full=True, remember=False)
+        profile.disable()
+        assert checked.ok, checked.problems
+        title = f"verify --full in one process ({events:,} events)"
     else:
         ledger = qingdan.open_ledger(args.url, actor="bench",
                                      clock=lambda: datetime(2023, 1, 1, 8, tzinfo=CST))
