@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import os
 import pstats
 import sys
 import time
@@ -32,6 +33,7 @@ from steps import BenchClock, Executor  # noqa: E402
 from workload import SCALES, Workload, month_end  # noqa: E402
 
 import qingdan  # noqa: E402
+from qingdan.core import forked  # noqa: E402
 from qingdan.core.domain import CST  # noqa: E402
 
 LAYERS = (
@@ -93,6 +95,13 @@ def report(profile: cProfile.Profile, title: str, wall: float, top: int) -> str:
     return out.getvalue()
 
 
+def fresh(url: str) -> str:
+    """``url``, a SQLite file, with nothing left of an earlier profile's ledger."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(url + suffix).unlink(missing_ok=True)
+    return url
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("what", choices=("ingest", "single", "rebuild", "two_lists", "targets", "verify"))
@@ -105,9 +114,7 @@ def main() -> None:
     args = parser.parse_args()
     profile = cProfile.Profile()
     if args.what == "ingest":
-        url = args.url or f"/tmp/qingdan-bench/profile-ingest-{args.scale}.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(url + suffix).unlink(missing_ok=True)
+        url = fresh(args.url or f"/tmp/qingdan-bench/profile-ingest-{args.scale}.db")
         clock = BenchClock()
         ledger = qingdan.open_ledger(url, actor="bench", clock=clock)
         workload = Workload(ledger.catalogue, SCALES[args.scale], seed=20200701)
@@ -125,9 +132,7 @@ def main() -> None:
     elif args.what == "single":
         # the bench's `single` step: the first commands of a township on a fresh ledger, each its own
         # write (events and view in one transaction), profiled one by one
-        url = args.url or "/tmp/qingdan-bench/profile-single.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(url + suffix).unlink(missing_ok=True)
+        url = fresh(args.url or "/tmp/qingdan-bench/profile-single.db")
         clock = BenchClock()
         ledger = qingdan.open_ledger(url, actor="bench", clock=clock)
         workload = Workload(ledger.catalogue, SCALES["township"], seed=20200701)
@@ -140,9 +145,7 @@ def main() -> None:
         profile.disable()
         title = f"single commands, township: the first {len(steps):,} ({ledger.last_position():,} events)"
     elif args.what == "verify":
-        import os
-
-        os.environ["QINGDAN_VERIFY_PROCESSES"] = "1"  # cProfile sees one process
+        os.environ[forked.ENV] = "1"  # cProfile sees one process
         ledger = qingdan.open_ledger(args.url, actor="bench",
                                      clock=lambda: datetime(2023, 3, 1, 8, tzinfo=CST))
         ledger.catch_up()
